@@ -1,0 +1,131 @@
+/**
+ * The record model shared by every hubless peer. These are the *unsigned* shapes; a
+ * `SignedRecord` wraps the canonical dag-cbor bytes of one of them with an Ed25519 signature.
+ *
+ * Contract notes (other packages rely on them):
+ * - `publisher` is a `did:key` string of an Ed25519 public key (`did:key:z6Mk…`).
+ * - Times are integer milliseconds since the Unix epoch (dag-cbor has no float-free date type).
+ * - CIDs are carried as strings (CIDv1 base32) so that the JSON export of a record is the same
+ *   data as its CBOR form, and a browser can verify it with no CID class.
+ * - Optional fields are omitted, never `undefined` or `null` (canonical encoding depends on it).
+ */
+
+export const RECORD_VERSION = 1
+
+export const CHANNELS = ['release', 'beta', 'alpha', 'nightly', 'continuous'] as const
+export type Channel = typeof CHANNELS[number]
+
+export const RECORD_KINDS = ['release', 'yank', 'endorse', 'unendorse', 'rotate-key', 'revoke-key'] as const
+export type RecordKind = typeof RECORD_KINDS[number]
+
+/** Architectures as AppImage names them in file names (`x86_64`, `aarch64`, `armhf`, `i686`) */
+export type Architecture = string
+
+export interface ReleaseContent {
+  /** UnixFS CID (CIDv1, raw leaves) of the AppImage; absent for URL-only imported records */
+  cid?: string
+  /** hex SHA-256 of the whole file; absent for URL-only imported records */
+  sha256?: string
+  /** size in bytes; absent when unknown (imported records) */
+  size?: number
+  /** HTTP(S) URLs the same bytes can be downloaded from */
+  urls: string[]
+  /** the AppImage's embedded update information (`zsync|…`, `gh-releases-zsync|…`) */
+  updateInformation?: string
+}
+
+export interface AppMetadata {
+  name: string
+  summary?: string
+  description?: string
+  categories?: string[]
+  keywords?: string[]
+  /** SPDX expression */
+  license?: string
+  developer?: string
+  homepage?: string
+  /** CID of the icon image, or an https URL for imported records */
+  icon?: string
+  /** CIDs of screenshots, or https URLs for imported records */
+  screenshots?: string[]
+}
+
+interface RecordBase {
+  /** schema version, {@link RECORD_VERSION} */
+  v: number
+  kind: RecordKind
+  /** did:key of the signing publisher */
+  publisher: string
+  /** publication time, ms since epoch (claimed by the publisher) */
+  time: number
+}
+
+export interface ReleaseRecord extends RecordBase {
+  kind: 'release'
+  /** AppStream component id, reverse DNS (`org.kde.krita`) */
+  appId: string
+  version: string
+  channel: Channel
+  arch: Architecture
+  content: ReleaseContent
+  app: AppMetadata
+  /** id (CID string) of this publisher's previous release record of the same app and channel */
+  previous?: string
+  /** set by `hubless import`: the record restates a third-party catalog and was not published by the app's author */
+  imported?: { source: string, sourceId: string }
+}
+
+export interface YankRecord extends RecordBase {
+  kind: 'yank'
+  /** id (CID string) of the release record withdrawn; must be the same publisher's */
+  release: string
+  appId: string
+  version: string
+  reason: string
+}
+
+export interface EndorseRecord extends RecordBase {
+  kind: 'endorse'
+  /** did:key of the endorsed publisher */
+  subject: string
+  /** only for these app ids (absent = every app) */
+  appIds?: string[]
+  /** expiry, ms since epoch (absent = no expiry) */
+  until?: number
+}
+
+export interface UnendorseRecord extends RecordBase {
+  kind: 'unendorse'
+  subject: string
+}
+
+export interface RotateKeyRecord extends RecordBase {
+  kind: 'rotate-key'
+  /** did:key of the new key; the record carries a second signature by that key */
+  newKey: string
+}
+
+export interface RevokeKeyRecord extends RecordBase {
+  kind: 'revoke-key'
+  /** releases signed by this key with `time` at or after this point are untrusted */
+  since: number
+  reason: string
+}
+
+export type UnsignedRecord = ReleaseRecord | YankRecord | EndorseRecord | UnendorseRecord | RotateKeyRecord | RevokeKeyRecord
+
+/**
+ * A record as it travels: the canonical dag-cbor encoding of the unsigned record, and the
+ * signatures over exactly those bytes. `id` is the CIDv1 (dag-cbor, sha2-256) of `bytes`, so two
+ * peers name a record identically however they received it.
+ */
+export interface SignedRecord<R extends UnsignedRecord = UnsignedRecord> {
+  id: string
+  record: R
+  /** canonical dag-cbor of `record` */
+  bytes: Uint8Array
+  /** Ed25519 signature by `record.publisher` over `bytes` */
+  signature: Uint8Array
+  /** rotate-key only: signature by `record.newKey` over `bytes` */
+  countersignature?: Uint8Array
+}
