@@ -1,0 +1,100 @@
+/**
+ * Every error @hubless/registry throws. Each class has a stable `name` that callers and tests
+ * match on; messages say what was wrong with the input and what to do about it.
+ */
+
+/** A signature (or a rotate-key countersignature) does not verify against the key it names */
+export class InvalidSignatureError extends Error {
+  static override name = 'InvalidSignatureError'
+  override name = 'InvalidSignatureError'
+}
+
+/** An OrbitDB entry claims a writer identity whose key did not sign it, or whose key is not the record's publisher */
+export class ForgedIdentityError extends Error {
+  static override name = 'ForgedIdentityError'
+  override name = 'ForgedIdentityError'
+}
+
+/** Bytes are not a well-formed, canonically encoded record or envelope */
+export class MalformedRecordError extends Error {
+  static override name = 'MalformedRecordError'
+  override name = 'MalformedRecordError'
+}
+
+/** A record or envelope is larger than the registry accepts */
+export class OversizeRecordError extends Error {
+  static override name = 'OversizeRecordError'
+  override name = 'OversizeRecordError'
+}
+
+/** `kind` names no record kind this version knows */
+export class UnknownRecordKindError extends Error {
+  static override name = 'UnknownRecordKindError'
+  override name = 'UnknownRecordKindError'
+}
+
+/** An app id breaks the AppStream reverse-DNS rules */
+export class InvalidAppIdError extends Error {
+  static override name = 'InvalidAppIdError'
+  override name = 'InvalidAppIdError'
+}
+
+/** A channel is not one of CHANNELS */
+export class InvalidChannelError extends Error {
+  static override name = 'InvalidChannelError'
+  override name = 'InvalidChannelError'
+}
+
+/** A field has the wrong type, is missing, is out of bounds, or is not allowed in this kind */
+export class InvalidFieldError extends Error {
+  static override name = 'InvalidFieldError'
+  override name = 'InvalidFieldError'
+}
+
+/** A string is not a did:key of an Ed25519 public key, or key bytes have the wrong length */
+export class InvalidPublisherKeyError extends Error {
+  static override name = 'InvalidPublisherKeyError'
+  override name = 'InvalidPublisherKeyError'
+}
+
+/** A key file could not be read, or is not a hubless publisher key file */
+export class KeyFileError extends Error {
+  static override name = 'KeyFileError'
+  override name = 'KeyFileError'
+}
+
+/** A passphrase-protected key was opened without the right passphrase */
+export class WrongPassphraseError extends Error {
+  static override name = 'WrongPassphraseError'
+  override name = 'WrongPassphraseError'
+}
+
+/** A key file already exists where a new key would be written */
+export class KeyExistsError extends Error {
+  static override name = 'KeyExistsError'
+  override name = 'KeyExistsError'
+}
+
+/** No publisher key exists in the data dir */
+export class KeyNotFoundError extends Error {
+  static override name = 'KeyNotFoundError'
+  override name = 'KeyNotFoundError'
+}
+
+/** A release draft lacks something a release record needs (version, content, …) */
+export class IncompleteDraftError extends Error {
+  static override name = 'IncompleteDraftError'
+  override name = 'IncompleteDraftError'
+}
+
+/** The registry was used after stop() */
+export class RegistryStoppedError extends Error {
+  static override name = 'RegistryStoppedError'
+  override name = 'RegistryStoppedError'
+}
+
+/** A registry name is empty or contains characters unsafe in an address */
+export class InvalidRegistryNameError extends Error {
+  static override name = 'InvalidRegistryNameError'
+  override name = 'InvalidRegistryNameError'
+}

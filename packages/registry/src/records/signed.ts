@@ -1,0 +1,187 @@
+import { equals } from 'uint8arrays/equals'
+import { fromString } from 'uint8arrays/from-string'
+import { toString as bytesToString } from 'uint8arrays/to-string'
+import {
+  InvalidPublisherKeyError, InvalidSignatureError, MalformedRecordError, OversizeRecordError
+} from '../errors.ts'
+import { decodeCanonical, encodeCanonical, MAX_ENVELOPE_BYTES, MAX_RECORD_BYTES, recordIdOf } from './codec.ts'
+import { didToPublicKey } from './did-key.ts'
+import { sign, verify } from './ed25519.ts'
+import type { PublisherKey } from './ed25519.ts'
+import { validateRecord } from './schema.ts'
+import type { RotateKeyRecord, SignedRecord, UnsignedRecord } from './types.ts'
+
+export interface SignOptions {
+  /** rotate-key only: the new key, which countersigns the record */
+  newKey?: PublisherKey
+}
+
+/** The JSON form of a signed record (HTTP mirrors, exports); {@link recordFromJSON} verifies it */
+export interface SignedRecordJSON {
+  id: string
+  record: UnsignedRecord
+  /** base64url (no padding) Ed25519 signature over the canonical dag-cbor of `record` */
+  signature: string
+  countersignature?: string
+}
+
+function checkSize (bytes: Uint8Array): void {
+  if (bytes.byteLength > MAX_RECORD_BYTES) {
+    throw new OversizeRecordError(`the record encodes to ${bytes.byteLength} bytes; the limit is ${MAX_RECORD_BYTES}. Shorten the description or lists`)
+  }
+}
+
+/**
+ * Validate `record`, encode it canonically and sign it with `key`, which must be the record's
+ * publisher. A rotate-key record is also countersigned by `options.newKey`.
+ */
+export async function signRecord<R extends UnsignedRecord> (record: R, key: PublisherKey, options: SignOptions = {}): Promise<SignedRecord<R>> {
+  const bytes = encodeCanonical(record)
+  checkSize(bytes)
+  // validate what will be read back, not the caller's object (which may hold undefined fields)
+  const decoded = validateRecord(decodeCanonical(bytes, MAX_RECORD_BYTES, 'record')) as R
+  if (decoded.publisher !== key.did) {
+    throw new InvalidPublisherKeyError(`record.publisher is ${decoded.publisher} but the signing key is ${key.did}`)
+  }
+  const signed: SignedRecord<R> = { id: await recordIdOf(bytes), record: decoded, bytes, signature: await sign(bytes, key) }
+  if (decoded.kind === 'rotate-key') {
+    const newKey = options.newKey
+    if (newKey == null || newKey.did !== (decoded as RotateKeyRecord).newKey) {
+      throw new InvalidSignatureError('a rotate-key record must be countersigned by its newKey: pass options.newKey')
+    }
+    signed.countersignature = await sign(bytes, newKey)
+  } else if (options.newKey != null) {
+    throw new InvalidSignatureError(`only rotate-key records carry a countersignature, not ${decoded.kind}`)
+  }
+  return signed
+}
+
+/** Add the new key's countersignature to a rotate-key record signed elsewhere */
+export async function countersignRecord (signed: SignedRecord<RotateKeyRecord>, newKey: PublisherKey): Promise<SignedRecord<RotateKeyRecord>> {
+  if (signed.record.kind !== 'rotate-key' || signed.record.newKey !== newKey.did) {
+    throw new InvalidSignatureError('only a rotate-key record naming this key as newKey can be countersigned by it')
+  }
+  return { ...signed, countersignature: await sign(signed.bytes, newKey) }
+}
+
+async function checkSignatures (bytes: Uint8Array, record: UnsignedRecord, signature: Uint8Array, countersignature: Uint8Array | undefined): Promise<void> {
+  if (!(await verify(signature, bytes, didToPublicKey(record.publisher)))) {
+    throw new InvalidSignatureError(`the signature does not verify against the publisher ${record.publisher}`)
+  }
+  if (record.kind === 'rotate-key') {
+    if (countersignature == null) {
+      throw new InvalidSignatureError('a rotate-key record needs a countersignature by its new key')
+    }
+    if (!(await verify(countersignature, bytes, didToPublicKey(record.newKey)))) {
+      throw new InvalidSignatureError(`the countersignature does not verify against the new key ${record.newKey}`)
+    }
+  } else if (countersignature != null) {
+    throw new MalformedRecordError(`a ${record.kind} record carries no countersignature`)
+  }
+}
+
+function isBytes (value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array
+}
+
+/**
+ * Parse and schema-check a wire envelope WITHOUT checking its signatures. For callers that hold
+ * a proof the bytes were verified before (a cache keyed by the envelope's hash); everyone else
+ * uses {@link decodeSignedRecord}.
+ */
+export async function parseSignedRecord (wire: Uint8Array): Promise<SignedRecord> {
+  const envelope = decodeCanonical(wire, MAX_ENVELOPE_BYTES, 'the record envelope')
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope) || isBytes(envelope)) {
+    throw new MalformedRecordError('the record envelope must be a map { r, s, c? }')
+  }
+  const { r, s, c, ...rest } = envelope as Record<string, unknown>
+  if (Object.keys(rest).length > 0) {
+    throw new MalformedRecordError(`the record envelope has unknown fields: ${Object.keys(rest).slice(0, 5).join(', ')}`)
+  }
+  if (!isBytes(r)) throw new MalformedRecordError('envelope.r must be the record bytes')
+  if (!isBytes(s) || s.byteLength !== 64) throw new MalformedRecordError('envelope.s must be a 64-byte Ed25519 signature')
+  if (c !== undefined && (!isBytes(c) || c.byteLength !== 64)) throw new MalformedRecordError('envelope.c must be a 64-byte Ed25519 signature')
+  if (r.byteLength > MAX_RECORD_BYTES) {
+    throw new OversizeRecordError(`the record is ${r.byteLength} bytes; the limit is ${MAX_RECORD_BYTES}`)
+  }
+  const record = validateRecord(decodeCanonical(r, MAX_RECORD_BYTES, 'the record'))
+  const signed: SignedRecord = { id: await recordIdOf(r), record, bytes: r, signature: s }
+  if (c !== undefined) signed.countersignature = c
+  return signed
+}
+
+/** The one wire form of a signed record: canonical dag-cbor `{ r: bytes, s: signature, c?: countersignature }` */
+export function encodeSignedRecord (signed: SignedRecord): Uint8Array {
+  const envelope: Record<string, Uint8Array> = { r: signed.bytes, s: signed.signature }
+  if (signed.countersignature != null) envelope.c = signed.countersignature
+  return encodeCanonical(envelope)
+}
+
+/** Decode a wire envelope and verify everything: canonical bytes, size, schema, signatures */
+export async function decodeSignedRecord (wire: Uint8Array): Promise<SignedRecord> {
+  const signed = await parseSignedRecord(wire)
+  await checkSignatures(signed.bytes, signed.record, signed.signature, signed.countersignature)
+  return signed
+}
+
+/**
+ * Verify a signed record given as wire bytes or as an object. The result is rebuilt from the
+ * signed bytes, so nothing in a caller's `record` object that differs from them survives.
+ */
+export async function verifyRecord (input: Uint8Array | SignedRecord): Promise<SignedRecord> {
+  if (isBytes(input)) return decodeSignedRecord(input)
+  if (typeof input !== 'object' || input === null || !isBytes(input.bytes) || !isBytes(input.signature)) {
+    throw new MalformedRecordError('expected wire bytes or a SignedRecord { id, record, bytes, signature }')
+  }
+  // structure, id and record first: cheaper than signatures, and the more telling error
+  const signed = await parseSignedRecord(encodeSignedRecord(input))
+  if (input.id !== signed.id) {
+    throw new MalformedRecordError(`the record id ${String(input.id).slice(0, 80)} is not the hash of its bytes (${signed.id})`)
+  }
+  if (input.record != null && !equals(encodeCanonical(input.record), signed.bytes)) {
+    throw new MalformedRecordError('the record object differs from the signed bytes')
+  }
+  await checkSignatures(signed.bytes, signed.record, signed.signature, signed.countersignature)
+  return signed
+}
+
+/** The JSON form of a signed record, for HTTP mirrors; the canonical bytes are the dag-cbor of `record` */
+export function recordToJSON (signed: SignedRecord): SignedRecordJSON {
+  const json: SignedRecordJSON = { id: signed.id, record: signed.record, signature: bytesToString(signed.signature, 'base64url') }
+  if (signed.countersignature != null) json.countersignature = bytesToString(signed.countersignature, 'base64url')
+  return json
+}
+
+function b64 (value: unknown, what: string): Uint8Array {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{86}$/.test(value)) {
+    throw new MalformedRecordError(`${what} must be a 64-byte signature in base64url without padding`)
+  }
+  return fromString(value, 'base64url')
+}
+
+/** Rebuild and verify a signed record from its JSON form (a string or the parsed value) */
+export async function recordFromJSON (json: string | SignedRecordJSON): Promise<SignedRecord> {
+  let value: unknown = json
+  if (typeof json === 'string') {
+    if (json.length > MAX_ENVELOPE_BYTES * 4) throw new OversizeRecordError(`the JSON record is ${json.length} characters; too large`)
+    try {
+      value = JSON.parse(json)
+    } catch (err) {
+      throw new MalformedRecordError(`not JSON: ${(err as Error).message}`)
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new MalformedRecordError('a JSON record must be an object { id, record, signature, countersignature? }')
+  }
+  const { id, record, signature, countersignature, ...rest } = value as Record<string, unknown>
+  if (Object.keys(rest).length > 0) throw new MalformedRecordError(`unknown fields in the JSON record: ${Object.keys(rest).slice(0, 5).join(', ')}`)
+  const bytes = encodeCanonical(record)
+  const signed: SignedRecord = {
+    id: id as string,
+    record: record as UnsignedRecord,
+    bytes,
+    signature: b64(signature, 'signature')
+  }
+  if (countersignature !== undefined) signed.countersignature = b64(countersignature, 'countersignature')
+  return verifyRecord(signed)
+}
