@@ -1,0 +1,192 @@
+import { car } from '@helia/car'
+import { unixfs } from '@helia/unixfs'
+import { CarBlockIterator } from '@ipld/car'
+import { logger } from '@libp2p/logger'
+import { CustomProgressEvent } from 'progress-events'
+import { openAddSource } from './add-source.ts'
+import { fixedSizeChunker } from './chunker.ts'
+import { parseCid } from './cid.ts'
+import { blockMatches } from './dag.ts'
+import { BadCarError, BlockVerificationError, ContentNotFoundError } from './errors.ts'
+import { fetchDag } from './fetch.ts'
+import { drain } from './iterables.ts'
+import type { FetchDefaults } from './fetch.ts'
+import type { AddOptions, CatOptions, Content, ExportCarOptions, GcOptions, GcResult, ImportCarOptions, NodeHelia, PinOptions } from './index.ts'
+import type { AbortOptions } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+const log = logger('hubless:net:content')
+
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024
+
+function isNotFound (err: unknown): boolean {
+  const name = (err as Error)?.name
+  return name === 'NotFoundError' || name === 'BlockNotFoundWhileOfflineError'
+}
+
+function notFound (cid: CID, err: unknown): Error {
+  if (isNotFound(err)) {
+    return new ContentNotFoundError(`Block ${cid} (or one it links to) is not in the local store: ${(err as Error).message}`)
+  }
+  return err as Error
+}
+
+async function * catStream (helia: NodeHelia, cid: CID | string, options: CatOptions): AsyncGenerator<Uint8Array> {
+  const root = parseCid(cid)
+  const fs = unixfs(helia)
+  let total: number | undefined
+  try {
+    if (options.onProgress != null) {
+      const stats = await fs.stat(root, { signal: options.signal, offline: options.offline })
+      const size = Number(stats.size) - (options.offset ?? 0)
+      total = options.length != null ? Math.min(size, options.length) : size
+    }
+    let bytes = 0
+    for await (const chunk of fs.cat(root, { signal: options.signal, offset: options.offset, length: options.length, offline: options.offline })) {
+      bytes += chunk.byteLength
+      options.onProgress?.(new CustomProgressEvent('hubless:content:bytes', { bytes, total }))
+      yield chunk
+    }
+  } catch (err) {
+    throw notFound(root, err)
+  }
+}
+
+async function * verifiedBlocks (helia: NodeHelia, iterator: CarBlockIterator, options: ImportCarOptions): AsyncGenerator<{ cid: CID, bytes: Uint8Array }> {
+  try {
+    for await (const block of iterator) {
+      options.signal?.throwIfAborted()
+      if (!(await blockMatches(helia.getHasher, block.cid, block.bytes))) {
+        throw new BlockVerificationError(`The CAR holds bytes for ${block.cid} that do not hash to it; nothing after it was imported`)
+      }
+      yield block
+    }
+  } catch (err) {
+    if (err instanceof BlockVerificationError || (err as Error).name === 'AbortError') throw err
+    throw new BadCarError(`The CAR stream is malformed: ${(err as Error).message}`)
+  }
+}
+
+async function * singleChunk (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes
+}
+
+export function createContent (helia: NodeHelia, defaults: FetchDefaults): Content {
+  const fs = unixfs(helia)
+  const content: Content = {
+    async add (source, options: AddOptions = {}) {
+      const stream = await openAddSource(source, options)
+      const cid = await fs.addByteStream(stream, {
+        signal: options.signal,
+        cidVersion: 1,
+        rawLeaves: true,
+        chunker: options.chunker ?? fixedSizeChunker(DEFAULT_CHUNK_SIZE)
+      })
+      if (options.pin !== false) {
+        await content.pin(cid, { signal: options.signal })
+      }
+      log('added %c', cid)
+      return cid
+    },
+
+    cat (cid, options = {}) {
+      return catStream(helia, cid, options)
+    },
+
+    async get (cid, options = {}) {
+      const chunks: Uint8Array[] = []
+      let length = 0
+      for await (const chunk of catStream(helia, cid, options)) {
+        chunks.push(chunk)
+        length += chunk.byteLength
+      }
+      const bytes = new Uint8Array(length)
+      let offset = 0
+      for (const chunk of chunks) {
+        bytes.set(chunk, offset)
+        offset += chunk.byteLength
+      }
+      return bytes
+    },
+
+    async has (cid, options: AbortOptions = {}) {
+      return helia.blockstore.has(parseCid(cid), options)
+    },
+
+    async pin (cid, options: PinOptions = {}) {
+      const root = parseCid(cid)
+      if (await helia.pins.isPinned(root, options)) return
+      try {
+        await drain(helia.pins.add(root, {
+          signal: options.signal,
+          onProgress: (evt) => {
+            if (evt.type === 'helia:pin:add') {
+              options.onProgress?.(new CustomProgressEvent('hubless:pin:block', evt.detail))
+            }
+          }
+        }))
+      } catch (err) {
+        throw notFound(root, err)
+      }
+    },
+
+    async unpin (cid, options: AbortOptions = {}) {
+      const root = parseCid(cid)
+      // isPinned is also true for blocks held by another pin; only a pin of this root can be removed
+      try {
+        await helia.pins.get(root, options)
+      } catch {
+        return
+      }
+      await drain(helia.pins.rm(root, { signal: options.signal }))
+    },
+
+    async isPinned (cid, options: AbortOptions = {}) {
+      return helia.pins.isPinned(parseCid(cid), options)
+    },
+
+    async gc (options: GcOptions = {}): Promise<GcResult> {
+      let removed = 0
+      await helia.gc({
+        signal: options.signal,
+        onProgress: (evt) => {
+          if (evt.type === 'helia:gc:deleted') {
+            removed++
+            options.onProgress?.(new CustomProgressEvent('hubless:gc:deleted', evt.detail))
+          }
+        }
+      })
+      log('gc removed %d blocks', removed)
+      return { removed }
+    },
+
+    async * exportCar (cid, options: ExportCarOptions = {}) {
+      const root = parseCid(cid)
+      try {
+        yield * car(helia).export(root, { signal: options.signal, offline: options.offline ?? true })
+      } catch (err) {
+        throw notFound(root, err)
+      }
+    },
+
+    async importCar (source, options: ImportCarOptions = {}) {
+      const stream = source instanceof Uint8Array ? singleChunk(source) : source
+      let iterator: CarBlockIterator
+      try {
+        iterator = await CarBlockIterator.fromIterable(stream)
+      } catch (err) {
+        throw new BadCarError(`The CAR stream has no valid header: ${(err as Error).message}`)
+      }
+      for await (const block of verifiedBlocks(helia, iterator, options)) {
+        await helia.blockstore.put(block.cid, block.bytes, { signal: options.signal })
+        options.onProgress?.(new CustomProgressEvent('hubless:car:block', block.cid))
+      }
+      return iterator.getRoots()
+    },
+
+    async fetch (cid, options = {}) {
+      return fetchDag(helia, parseCid(cid), defaults, options)
+    }
+  }
+  return content
+}

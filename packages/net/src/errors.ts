@@ -1,0 +1,97 @@
+/** A multiaddr given by the user or a config file does not parse. */
+export class BadMultiaddrError extends Error {
+  static override name = 'BadMultiaddrError'
+  override name = 'BadMultiaddrError'
+}
+
+/** A CID string does not parse, or uses a codec or hash this node cannot handle. */
+export class BadCidError extends Error {
+  static override name = 'BadCidError'
+  override name = 'BadCidError'
+}
+
+/** Another process (or another node in this process) holds the LevelDB lock of the data directory. */
+export class DataDirLockedError extends Error {
+  static override name = 'DataDirLockedError'
+  override name = 'DataDirLockedError'
+}
+
+/** The data directory exists but its key or databases cannot be read. */
+export class CorruptDataDirError extends Error {
+  static override name = 'CorruptDataDirError'
+  override name = 'CorruptDataDirError'
+}
+
+/** A dial to a peer failed (refused, timed out, wrong peer id, no common transport). */
+export class PeerUnreachableError extends Error {
+  static override name = 'PeerUnreachableError'
+  override name = 'PeerUnreachableError'
+}
+
+/** No source (local store, peers, gateways) could deliver a block. `errors` holds what each source said. */
+export class ContentNotFoundError extends Error {
+  static override name = 'ContentNotFoundError'
+  override name = 'ContentNotFoundError'
+  readonly errors: Error[]
+
+  constructor (message: string, errors: Error[] = []) {
+    super(message)
+    this.errors = errors
+  }
+}
+
+/** Bytes received for a CID (from a CAR file or a peer) do not hash to that CID. */
+export class BlockVerificationError extends Error {
+  static override name = 'BlockVerificationError'
+  override name = 'BlockVerificationError'
+}
+
+/** An HTTP gateway returned bytes that do not hash to the CID that was asked for. */
+export class GatewayVerificationError extends Error {
+  static override name = 'GatewayVerificationError'
+  override name = 'GatewayVerificationError'
+  readonly gateway: string
+
+  constructor (message: string, gateway: string) {
+    super(message)
+    this.gateway = gateway
+  }
+}
+
+/** An HTTP gateway could not be reached or answered with an error status. */
+export class GatewayRequestError extends Error {
+  static override name = 'GatewayRequestError'
+  override name = 'GatewayRequestError'
+  readonly gateway: string
+  readonly status?: number
+
+  constructor (message: string, gateway: string, status?: number) {
+    super(message)
+    this.gateway = gateway
+    this.status = status
+  }
+}
+
+/** A gateway URL given in the configuration is not an http(s) URL. */
+export class BadGatewayUrlError extends Error {
+  static override name = 'BadGatewayUrlError'
+  override name = 'BadGatewayUrlError'
+}
+
+/** A CAR stream is malformed. */
+export class BadCarError extends Error {
+  static override name = 'BadCarError'
+  override name = 'BadCarError'
+}
+
+/** The file given to `content.add` cannot be read. */
+export class FileReadError extends Error {
+  static override name = 'FileReadError'
+  override name = 'FileReadError'
+}
+
+/** The node's listen addresses could not be bound (port in use, address not on this host). */
+export class ListenError extends Error {
+  static override name = 'ListenError'
+  override name = 'ListenError'
+}

@@ -1,0 +1,149 @@
+import { logger } from '@libp2p/logger'
+import { CustomProgressEvent } from 'progress-events'
+import { drain, toBytes } from './iterables.ts'
+import { blockLinks, blockMatches } from './dag.ts'
+import { BlockVerificationError, ContentNotFoundError, GatewayRequestError, GatewayVerificationError } from './errors.ts'
+import { checkGatewayUrl, requestBlock } from './gateway-client.ts'
+import type { FetchOptions, FetchResult, NodeHelia } from './index.ts'
+import type { CID } from 'multiformats/cid'
+
+const log = logger('hubless:net:fetch')
+
+export interface FetchDefaults {
+  gateways: string[]
+  providerTimeout: number
+}
+
+const DEFAULT_GATEWAY_TIMEOUT = 30_000
+
+interface FetchState {
+  helia: NodeHelia
+  options: FetchOptions
+  gateways: string[]
+  /** Gateways caught serving wrong bytes are not asked again during this fetch. */
+  distrusted: Set<string>
+  /** Set once peers missed a deadline: waiting again for every block would multiply the delay. */
+  peersGaveUp: boolean
+  providerTimeout: number
+  gatewayTimeout: number
+  result: FetchResult
+}
+
+function isAbort (err: unknown): boolean {
+  return (err as Error)?.name === 'AbortError' || (err as Error)?.name === 'TimeoutError'
+}
+
+function recordFailure (state: FetchState, cid: CID, source: string, error: Error): void {
+  log('%s failed for %c: %s', source, cid, error.message)
+  state.result.errors.push(error)
+  state.options.onProgress?.(new CustomProgressEvent('hubless:fetch:source-failed', { cid, source, error }))
+}
+
+async function fromPeers (state: FetchState, cid: CID): Promise<Uint8Array | undefined> {
+  if (state.peersGaveUp) return undefined
+  if (state.helia.libp2p.getConnections().length === 0) {
+    state.peersGaveUp = true
+    recordFailure(state, cid, 'peers', new ContentNotFoundError(`No peer connected to ask for ${cid}`))
+    return undefined
+  }
+  const deadline = AbortSignal.timeout(state.providerTimeout)
+  const signal = state.options.signal == null ? deadline : AbortSignal.any([state.options.signal, deadline])
+  try {
+    const bytes = await toBytes(state.helia.blockstore.get(cid, { signal }))
+    if (!(await blockMatches(state.helia.getHasher, cid, bytes))) {
+      throw new BlockVerificationError(`Peers delivered bytes that do not hash to ${cid}`)
+    }
+    return bytes
+  } catch (err) {
+    state.options.signal?.throwIfAborted()
+    state.peersGaveUp = true
+    const error = isAbort(err)
+      ? new ContentNotFoundError(`No peer delivered ${cid} within ${state.providerTimeout} ms`)
+      : err as Error
+    recordFailure(state, cid, 'peers', error)
+    return undefined
+  }
+}
+
+async function fromGateways (state: FetchState, cid: CID): Promise<{ bytes: Uint8Array, gateway: string } | undefined> {
+  for (const gateway of state.gateways) {
+    if (state.distrusted.has(gateway)) continue
+    try {
+      const bytes = await requestBlock(gateway, cid, { signal: state.options.signal, timeout: state.gatewayTimeout })
+      if (!(await blockMatches(state.helia.getHasher, cid, bytes))) {
+        state.distrusted.add(gateway)
+        throw new GatewayVerificationError(`Gateway ${gateway} returned bytes for ${cid} that do not hash to it; not asking it again`, gateway)
+      }
+      return { bytes, gateway }
+    } catch (err) {
+      state.options.signal?.throwIfAborted()
+      if (!(err instanceof GatewayVerificationError) && !(err instanceof GatewayRequestError)) throw err
+      recordFailure(state, cid, gateway, err)
+    }
+  }
+  return undefined
+}
+
+async function fetchBlock (state: FetchState, cid: CID): Promise<Uint8Array> {
+  const { helia, options, result } = state
+  if (await helia.blockstore.has(cid, { signal: options.signal })) {
+    const bytes = await toBytes(helia.blockstore.get(cid, { offline: true, signal: options.signal }))
+    count(state, cid, bytes, 'local')
+    return bytes
+  }
+  const fromNetwork = await fromPeers(state, cid)
+  if (fromNetwork != null) {
+    count(state, cid, fromNetwork, 'peers')
+    return fromNetwork
+  }
+  const fromHttp = await fromGateways(state, cid)
+  if (fromHttp == null) {
+    throw new ContentNotFoundError(`No source delivered ${cid}: no peer within ${state.providerTimeout} ms and ${state.gateways.length} gateway(s) failed (see .errors)`, [...result.errors])
+  }
+  await helia.blockstore.put(cid, fromHttp.bytes, { signal: options.signal })
+  count(state, cid, fromHttp.bytes, fromHttp.gateway)
+  return fromHttp.bytes
+}
+
+function count (state: FetchState, cid: CID, bytes: Uint8Array, source: string): void {
+  state.result.blocks++
+  state.result.bytes += bytes.byteLength
+  state.result.sources[source] = (state.result.sources[source] ?? 0) + 1
+  state.options.onProgress?.(new CustomProgressEvent('hubless:fetch:block', { cid, bytes: bytes.byteLength, source }))
+}
+
+/** Walks the DAG depth first, getting every block from the local store, peers, or gateways, verified. */
+export async function fetchDag (helia: NodeHelia, root: CID, defaults: FetchDefaults, options: FetchOptions = {}): Promise<FetchResult> {
+  const gateways = options.gateways ?? defaults.gateways
+  gateways.forEach(checkGatewayUrl)
+  const state: FetchState = {
+    helia,
+    options,
+    gateways,
+    distrusted: new Set(),
+    peersGaveUp: false,
+    providerTimeout: options.providerTimeout ?? defaults.providerTimeout,
+    gatewayTimeout: options.gatewayTimeout ?? DEFAULT_GATEWAY_TIMEOUT,
+    result: { cid: root, blocks: 0, bytes: 0, sources: {}, errors: [] }
+  }
+  const seen = new Set<string>()
+  const stack: CID[] = [root]
+  while (stack.length > 0) {
+    options.signal?.throwIfAborted()
+    const cid = stack.pop()!
+    const key = cid.toString()
+    if (seen.has(key)) continue
+    seen.add(key)
+    const bytes = await fetchBlock(state, cid)
+    const links = await blockLinks(helia.getCodec, cid, bytes)
+    // reversed so that the first link is fetched first, matching file order for UnixFS
+    for (let i = links.length - 1; i >= 0; i--) {
+      stack.push(links[i]!)
+    }
+  }
+  if (options.pin === true && !(await helia.pins.isPinned(root, options))) {
+    await drain(helia.pins.add(root, { signal: options.signal }))
+  }
+  log('fetched %c: %d blocks, %o', root, state.result.blocks, state.result.sources)
+  return state.result
+}

@@ -1,0 +1,198 @@
+/**
+ * @packageDocumentation
+ *
+ * The hubless network node: libp2p (TCP, WebSockets, noise, yamux, gossipsub, identify, ping,
+ * opt-in mDNS, a bootstrap list that is empty by default) and Helia (bitswap, LevelDB
+ * blockstore and datastore) under one data directory, with a content API (UnixFS add/cat, pins,
+ * garbage collection, CAR export/import), a verified fetch that falls back to HTTP trustless
+ * gateways, and a trustless-gateway HTTP handler for serving what the node holds.
+ *
+ * Nothing reaches outside the machine unless configured: the default listen address is
+ * 127.0.0.1, there are no default bootstrap peers, routers or gateways, and mDNS is off.
+ */
+
+import { startNode } from './node.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { AbortOptions, Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+import type { Helia } from '@helia/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { TypedEventTarget } from 'main-event'
+import type { CID } from 'multiformats/cid'
+import type { ProgressEvent, ProgressOptions } from 'progress-events'
+
+export * from './errors.ts'
+export { createGatewayHandler } from './gateway-handler.ts'
+export type { GatewayHandler, GatewayHandlerInit } from './gateway-handler.ts'
+export { fixedSizeChunker } from './chunker.ts'
+
+/** The libp2p services every hubless node runs. OrbitDB reads `libp2p.services.pubsub`. */
+export type NodeServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+}
+
+/** The Helia instance of a node, with its libp2p typed. Give it to OrbitDB as `ipfs`. */
+export interface NodeHelia extends Helia {
+  libp2p: Libp2p<NodeServices>
+}
+
+export interface NodeInit {
+  /** Holds the node key (`peer.key`, mode 0600), the blockstore (`blocks/`) and the datastore (`datastore/`). */
+  directory: string
+  /** Multiaddrs to listen on. Default `['/ip4/127.0.0.1/tcp/0']`. Add `/ip4/…/tcp/…/ws` for WebSockets. */
+  listen?: string[]
+  /** Multiaddrs to announce instead of the listen addresses. */
+  announce?: string[]
+  /** Peers to dial at start and keep in the peer store. Default: none. */
+  bootstrap?: string[]
+  /** Find peers on the local network by mDNS (multicast). Default false. */
+  lan?: boolean
+  /** How often mDNS queries, in ms. Default 10 000. */
+  mdnsInterval?: number
+  /** Connection limit. Default 100. */
+  maxConnections?: number
+  /** Per-dial timeout in ms. Default 10 000. */
+  dialTimeout?: number
+  /** Gossipsub heartbeat in ms. Default 1000. */
+  pubsubHeartbeatInterval?: number
+  /** HTTP trustless gateways `content.fetch` falls back to when no options are given. Default none. */
+  gateways?: string[]
+  /** How long `content.fetch` waits for peers to deliver a block before trying gateways, in ms. Default 5000. */
+  providerTimeout?: number
+}
+
+export interface NodeEvents {
+  'peer:connect': CustomEvent<PeerId>
+  'peer:disconnect': CustomEvent<PeerId>
+  'peer:discovery': CustomEvent<PeerInfo>
+}
+
+/** Turns a stream of file bytes into chunks, each of which becomes one UnixFS leaf. */
+export type Chunker = (source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>
+
+/** Bytes, a stream of bytes, or the path of a file to read. */
+export type AddSource = Uint8Array | AsyncIterable<Uint8Array> | string
+
+export interface ByteProgress {
+  bytes: number
+  /** Known when the size is known in advance (bytes, files, cat of a UnixFS file). */
+  total?: number
+}
+
+export type ContentProgressEvents = ProgressEvent<'hubless:content:bytes', ByteProgress>
+
+export interface AddOptions extends AbortOptions, ProgressOptions<ContentProgressEvents> {
+  /** Default: fixed-size chunks of 1 MiB. */
+  chunker?: Chunker
+  /** Pin the result so that `gc()` keeps it. Default true. */
+  pin?: boolean
+}
+
+export interface CatOptions extends AbortOptions, ProgressOptions<ContentProgressEvents> {
+  offset?: number
+  length?: number
+  /** Only read local blocks; a missing block throws ContentNotFoundError instead of asking peers. */
+  offline?: boolean
+}
+
+export interface PinOptions extends AbortOptions, ProgressOptions<ProgressEvent<'hubless:pin:block', CID>> {}
+
+export interface GcOptions extends AbortOptions, ProgressOptions<ProgressEvent<'hubless:gc:deleted', CID>> {}
+
+export interface GcResult {
+  /** Blocks removed. */
+  removed: number
+}
+
+export interface ExportCarOptions extends AbortOptions {
+  /** Only export local blocks (default true); a missing block ends the stream with ContentNotFoundError. */
+  offline?: boolean
+}
+
+export interface ImportCarOptions extends AbortOptions, ProgressOptions<ProgressEvent<'hubless:car:block', CID>> {}
+
+/** Where a block came from: `'local'`, `'peers'` (bitswap) or the URL of the gateway. */
+export type BlockSource = string
+
+export interface FetchedBlock {
+  cid: CID
+  bytes: number
+  source: BlockSource
+}
+
+export interface SourceFailure {
+  cid: CID
+  source: BlockSource
+  error: Error
+}
+
+export type FetchProgressEvents =
+  | ProgressEvent<'hubless:fetch:block', FetchedBlock>
+  | ProgressEvent<'hubless:fetch:source-failed', SourceFailure>
+
+export interface FetchOptions extends AbortOptions, ProgressOptions<FetchProgressEvents> {
+  /** Trustless gateways to try, in order, when peers do not deliver. Default: `NodeInit.gateways`. */
+  gateways?: string[]
+  /** How long to wait for peers per block before going to the gateways, in ms. Default: `NodeInit.providerTimeout`. */
+  providerTimeout?: number
+  /** Per-request timeout for a gateway, in ms. Default 30 000. */
+  gatewayTimeout?: number
+  /** Pin the DAG once it is complete. Default false. */
+  pin?: boolean
+}
+
+export interface FetchResult {
+  cid: CID
+  blocks: number
+  bytes: number
+  /** Blocks received per source. */
+  sources: Record<BlockSource, number>
+  /** Every failure met on the way (skipped gateways, peers that timed out), in order. */
+  errors: Error[]
+}
+
+export interface Content {
+  /** Adds a file as UnixFS (CIDv1, raw leaves). */
+  add (source: AddSource, options?: AddOptions): Promise<CID>
+  /** Streams a UnixFS file (or raw block), from local blocks or peers. */
+  cat (cid: CID | string, options?: CatOptions): AsyncIterable<Uint8Array>
+  /** `cat` collected into one buffer. */
+  get (cid: CID | string, options?: CatOptions): Promise<Uint8Array>
+  /** Whether the block itself is in the local blockstore. */
+  has (cid: CID | string, options?: AbortOptions): Promise<boolean>
+  /** Pins the whole DAG (fetching missing blocks from peers). Idempotent. */
+  pin (cid: CID | string, options?: PinOptions): Promise<void>
+  /** Idempotent. */
+  unpin (cid: CID | string, options?: AbortOptions): Promise<void>
+  isPinned (cid: CID | string, options?: AbortOptions): Promise<boolean>
+  /** Deletes every block that no pin holds. */
+  gc (options?: GcOptions): Promise<GcResult>
+  exportCar (cid: CID | string, options?: ExportCarOptions): AsyncIterable<Uint8Array>
+  /** Verifies every block against its CID before storing it; returns the CAR's roots. */
+  importCar (source: Uint8Array | AsyncIterable<Uint8Array>, options?: ImportCarOptions): Promise<CID[]>
+  /** Fetches the whole DAG, verified block by block, from local store, peers, then gateways. */
+  fetch (cid: CID | string, options?: FetchOptions): Promise<FetchResult>
+}
+
+export interface HublessNode {
+  readonly peerId: PeerId
+  readonly directory: string
+  readonly libp2p: Libp2p<NodeServices>
+  readonly helia: NodeHelia
+  readonly content: Content
+  readonly events: TypedEventTarget<NodeEvents>
+  /** Listen addresses with `/p2p/<peer id>`, as strings. */
+  getMultiaddrs (): string[]
+  /** Dials a peer by multiaddr (with or without `/p2p/`) and returns its peer id. */
+  dial (ma: string | Multiaddr, options?: AbortOptions): Promise<PeerId>
+  /** Stops libp2p and Helia and closes the databases. Idempotent. */
+  stop (): Promise<void>
+}
+
+/** Opens the data directory and returns a started node. */
+export async function createNode (init: NodeInit, options: AbortOptions = {}): Promise<HublessNode> {
+  return startNode(init, options)
+}

@@ -1,0 +1,145 @@
+import { withBitswap } from '@helia/bitswap'
+import { withLibp2pLight } from '@helia/libp2p'
+import * as dagCbor from '@ipld/dag-cbor'
+import { logger } from '@libp2p/logger'
+import { createHeliaLight } from 'helia'
+import { TypedEventEmitter } from 'main-event'
+import { sha512 } from 'multiformats/hashes/sha2'
+import { createContent } from './content.ts'
+import { openDataDir } from './data-dir.ts'
+import { ListenError, PeerUnreachableError } from './errors.ts'
+import { checkGatewayUrl } from './gateway-client.ts'
+import { libp2pOptions } from './libp2p-options.ts'
+import { parseMultiaddr } from './multiaddr.ts'
+import type { DataDir } from './data-dir.ts'
+import type { Content, HublessNode, NodeEvents, NodeHelia, NodeInit, NodeServices } from './index.ts'
+import type { AbortOptions, Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+const log = logger('hubless:net:node')
+
+export const DEFAULT_PROVIDER_TIMEOUT = 5000
+
+function checkInit (init: NodeInit): void {
+  for (const ma of [...(init.listen ?? []), ...(init.announce ?? []), ...(init.bootstrap ?? [])]) {
+    parseMultiaddr(ma)
+  }
+  init.gateways?.forEach(checkGatewayUrl)
+}
+
+function isListenFailure (err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException
+  return e?.code === 'EADDRINUSE' || e?.code === 'EADDRNOTAVAIL' || e?.code === 'EACCES' ||
+    e?.name === 'NoValidAddressesError' || /EADDRINUSE|EADDRNOTAVAIL|EACCES/.test(e?.message ?? '')
+}
+
+async function startHelia (init: NodeInit, dir: DataDir): Promise<NodeHelia> {
+  const light = createHeliaLight({
+    blockstore: dir.blockstore,
+    datastore: dir.datastore,
+    // OrbitDB stores its log entries as dag-cbor
+    codecs: [dagCbor],
+    hashers: [sha512]
+  })
+  const helia: NodeHelia = withBitswap(withLibp2pLight<typeof light, NodeServices>(light, libp2pOptions(init, dir)))
+  try {
+    await helia.start()
+  } catch (err) {
+    await helia.stop().catch((stopErr: unknown) => { log.error('stop after failed start - %e', stopErr) })
+    if (isListenFailure(err)) {
+      throw new ListenError(`Cannot listen on ${(init.listen ?? []).join(', ') || 'the default address'}: ${(err as Error).message}. Pick a free port or an address of this host.`)
+    }
+    throw err
+  }
+  return helia
+}
+
+class Node implements HublessNode {
+  readonly peerId: PeerId
+  readonly directory: string
+  readonly libp2p: Libp2p<NodeServices>
+  readonly helia: NodeHelia
+  readonly content: Content
+  readonly events = new TypedEventEmitter<NodeEvents>()
+  readonly #dir: DataDir
+  readonly #init: NodeInit
+  #stopped = false
+
+  constructor (init: NodeInit, dir: DataDir, helia: NodeHelia) {
+    this.#init = init
+    this.#dir = dir
+    this.helia = helia
+    this.libp2p = helia.libp2p
+    this.peerId = helia.libp2p.peerId
+    this.directory = dir.directory
+    this.content = createContent(helia, {
+      gateways: init.gateways ?? [],
+      providerTimeout: init.providerTimeout ?? DEFAULT_PROVIDER_TIMEOUT
+    })
+    this.libp2p.addEventListener('peer:connect', this.#onConnect)
+    this.libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
+    this.libp2p.addEventListener('peer:discovery', this.#onDiscovery)
+  }
+
+  readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.events.safeDispatchEvent('peer:connect', { detail: evt.detail })
+  }
+
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.events.safeDispatchEvent('peer:disconnect', { detail: evt.detail })
+  }
+
+  readonly #onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
+    this.events.safeDispatchEvent('peer:discovery', { detail: evt.detail })
+    // libp2p 3 has no auto-dialler: peers found by mDNS or the bootstrap list are dialled here
+    if (this.#stopped || this.libp2p.getConnections(evt.detail.id).length > 0) return
+    this.libp2p.dial(evt.detail.id, { signal: AbortSignal.timeout(this.#init.dialTimeout ?? 10_000) })
+      .catch((err: unknown) => { log('dialling discovered peer %p failed - %e', evt.detail.id, err) })
+  }
+
+  getMultiaddrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  async dial (ma: string | Multiaddr, options: AbortOptions = {}): Promise<PeerId> {
+    const address = parseMultiaddr(ma)
+    try {
+      const connection = await this.libp2p.dial(address, options)
+      return connection.remotePeer
+    } catch (err) {
+      options.signal?.throwIfAborted()
+      throw new PeerUnreachableError(`Cannot connect to ${address.toString()}: ${(err as Error).message}. Check that the peer runs and the address (and /p2p/ peer id) is right.`)
+    }
+  }
+
+  async stop (): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.libp2p.removeEventListener('peer:connect', this.#onConnect)
+    this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
+    this.libp2p.removeEventListener('peer:discovery', this.#onDiscovery)
+    try {
+      await this.helia.stop()
+    } finally {
+      await this.#dir.close()
+    }
+    log('stopped %p', this.peerId)
+  }
+}
+
+export async function startNode (init: NodeInit, options: AbortOptions): Promise<HublessNode> {
+  checkInit(init)
+  options.signal?.throwIfAborted()
+  const dir = await openDataDir(init.directory)
+  let helia: NodeHelia
+  try {
+    options.signal?.throwIfAborted()
+    helia = await startHelia(init, dir)
+  } catch (err) {
+    await dir.close()
+    throw err
+  }
+  const node = new Node(init, dir, helia)
+  log('started %p on %s', node.peerId, node.getMultiaddrs().join(', '))
+  return node
+}
