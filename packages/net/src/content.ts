@@ -1,15 +1,15 @@
-import { car } from '@helia/car'
 import { unixfs } from '@helia/unixfs'
 import { CarBlockIterator } from '@ipld/car'
 import { logger } from '@libp2p/logger'
 import { CustomProgressEvent } from 'progress-events'
 import { openAddSource } from './add-source.ts'
+import { exportLocalCar } from './car-export.ts'
 import { fixedSizeChunker } from './chunker.ts'
 import { parseCid } from './cid.ts'
 import { blockMatches } from './dag.ts'
 import { BadCarError, BlockVerificationError, ContentNotFoundError } from './errors.ts'
 import { fetchDag } from './fetch.ts'
-import { drain } from './iterables.ts'
+import { drain, toBytes } from './iterables.ts'
 import type { FetchDefaults } from './fetch.ts'
 import type { AddOptions, CatOptions, Content, ExportCarOptions, GcOptions, GcResult, ImportCarOptions, NodeHelia, PinOptions } from './index.ts'
 import type { AbortOptions } from '@libp2p/interface'
@@ -94,19 +94,7 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults): Conte
     },
 
     async get (cid, options = {}) {
-      const chunks: Uint8Array[] = []
-      let length = 0
-      for await (const chunk of catStream(helia, cid, options)) {
-        chunks.push(chunk)
-        length += chunk.byteLength
-      }
-      const bytes = new Uint8Array(length)
-      let offset = 0
-      for (const chunk of chunks) {
-        bytes.set(chunk, offset)
-        offset += chunk.byteLength
-      }
-      return bytes
+      return toBytes(catStream(helia, cid, options))
     },
 
     async has (cid, options: AbortOptions = {}) {
@@ -162,11 +150,10 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults): Conte
 
     async * exportCar (cid, options: ExportCarOptions = {}) {
       const root = parseCid(cid)
-      try {
-        yield * car(helia).export(root, { signal: options.signal, offline: options.offline ?? true })
-      } catch (err) {
-        throw notFound(root, err)
+      if (options.offline === false) {
+        await content.pin(root, { signal: options.signal })
       }
+      yield * exportLocalCar(helia, root, options)
     },
 
     async importCar (source, options: ImportCarOptions = {}) {

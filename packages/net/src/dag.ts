@@ -27,3 +27,25 @@ export async function blockLinks (getCodec: CodecLoader, cid: CID, bytes: Uint8A
   }
   return links
 }
+
+export interface DagBlock {
+  cid: CID
+  bytes: Uint8Array
+}
+
+/** Visits every block under `root` once, depth first in link order (file order for UnixFS). */
+export async function * walkDag (getCodec: CodecLoader, root: CID, load: (cid: CID) => Promise<Uint8Array>, signal?: AbortSignal): AsyncGenerator<DagBlock> {
+  const seen = new Set<string>()
+  const stack: CID[] = [root]
+  while (stack.length > 0) {
+    signal?.throwIfAborted()
+    const cid = stack.pop()!
+    const key = cid.toString()
+    if (seen.has(key)) continue
+    seen.add(key)
+    const bytes = await load(cid)
+    yield { cid, bytes }
+    const links = await blockLinks(getCodec, cid, bytes)
+    for (let i = links.length - 1; i >= 0; i--) stack.push(links[i]!)
+  }
+}

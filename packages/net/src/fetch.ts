@@ -1,7 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { CustomProgressEvent } from 'progress-events'
 import { drain, toBytes } from './iterables.ts'
-import { blockLinks, blockMatches } from './dag.ts'
+import { blockMatches, walkDag } from './dag.ts'
 import { BlockVerificationError, ContentNotFoundError, GatewayRequestError, GatewayVerificationError } from './errors.ts'
 import { checkGatewayUrl, requestBlock } from './gateway-client.ts'
 import type { FetchOptions, FetchResult, NodeHelia } from './index.ts'
@@ -57,7 +57,8 @@ async function fromPeers (state: FetchState, cid: CID): Promise<Uint8Array | und
   } catch (err) {
     state.options.signal?.throwIfAborted()
     state.peersGaveUp = true
-    const error = isAbort(err)
+    // Helia reports the deadline as LoadBlockFailedError; the signal says what really happened
+    const error = deadline.aborted || isAbort(err)
       ? new ContentNotFoundError(`No peer delivered ${cid} within ${state.providerTimeout} ms`)
       : err as Error
     recordFailure(state, cid, 'peers', error)
@@ -126,22 +127,9 @@ export async function fetchDag (helia: NodeHelia, root: CID, defaults: FetchDefa
     gatewayTimeout: options.gatewayTimeout ?? DEFAULT_GATEWAY_TIMEOUT,
     result: { cid: root, blocks: 0, bytes: 0, sources: {}, errors: [] }
   }
-  const seen = new Set<string>()
-  const stack: CID[] = [root]
-  while (stack.length > 0) {
-    options.signal?.throwIfAborted()
-    const cid = stack.pop()!
-    const key = cid.toString()
-    if (seen.has(key)) continue
-    seen.add(key)
-    const bytes = await fetchBlock(state, cid)
-    const links = await blockLinks(helia.getCodec, cid, bytes)
-    // reversed so that the first link is fetched first, matching file order for UnixFS
-    for (let i = links.length - 1; i >= 0; i--) {
-      stack.push(links[i]!)
-    }
-  }
-  if (options.pin === true && !(await helia.pins.isPinned(root, options))) {
+  // fetchBlock counts and reports each block as the walk loads it
+  await drain(walkDag(helia.getCodec, root, async cid => fetchBlock(state, cid), options.signal))
+  if (options.pin === true && !(await helia.pins.isPinned(root, { signal: options.signal }))) {
     await drain(helia.pins.add(root, { signal: options.signal }))
   }
   log('fetched %c: %d blocks, %o', root, state.result.blocks, state.result.sources)

@@ -1,9 +1,9 @@
 import { once } from 'node:events'
-import { car } from '@helia/car'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
+import { exportLocalCar } from './car-export.ts'
 import { toBytes } from './iterables.ts'
-import type { Helia } from '@helia/interface'
+import type { NodeHelia } from './index.ts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 const log = logger('hubless:net:gateway-handler')
@@ -53,7 +53,7 @@ const IMMUTABLE = {
  * `Accept: application/vnd.ipld.car` the DAG under it as a CAR. It never asks the network for
  * blocks; a gateway that did would let any client make the node fetch anything.
  */
-export function createGatewayHandler (node: { helia: Helia }, init: GatewayHandlerInit = {}): GatewayHandler {
+export function createGatewayHandler (node: { helia: NodeHelia }, init: GatewayHandlerInit = {}): GatewayHandler {
   const prefix = init.prefix ?? '/ipfs/'
   const { helia } = node
   return async (req, res) => {
@@ -109,7 +109,7 @@ export function createGatewayHandler (node: { helia: Helia }, init: GatewayHandl
         res.end()
         return true
       }
-      for await (const chunk of car(helia).export(cid, { offline: true, signal: controller.signal })) {
+      for await (const chunk of exportLocalCar(helia, cid, { signal: controller.signal })) {
         if (!res.write(chunk)) {
           await once(res, 'drain', { signal: controller.signal })
         }

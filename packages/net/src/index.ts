@@ -108,7 +108,10 @@ export interface GcResult {
 }
 
 export interface ExportCarOptions extends AbortOptions {
-  /** Only export local blocks (default true); a missing block ends the stream with ContentNotFoundError. */
+  /**
+   * Default true: export local blocks only, a missing one ends the stream with ContentNotFoundError.
+   * With false, the DAG is first pinned (fetching missing blocks from peers).
+   */
   offline?: boolean
 }
 

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { fixedSizeChunker } from '../src/index.ts'
+import { createFixture, randomBytes } from './helpers.ts'
+import type { Chunker } from '../src/index.ts'
+
+async function * chunksOf (bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size)
+}
+
+async function collect (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for await (const part of source) parts.push(part)
+  return new Uint8Array(Buffer.concat(parts))
+}
+
+describe('content API', () => {
+  const fixture = createFixture()
+  after(async () => { await fixture.cleanup() })
+
+  it('adds bytes, a stream and a file as CIDv1 with raw leaves, and gets them back', async () => {
+    const node = await fixture.node()
+    const data = randomBytes(2_500_000, 5)
+    const fromBytes = await node.content.add(data)
+    const fromStream = await node.content.add(chunksOf(data, 10_000))
+    const path = join(node.directory, 'input.bin')
+    await writeFile(path, data)
+    const fromFile = await node.content.add(path)
+    assert.equal(fromBytes.version, 1)
+    assert.equal(fromBytes.toString(), fromStream.toString(), 'the chunker, not the input shape, decides the DAG')
+    assert.equal(fromBytes.toString(), fromFile.toString())
+    assert.deepEqual(await node.content.get(fromBytes), data)
+    const links = (await import('@ipld/dag-pb')).decode(await collect(node.helia.blockstore.get(fromBytes))).Links
+    assert.equal(links.length, 3, '1 MiB default chunks')
+    assert.ok(links.every(link => link.Hash.code === 0x55), 'leaves are raw blocks')
+  })
+
+  it('uses the chunker it is given (fixed size and a custom one)', async () => {
+    const node = await fixture.node()
+    const data = randomBytes(100_000, 9)
+    const fixed = await node.content.add(data, { chunker: fixedSizeChunker(10_000) })
+    const cuts: number[] = []
+    // cuts at every zero byte after at least 1000 bytes: content-defined, like the squashfs-aware one will be
+    const custom: Chunker = async function * (source) {
+      let pending: number[] = []
+      for await (const chunk of source) {
+        for (const byte of chunk) {
+          pending.push(byte)
+          if (byte === 0 && pending.length >= 1000) {
+            cuts.push(pending.length)
+            yield Uint8Array.from(pending)
+            pending = []
+          }
+        }
+      }
+      if (pending.length > 0) yield Uint8Array.from(pending)
+    }
+    const customCid = await node.content.add(data, { chunker: custom })
+    const dagPb = await import('@ipld/dag-pb')
+    const fixedLinks = dagPb.decode(await collect(node.helia.blockstore.get(fixed))).Links
+    const customLinks = dagPb.decode(await collect(node.helia.blockstore.get(customCid))).Links
+    assert.equal(fixedLinks.length, 10)
+    assert.equal(customLinks.length, cuts.length + 1)
+    assert.notEqual(fixed.toString(), customCid.toString())
+    assert.deepEqual(await node.content.get(customCid), data)
+  })
+
+  it('reports progress and honours offset, length and abort', async () => {
+    const node = await fixture.node()
+    const data = randomBytes(3_000_000, 13)
+    const added: number[] = []
+    const cid = await node.content.add(data, { onProgress: (evt) => { added.push(evt.detail.bytes) } })
+    assert.equal(added.at(-1), data.length)
+    const read: Array<{ bytes: number, total?: number }> = []
+    const part = await node.content.get(cid, { offset: 1_000_000, length: 1500, onProgress: (evt) => { read.push(evt.detail) } })
+    assert.deepEqual(part, data.subarray(1_000_000, 1_001_500))
+    assert.deepEqual(read.at(-1), { bytes: 1500, total: 1500 })
+    const controller = new AbortController()
+    controller.abort()
+    await assert.rejects(node.content.get(cid, { signal: controller.signal }), { name: 'AbortError' })
+    await assert.rejects(node.content.add(data, { signal: controller.signal }), { name: 'AbortError' })
+  })
+
+  it('exports and imports CAR files, verifying every block', async () => {
+    const a = await fixture.node()
+    const b = await fixture.node()
+    const data = randomBytes(500_000, 17)
+    const cid = await a.content.add(data, { chunker: fixedSizeChunker(100_000) })
+    const car = await collect(a.content.exportCar(cid))
+    assert.deepEqual((await b.content.importCar(car)).map(String), [cid.toString()])
+    assert.deepEqual(await b.content.get(cid, { offline: true }), data)
+
+    const c = await fixture.node()
+    const tampered = car.slice()
+    tampered[tampered.length - 10]! ^= 0xff
+    await assert.rejects(c.content.importCar(tampered), { name: 'BlockVerificationError' })
+    await assert.rejects(c.content.importCar(new TextEncoder().encode('not a car')), { name: 'BadCarError' })
+  })
+
+  it('names bad input', async () => {
+    const node = await fixture.node()
+    await assert.rejects(node.content.get('nonsense'), { name: 'BadCidError' })
+    await assert.rejects(node.content.add(join(node.directory, 'missing.bin')), { name: 'FileReadError' })
+    await assert.rejects(node.content.add(node.directory), { name: 'FileReadError' })
+    const { CID } = await import('multiformats/cid')
+    const { sha256 } = await import('multiformats/hashes/sha2')
+    const missing = CID.createV1(0x55, await sha256.digest(new Uint8Array([1, 2, 3])))
+    await assert.rejects(node.content.get(missing, { offline: true }), { name: 'ContentNotFoundError' })
+    await assert.rejects(collect(node.content.exportCar(missing)), { name: 'ContentNotFoundError' })
+    await assert.rejects(node.dial('/ip4/127.0.0.1/tcp/notaport'), { name: 'BadMultiaddrError' })
+    await assert.rejects(node.dial('/ip4/127.0.0.1/tcp/9', { signal: AbortSignal.timeout(5000) }), { name: 'PeerUnreachableError' })
+  })
+})
