@@ -1,0 +1,166 @@
+import { logger } from '@libp2p/logger'
+import { type AppImageSource, isSquashfsMagic, openAppImage, requireType2 } from './appimage.ts'
+import { type FastCdcOptions, fastCdc } from './fastcdc.ts'
+import { createBytesReader, createFileReader, type RandomAccessReader } from './reader.ts'
+import { openSquashfs } from './squashfs/index.ts'
+import type { AbortOptions } from './types.ts'
+
+const log = logger('hubless:appimage:chunker')
+
+/** The chunker shape of Helia's UnixFS importer (`ipfs-unixfs-importer`'s `Chunker`) */
+export type Chunker = (source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>
+
+export const DEFAULT_MAX_CHUNK_SIZE = 1024 * 1024
+
+export interface ChunkPlan {
+  /** `squashfs`: cuts at the image's block boundaries; `fastcdc`: the image could not be parsed */
+  kind: 'squashfs' | 'fastcdc'
+  /** the file size the plan was made for */
+  size: number
+  /** where each chunk ends (ascending, the last is `size`); squashfs plans only */
+  cuts?: number[]
+  /** number of chunks; squashfs plans only (content-defined chunks are known only after reading) */
+  chunkCount?: number
+  maxChunkSize: number
+  /** bytes of runtime before the SquashFS image */
+  runtimeSize?: number
+  /** why the plan fell back to FastCDC */
+  reason?: string
+}
+
+export interface ChunkPlanOptions extends AbortOptions {
+  /** largest chunk; UnixFS and bitswap limit block sizes (default 1 MiB) */
+  maxChunkSize?: number
+  /** FastCDC settings for files that are not parseable AppImages */
+  fallback?: FastCdcOptions
+}
+
+/** A Chunker that also tells how it will cut */
+export interface SquashfsChunker extends Chunker {
+  readonly plan: ChunkPlan
+}
+
+/** Errors meaning "not an image we can map"; anything else (I/O, abort) is passed on */
+const FALLBACK_ERRORS = new Set(['NotAnAppImageError', 'TruncatedFileError', 'CorruptElfError', 'CorruptSquashfsError', 'UnsupportedCompressorError', 'DecompressionBombError', 'DecompressionError', 'UnsupportedAppImageTypeError'])
+
+const RUNTIME_SECTIONS = new Set(['.upd_info', '.sha256_sig', '.sig_key', '.digest_md5'])
+
+/** Adds cuts so that no chunk is longer than `max`; pieces start at the block, so equal blocks split equally */
+export function capChunks (boundaries: number[], size: number, max: number): number[] {
+  const sorted = [...new Set(boundaries)].filter(b => b > 0 && b < size).sort((a, b) => a - b)
+  sorted.push(size)
+  const cuts: number[] = []
+  let prev = 0
+  for (const b of sorted) {
+    while (b - prev > max) {
+      prev += max
+      cuts.push(prev)
+    }
+    cuts.push(b)
+    prev = b
+  }
+  return cuts
+}
+
+async function squashfsBoundaries (reader: RandomAccessReader, options?: AbortOptions): Promise<{ boundaries: number[], runtimeSize: number }> {
+  const head = await reader.read(0, Math.min(4, reader.size), options)
+  if (isSquashfsMagic(head)) {
+    const fs = await openSquashfs(reader, 0, options)
+    return { boundaries: (await fs.blockMap(options)).boundaries, runtimeSize: 0 }
+  }
+  const appImage = await openAppImage(reader, options)
+  const fs = requireType2(appImage)
+  const boundaries = [appImage.runtimeSize]
+  // the signature and update sections get chunks of their own, so re-signing leaves the runtime code chunk alone
+  for (const s of appImage.elf.sections) {
+    if (RUNTIME_SECTIONS.has(s.name) && s.size > 0) boundaries.push(s.offset, s.offset + s.size)
+  }
+  boundaries.push(...(await fs.blockMap(options)).boundaries)
+  return { boundaries, runtimeSize: appImage.runtimeSize }
+}
+
+async function withReader<T> (source: AppImageSource, options: AbortOptions | undefined, fn: (reader: RandomAccessReader) => Promise<T>): Promise<T> {
+  if (typeof source === 'string') {
+    const reader = await createFileReader(source, options)
+    try {
+      return await fn(reader)
+    } finally {
+      await reader.close()
+    }
+  }
+  return await fn(source instanceof Uint8Array ? createBytesReader(source) : source)
+}
+
+/** Works out where the squashfs-aware chunker will cut a file (reads metadata only) */
+export async function planChunks (source: AppImageSource, options?: ChunkPlanOptions): Promise<ChunkPlan> {
+  const maxChunkSize = options?.maxChunkSize ?? DEFAULT_MAX_CHUNK_SIZE
+  if (!Number.isSafeInteger(maxChunkSize) || maxChunkSize < 1024) {
+    throw new RangeError(`maxChunkSize must be an integer of at least 1024 bytes, got ${maxChunkSize}`)
+  }
+  return await withReader(source, options, async (reader) => {
+    try {
+      const { boundaries, runtimeSize } = await squashfsBoundaries(reader, options)
+      const cuts = capChunks(boundaries, reader.size, maxChunkSize)
+      return { kind: 'squashfs', size: reader.size, cuts, chunkCount: cuts.length, maxChunkSize, runtimeSize }
+    } catch (err) {
+      if (!FALLBACK_ERRORS.has((err as Error).name)) throw err
+      log('falling back to FastCDC: %s', (err as Error).message)
+      return { kind: 'fastcdc', size: reader.size, maxChunkSize, reason: (err as Error).message }
+    }
+  })
+}
+
+function concat (parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.byteLength
+  }
+  return out
+}
+
+/** A chunker that cuts a byte stream at precomputed offsets (and every `max` bytes past the last one) */
+export function cutAt (cuts: number[], max: number): Chunker {
+  return async function * plannedChunker (source) {
+    let index = 0
+    let start = 0
+    let parts: Uint8Array[] = []
+    let length = 0
+    for await (const input of source) {
+      let buf = input
+      while (buf.byteLength > 0) {
+        const next = index < cuts.length ? cuts[index]! : start + max
+        const need = next - (start + length)
+        if (buf.byteLength < need) {
+          parts.push(buf)
+          length += buf.byteLength
+          break
+        }
+        parts.push(buf.subarray(0, need))
+        length += need
+        yield concat(parts, length)
+        start += length
+        parts = []
+        length = 0
+        index++
+        buf = buf.subarray(need)
+      }
+    }
+    if (length > 0) yield concat(parts, length)
+  }
+}
+
+/**
+ * The squashfs-aware chunker for Helia's UnixFS importer: maps the image first (random access,
+ * metadata only), then cuts the stream at every data, fragment and metadata block boundary and
+ * around the runtime. Files it cannot parse get FastCDC instead.
+ */
+export async function createSquashfsChunker (source: AppImageSource, options?: ChunkPlanOptions): Promise<SquashfsChunker> {
+  const plan = await planChunks(source, options)
+  const chunker: Chunker = plan.kind === 'squashfs'
+    ? cutAt(plan.cuts!, plan.maxChunkSize)
+    : fastCdc({ ...options?.fallback, maxSize: Math.min(options?.fallback?.maxSize ?? 262144, plan.maxChunkSize) })
+  return Object.assign(chunker, { plan })
+}
