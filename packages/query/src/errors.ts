@@ -1,0 +1,39 @@
+/**
+ * Every error @hubless/query throws, each with a stable `name` that callers and tests match on.
+ */
+
+/** The saved index could not be read: wrong format, version, or damaged. Rebuild it from the record source */
+export class InvalidSavedIndexError extends Error {
+  static override name = 'InvalidSavedIndexError'
+  override name = 'InvalidSavedIndexError'
+}
+
+/** A search or browse option is out of range or of the wrong type */
+export class InvalidQueryError extends Error {
+  static override name = 'InvalidQueryError'
+  override name = 'InvalidQueryError'
+}
+
+/** A record handed to the catalog does not have the shape of a signed hubless record */
+export class InvalidRecordError extends Error {
+  static override name = 'InvalidRecordError'
+  override name = 'InvalidRecordError'
+}
+
+/** A trust root is not a did:key string */
+export class InvalidTrustRootError extends Error {
+  static override name = 'InvalidTrustRootError'
+  override name = 'InvalidTrustRootError'
+}
+
+/** The catalog was stopped; create a new one */
+export class CatalogStoppedError extends Error {
+  static override name = 'CatalogStoppedError'
+  override name = 'CatalogStoppedError'
+}
+
+/** The operation was aborted through its signal */
+export class AbortError extends Error {
+  static override name = 'AbortError'
+  override name = 'AbortError'
+}

@@ -1,0 +1,257 @@
+/**
+ * @packageDocumentation
+ *
+ * @hubless/query: the catalog an app store embeds. It is fed the registry's verified records
+ * (in bulk at start, then live) and answers what apps exist, which version is newest on a reader's
+ * channel and architecture, who published it and whether to trust it, with full-text search,
+ * filters and facets. It runs in Node and in browsers (no Node built-ins).
+ *
+ * @example
+ * ```ts
+ * const catalog = await createCatalog({ source: registry }, { roots: ['did:key:z6Mk…'] })
+ * const { hits } = catalog.search({ query: 'video editor', channel: 'beta', trustedOnly: true })
+ * const app = catalog.app(hits[0].appId) // versions, history, trust path, forks
+ * ```
+ */
+
+import type {
+  AppMetadata, Architecture, Channel, ReleaseContent, SignedRecord
+} from '@hubless/registry/records'
+import type { TypedEventTarget } from 'main-event'
+import type { ProgressEvent } from 'progress-events'
+import { CatalogImpl } from './catalog.ts'
+import type { ForkReport } from './forks.ts'
+import type { LicenseClass } from './licenses.ts'
+
+export type { ForkReport } from './forks.ts'
+export type { LicenseClass } from './licenses.ts'
+export type { ParsedVersion, OrderedRelease, VersionKind } from './version.ts'
+export { compareReleases, compareVersions, parseVersion } from './version.ts'
+export { CHANNEL_LADDER, channelVisible, visibleChannels } from './channels.ts'
+export { classifyLicense } from './licenses.ts'
+export {
+  AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError, InvalidTrustRootError
+} from './errors.ts'
+
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+/** What the catalog keeps of a signed record: the registry verified the signature already */
+export type CatalogRecord = Pick<SignedRecord, 'id' | 'record'>
+
+/** Live records; `@hubless/registry`'s `events` fits */
+export interface RecordEventTarget {
+  addEventListener (type: 'record', listener: (event: CustomEvent<CatalogRecord>) => void): void
+  removeEventListener (type: 'record', listener: (event: CustomEvent<CatalogRecord>) => void): void
+}
+
+/** Where records come from. Every record it yields must already be verified (the registry does) */
+export interface RecordSource {
+  records (options?: AbortOptions): AsyncIterable<CatalogRecord>
+  readonly events?: RecordEventTarget
+}
+
+export interface CatalogComponents {
+  /** verified records; without one, feed the catalog with `add` */
+  source?: RecordSource
+  /** ms since epoch, for endorsement expiry; default Date.now */
+  clock?: () => number
+}
+
+export interface CatalogInit {
+  /** did:keys the reader trusts (its own roots) */
+  roots?: string[]
+  /** how many endorsement steps from a root still count; default 2 */
+  maxDepth?: number
+  /** architecture to show versions for when a query names none (e.g. x86_64); default: any */
+  arch?: Architecture
+  /** a string or bytes from {@link Catalog.save}; records in the source that it holds are skipped */
+  savedIndex?: string | Uint8Array
+}
+
+export interface CatalogOptions extends AbortOptions {
+  onProgress?: (event: ProgressEvent<'catalog:load', { records: number }>) => void
+}
+
+/**
+ * - `trusted`: a key the reader's roots reach (path says how) publishes the app
+ * - `unverified`: nobody trusted publishes it; this key claimed it first
+ * - `imported`: as unverified, but restated from another catalog by a key nobody trusted endorses
+ * - `conflicting`: another key owns the app id; this one publishes it too (squatting made visible)
+ */
+export type TrustStatus = 'trusted' | 'unverified' | 'imported' | 'conflicting'
+
+export interface TrustVerdict {
+  status: TrustStatus
+  /** the publisher's current key (after rotations) */
+  publisher: string
+  /** did:keys from a root to the publisher, when a root reaches it */
+  path: string[]
+  /** e.g. "trusted via root did:key:A -> did:key:B" */
+  explanation: string
+}
+
+/** `revoked`: signed with a key after its revocation or rotation point; `yanked`: withdrawn by its publisher */
+export type ReleaseState = 'ok' | 'yanked' | 'revoked'
+
+export interface ReleaseView {
+  id: string
+  appId: string
+  version: string
+  channel: Channel
+  arch: Architecture
+  /** publication time claimed by the publisher, ms */
+  time: number
+  /** the signing key */
+  publisher: string
+  content: ReleaseContent
+  app: AppMetadata
+  previous?: string
+  imported?: { source: string, sourceId: string }
+  state: ReleaseState
+  /** why the state is not ok */
+  reason?: string
+}
+
+/** The newest release a reader of `channel` gets on `arch` */
+export interface LatestRelease {
+  channel: Channel
+  arch: Architecture
+  release: ReleaseView
+}
+
+export interface Claimant {
+  trust: TrustVerdict
+  /** the claimant's newest release of the app */
+  newest: ReleaseView
+  releases: number
+}
+
+export interface AppView {
+  appId: string
+  name: string
+  metadata: AppMetadata
+  license: LicenseClass
+  trust: TrustVerdict
+  /** newest release per reader channel and architecture, following the channel ladder */
+  latest: LatestRelease[]
+  /** the owner's releases, newest first, yanked and revoked ones included and marked */
+  history: ReleaseView[]
+  /** other keys publishing this app id, each `conflicting` */
+  claimants: Claimant[]
+  forks: ForkReport[]
+  /** time of the owner's newest release */
+  updated: number
+}
+
+export type SortOrder = 'relevance' | 'updated' | 'name'
+
+export interface SearchQuery {
+  /** words; empty or absent browses the whole catalog */
+  query?: string
+  /** any of these categories */
+  category?: string | string[]
+  /** reader channel: versions come from its ladder, and apps without a release on it are left out */
+  channel?: Channel
+  arch?: Architecture
+  /** only apps whose license is free (SPDX, OSI or FSF) */
+  free?: boolean
+  trustedOnly?: boolean
+  /** publisher did:key (any key of the identity) */
+  publisher?: string
+  /** default: relevance with a query, name without */
+  sort?: SortOrder
+  offset?: number
+  /** default 20, at most 1000 */
+  limit?: number
+  /** compute facet counts (default true) */
+  facets?: boolean
+}
+
+export interface SearchHit {
+  appId: string
+  name: string
+  summary?: string
+  /** newest version for the query's channel and architecture, absent when all were withdrawn */
+  version?: string
+  channel?: Channel
+  arch?: Architecture
+  releaseId?: string
+  publisher: string
+  trust: TrustVerdict
+  categories: string[]
+  license: LicenseClass
+  updated: number
+  /** relevance score, 0 when browsing */
+  score: number
+}
+
+/**
+ * Counts per value of each filter, over the hits that pass every *other* filter, so a UI can
+ * show what choosing another value would give.
+ */
+export interface Facets {
+  category: Record<string, number>
+  channel: Record<string, number>
+  arch: Record<string, number>
+  license: Record<string, number>
+  trust: Record<string, number>
+  publisher: Record<string, number>
+}
+
+export interface SearchResults {
+  hits: SearchHit[]
+  /** hits before pagination */
+  total: number
+  offset: number
+  limit: number
+  facets?: Facets
+}
+
+export interface TrustedKey {
+  /** the identity's current key */
+  key: string
+  depth: number
+  path: string[]
+  explanation: string
+}
+
+export interface CatalogEvents {
+  /** apps whose view changed (new release, yank, ownership or trust change) */
+  changed: CustomEvent<{ appIds: string[] }>
+  fork: CustomEvent<ForkReport>
+}
+
+export interface Catalog {
+  readonly events: TypedEventTarget<CatalogEvents>
+  /** number of apps */
+  readonly size: number
+  /** add one verified record (duplicates are ignored); returns the app ids whose view changed */
+  add (record: CatalogRecord): string[]
+  /** add many at once, recomputing once at the end */
+  addAll (records: Iterable<CatalogRecord>): string[]
+  search (query?: SearchQuery): SearchResults
+  app (appId: string): AppView | undefined
+  /** the newest usable release for a reader (default channel release, any arch) */
+  latest (appId: string, options?: { channel?: Channel, arch?: Architecture }): ReleaseView | undefined
+  forks (): ForkReport[]
+  roots (): string[]
+  /** replace the reader's roots (did:keys); views are re-evaluated */
+  setRoots (roots: string[]): void
+  /** every key the roots reach for all apps, with its path */
+  trusted (): TrustedKey[]
+  /** the saved index: records, views' inputs and the search index, for a fast next start */
+  save (): string
+  stop (): Promise<void>
+}
+
+/**
+ * Create a catalog: load `init.savedIndex` if given, then read every record of
+ * `components.source` and follow its live `record` events until `stop()`.
+ */
+export async function createCatalog (components: CatalogComponents = {}, init: CatalogInit = {}, options: CatalogOptions = {}): Promise<Catalog> {
+  const catalog = new CatalogImpl(components, init)
+  await catalog.start(options)
+  return catalog
+}

@@ -1,0 +1,71 @@
+import { InvalidSavedIndexError } from './errors.ts'
+import type { CatalogRecord } from './index.ts'
+import { SearchIndex } from './search-index.ts'
+
+/**
+ * The saved index: three lines of JSON (JSON never holds a raw newline) so the search index is
+ * not encoded twice. Line 1 is a header, line 2 the records (id and record, no signatures: the
+ * file is the reader's own, written after the registry verified them), line 3 MiniSearch's JSON.
+ * The views are rebuilt from the records on load (milliseconds), because they also depend on
+ * the reader's roots and clock, which may have changed since.
+ */
+
+const FORMAT = 'hubless-query-index'
+const VERSION = 1
+
+interface Header {
+  format: string
+  version: number
+  records: number
+  /** app id → id of the release whose metadata its search document holds */
+  indexed: Record<string, string>
+}
+
+export interface LoadedIndex {
+  records: CatalogRecord[]
+  indexed: Map<string, string>
+  search: SearchIndex
+}
+
+export function serializeIndex (records: Iterable<CatalogRecord>, indexed: Map<string, string>, search: SearchIndex): string {
+  const list: CatalogRecord[] = []
+  for (const r of records) list.push({ id: r.id, record: r.record })
+  const header: Header = { format: FORMAT, version: VERSION, records: list.length, indexed: Object.fromEntries(indexed) }
+  return `${JSON.stringify(header)}\n${JSON.stringify(list)}\n${search.toJSON()}`
+}
+
+function lineAt (text: string, start: number): [string, number] {
+  const end = text.indexOf('\n', start)
+  return end < 0 ? [text.slice(start), text.length] : [text.slice(start, end), end + 1]
+}
+
+export function parseSavedIndex (input: string | Uint8Array): LoadedIndex {
+  const text = typeof input === 'string' ? input : new TextDecoder().decode(input)
+  const [headerLine, afterHeader] = lineAt(text, 0)
+  const [recordsLine, afterRecords] = lineAt(text, afterHeader)
+  const searchLine = text.slice(afterRecords)
+  let header: Header
+  let records: CatalogRecord[]
+  try {
+    header = JSON.parse(headerLine) as Header
+    records = JSON.parse(recordsLine) as CatalogRecord[]
+  } catch (err) {
+    throw new InvalidSavedIndexError(`the saved index is not readable JSON (${(err as Error).message}); delete it and let the catalog rebuild it`)
+  }
+  if (header == null || header.format !== FORMAT) {
+    throw new InvalidSavedIndexError(`not a hubless saved index (format ${JSON.stringify(header?.format)}); expected ${FORMAT}`)
+  }
+  if (header.version !== VERSION) {
+    throw new InvalidSavedIndexError(`saved index version ${header.version} is not ${VERSION}; delete it and let the catalog rebuild it`)
+  }
+  if (!Array.isArray(records) || records.length !== header.records || typeof header.indexed !== 'object' || header.indexed == null) {
+    throw new InvalidSavedIndexError('the saved index is truncated or damaged (record count does not match its header); delete it and rebuild')
+  }
+  let search: SearchIndex
+  try {
+    search = SearchIndex.load(searchLine)
+  } catch (err) {
+    throw new InvalidSavedIndexError(`the saved search index is damaged (${(err as Error).message}); delete it and rebuild`)
+  }
+  return { records, indexed: new Map(Object.entries(header.indexed)), search }
+}
