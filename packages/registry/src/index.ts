@@ -1,10 +1,95 @@
 /**
- * @hubless/registry: signed release records on a replicated OrbitDB log.
+ * @packageDocumentation
  *
- * The record half (encoding, signatures, schema) is also published alone, browser-safe, as
- * `@hubless/registry/records`; this entry point adds what needs Node: publisher key files and
- * the replicated log.
+ * @hubless/registry: signed release records on a replicated OrbitDB 4 log.
+ *
+ * - Records (`@hubless/registry/records`, browser-safe, re-exported here): canonical dag-cbor,
+ *   ids, did:key Ed25519 signatures, schema validation, the wire envelope and the JSON form.
+ * - Keys: the publisher key file in the data dir (mode 0600, optional passphrase).
+ * - The log: one OrbitDB `events` database per registry name at an address that depends on the
+ *   name alone, open to every writer and guarded by an access controller that accepts exactly
+ *   the valid signed records whose writer identity is bound to the entry's signing key.
  */
 
+import { openRegistry } from './log/registry.ts'
+import type { PublisherKey } from './records/ed25519.ts'
+import type { SignOptions } from './records/signed.ts'
+import type { SignedRecord, UnsignedRecord } from './records/types.ts'
+import type { HublessNode } from '@hubless/net'
+import type { AbortOptions } from '@libp2p/interface'
+import type { TypedEventTarget } from 'main-event'
+
 export * from './records/index.ts'
-export { KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError, WrongPassphraseError, ForgedIdentityError, InvalidRegistryNameError } from './errors.ts'
+export {
+  ForgedIdentityError, InvalidRegistryNameError, KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError,
+  WrongPassphraseError
+} from './errors.ts'
+export { createKeyStore, deserializeKey, serializeKey } from './keys/index.ts'
+export type { KeyExportOptions, KeyImportOptions, KeyReadOptions, KeyStore, KeyStoreInit, KeyWriteOptions } from './keys/index.ts'
+export { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE } from './log/access-controller.ts'
+export { DEFAULT_REGISTRY_NAME, registryAddress } from './log/address.ts'
+
+/** What the registry needs of a node: Helia (OrbitDB's `ipfs`, with `libp2p.services.pubsub`) */
+export interface RegistryNode {
+  helia: HublessNode['helia']
+  /** the node's data dir; the registry keeps its OrbitDB state in `<directory>/registry` unless told otherwise */
+  directory?: string
+}
+
+export interface RegistryComponents {
+  node: RegistryNode
+}
+
+export interface RegistryInit {
+  /** the registry's name; its OrbitDB address depends on it alone. Default `hubless` */
+  name?: string
+  /** where OrbitDB keeps heads, index and writer keys. Default `<node.directory>/registry` */
+  directory?: string
+}
+
+export interface RegistryStatus {
+  name: string
+  /** `/orbitdb/zdpu…` */
+  address: string
+  /** records in the local log */
+  records: number
+  /** hashes of the log's current heads */
+  heads: string[]
+  /** peers replicating this registry with us now */
+  peers: string[]
+  /** ms since epoch of the last head exchange or replicated record */
+  lastSync?: number
+}
+
+export interface RegistryEvents {
+  /** a record entered the local log, by local append or by replication */
+  record: CustomEvent<SignedRecord>
+  /** heads were exchanged with a peer */
+  synced: CustomEvent<{ peer: string }>
+  /** a peer joined or left replication of this registry */
+  peer: CustomEvent<{ peer: string, joined: boolean }>
+  /** an entry was refused by the access controller; `error` is a named error (InvalidSignatureError, ForgedIdentityError, …) */
+  rejected: CustomEvent<{ entry: string | undefined, error: Error }>
+}
+
+export interface Registry extends TypedEventTarget<RegistryEvents> {
+  readonly name: string
+  /** the OrbitDB address, `/orbitdb/zdpu…`, equal to `await registryAddress(name)` */
+  readonly address: string
+  /** verify a signed record and append it to the log (a no-op if the log holds it); resolves once it is stored locally */
+  append (signed: SignedRecord, options?: AbortOptions): Promise<SignedRecord>
+  /** sign with `key`, then append */
+  publish (record: UnsignedRecord, key: PublisherKey, options?: AbortOptions & SignOptions): Promise<SignedRecord>
+  /** every record of the local log, newest first; each was verified when it entered the log */
+  records (options?: AbortOptions): AsyncIterable<SignedRecord>
+  get (id: string, options?: AbortOptions): Promise<SignedRecord | undefined>
+  has (id: string, options?: AbortOptions): Promise<boolean>
+  status (options?: AbortOptions): Promise<RegistryStatus>
+  /** close the database (not the node) */
+  stop (): Promise<void>
+}
+
+/** Open (or create) the registry's OrbitDB log on a started node and replicate it with every peer that has it open */
+export async function createRegistry (components: RegistryComponents, init: RegistryInit = {}, options?: AbortOptions): Promise<Registry> {
+  return openRegistry(components, init, options)
+}

@@ -1,0 +1,121 @@
+import { logger } from '@libp2p/logger'
+import { ForgedIdentityError, MalformedRecordError } from '../errors.ts'
+import { decodeSignedRecord } from '../records/signed.ts'
+import type { SignedRecord } from '../records/types.ts'
+import type { AccessController, AccessControllerFactory, AccessControllerInit, Identities, LogEntry } from '@orbitdb/core'
+
+const log = logger('hubless:registry:access')
+
+/** The access controller type named in the manifest; `/hubless/…` addresses resolve to it */
+export const ACCESS_CONTROLLER_TYPE = 'hubless'
+/**
+ * The access controller's address, part of the database manifest. It is a constant (no per-
+ * instance params, no random ids) so that the manifest, and with it the database address, is a
+ * function of the registry name alone: two mirrors that never met open the same database.
+ */
+export const ACCESS_CONTROLLER_ADDRESS = '/hubless/records-v1'
+
+/** Rejections that depend only on the entry's bytes; the verdict is cached by entry hash */
+const DEFINITIVE = new Set(['InvalidSignatureError', 'MalformedRecordError', 'OversizeRecordError', 'UnknownRecordKindError', 'InvalidAppIdError', 'InvalidChannelError', 'InvalidFieldError', 'InvalidPublisherKeyError', 'ForgedIdentityError'])
+
+const MAX_CACHED = 100_000
+
+export interface AccessHooks {
+  /** a replicated entry (with a hash) passed every check */
+  accepted (entryHash: string, record: SignedRecord): void
+  /** an entry failed a check; `error` is a named registry error */
+  rejected (entryHash: string | undefined, error: Error): void
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+}
+
+/** The payload of an events-database entry must be exactly `{ op: 'ADD', key: null, value: <wire bytes> }` */
+function wireOf (entry: LogEntry): Uint8Array {
+  const payload = entry.payload
+  if (!isPlainObject(payload) || payload.op !== 'ADD' || payload.key !== null || !(payload.value instanceof Uint8Array) || Object.keys(payload).length !== 3) {
+    throw new MalformedRecordError('the entry payload is not { op: "ADD", key: null, value: <signed record bytes> }')
+  }
+  return payload.value
+}
+
+function remember<V> (map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MAX_CACHED) {
+    const oldest = map.keys().next().value
+    if (oldest !== undefined) map.delete(oldest)
+  }
+  map.set(key, value)
+}
+
+/**
+ * Open to every writer, and deterministic and context-free: an entry is accepted when its
+ * payload is a valid signed hubless record (size, canonical encoding, schema, signatures) and
+ * its writer identity is bound to the key that signed the entry. Nothing else is read — no
+ * clock, no trust, no local state — because a peer that rejects an entry its neighbours
+ * accepted stops replicating everything after it.
+ *
+ * Verdicts are cached by entry hash: OrbitDB's join re-checks an entry once for every path that
+ * reaches it, and the cache turns those re-checks into a map lookup.
+ */
+export function hublessAccessController (hooks: AccessHooks): AccessControllerFactory {
+  return async (init: AccessControllerInit): Promise<AccessController> => {
+    const identities: Identities = init.identities
+    const accepted = new Map<string, true>()
+    const rejected = new Map<string, Error>()
+    // identity hash -> its verified signing key
+    const identityKeys = new Map<string, string>()
+
+    async function checkIdentity (entry: LogEntry): Promise<void> {
+      if (typeof entry.identity !== 'string' || typeof entry.key !== 'string') {
+        throw new ForgedIdentityError('the entry names no writer identity or key')
+      }
+      let key = identityKeys.get(entry.identity)
+      if (key == null) {
+        const identity = await identities.getIdentity(entry.identity)
+        if (identity == null) {
+          // may be a block not fetched yet: a verdict, but not one to remember
+          throw Object.assign(new ForgedIdentityError(`the writer identity ${entry.identity} could not be found`), { transient: true })
+        }
+        let valid = false
+        try {
+          valid = await identities.verifyIdentity(identity)
+        } catch {
+          valid = false
+        }
+        if (!valid) throw new ForgedIdentityError(`the writer identity ${entry.identity} does not verify`)
+        key = identity.publicKey
+        remember(identityKeys, entry.identity, key)
+      }
+      // OrbitDB verifies the entry's signature against entry.key only; this binds that key to the named identity
+      if (key !== entry.key) {
+        throw new ForgedIdentityError(`the entry claims writer identity ${entry.identity} but is signed by another key (${entry.key.slice(0, 16)}…)`)
+      }
+    }
+
+    async function canAppend (entry: LogEntry): Promise<boolean> {
+      const hash = entry.hash
+      if (hash != null) {
+        if (accepted.has(hash)) return true
+        if (rejected.has(hash)) return false
+      }
+      try {
+        const record = await decodeSignedRecord(wireOf(entry))
+        await checkIdentity(entry)
+        if (hash != null) {
+          remember(accepted, hash, true)
+          hooks.accepted(hash, record)
+        }
+        return true
+      } catch (err) {
+        const error = err instanceof Error ? err : new MalformedRecordError(String(err))
+        if (hash != null && DEFINITIVE.has(error.name) && !('transient' in error)) remember(rejected, hash, error)
+        log('rejected entry %s: %s %s', hash, error.name, error.message)
+        hooks.rejected(hash, error)
+        return false
+      }
+    }
+
+    return { type: ACCESS_CONTROLLER_TYPE, address: ACCESS_CONTROLLER_ADDRESS, canAppend }
+  }
+}
