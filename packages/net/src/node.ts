@@ -79,6 +79,21 @@ class Node implements HublessNode {
     this.libp2p.addEventListener('peer:connect', this.#onConnect)
     this.libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
     this.libp2p.addEventListener('peer:discovery', this.#onDiscovery)
+    if (init.lan === true || (init.bootstrap?.length ?? 0) > 0) {
+      void this.#dialKnownPeers()
+    }
+  }
+
+  /** mDNS answers that arrive while libp2p starts come before the listener above exists. */
+  async #dialKnownPeers (): Promise<void> {
+    try {
+      for (const peer of await this.libp2p.peerStore.all()) {
+        if (peer.id.equals(this.peerId) || peer.addresses.length === 0) continue
+        this.#onDiscovery(new CustomEvent('peer:discovery', { detail: { id: peer.id, multiaddrs: peer.addresses.map(a => a.multiaddr) } }))
+      }
+    } catch (err) {
+      log('reading the peer store failed - %e', err)
+    }
   }
 
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {

@@ -10,7 +10,7 @@ async function * chunksOf (bytes: Uint8Array, size: number): AsyncGenerator<Uint
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size)
 }
 
-async function collect (source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+async function collect (source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   for await (const part of source) parts.push(part)
   return new Uint8Array(Buffer.concat(parts))

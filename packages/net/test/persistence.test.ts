@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { createNode, fixedSizeChunker } from '../src/index.ts'
+import { createFixture, randomBytes } from './helpers.ts'
+
+const run = promisify(execFile)
+
+describe('data directory', () => {
+  const fixture = createFixture()
+  after(async () => { await fixture.cleanup() })
+
+  it('keeps the peer id and the pinned content across a restart; the key file is 0600', async () => {
+    const directory = await fixture.dir()
+    const data = randomBytes(700_000, 21)
+    const first = await createNode({ directory })
+    const peerId = first.peerId.toString()
+    const cid = await first.content.add(data)
+    await first.stop()
+    assert.equal((await stat(join(directory, 'peer.key'))).mode & 0o777, 0o600)
+
+    const second = await fixture.node({ directory })
+    assert.equal(second.peerId.toString(), peerId)
+    assert.equal(await second.content.isPinned(cid), true)
+    assert.deepEqual(await second.content.get(cid, { offline: true }), data)
+  })
+
+  it('garbage-collects unpinned blocks and keeps pinned ones', async () => {
+    const node = await fixture.node()
+    const kept = await node.content.add(randomBytes(300_000, 1), { chunker: fixedSizeChunker(100_000) })
+    const dropped = await node.content.add(randomBytes(300_000, 2), { chunker: fixedSizeChunker(100_000), pin: false })
+    const unpinnedLater = await node.content.add(randomBytes(50_000, 3))
+    await node.content.unpin(unpinnedLater)
+    await node.content.unpin(unpinnedLater)
+    assert.equal(await node.content.isPinned(dropped), false)
+    const { removed } = await node.content.gc({ signal: AbortSignal.timeout(10_000) })
+    assert.equal(removed, 5, 'root and three leaves of one file, and the single block of the other')
+    assert.equal(await node.content.has(dropped), false)
+    assert.equal(await node.content.has(unpinnedLater), false)
+    assert.deepEqual(await node.content.get(kept, { offline: true }), randomBytes(300_000, 1))
+  })
+
+  it('reports a held LevelDB lock as DataDirLockedError', async () => {
+    const node = await fixture.node()
+    await assert.rejects(createNode({ directory: node.directory }), (err: Error) => {
+      assert.equal(err.name, 'DataDirLockedError')
+      assert.match(err.message, /in use by another hubless process/)
+      return true
+    })
+    // the failed attempt must not have broken the running node
+    const cid = await node.content.add(new Uint8Array([1, 2, 3]))
+    assert.equal(await node.content.has(cid), true)
+  })
+
+  it('reports a damaged key as CorruptDataDirError', async () => {
+    const directory = await fixture.dir()
+    await writeFile(join(directory, 'peer.key'), 'not a key')
+    await assert.rejects(createNode({ directory }), { name: 'CorruptDataDirError' })
+  })
+
+  it('rejects bad listen and bootstrap addresses with BadMultiaddrError before touching the directory', async () => {
+    const directory = await fixture.dir()
+    await assert.rejects(createNode({ directory, listen: ['/ip4/127.0.0.1/tcp/x'] }), { name: 'BadMultiaddrError' })
+    await assert.rejects(createNode({ directory, bootstrap: ['nonsense'] }), { name: 'BadMultiaddrError' })
+  })
+
+  it('reports a port in use as ListenError', async () => {
+    const node = await fixture.node()
+    const taken = node.getMultiaddrs()[0]!.replace(/\/p2p\/.*$/, '')
+    await assert.rejects(fixture.node({ listen: [taken] }), { name: 'ListenError' })
+  })
+
+  it('lets a process that stopped its nodes exit by itself', async () => {
+    const script = fileURLToPath(new URL('./fixtures/start-stop.ts', import.meta.url))
+    const { stdout } = await run(process.execPath, [script, await fixture.dir(), await fixture.dir()], { timeout: 30_000 })
+    assert.equal(JSON.parse(stdout).text, 'exit test')
+  })
+})
