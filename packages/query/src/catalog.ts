@@ -72,6 +72,8 @@ export class CatalogImpl implements Catalog {
   private readonly forkDetector = new ForkDetector()
   private readonly apps = new Map<string, ComputedApp>()
   private readonly indexed: Map<string, string>
+  /** normalised name and app id → app ids, for exact matches the index may rank low or drop */
+  private readonly exact = new Map<string, Set<string>>()
   private readonly index: SearchIndex
   private readonly dirty = new Set<string>()
   private allDirty = false
@@ -249,6 +251,9 @@ export class CatalogImpl implements Catalog {
       const computed = computeApp(appId, entries.values(), this.ctx)
       if (computed == null) continue
       const previous = this.apps.get(appId)
+      if (previous != null) this.exact.get(previous.facts.nameKey)?.delete(appId)
+      this.addExact(computed.facts.nameKey, appId)
+      this.addExact(appId.toLowerCase(), appId)
       this.apps.set(appId, computed)
       if (previous?.fingerprint !== computed.fingerprint) changed.push(appId)
       if (this.indexed.get(appId) !== computed.facts.metadataRelease || !this.index.has(appId)) {
@@ -261,6 +266,12 @@ export class CatalogImpl implements Catalog {
       if (emit) this.events.safeDispatchEvent('changed', { detail: { appIds: changed } })
     }
     return changed
+  }
+
+  private addExact (key: string, appId: string): void {
+    const set = this.exact.get(key)
+    if (set == null) this.exact.set(key, new Set([appId]))
+    else set.add(appId)
   }
 
   /** bring views up to date before answering (pending records, expired endorsements) */
@@ -324,11 +335,11 @@ export class CatalogImpl implements Catalog {
       items = this.index.search(text).filter(hit => this.apps.has(hit.id))
       if (sort === 'relevance') {
         // an exact name or app id match comes first, whatever BM25 says
-        const key = nameKey(text)
-        const exact = items.filter(hit => hit.id.toLowerCase() === key || this.apps.get(hit.id)!.facts.nameKey === key)
-        if (exact.length > 0) {
-          const set = new Set(exact)
-          items = [...exact, ...items.filter(hit => !set.has(hit))]
+        const exactIds = this.exact.get(nameKey(text))
+        if (exactIds != null && exactIds.size > 0) {
+          const top = (items[0]?.score ?? 0) + 1
+          const exact = [...exactIds].map(id => ({ id, score: items.find(hit => hit.id === id)?.score ?? top })).sort((a, b) => b.score - a.score)
+          items = [...exact, ...items.filter(hit => !exactIds.has(hit.id))]
         }
       } else {
         const orders = this.getOrders()

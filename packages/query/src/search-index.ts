@@ -24,8 +24,8 @@ const BOOST = { name: 6, keywords: 3, summary: 2, appId: 1.5, description: 0.8 }
 
 // words that carry no meaning in a query about apps ("record my screen", "an editor for pdf")
 const STOP_WORDS = new Set([
-  'a', 'an', 'and', 'app', 'application', 'by', 'for', 'from', 'i', 'in', 'is', 'it', 'me', 'my', 'of', 'on',
-  'or', 'the', 'that', 'this', 'to', 'tool', 'with', 'your'
+  'a', 'an', 'and', 'by', 'for', 'from', 'i', 'in', 'is', 'it', 'me', 'my', 'of', 'on', 'or', 'the', 'that',
+  'this', 'to', 'with', 'your'
 ])
 
 export function processTerm (term: string): string | null {
