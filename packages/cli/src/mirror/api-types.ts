@@ -1,0 +1,103 @@
+/**
+ * The mirror's public JSON API, version 1 (`/api/v1/…`). These shapes are a contract with
+ * clients (the storefront, app stores); add fields, never change or remove one.
+ */
+
+export type TrustStatus = 'trusted' | 'unverified' | 'conflicting' | 'imported' | 'untrusted' | 'revoked'
+
+export interface ApiTrust {
+  status: TrustStatus
+  /** how the status was reached, e.g. ["root did:key:z6Mk…A", "did:key:z6Mk…B"] */
+  path: string[]
+  /** one line for a person: "trusted via root X -> Y" */
+  explanation: string
+}
+
+/** One app in a result list: its newest release visible on the requested channel/arch */
+export interface ApiAppSummary {
+  appId: string
+  name: string
+  summary?: string
+  version: string
+  channel: string
+  arch: string
+  categories: string[]
+  license?: string
+  /** did:key of the publisher of the release shown */
+  publisher: string
+  trust: ApiTrust
+  /** URL of the icon through this mirror (`/ipfs/CID`) or the record's https URL */
+  icon?: string
+  /** publication time of the release shown, ISO 8601 */
+  updated: string
+  imported: boolean
+  /** the license's class (SPDX ids, OSI or FSF approved = free); `license=free` filters on it */
+  licenseClass?: 'free' | 'non-free' | 'unknown'
+}
+
+export interface ApiFacetCount { value: string, count: number }
+
+export interface ApiAppList {
+  query: string
+  total: number
+  page: number
+  pageSize: number
+  apps: ApiAppSummary[]
+  facets: {
+    category: ApiFacetCount[]
+    channel: ApiFacetCount[]
+    arch: ApiFacetCount[]
+    license: ApiFacetCount[]
+    publisher: ApiFacetCount[]
+    /** counts per trust status (`trusted`, `unverified`, …) */
+    trust?: ApiFacetCount[]
+  }
+}
+
+export interface ApiRelease {
+  /** the record id (CID); `/api/v1/records/{id}` returns the signed record */
+  id: string
+  version: string
+  channel: string
+  arch: string
+  publisher: string
+  trust: ApiTrust
+  published: string
+  yanked?: { reason: string }
+  /** set when the record restates a third-party catalog (`hubless import`), not the author's own release */
+  imported?: { source: string, sourceId: string }
+  content: {
+    cid?: string
+    sha256?: string
+    size?: number
+    urls: string[]
+    /** `/ipfs/CID?filename=…` through this mirror, when the content has a CID */
+    download?: string
+    updateInformation?: string
+  }
+}
+
+export interface ApiAppDetail {
+  appId: string
+  name: string
+  summary?: string
+  description?: string
+  categories: string[]
+  keywords: string[]
+  license?: string
+  developer?: string
+  homepage?: string
+  icon?: string
+  screenshots: string[]
+  owner: { publisher: string, trust: ApiTrust }
+  /** other keys publishing this app id (squatting is shown, never hidden) */
+  conflicting: string[]
+  /** newest release per channel and architecture, key `${channel}/${arch}` */
+  latest: Record<string, ApiRelease>
+  /** every release, newest first */
+  history: ApiRelease[]
+}
+
+export interface ApiError {
+  error: { name: string, message: string }
+}

@@ -1,0 +1,171 @@
+import { getApp } from './api.js'
+import { h, image, paragraphs, replace } from './dom.js'
+import { formatDate, formatSize, shortKey } from './format.js'
+import { trustBadges, trustInfo } from './trust.js'
+
+/**
+ * The app page: icon, name, download of the preferred release (through this mirror's gateway,
+ * with its SHA-256), publisher and trust with the path that led to it, screenshots, description,
+ * the newest release per channel and architecture, and the whole history.
+ */
+
+/** @param {any} app an ApiAppDetail */
+function preferredRelease (app) {
+  const latest = Object.values(app.latest ?? {}).filter(r => r.yanked == null)
+  return app.latest?.['release/x86_64'] ?? latest.find(r => r.channel === 'release') ?? latest[0] ?? app.history?.find((/** @type {any} */ r) => r.yanked == null)
+}
+
+/** @param {any} release */
+function isImported (release) {
+  return release?.imported != null || release?.trust?.status === 'imported'
+}
+
+/** @param {string} url */
+function hostOf (url) {
+  try {
+    return new URL(url).host
+  } catch {
+    return url.slice(0, 40)
+  }
+}
+
+/**
+ * @param {any} release an ApiRelease
+ * @param {string} name
+ */
+function downloadLink (release, name) {
+  const content = release.content ?? {}
+  const label = `Download ${name} ${release.version} (${release.arch})`
+  if (content.download) {
+    return h('a', { class: 'button', href: content.download, download: '', 'data-download': 'gateway' }, label)
+  }
+  if (content.urls?.[0]) {
+    return h('a', { class: 'button button-secondary', href: content.urls[0], rel: 'noopener noreferrer nofollow', 'data-download': 'origin' },
+      `${label} from its original server`)
+  }
+  return h('p', {}, 'No download: no copy of this release is known.')
+}
+
+/**
+ * @param {any} release an ApiRelease
+ * @param {string} name
+ */
+function downloadSection (release, name) {
+  if (release == null) {
+    return h('section', { class: 'download', 'aria-labelledby': 'download-heading' },
+      h('h2', { id: 'download-heading' }, 'Download'),
+      h('p', {}, 'Every release of this app was withdrawn by its publisher.'))
+  }
+  const content = release.content ?? {}
+  const facts = [
+    ['Version', release.version],
+    ['Channel', release.channel],
+    ['Architecture', release.arch],
+    ['Published', formatDate(release.published)],
+    content.size != null ? ['Size', formatSize(content.size)] : null,
+    content.sha256 ? ['SHA-256', h('code', { class: 'hash', 'data-sha256': '' }, content.sha256)] : null,
+    content.cid ? ['CID', h('code', { class: 'hash' }, content.cid)] : null
+  ].filter(f => f != null)
+  return h('section', { class: 'download', 'aria-labelledby': 'download-heading' },
+    h('h2', { id: 'download-heading' }, 'Download'),
+    downloadLink(release, name),
+    h('dl', { class: 'facts' }, facts.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)])),
+    content.sha256
+      ? h('p', { class: 'note' }, 'Check the file after downloading: ', h('code', {}, 'sha256sum'), ' must print the SHA-256 above.')
+      : h('p', { class: 'warning', role: 'note' }, h('strong', {}, 'No SHA-256. '),
+        isImported(release)
+          ? 'This release was imported from another catalog by URL only; no mirror has fetched and verified the file yet.'
+          : 'This release has no hash; the file cannot be verified.'),
+    content.download && content.urls?.length > 0
+      ? h('p', { class: 'note' }, 'Also at: ', content.urls.map((/** @type {string} */ url, /** @type {number} */ i) =>
+        [i > 0 ? ', ' : '', h('a', { href: url, rel: 'noopener noreferrer nofollow' }, hostOf(url))]))
+      : null)
+}
+
+/** @param {any} app an ApiAppDetail */
+function trustSection (app) {
+  const trust = app.owner?.trust ?? { status: 'unknown', path: [], explanation: '' }
+  const info = trustInfo(trust.status)
+  const imported = isImported(preferredRelease(app))
+  return h('section', { class: 'trust', 'aria-labelledby': 'trust-heading' },
+    h('h2', { id: 'trust-heading' }, 'Publisher and trust'),
+    h('p', {}, trustBadges(trust, imported), ' ', info.help),
+    trust.explanation ? h('p', { class: 'explanation' }, trust.explanation) : null,
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Publisher key'), h('dd', {}, h('code', { class: 'hash', 'data-publisher': '' }, app.owner?.publisher ?? '')),
+      app.developer ? [h('dt', {}, 'Developer (as the record says)'), h('dd', {}, app.developer)] : null),
+    trust.path?.length > 0
+      ? [h('h3', {}, 'Trust path'), h('ol', { class: 'trust-path', 'data-trust-path': '' }, trust.path.map((/** @type {string} */ step) => h('li', {}, h('code', { title: step }, step))))]
+      : h('p', { class: 'note' }, 'No trust path: no key this mirror trusts vouches for this publisher.'),
+    app.conflicting?.length > 0
+      ? h('div', { class: 'warning', role: 'note', 'data-conflicting': '' },
+        h('p', {}, h('strong', {}, 'Other keys also publish this app id. '), 'Only install from a publisher you recognise:'),
+        h('ul', {}, app.conflicting.map((/** @type {string} */ key) => h('li', {}, h('code', { title: key }, shortKey(key))))))
+      : null)
+}
+
+/**
+ * @param {any[]} releases
+ * @param {string} caption
+ */
+function releaseTable (releases, caption) {
+  return h('table', { class: 'releases' },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, ['Channel', 'Architecture', 'Version', 'Published', 'Trust', 'SHA-256', 'Download'].map(t => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, releases.map(r => h('tr', { class: r.yanked ? 'yanked' : null },
+      h('td', {}, r.channel),
+      h('td', {}, r.arch),
+      h('td', {}, r.version, r.yanked ? [' ', h('span', { class: 'badge badge-bad', title: r.yanked.reason }, 'withdrawn')] : null),
+      h('td', {}, formatDate(r.published)),
+      h('td', {}, trustInfo(r.trust?.status).label),
+      h('td', {}, r.content?.sha256 ? h('code', { class: 'hash short', title: r.content.sha256 }, `${r.content.sha256.slice(0, 12)}…`) : 'none'),
+      h('td', {}, r.content?.download
+        ? h('a', { href: r.content.download, download: '' }, 'mirror')
+        : r.content?.urls?.[0] ? h('a', { href: r.content.urls[0], rel: 'noopener noreferrer nofollow' }, 'origin') : '—')))))
+}
+
+/**
+ * @param {HTMLElement} main
+ * @param {string} appId
+ * @param {{ signal: AbortSignal }} ctx
+ */
+export async function renderApp (main, appId, ctx) {
+  const app = await getApp(appId, ctx.signal)
+  document.title = `${app.name} – hubless`
+  const release = preferredRelease(app)
+  const latest = Object.keys(app.latest ?? {}).sort().map(key => app.latest[key])
+  replace(main, h('article', { class: 'app', 'data-app-id': app.appId },
+    h('p', { class: 'back' }, h('a', { href: '#/' }, '← All apps')),
+    h('header', { class: 'app-header' },
+      image(app.icon, { class: 'app-icon', width: 96, height: 96, alt: '' }),
+      h('div', {},
+        h('h1', { tabindex: '-1' }, app.name),
+        app.summary ? h('p', { class: 'summary' }, app.summary) : null,
+        h('p', { class: 'meta' },
+          h('span', { class: 'app-id' }, app.appId),
+          app.license ? h('span', {}, `License: ${app.license}`) : null,
+          app.homepage ? h('a', { href: app.homepage, rel: 'noopener noreferrer nofollow ugc' }, 'Homepage') : null),
+        app.categories?.length > 0
+          ? h('ul', { class: 'tags', 'aria-label': 'Categories' }, app.categories.map((/** @type {string} */ c) =>
+            h('li', {}, h('a', { href: `#/?category=${encodeURIComponent(c)}` }, c))))
+          : null,
+        trustBadges(app.owner?.trust ?? {}, isImported(release)))),
+    downloadSection(release, app.name),
+    app.screenshots?.length > 0
+      ? h('section', { class: 'screenshots', 'aria-labelledby': 'screenshots-heading' },
+        h('h2', { id: 'screenshots-heading' }, 'Screenshots'),
+        h('ul', {}, app.screenshots.map((/** @type {string} */ src, /** @type {number} */ i) =>
+          h('li', {}, image(src, { alt: `Screenshot ${i + 1} of ${app.name}`, loading: 'lazy', width: 480, height: 300 })))))
+      : null,
+    app.description
+      ? h('section', { class: 'description', 'aria-labelledby': 'about-heading' }, h('h2', { id: 'about-heading' }, 'About'), paragraphs(app.description))
+      : null,
+    trustSection(app),
+    h('section', { class: 'versions', 'aria-labelledby': 'versions-heading' },
+      h('h2', { id: 'versions-heading' }, 'Versions'),
+      latest.length > 0 ? releaseTable(latest, 'Newest release per channel and architecture') : h('p', {}, 'No current release.'),
+      app.history?.length > 0
+        ? h('details', {}, h('summary', {}, `All releases (${app.history.length})`), releaseTable(app.history, 'Every release, newest first'))
+        : null)))
+  return app
+}
