@@ -1,5 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { type AppImageSource, isSquashfsMagic, openAppImage, requireType2 } from './appimage.ts'
+import { concat } from './bytes.ts'
 import { type FastCdcOptions, fastCdc } from './fastcdc.ts'
 import { createBytesReader, createFileReader, type RandomAccessReader } from './reader.ts'
 import { openSquashfs } from './squashfs/index.ts'
@@ -110,16 +111,6 @@ export async function planChunks (source: AppImageSource, options?: ChunkPlanOpt
   })
 }
 
-function concat (parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
-}
 
 /** A chunker that cuts a byte stream at precomputed offsets (and every `max` bytes past the last one) */
 export function cutAt (cuts: number[], max: number): Chunker {

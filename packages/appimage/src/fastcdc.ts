@@ -1,5 +1,7 @@
 /** Content-defined chunking (FastCDC, Xia et al. 2016, with normalized chunking level 2) */
 
+import { concat } from './bytes.ts'
+
 export interface FastCdcOptions {
   /** default 16 KiB */
   minSize?: number
@@ -67,16 +69,6 @@ export function fastCdcCut (data: Uint8Array, start: number, end: number, p: Fas
   return n
 }
 
-function concat (parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
-}
 
 /** A streaming FastCDC chunker: `(source) => chunks`, the shape Helia's UnixFS importer takes */
 export function fastCdc (options?: FastCdcOptions): (source: AsyncIterable<Uint8Array>) => AsyncGenerator<Uint8Array> {

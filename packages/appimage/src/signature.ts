@@ -66,24 +66,23 @@ export async function digestWithZeroedSections (reader: RandomAccessReader, sect
   return hash.digest('hex')
 }
 
-async function readSignature (bytes: Uint8Array): Promise<openpgp.Signature> {
+/** Section contents as ASCII armor (appimagetool's form) or, failing that, binary OpenPGP packets */
+function armoredOrBinary (bytes: Uint8Array): { armored: string } | { binary: Uint8Array } {
   const text = sectionText(bytes)
-  if (text?.startsWith('-----BEGIN PGP') === true) {
-    return await openpgp.readSignature({ armoredSignature: text })
-  }
+  if (text?.startsWith('-----BEGIN PGP') === true) return { armored: text }
   let end = bytes.length
   while (end > 0 && bytes[end - 1] === 0) end--
-  return await openpgp.readSignature({ binarySignature: bytes.subarray(0, end) })
+  return { binary: bytes.subarray(0, end) }
+}
+
+async function readSignature (bytes: Uint8Array): Promise<openpgp.Signature> {
+  const data = armoredOrBinary(bytes)
+  return 'armored' in data ? await openpgp.readSignature({ armoredSignature: data.armored }) : await openpgp.readSignature({ binarySignature: data.binary })
 }
 
 async function readKey (bytes: Uint8Array): Promise<openpgp.Key> {
-  const text = sectionText(bytes)
-  if (text?.startsWith('-----BEGIN PGP') === true) {
-    return await openpgp.readKey({ armoredKey: text })
-  }
-  let end = bytes.length
-  while (end > 0 && bytes[end - 1] === 0) end--
-  return await openpgp.readKey({ binaryKey: bytes.subarray(0, end) })
+  const data = armoredOrBinary(bytes)
+  return 'armored' in data ? await openpgp.readKey({ armoredKey: data.armored }) : await openpgp.readKey({ binaryKey: data.binary })
 }
 
 function isEmpty (bytes: Uint8Array | undefined): boolean {
@@ -117,7 +116,7 @@ export async function verifyEmbeddedSignature (input: EmbeddedSignature, options
   let signature: openpgp.Signature
   try {
     signature = await readSignature(sigBytes!)
-    status.signingKeyIds = signature.getSigningKeyIDs().map(id => id.toHex())
+    status.signingKeyIds = Array.from(signature.getSigningKeyIDs(), id => id.toHex())
   } catch (err) {
     status.reason = `the embedded signature (.sha256_sig) is not an OpenPGP signature: ${(err as Error).message}`
     return status
