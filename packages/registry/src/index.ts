@@ -45,6 +45,8 @@ export interface RegistryInit {
   name?: string
   /** where OrbitDB keeps heads, index and writer keys. Default `<node.directory>/registry` */
   directory?: string
+  /** ms between announcements of our heads to the registry's gossip topic (0 = only after taking in new records). Default 10 000 */
+  announceInterval?: number
 }
 
 export interface RegistryStatus {
@@ -57,6 +59,8 @@ export interface RegistryStatus {
   heads: string[]
   /** peers replicating this registry with us now */
   peers: string[]
+  /** hash of this peer's OrbitDB writer identity (entries it appends name it) */
+  identity: string
   /** ms since epoch of the last head exchange or replicated record */
   lastSync?: number
 }

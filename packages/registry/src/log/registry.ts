@@ -17,6 +17,10 @@ const log = logger('hubless:registry:log')
 
 let registered = false
 
+/** ms between periodic head announcements */
+export const DEFAULT_ANNOUNCE_INTERVAL = 10_000
+const ANNOUNCE_DEBOUNCE = 20
+
 /** Make `/hubless/…` manifests openable by address too (by tools that open the database by its address) */
 function registerAccessControllerType (): void {
   if (registered) return
@@ -56,6 +60,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #index: Map<string, string> | undefined
   #indexing: Promise<Map<string, string>> | undefined
   #lastSync: number | undefined
+  #pubsub: { publish (topic: string, data: Uint8Array): Promise<unknown> } | undefined
+  #announceTimer: ReturnType<typeof setTimeout> | undefined
+  #announceInterval: ReturnType<typeof setInterval> | undefined
 
   constructor (name: string) {
     super()
@@ -87,6 +94,12 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#db.events.on('join', this.#onJoin)
     this.#db.events.on('leave', this.#onLeave)
     this.#db.events.on('error', this.#onError)
+    this.#pubsub = components.node.helia.libp2p.services.pubsub
+    const every = init.announceInterval ?? DEFAULT_ANNOUNCE_INTERVAL
+    if (every > 0) {
+      this.#announceInterval = setInterval(() => { this.#announceSoon() }, every)
+      this.#announceInterval.unref?.()
+    }
     log('opened %s at %s', this.name, this.address)
   }
 
@@ -117,10 +130,38 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     log('sync error - %e', err)
   }
 
+  /**
+   * Re-announce our heads on the pubsub topic. OrbitDB publishes an entry only from the peer that
+   * wrote it and exchanges heads only when a peer subscribes, so a record that arrives at a
+   * relay before its next hop joined the gossip mesh would wait for the next write. Announcing
+   * after taking in replicated records (and every `announceInterval`) carries records across
+   * hops; peers that hold the heads already ignore them.
+   */
+  #announceSoon (): void {
+    if (this.#announceTimer != null || this.#stopped) return
+    this.#announceTimer = setTimeout(() => {
+      this.#announceTimer = undefined
+      void this.#announce().catch(err => { log('announcing heads failed - %e', err) })
+    }, ANNOUNCE_DEBOUNCE)
+    this.#announceTimer.unref?.()
+  }
+
+  async #announce (): Promise<void> {
+    if (this.#stopped || this.#pubsub == null || this.#db.sync.peers.size === 0) return
+    for (const head of await this.#db.log.heads()) {
+      const bytes = await this.#db.log.storage.get(head.hash!)
+      if (bytes != null && !this.#stopped) {
+        await this.#pubsub.publish(this.address, bytes).catch((err: unknown) => { log('publish head failed - %e', err) })
+      }
+    }
+  }
+
   async #flushPending (): Promise<void> {
+    let replicated = false
     for (const [hash, record] of [...this.#pending]) {
       if (this.#stopped) return
       if (await this.#db.log.has(hash)) {
+        replicated = true
         this.#pending.delete(hash)
         if (this.#index?.has(record.id) === true) continue
         this.#index?.set(record.id, hash)
@@ -128,6 +169,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
         this.safeDispatch('record', record)
       }
     }
+    if (replicated) this.#announceSoon()
   }
 
   #check (options?: AbortOptions): void {
@@ -198,7 +240,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       address: this.address,
       records: index.size,
       heads: heads.map(h => h.hash!),
-      peers: [...this.#db.sync.peers]
+      peers: [...this.#db.sync.peers],
+      identity: this.#db.identity.hash
     }
     if (this.#lastSync != null) status.lastSync = this.#lastSync
     return status
@@ -207,6 +250,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
+    clearTimeout(this.#announceTimer)
+    clearInterval(this.#announceInterval)
     this.#db.events.off('update', this.#onUpdate)
     this.#db.events.off('join', this.#onJoin)
     this.#db.events.off('leave', this.#onLeave)

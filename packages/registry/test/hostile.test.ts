@@ -1,0 +1,104 @@
+/// <reference path="../src/orbitdb.d.ts" />
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import * as dagCbor from '@ipld/dag-cbor'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { createOrbitDB, Identities, KeyStore } from '@orbitdb/core'
+import {
+  ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE, createPublisherKey, encodeSignedRecord, MAX_RECORD_BYTES, signRecord
+} from '../src/index.ts'
+import type { PublisherKey } from '../src/index.ts'
+import type { AccessControllerFactory, Identity, KeyStoreInstance, OrbitDB } from '@orbitdb/core'
+import { releaseRecord } from './fixtures.ts'
+import { connect, Peers, waitForRecords } from './peers.ts'
+
+/** Sign any object as a record would be, skipping every check signRecord makes */
+function rawWire (record: unknown, key: PublisherKey): Uint8Array {
+  const r = dagCbor.encode(record)
+  return dagCbor.encode({ r, s: ed25519.sign(r, key.secretKey) })
+}
+
+/** An access controller that lets everything in, at the address honest peers use */
+const permissive: AccessControllerFactory = async () => ({ type: ACCESS_CONTROLLER_TYPE, address: ACCESS_CONTROLLER_ADDRESS, canAppend: async () => true })
+
+const EXPECTED = ['InvalidSignatureError', 'MalformedRecordError', 'OversizeRecordError', 'UnknownRecordKindError', 'InvalidAppIdError', 'InvalidChannelError', 'ForgedIdentityError']
+
+describe('hostile writers', () => {
+  const peers = new Peers()
+  let attackerOrbit: OrbitDB | undefined
+  let keystore: KeyStoreInstance | undefined
+  after(async () => {
+    await attackerOrbit?.stop().catch(() => {})
+    await keystore?.close().catch(() => {})
+    await peers.cleanup()
+  })
+
+  it('rejects each bad entry with a named error and keeps replicating every valid record', async () => {
+    const [a, b] = [await peers.start(), await peers.start()]
+    await connect(a, b)
+    const key = createPublisherKey()
+    const valid = [await a.registry.publish(releaseRecord(key, {}, 1), key)]
+    await waitForRecords(b.registry, valid)
+
+    const rejected = new Map<string, Set<string>>()
+    for (const [n, p] of [['a', a], ['b', b]] as const) {
+      p.registry.addEventListener('rejected', e => {
+        const set = rejected.get(e.detail.error.name) ?? new Set()
+        set.add(n)
+        rejected.set(e.detail.error.name, set)
+      })
+    }
+
+    // The attacker runs real OrbitDB on a real node, with a controller that lets everything in and
+    // a writer identity that names a's identity while its entries are signed by the attacker's key.
+    const attacker = await peers.start(undefined, { name: 'unrelated' })
+    keystore = await KeyStore({ path: await peers.dir() })
+    const identities = await Identities({ ipfs: attacker.node.helia, keystore })
+    const own = await identities.createIdentity({ id: 'attacker' })
+    const victim = (await a.registry.status()).identity
+    const forged: Identity = { ...own, hash: victim, sign: async (_i: Identity, data: string | Uint8Array) => identities.sign(own, data) }
+    attackerOrbit = await createOrbitDB({ ipfs: attacker.node.helia, directory: await peers.dir(), identity: forged })
+    const db = await attackerOrbit.open('test-registry', { type: 'events', AccessController: permissive })
+    assert.equal(db.address, a.registry.address)
+    await connect(attacker, a)
+    const signal = AbortSignal.timeout(20_000)
+    while (db.sync.peers.size === 0) {
+      signal.throwIfAborted()
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+
+    const good = releaseRecord(key, {}, 50)
+    const goodWire = encodeSignedRecord(await signRecord(good, key))
+    const badSig = Uint8Array.from(goodWire)
+    badSig[badSig.length - 1]! ^= 1
+    const payloads: Array<[string, Uint8Array]> = [
+      ['InvalidSignatureError', badSig],
+      ['MalformedRecordError', Uint8Array.of(0xa2, 0x61, 0x72, 0x58)],
+      ['OversizeRecordError', dagCbor.encode({ r: new Uint8Array(MAX_RECORD_BYTES + 1), s: new Uint8Array(64) })],
+      ['UnknownRecordKindError', rawWire({ ...good, kind: 'delete-everything' }, key)],
+      ['InvalidAppIdError', rawWire({ ...good, appId: 'not an app id' }, key)],
+      ['InvalidChannelError', rawWire({ ...good, channel: 'stable' }, key)],
+      // a perfectly valid record: only the writer identity is forged
+      ['ForgedIdentityError', goodWire]
+    ]
+    for (const [, payload] of payloads) await db.add(payload)
+
+    // honest writers carry on, on both sides
+    valid.push(await a.registry.publish(releaseRecord(key, {}, 2), key))
+    valid.push(await b.registry.publish(releaseRecord(key, {}, 3), key))
+    await waitForRecords(a.registry, valid)
+    await waitForRecords(b.registry, valid)
+
+    while (!EXPECTED.every(name => rejected.get(name)?.has('a'))) {
+      assert.ok(!signal.aborted, `a rejected only ${[...rejected.keys()].join(', ')}; expected ${EXPECTED.join(', ')}`)
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    // nothing of the attacker's entered either log
+    for (const p of [a, b]) {
+      const status = await p.registry.status()
+      assert.equal(status.records, valid.length, `${status.records} records, expected ${valid.length}`)
+    }
+    valid.push(await b.registry.publish(releaseRecord(key, {}, 4), key))
+    await waitForRecords(a.registry, valid)
+  })
+})

@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createNode } from '@hubless/net'
+import { createRegistry } from '../src/index.ts'
+import type { HublessNode } from '@hubless/net'
+import type { Registry, RegistryInit, SignedRecord } from '../src/index.ts'
+
+export interface Peer {
+  node: HublessNode
+  registry: Registry
+  directory: string
+}
+
+/** Temp dirs and running peers of one test, all cleaned up by cleanup() */
+export class Peers {
+  readonly dirs: string[] = []
+  readonly running = new Set<Peer>()
+
+  async dir (): Promise<string> {
+    const d = await mkdtemp(join(tmpdir(), 'hubless-registry-'))
+    this.dirs.push(d)
+    return d
+  }
+
+  async start (directory?: string, init: RegistryInit = { name: 'test-registry' }): Promise<Peer> {
+    directory ??= await this.dir()
+    const node = await createNode({ directory, listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
+    const registry = await createRegistry({ node }, init)
+    const peer = { node, registry, directory }
+    this.running.add(peer)
+    return peer
+  }
+
+  async stop (peer: Peer): Promise<void> {
+    this.running.delete(peer)
+    await peer.registry.stop()
+    await peer.node.stop()
+  }
+
+  async cleanup (): Promise<void> {
+    for (const peer of [...this.running]) {
+      await this.stop(peer).catch(() => {})
+    }
+    for (const d of this.dirs) await rm(d, { recursive: true, force: true })
+    this.dirs.length = 0
+  }
+}
+
+export async function connect (a: Peer, b: Peer): Promise<void> {
+  await a.node.libp2p.dial(b.node.libp2p.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(10_000) })
+}
+
+export async function ids (registry: Registry): Promise<string[]> {
+  const out: string[] = []
+  for await (const r of registry.records()) out.push(r.id)
+  return out.sort()
+}
+
+/** Wait until `registry` holds every id, polling; bounded by `ms` */
+export async function waitForRecords (registry: Registry, wanted: Array<string | SignedRecord>, ms = 30_000): Promise<void> {
+  const signal = AbortSignal.timeout(ms)
+  const want = wanted.map(w => typeof w === 'string' ? w : w.id)
+  while (true) {
+    const have = new Set(await ids(registry))
+    const missing = want.filter(id => !have.has(id))
+    if (missing.length === 0) return
+    if (signal.aborted) throw new Error(`timed out after ${ms} ms waiting for ${missing.length} of ${want.length} records (${missing.join(", ")}) on ${registry.name} at ${registry.address}, which has ${have.size}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
