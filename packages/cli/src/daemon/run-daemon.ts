@@ -1,0 +1,87 @@
+import { createGatewayHandler } from '@hubless/net'
+import { createApiRoutes } from './api-routes.ts'
+import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
+import { startHttpServer } from './http-server.ts'
+import { keepPeersConnected } from './peer-keeper.ts'
+import { DaemonRunningError } from '../errors.ts'
+import { openServices } from '../services.ts'
+import type { HttpServer, Route } from './http-server.ts'
+import type { DataDirLayout } from '../data-dir.ts'
+import type { Services } from '../services.ts'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface DaemonInit {
+  layout: DataDirLayout
+  listen: string[]
+  peers: Multiaddr[]
+  lan: boolean
+  http: { host: string, port: number }
+  /** extra HTTP routes (the mirror's public API and storefront) tried before the gateway */
+  routes?: (services: Services) => Route[]
+  onNotice?: (line: string) => void
+}
+
+export interface RunningDaemon {
+  services: Services
+  peerId: string
+  multiaddrs: string[]
+  api: string
+  stop (): Promise<void>
+}
+
+/** Opens the node, serves the HTTP side, keeps the named peers connected and records itself */
+export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
+  const existing = await readDaemonFile(init.layout.daemonFile)
+  if (existing != null && existing.pid !== process.pid && isAlive(existing.pid)) {
+    throw new DaemonRunningError(`a daemon (pid ${existing.pid}) already runs on ${init.layout.root}, its API at ${existing.api}`)
+  }
+
+  const services = await openServices(init.layout, { listen: init.listen, lan: init.lan })
+  const lifetime = new AbortController()
+  let http: HttpServer
+  try {
+    const gateway = createGatewayHandler(services.node)
+    const gatewayRoute: Route = async (req, res) => gateway(req, res)
+    http = await startHttpServer(init.http, [
+      createApiRoutes(services, lifetime.signal),
+      ...(init.routes?.(services) ?? []),
+      gatewayRoute
+    ])
+  } catch (err) {
+    await services.stop()
+    throw err
+  }
+
+  const peerId = services.node.peerId.toString()
+  await writeDaemonFile(init.layout.daemonFile, { pid: process.pid, api: http.url, peerId })
+  const keeper = keepPeersConnected({
+    node: services.node,
+    peers: init.peers,
+    onUnreachable: (peer, err) => { init.onNotice?.(`cannot reach peer ${peer.toString()} (${err.message}); retrying`) },
+    onConnected: peer => { init.onNotice?.(`connected to ${peer.toString()}`) }
+  })
+
+  const httpServer = http
+  return {
+    services,
+    peerId,
+    multiaddrs: services.node.getMultiaddrs(),
+    api: http.url,
+    async stop () {
+      lifetime.abort()
+      keeper.stop()
+      await httpServer.close()
+      await services.stop()
+      await removeDaemonFile(init.layout.daemonFile, process.pid)
+    }
+  }
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

@@ -1,0 +1,42 @@
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+/**
+ * Where everything of one hubless installation lives. The `--data-dir` flag wins over
+ * `HUBLESS_DATA_DIR`, which wins over `$XDG_DATA_HOME/hubless` (`~/.local/share/hubless`).
+ */
+export function resolveDataDir (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag != null && flag !== '') {
+    return resolve(flag)
+  }
+  if (env.HUBLESS_DATA_DIR != null && env.HUBLESS_DATA_DIR !== '') {
+    return resolve(env.HUBLESS_DATA_DIR)
+  }
+  const xdg = env.XDG_DATA_HOME != null && env.XDG_DATA_HOME !== '' ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share')
+  return join(resolve(xdg), 'hubless')
+}
+
+export interface DataDirLayout {
+  root: string
+  /** the libp2p/Helia node: key, blockstore, datastore */
+  node: string
+  /** publisher keys */
+  keys: string
+  /** the OrbitDB registry */
+  registry: string
+  /** the saved query index */
+  index: string
+  /** written by a running daemon: how other commands reach it */
+  daemonFile: string
+}
+
+export function dataDirLayout (root: string): DataDirLayout {
+  return {
+    root,
+    node: join(root, 'node'),
+    keys: join(root, 'keys'),
+    registry: join(root, 'registry'),
+    index: join(root, 'index'),
+    daemonFile: join(root, 'daemon.json')
+  }
+}

@@ -1,0 +1,32 @@
+/** Errors of the command line itself; every other package's errors pass through with their own names */
+
+export class UsageError extends Error {
+  static override name = 'UsageError'
+  override name = 'UsageError'
+}
+
+export class PortInUseError extends Error {
+  static override name = 'PortInUseError'
+  override name = 'PortInUseError'
+}
+
+export class DaemonUnreachableError extends Error {
+  static override name = 'DaemonUnreachableError'
+  override name = 'DaemonUnreachableError'
+}
+
+export class DaemonRunningError extends Error {
+  static override name = 'DaemonRunningError'
+  override name = 'DaemonRunningError'
+}
+
+export class RemoteOperationError extends Error {
+  static override name = 'RemoteOperationError'
+  override name = 'RemoteOperationError'
+
+  /** takes the `name` of the error the daemon raised, so callers tell errors apart as if local */
+  constructor (message: string, remoteName: string) {
+    super(message)
+    this.name = remoteName
+  }
+}

@@ -1,0 +1,76 @@
+import { Command, CommanderError } from 'commander'
+import { registerDaemonCommand } from './commands/daemon.ts'
+import { registerIdCommand } from './commands/id.ts'
+import { registerInitCommand } from './commands/init.ts'
+import { dataDirLayout, resolveDataDir } from './data-dir.ts'
+import { describeError, exitCodeOf } from './describe-error.ts'
+import { createOutput } from './output.ts'
+import { VERSION } from './version.ts'
+import type { CommandContext } from './context.ts'
+
+/** Global options, on every command */
+interface GlobalOptions {
+  dataDir?: string
+  json?: boolean
+}
+
+/**
+ * Runs the command line and returns the exit code. Errors a user can cause end in one line on
+ * stderr (a stack trace only with DEBUG set) and a non-zero code.
+ */
+export async function main (argv: string[]): Promise<number> {
+  const stop = new AbortController()
+  const onSignal = (): void => { stop.abort(new Error('interrupted')) }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+
+  let json = argv.includes('--json')
+  const program = new Command('hubless')
+    .description('AppImageHub without the hub: a peer-to-peer registry of AppImages')
+    .version(VERSION, '-V, --version')
+    .option('--data-dir <dir>', 'where keys, content and the registry live (default: $HUBLESS_DATA_DIR or $XDG_DATA_HOME/hubless)')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError('(hubless --help lists the commands)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: text => { process.stdout.write(text) },
+      writeErr: text => { process.stderr.write(text) },
+      outputError: (text, write) => { write(text) }
+    })
+
+  const context = (command: Command): CommandContext => {
+    const options = command.optsWithGlobals<GlobalOptions>()
+    json = options.json === true
+    return {
+      layout: dataDirLayout(resolveDataDir(options.dataDir)),
+      out: createOutput({ json }),
+      signal: stop.signal
+    }
+  }
+
+  registerInitCommand(program, context)
+  registerIdCommand(program, context)
+  registerDaemonCommand(program, context)
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed help, the version or the usage error
+      return err.exitCode
+    }
+    const line = describeError(err)
+    if (json) {
+      process.stdout.write(JSON.stringify({ error: { name: (err as Error).name, message: line } }) + '\n')
+    }
+    process.stderr.write(`hubless: ${line}\n`)
+    if (process.env.DEBUG != null && process.env.DEBUG !== '') {
+      process.stderr.write(`${(err as Error).stack ?? ''}\n`)
+    }
+    return exitCodeOf(err)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

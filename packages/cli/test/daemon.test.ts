@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { runCli, startCli, tempDir } from '../../../test/helpers/cli.ts'
+import type { AddressInfo } from 'node:net'
+
+describe('hubless daemon', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  before(async () => { dir = await tempDir() })
+  after(async () => { await dir.remove() })
+
+  it('prints its ready line, answers its API, serves other commands, and exits cleanly on SIGTERM', async () => {
+    const dataDir = join(dir.path, 'a')
+    const daemon = await startCli(['--data-dir', dataDir, '--json', 'daemon', '--http', '127.0.0.1:0'])
+    try {
+      const ready = JSON.parse(daemon.readyLine) as { peerId: string, multiaddrs: string[], api: string }
+      assert.match(ready.peerId, /^12D3Koo/, 'a peer id')
+      assert.ok(ready.multiaddrs.length > 0 && ready.multiaddrs.every(ma => ma.startsWith('/ip4/127.0.0.1/tcp/')), `loopback listen addresses, got ${ready.multiaddrs}`)
+      assert.match(ready.api, /^http:\/\/127\.0\.0\.1:\d+$/)
+
+      const health = await fetch(new URL('/healthz', ready.api), { signal: AbortSignal.timeout(5_000) })
+      assert.equal(health.status, 200)
+      assert.equal(((await health.json()) as { peerId: string }).peerId, ready.peerId)
+
+      // the same data dir: `id` must go through the daemon (the LevelDB lock is held)
+      const id = await runCli(['--data-dir', dataDir, '--json', 'id'])
+      assert.equal(id.code, 0, id.stderr)
+      const info = JSON.parse(id.stdout) as { peerId: string, multiaddrs: string[] }
+      assert.equal(info.peerId, ready.peerId)
+      assert.deepEqual(info.multiaddrs, ready.multiaddrs, 'id reports the daemon\'s live addresses')
+      assert.ok(existsSync(join(dataDir, 'daemon.json')))
+    } finally {
+      const exit = await daemon.stop('SIGTERM')
+      assert.equal(exit.code, 0, `clean exit on SIGTERM, stderr: ${daemon.stderr()}`)
+    }
+    assert.equal(existsSync(join(dataDir, 'daemon.json')), false, 'the daemon removes its address file')
+  })
+
+  it('keeps the same peer id across restarts and `init` is idempotent', async () => {
+    const dataDir = join(dir.path, 'b')
+    const first = await runCli(['--data-dir', dataDir, '--json', 'init'])
+    assert.equal(first.code, 0, first.stderr)
+    const second = await runCli(['--data-dir', dataDir, '--json', 'init'])
+    assert.equal(second.code, 0, second.stderr)
+    assert.equal((JSON.parse(first.stdout) as { peerId: string }).peerId, (JSON.parse(second.stdout) as { peerId: string }).peerId)
+  })
+
+  it('connects to a --peer given on the command line', async () => {
+    const a = await startCli(['--data-dir', join(dir.path, 'c1'), '--json', 'daemon', '--http', '127.0.0.1:0'])
+    try {
+      const readyA = JSON.parse(a.readyLine) as { peerId: string, multiaddrs: string[] }
+      const peer = readyA.multiaddrs[0] ?? ""
+      const b = await startCli(['--data-dir', join(dir.path, 'c2'), '--json', 'daemon', '--http', '127.0.0.1:0', '--peer', peer])
+      try {
+        const deadline = Date.now() + 15_000
+        let connections: string[] = []
+        while (Date.now() < deadline) {
+          const id = await runCli(['--data-dir', join(dir.path, 'c2'), '--json', 'id'])
+          connections = (JSON.parse(id.stdout) as { connections: string[] }).connections
+          if (connections.includes(readyA.peerId)) break
+          await new Promise(resolve => setTimeout(resolve, 200))
+        }
+        assert.ok(connections.includes(readyA.peerId), `b connected to a within 15 s, connections: ${connections}`)
+      } finally {
+        assert.equal((await b.stop()).code, 0)
+      }
+    } finally {
+      assert.equal((await a.stop()).code, 0)
+    }
+  })
+
+  describe('errors a user can cause: one line, no stack trace, non-zero exit', () => {
+    it('a bad multiaddr', async () => {
+      const result = await runCli(['--data-dir', join(dir.path, 'e1'), 'daemon', '--peer', 'not-a-multiaddr'])
+      assert.equal(result.code, 2)
+      assert.match(result.stderr, /^hubless: --peer "not-a-multiaddr" is not a multiaddr/)
+      assert.equal(result.stderr.trim().split('\n').length, 1, `one line, got: ${result.stderr}`)
+    })
+
+    it('a port in use', async () => {
+      const blocker = createServer()
+      await new Promise<void>(resolve => blocker.listen(0, '127.0.0.1', resolve))
+      const port = (blocker.address() as AddressInfo).port
+      try {
+        const result = await runCli(['--data-dir', join(dir.path, 'e2'), 'daemon', '--http', `127.0.0.1:${port}`])
+        assert.equal(result.code, 1)
+        assert.match(result.stderr, new RegExp(`^hubless: port ${port} on 127.0.0.1 is in use`))
+        assert.equal(result.stderr.trim().split('\n').length, 1, `one line, got: ${result.stderr}`)
+      } finally {
+        await new Promise(resolve => blocker.close(resolve))
+      }
+    })
+
+    it('a second daemon on the same data dir', async () => {
+      const dataDir = join(dir.path, 'e3')
+      const first = await startCli(['--data-dir', dataDir, '--json', 'daemon', '--http', '127.0.0.1:0'])
+      try {
+        const second = await runCli(['--data-dir', dataDir, 'daemon', '--http', '127.0.0.1:0'])
+        assert.equal(second.code, 1)
+        assert.match(second.stderr, /^hubless: a daemon \(pid \d+\) already runs on /)
+      } finally {
+        await first.stop()
+      }
+    })
+
+    it('an unknown command', async () => {
+      const result = await runCli(['frobnicate'])
+      assert.notEqual(result.code, 0)
+      assert.match(result.stderr, /unknown command 'frobnicate'/)
+    })
+  })
+
+  it('--version and --help', async () => {
+    const version = await runCli(['--version'])
+    assert.equal(version.code, 0)
+    assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/)
+    const help = await runCli(['--help'])
+    assert.equal(help.code, 0)
+    for (const command of ['init', 'id', 'daemon']) {
+      assert.match(help.stdout, new RegExp(`\\b${command}\\b`))
+    }
+  })
+})
