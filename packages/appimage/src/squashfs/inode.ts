@@ -131,10 +131,14 @@ export async function readInode (store: MetadataStore, sb: Superblock, ref: bigi
     if (count * 4 > tableRoom || blocksStart > sb.bytesUsed) {
       throw new CorruptSquashfsError(`file inode 0x${ref.toString(16)} claims ${count} blocks (size ${size}), more than the inode table can describe`)
     }
-    const list = await cursor.read(count * 4, options)
-    const lv = view(list)
-    const blockSizes = new Uint32Array(count)
-    for (let i = 0; i < count; i++) blockSizes[i] = lv.getUint32(i * 4, true)
+    // read in steps so that a forged count fails on missing metadata before it costs memory
+    const words: number[] = []
+    while (words.length < count) {
+      const n = Math.min(2048, count - words.length)
+      const lv = view(await cursor.read(n * 4, options))
+      for (let i = 0; i < n; i++) words.push(lv.getUint32(i * 4, true))
+    }
+    const blockSizes = Uint32Array.from(words)
     return { ...base, type, linkCount, blocksStart, size, fragment, fragmentOffset, blockSizes }
   }
   if (type === 'symlink') {
