@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { registerDaemonCommand } from './commands/daemon.ts'
 import { registerIdCommand } from './commands/id.ts'
 import { registerInitCommand } from './commands/init.ts'
+import { registerInspectCommand } from './commands/inspect.ts'
 import { dataDirLayout, resolveDataDir } from './data-dir.ts'
 import { describeError, exitCodeOf } from './describe-error.ts'
 import { createOutput } from './output.ts'
@@ -51,6 +52,7 @@ export async function main (argv: string[]): Promise<number> {
   registerInitCommand(program, context)
   registerIdCommand(program, context)
   registerDaemonCommand(program, context)
+  registerInspectCommand(program, context)
 
   try {
     await program.parseAsync(argv, { from: 'user' })
