@@ -16,8 +16,10 @@ export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 export const DEFAULT_MAX_CONNECTIONS = 100
 
 export interface Libp2pParts {
-  privateKey: PrivateKey
-  datastore: Datastore
+  /** Default: a new key each start. */
+  privateKey?: PrivateKey
+  /** Default: libp2p's in-memory datastore. */
+  datastore?: Datastore
 }
 
 /**

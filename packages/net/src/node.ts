@@ -1,15 +1,10 @@
-import { withBitswap } from '@helia/bitswap'
-import { withLibp2pLight } from '@helia/libp2p'
-import * as dagCbor from '@ipld/dag-cbor'
 import { logger } from '@libp2p/logger'
-import { createHeliaLight } from 'helia'
 import { TypedEventEmitter } from 'main-event'
-import { sha512 } from 'multiformats/hashes/sha2'
 import { createContent } from './content.ts'
 import { openDataDir } from './data-dir.ts'
-import { ListenError, PeerUnreachableError } from './errors.ts'
+import { PeerUnreachableError } from './errors.ts'
 import { checkGatewayUrl } from './gateway-client.ts'
-import { libp2pOptions } from './libp2p-options.ts'
+import { startHelia } from './helia.ts'
 import { parseMultiaddr } from './multiaddr.ts'
 import type { DataDir } from './data-dir.ts'
 import type { Content, HublessNode, NodeEvents, NodeHelia, NodeInit, NodeServices } from './index.ts'
@@ -25,33 +20,6 @@ function checkInit (init: NodeInit): void {
     parseMultiaddr(ma)
   }
   init.gateways?.forEach(checkGatewayUrl)
-}
-
-function isListenFailure (err: unknown): boolean {
-  const e = err as NodeJS.ErrnoException
-  return e?.code === 'EADDRINUSE' || e?.code === 'EADDRNOTAVAIL' || e?.code === 'EACCES' ||
-    e?.name === 'NoValidAddressesError' || /EADDRINUSE|EADDRNOTAVAIL|EACCES/.test(e?.message ?? '')
-}
-
-async function startHelia (init: NodeInit, dir: DataDir): Promise<NodeHelia> {
-  const light = createHeliaLight({
-    blockstore: dir.blockstore,
-    datastore: dir.datastore,
-    // OrbitDB stores its log entries as dag-cbor
-    codecs: [dagCbor],
-    hashers: [sha512]
-  })
-  const helia: NodeHelia = withBitswap(withLibp2pLight<typeof light, NodeServices>(light, libp2pOptions(init, dir)))
-  try {
-    await helia.start()
-  } catch (err) {
-    await helia.stop().catch((stopErr: unknown) => { log.error('stop after failed start - %e', stopErr) })
-    if (isListenFailure(err)) {
-      throw new ListenError(`Cannot listen on ${(init.listen ?? []).join(', ') || 'the default address'}: ${(err as Error).message}. Pick a free port or an address of this host.`)
-    }
-    throw err
-  }
-  return helia
 }
 
 class Node implements HublessNode {
