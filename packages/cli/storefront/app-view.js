@@ -1,6 +1,6 @@
 import { getApp } from './api.js'
 import { h, image, paragraphs, replace } from './dom.js'
-import { formatDate, formatSize, shortKey } from './format.js'
+import { formatDate, formatSize, shortKey, shortLicense } from './format.js'
 import { trustBadges, trustInfo } from './trust.js'
 
 /**
@@ -143,7 +143,7 @@ export async function renderApp (main, appId, ctx) {
         app.summary ? h('p', { class: 'summary' }, app.summary) : null,
         h('p', { class: 'meta' },
           h('span', { class: 'app-id' }, app.appId),
-          app.license ? h('span', {}, `License: ${app.license}`) : null,
+          app.license ? h('span', { title: app.license }, `License: ${shortLicense(app.license)}`) : null,
           app.homepage ? h('a', { href: app.homepage, rel: 'noopener noreferrer nofollow ugc' }, 'Homepage') : null),
         app.categories?.length > 0
           ? h('ul', { class: 'tags', 'aria-label': 'Categories' }, app.categories.map((/** @type {string} */ c) =>

@@ -46,8 +46,14 @@ function announce (text) {
 /** @param {string | null} active */
 function markCategory (active) {
   for (const link of categoryList.querySelectorAll('a')) {
-    if (link.dataset.category === active) link.setAttribute('aria-current', 'page')
-    else link.removeAttribute('aria-current')
+    if (active != null && link.dataset.category === active) {
+      link.setAttribute('aria-current', 'page')
+      // a folded category that is chosen shows itself
+      const more = link.closest('details')
+      if (more != null) more.open = true
+    } else {
+      link.removeAttribute('aria-current')
+    }
   }
 }
 
@@ -68,7 +74,7 @@ async function render () {
   current = controller
   const route = parseHash()
   searchInput.value = route.state.get('q') ?? ''
-  markCategory(route.view === 'list' ? route.state.get('category') : null)
+  markCategory(route.view === 'list' ? (route.state.get('category') ?? '') : null)
   main.setAttribute('aria-busy', 'true')
   try {
     if (route.view === 'app') {
@@ -89,16 +95,29 @@ async function render () {
   }
 }
 
+/** categories shown before "More categories"; the rest (desktop-file extras like X-KDE-…) fold away */
+const TOP_CATEGORIES = 16
+
+/** @param {{ value: string, count: number }} c */
+function categoryItem (c) {
+  return h('li', {}, h('a', { href: listHash(new URLSearchParams({ category: c.value })), 'data-category': c.value },
+    c.value, h('span', { class: 'n', 'aria-label': `${c.count} apps` }, String(c.count))))
+}
+
 async function loadCategories () {
   try {
     const list = await listApps(new URLSearchParams(), AbortSignal.timeout(30_000))
+    /** @type {Array<{ value: string, count: number }>} */
+    const all = [...(list.facets?.category ?? [])].sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+    const rest = all.slice(TOP_CATEGORIES)
     replace(categoryList,
       h('li', {}, h('a', { href: '#/', 'data-category': '' }, 'All apps', h('span', { class: 'n' }, String(list.total)))),
-      (list.facets?.category ?? []).map((/** @type {{ value: string, count: number }} */ c) =>
-        h('li', {}, h('a', { href: listHash(new URLSearchParams({ category: c.value })), 'data-category': c.value },
-          c.value, h('span', { class: 'n', 'aria-label': `${c.count} apps` }, String(c.count))))))
+      all.slice(0, TOP_CATEGORIES).map(categoryItem),
+      rest.length > 0
+        ? h('li', {}, h('details', { class: 'more' }, h('summary', { class: 'more-summary' }, `More categories (${rest.length})`), h('ul', { class: 'more-list' }, rest.map(categoryItem))))
+        : null)
     const route = parseHash()
-    markCategory(route.view === 'list' ? route.state.get('category') : null)
+    markCategory(route.view === 'list' ? (route.state.get('category') ?? '') : null)
   } catch {
     replace(categoryList, h('li', {}, 'Categories are unavailable.'))
   }

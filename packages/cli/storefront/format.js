@@ -25,3 +25,14 @@ export function shortKey (did) {
   const text = String(did ?? '')
   return text.length > 28 ? `${text.slice(0, 16)}…${text.slice(-8)}` : text
 }
+
+/**
+ * A license as a short label: `LicenseRef-proprietary=https://…` reads "Proprietary", anything
+ * longer than 40 characters is cut (the page shows the full text in its title).
+ * @param {unknown} license
+ */
+export function shortLicense (license) {
+  const text = String(license ?? '')
+  if (/^LicenseRef-proprietary/i.test(text)) return 'Proprietary'
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text
+}

@@ -1,5 +1,6 @@
 import { listApps } from './api.js'
 import { h, image, replace } from './dom.js'
+import { shortLicense } from './format.js'
 import { trustBadges } from './trust.js'
 
 /**
@@ -107,7 +108,7 @@ function resultItem (app) {
   const meta = [
     app.version ? h('span', {}, `Version ${app.version}`) : null,
     h('span', {}, `${app.channel} · ${app.arch}`),
-    app.license ? h('span', {}, app.license) : null
+    app.license ? h('span', { title: app.license }, shortLicense(app.license)) : null
   ]
   return h('li', { class: 'result', 'data-app-id': app.appId },
     image(app.icon, { class: 'icon', width: 48, height: 48, alt: '', loading: 'lazy' }),

@@ -101,17 +101,17 @@ function feedRelease (release: ApiRelease, base: string): FeedRelease {
     ...(release.content.cid == null ? {} : { cid: release.content.cid }),
     ...(release.content.size == null ? {} : { size: release.content.size }),
     ...(download == null ? {} : { download }),
-    urls: release.content.urls
+    urls: release.content.urls.map(url => absolute(url, base)).filter((url): url is string => url != null)
   }
 }
 
-function linksOf (app: ApiAppDetail, release: FeedRelease | undefined): FeedLink[] {
+function linksOf (homepage: string | undefined, release: FeedRelease | undefined): FeedLink[] {
   const links: FeedLink[] = []
-  const github = app.homepage == null ? null : /^https:\/\/github\.com\/([A-Za-z0-9-]+\/[A-Za-z0-9._-]+)\/?$/.exec(app.homepage)
+  const github = homepage == null ? null : /^https:\/\/github\.com\/([A-Za-z0-9-]+\/[A-Za-z0-9._-]+)\/?$/.exec(homepage)
   if (github?.[1] != null) links.push({ type: 'GitHub', url: github[1] })
   if (release?.download != null) links.push({ type: 'Download', url: release.download })
   for (const url of release?.urls ?? []) links.push({ type: 'Download', url })
-  if (app.homepage != null && github == null) links.push({ type: 'Homepage', url: app.homepage })
+  if (homepage != null && github == null) links.push({ type: 'Homepage', url: homepage })
   return links
 }
 
@@ -119,13 +119,15 @@ function item (app: ApiAppDetail, base: string): AppImageHubFeedItem {
   const preferred = preferredRelease(app)
   const release = preferred == null ? undefined : feedRelease(preferred, base)
   const icon = app.icon == null ? undefined : absolute(app.icon, base)
+  // record text comes from publishers: only http(s) URLs reach a client
+  const homepage = app.homepage == null ? undefined : absolute(app.homepage, base)
   return {
     name: app.name,
     ...(app.summary ?? app.description) == null ? {} : { description: app.summary ?? app.description },
     categories: app.categories,
-    authors: app.developer == null ? [] : [{ name: app.developer, ...(app.homepage == null ? {} : { url: app.homepage }) }],
+    authors: app.developer == null ? [] : [{ name: app.developer, ...(homepage == null ? {} : { url: homepage }) }],
     license: app.license ?? null,
-    links: linksOf(app, release),
+    links: linksOf(homepage, release),
     icons: icon == null ? [] : [icon],
     screenshots: app.screenshots.map(s => absolute(s, base)).filter((s): s is string => s != null),
     id: app.appId,
