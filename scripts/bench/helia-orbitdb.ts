@@ -5,8 +5,9 @@
  * every round so that warm-up and GC do not favour one:
  *   - helia6-memory (baseline): helia@6.1.4 (`helia6` alias), our libp2p 3 options, bitswap,
  *     libp2p routing only, Helia 6's in-memory stores
- *   - helia7-memory: helia@7 built as @hubless/net builds it (createHeliaLight + withLibp2pLight
- *     + withBitswap), Helia 7's in-memory stores
+ *   - helia7-stock-memory: helia@7 from parts (createHeliaLight + withLibp2pLight + withBitswap),
+ *     Helia 7's in-memory stores, Helia's own pin graph walker
+ *   - helia7-memory: the same as @hubless/net builds it, i.e. with its queue-free pin walker
  *   - helia7-level: a real @hubless/net node (LevelDB blockstore and datastore on disk)
  * Figures: writes per second (higher is better) and median / p95 latency of one `db.add`.
  */
@@ -35,7 +36,7 @@ interface Setup {
   stop: () => Promise<void>
 }
 
-type SetupName = 'helia6-memory' | 'helia7-memory' | 'helia7-level'
+type SetupName = 'helia6-memory' | 'helia7-stock-memory' | 'helia7-memory' | 'helia7-level'
 
 /** Imports the package installed at `packageDir` (pnpm keeps dependencies next to their dependents, not at the root). */
 async function importPackage (packageDir: string): Promise<Record<string, unknown>> {
@@ -61,6 +62,17 @@ async function helia6 (): Promise<Setup> {
   return { ipfs: helia, stop: async () => { await helia.stop(); await libp2p.stop() } }
 }
 
+async function helia7Stock (): Promise<Setup> {
+  const netModules = join(root, 'packages', 'net', 'node_modules')
+  const { createHeliaLight } = await importPackage(join(netModules, 'helia')) as { createHeliaLight: (init: unknown) => unknown }
+  const { withLibp2pLight } = await importPackage(join(netModules, '@helia', 'libp2p')) as { withLibp2pLight: (helia: unknown, options: unknown) => unknown }
+  const { withBitswap } = await importPackage(join(netModules, '@helia', 'bitswap')) as { withBitswap: (helia: unknown) => { start: () => Promise<unknown>, stop: () => Promise<unknown> } }
+  const dagCbor = await importPackage(join(netModules, '@ipld', 'dag-cbor'))
+  const helia = withBitswap(withLibp2pLight(createHeliaLight({ codecs: [dagCbor] }), libp2pOptions({ directory: '' }, {})))
+  await helia.start()
+  return { ipfs: helia, stop: async () => { await helia.stop() } }
+}
+
 async function helia7Memory (): Promise<Setup> {
   const helia = await startHelia({ directory: '' }, {})
   return { ipfs: helia, stop: async () => { await helia.stop() } }
@@ -75,7 +87,9 @@ interface Sample { opsPerSecond: number, latencies: number[] }
 
 async function measure (name: SetupName, createOrbitDB: OrbitDBModule['createOrbitDB']): Promise<Sample> {
   const directory = await mkdtemp(join(tmpdir(), `hubless-bench-${name}-`))
-  const setup = name === 'helia6-memory' ? await helia6() : name === 'helia7-memory' ? await helia7Memory() : await helia7Level(directory)
+  const setup = name === 'helia6-memory'
+    ? await helia6()
+    : name === 'helia7-stock-memory' ? await helia7Stock() : name === 'helia7-memory' ? await helia7Memory() : await helia7Level(directory)
   try {
     const orbitdb = await createOrbitDB({ ipfs: setup.ipfs, directory: join(directory, 'orbitdb') })
     try {
@@ -104,7 +118,7 @@ const median = (values: number[]): number => percentile(values, 50)
 
 // OrbitDB is a dev dependency of @hubless/net, which owns this comparison
 const { createOrbitDB } = await importPackage(join(root, 'packages', 'net', 'node_modules', '@orbitdb', 'core')) as unknown as OrbitDBModule
-const names: SetupName[] = ['helia6-memory', 'helia7-memory', 'helia7-level']
+const names: SetupName[] = ['helia6-memory', 'helia7-stock-memory', 'helia7-memory', 'helia7-level']
 const samples = new Map<SetupName, Sample[]>(names.map(n => [n, []]))
 let helia6Error: string | undefined
 for (let round = 0; round < ROUNDS; round++) {

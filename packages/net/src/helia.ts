@@ -6,6 +6,7 @@ import { createHeliaLight } from 'helia'
 import { sha512 } from 'multiformats/hashes/sha2'
 import { ListenError } from './errors.ts'
 import { libp2pOptions } from './libp2p-options.ts'
+import { sequentialWalker } from './pin-walker.ts'
 import type { NodeHelia, NodeInit, NodeServices } from './index.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Blockstore } from 'interface-blockstore'
@@ -35,6 +36,12 @@ export async function startHelia (init: NodeInit, parts: HeliaParts): Promise<No
     hashers: [sha512]
   })
   const helia: NodeHelia = withBitswap(withLibp2pLight<typeof light, NodeServices>(light, libp2pOptions(init, parts)))
+  // OrbitDB calls pins.add without a walker; give every caller the cheaper one (see pin-walker.ts)
+  const { pins } = helia
+  const add = pins.add.bind(pins)
+  const rm = pins.rm.bind(pins)
+  pins.add = (cid, options = {}) => add(cid, { ...options, walker: options.walker ?? sequentialWalker() })
+  pins.rm = (cid, options = {}) => rm(cid, { ...options, walker: options.walker ?? sequentialWalker() })
   try {
     await helia.start()
   } catch (err) {

@@ -44,6 +44,19 @@ describe('data directory', () => {
     assert.deepEqual(await node.content.get(kept, { offline: true }), randomBytes(300_000, 1))
   })
 
+  it('keeps blocks shared by two pins until both are removed', async () => {
+    const node = await fixture.node()
+    const shared = randomBytes(100_000, 31)
+    const chunker = fixedSizeChunker(100_000)
+    const a = await node.content.add(new Uint8Array([...shared, ...randomBytes(100_000, 32)]), { chunker })
+    const b = await node.content.add(new Uint8Array([...shared, ...randomBytes(100_000, 33)]), { chunker })
+    await node.content.unpin(a)
+    assert.equal((await node.content.gc()).removed, 2, 'the root of a and its own leaf; the shared leaf is still pinned by b')
+    assert.deepEqual((await node.content.get(b, { offline: true })).subarray(0, 100_000), shared)
+    await node.content.unpin(b)
+    assert.equal((await node.content.gc()).removed, 3)
+  })
+
   it('reports a held LevelDB lock as DataDirLockedError', async () => {
     const node = await fixture.node()
     await assert.rejects(createNode({ directory: node.directory }), (err: Error) => {
