@@ -95,7 +95,10 @@ function trustSection (app) {
       h('dt', {}, 'Publisher key'), h('dd', {}, h('code', { class: 'hash', 'data-publisher': '' }, app.owner?.publisher ?? '')),
       app.developer ? [h('dt', {}, 'Developer (as the record says)'), h('dd', {}, app.developer)] : null),
     trust.path?.length > 0
-      ? [h('h3', {}, 'Trust path'), h('ol', { class: 'trust-path', 'data-trust-path': '' }, trust.path.map((/** @type {string} */ step) => h('li', {}, h('code', { title: step }, step))))]
+      ? [h('h3', {}, 'Trust path'), h('ol', { class: 'trust-path', 'data-trust-path': '' }, trust.path.map((/** @type {string} */ step, /** @type {number} */ i) =>
+          h('li', {}, i === 0 && trust.path.length > 1 ? h('span', { class: 'step' }, 'root ') : null,
+            i === trust.path.length - 1 && i > 0 ? h('span', { class: 'step' }, 'publisher ') : null,
+            h('code', { title: step }, step))))]
       : h('p', { class: 'note' }, 'No trust path: no key this mirror trusts vouches for this publisher.'),
     app.conflicting?.length > 0
       ? h('div', { class: 'warning', role: 'note', 'data-conflicting': '' },
