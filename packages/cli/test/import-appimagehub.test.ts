@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, it } from 'node:test'
 import { buildReleaseRecord, createPublisherKey, isValidAppId, validateRecord } from '@hubless/registry/records'
 import fc from 'fast-check'
 import { isImportableAppId } from '../src/import/app-id.ts'
 import { UNKNOWN_VERSION, mapAppImageHubCatalog, normalizeArch } from '../src/import/appimagehub.ts'
 import { draftFingerprint, draftOfRecord } from '../src/import/fingerprint.ts'
+import { readAppImageHubCatalog } from '../src/import/read-catalog.ts'
 import { appstreamToText, cut } from '../src/import/text.ts'
 
 const catalogPath = new URL('../../../data/appimagehub-apps.json', import.meta.url)
@@ -153,6 +157,21 @@ describe('importing AppImageHub (data/appimagehub-apps.json)', () => {
       assert.equal(mapped.drafts.length + mapped.skipped.length, entries.length)
       for (const draft of mapped.drafts) validateRecord(buildReleaseRecord(draft, { publisher: key.did }))
     }), { numRuns: 300 })
+  })
+
+  it('reads a catalog file, with named errors for files that are not one', async () => {
+    const read = await readAppImageHubCatalog(fileURLToPath(catalogPath), { signal: AbortSignal.timeout(10_000) })
+    assert.deepEqual(read, result)
+    const dir = mkdtempSync(join(tmpdir(), 'hubless-import-'))
+    try {
+      writeFileSync(join(dir, 'broken.json'), '[{"id": "x",')
+      await assert.rejects(readAppImageHubCatalog(join(dir, 'broken.json')), { name: 'InvalidCatalogError' })
+      writeFileSync(join(dir, 'object.json'), '{"items": []}')
+      await assert.rejects(readAppImageHubCatalog(join(dir, 'object.json')), { name: 'InvalidCatalogError' })
+      await assert.rejects(readAppImageHubCatalog(join(dir, 'missing.json')), { code: 'ENOENT' })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('turns AppStream markup into plain text', () => {
