@@ -40,6 +40,8 @@ export interface AppFacts {
   pairs: Set<string>
   /** the release whose metadata is indexed */
   metadataRelease: string
+  /** the facet counter's interned ids for this app, filled on first use */
+  facetCache?: unknown
 }
 
 export interface ComputedApp {

@@ -9,7 +9,7 @@ import { CHANNEL_LADDER, isChannel } from './channels.ts'
 import {
   AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidTrustRootError
 } from './errors.ts'
-import { filterAndCount } from './facets.ts'
+import { FacetCounter } from './facets.ts'
 import type { Filters } from './facets.ts'
 import { ForkDetector } from './forks.ts'
 import type { ForkReport } from './forks.ts'
@@ -76,6 +76,7 @@ export class CatalogImpl implements Catalog {
   private readonly exact = new Map<string, Set<string>>()
   private readonly index: SearchIndex
   private readonly dirty = new Set<string>()
+  private readonly facetCounter = new FacetCounter()
   private allDirty = false
   private readonly depthMemo = new Map<string, number>()
   private orders: Orders | undefined
@@ -354,7 +355,7 @@ export class CatalogImpl implements Catalog {
     if (query.free === true) filters.free = true
     if (query.trustedOnly === true) filters.trustedOnly = true
     if (query.publisher != null) filters.publisher = this.identities.identityOf(query.publisher)
-    const outcome = filterAndCount(items, item => this.apps.get(item.id)!.facts, filters, query.facets !== false)
+    const outcome = this.facetCounter.filterAndCount(items, item => this.apps.get(item.id)!.facts, filters, query.facets !== false)
     const hits = outcome.passed.slice(offset, offset + limit).map(item => this.hit(item.id, item.score, query))
     const results: SearchResults = { hits, total: outcome.passed.length, offset, limit }
     if (outcome.facets != null) results.facets = outcome.facets

@@ -44,57 +44,103 @@ export function hasFilters (f: Filters): boolean {
   return f.categories != null || f.channel != null || f.arch != null || f.free === true || f.trustedOnly === true || f.publisher != null
 }
 
-function bump (counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1)
+const DIMENSIONS = ['category', 'channel', 'arch', 'license', 'trust', 'publisher'] as const
+type Dimension = typeof DIMENSIONS[number]
+const BIT: Record<Dimension, number> = { category: CATEGORY, channel: CHANNEL, arch: ARCH, license: LICENSE, trust: TRUST, publisher: PUBLISHER }
+
+export interface Contribution {
+  all: Int32Array
+  byDimension: Int32Array[]
+}
+
+/**
+ * Counts facets with interned value ids and typed arrays: an app's contribution to every facet
+ * is computed once per version of its facts and kept on them (facts are replaced, never changed).
+ */
+export class FacetCounter {
+  private readonly ids = new Map<string, number>()
+  private readonly dimensionOf: number[] = []
+  private readonly valueOf: string[] = []
+
+  private idOf (d: number, value: string): number {
+    const key = `${d}\n${value}`
+    let id = this.ids.get(key)
+    if (id == null) {
+      id = this.valueOf.length
+      this.ids.set(key, id)
+      this.dimensionOf.push(d)
+      this.valueOf.push(value)
+    }
+    return id
+  }
+
+  private contribution (facts: AppFacts): Contribution {
+    let c = facts.facetCache as Contribution | undefined
+    if (c != null) return c
+    const values: Array<Iterable<string>> = [facts.categories, facts.channels, facts.archs, [facts.license], [facts.status], [facts.publisher]]
+    const byDimension = values.map((list, d) => Int32Array.from([...new Set(list)].map(v => this.idOf(d, v))))
+    const all = new Int32Array(byDimension.reduce((n, a) => n + a.length, 0))
+    let i = 0
+    for (const a of byDimension) { all.set(a, i); i += a.length }
+    c = { all, byDimension }
+    facts.facetCache = c
+    return c
+  }
+
+  filterAndCount<T> (items: T[], factsOf: (item: T) => AppFacts, f: Filters, withFacets: boolean): FilterOutcome<T> {
+    const active = hasFilters(f)
+    if (!withFacets && !active) return { passed: items }
+    const passed: T[] = []
+    let counts = new Int32Array(this.valueOf.length + 64)
+    // with both a channel and an arch filter, channel and arch counts must respect the pairs
+    const pairChannel = f.arch != null
+    const pairArch = f.channel != null
+    const slow: Array<{ facts: AppFacts, mask: number }> = []
+    for (const item of items) {
+      const facts = factsOf(item)
+      const mask = active ? failures(facts, f) : 0
+      if (mask === 0) passed.push(item)
+      if (!withFacets || (mask & (mask - 1)) !== 0) continue
+      const c = this.contribution(facts)
+      if (counts.length < this.valueOf.length) {
+        const grown = new Int32Array(this.valueOf.length * 2)
+        grown.set(counts)
+        counts = grown
+      }
+      if (mask === 0 && !pairChannel && !pairArch) {
+        for (const id of c.all) counts[id]!++
+        continue
+      }
+      for (let d = 0; d < DIMENSIONS.length; d++) {
+        if (mask !== 0 && mask !== BIT[DIMENSIONS[d]!]) continue
+        if ((d === 1 && pairChannel) || (d === 2 && pairArch)) continue
+        for (const id of c.byDimension[d]!) counts[id]!++
+      }
+      if (pairChannel || pairArch) slow.push({ facts, mask })
+    }
+    if (!withFacets) return { passed }
+    const facets: Facets = { category: {}, channel: {}, arch: {}, license: {}, trust: {}, publisher: {} }
+    for (let id = 0; id < this.valueOf.length; id++) {
+      const n = counts[id] ?? 0
+      if (n > 0) facets[DIMENSIONS[this.dimensionOf[id]!]!][this.valueOf[id]!] = n
+    }
+    for (const { facts, mask } of slow) {
+      if (pairChannel && (mask === 0 || mask === CHANNEL)) {
+        for (const c of facts.channels) {
+          if (facts.pairs.has(`${c}\n${f.arch}`)) facets.channel[c] = (facets.channel[c] ?? 0) + 1
+        }
+      }
+      if (pairArch && (mask === 0 || mask === ARCH)) {
+        for (const a of facts.archs) {
+          if (facts.pairs.has(`${f.channel}\n${a}`)) facets.arch[a] = (facets.arch[a] ?? 0) + 1
+        }
+      }
+    }
+    return { passed, facets }
+  }
 }
 
 export interface FilterOutcome<T> {
   passed: T[]
   facets?: Facets
-}
-
-export function filterAndCount<T> (items: T[], factsOf: (item: T) => AppFacts, f: Filters, withFacets: boolean): FilterOutcome<T> {
-  const active = hasFilters(f)
-  if (!withFacets && !active) return { passed: items }
-  const passed: T[] = []
-  const counts = {
-    category: new Map<string, number>(),
-    channel: new Map<string, number>(),
-    arch: new Map<string, number>(),
-    license: new Map<string, number>(),
-    trust: new Map<string, number>(),
-    publisher: new Map<string, number>()
-  }
-  for (const item of items) {
-    const facts = factsOf(item)
-    const mask = active ? failures(facts, f) : 0
-    if (mask === 0) passed.push(item)
-    if (!withFacets || (mask & (mask - 1)) !== 0) continue
-    if (mask === 0 || mask === CATEGORY) for (const c of facts.categories) bump(counts.category, c)
-    if (mask === 0 || mask === CHANNEL) {
-      for (const c of facts.channels) {
-        if (f.arch == null || facts.pairs.has(`${c}\n${f.arch}`)) bump(counts.channel, c)
-      }
-    }
-    if (mask === 0 || mask === ARCH) {
-      for (const a of facts.archs) {
-        if (f.channel == null || facts.pairs.has(`${f.channel}\n${a}`)) bump(counts.arch, a)
-      }
-    }
-    if (mask === 0 || mask === LICENSE) bump(counts.license, facts.license)
-    if (mask === 0 || mask === TRUST) bump(counts.trust, facts.status)
-    if (mask === 0 || mask === PUBLISHER) bump(counts.publisher, facts.publisher)
-  }
-  if (!withFacets) return { passed }
-  return {
-    passed,
-    facets: {
-      category: Object.fromEntries(counts.category),
-      channel: Object.fromEntries(counts.channel),
-      arch: Object.fromEntries(counts.arch),
-      license: Object.fromEntries(counts.license),
-      trust: Object.fromEntries(counts.trust),
-      publisher: Object.fromEntries(counts.publisher)
-    }
-  }
 }

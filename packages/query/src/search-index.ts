@@ -6,7 +6,8 @@ import type { AppMetadata } from '@hubless/registry/records'
  * The full-text index: MiniSearch with BM25 scoring, one document per app, built from the
  * owner's metadata. Field weights name > keywords > summary > app id > description; any-term
  * (OR) matching, so "record my screen" finds a "screen recorder"; prefix matching for partial
- * words; fuzzy matching (one edit from 4 letters, two from 8) for typos.
+ * words (from three letters: shorter prefixes match half the catalog and tell little); fuzzy
+ * matching for typos, for words the index does not hold (one edit at three letters, two from four).
  */
 
 export interface SearchDocument {
@@ -20,7 +21,9 @@ export interface SearchDocument {
 
 export const FIELDS = ['name', 'keywords', 'summary', 'appId', 'description'] as const
 
-const BOOST = { name: 6, keywords: 3, summary: 2, appId: 1.5, description: 0.8 }
+// tuned on the judged query set of scripts/bench/query-search.ts; a heavier name weight let
+// "Tag Editor" outrank Kdenlive ("Video Editor") for "video editor"
+const BOOST = { name: 3, keywords: 2, summary: 1.5, appId: 1.2, description: 0.6 }
 
 // words that carry no meaning in a query about apps ("record my screen", "an editor for pdf")
 const STOP_WORDS = new Set([
@@ -33,21 +36,27 @@ export function processTerm (term: string): string | null {
   return t === '' || STOP_WORDS.has(t) ? null : t
 }
 
-const SEARCH_OPTIONS: SearchOptions = {
-  boost: BOOST,
-  combineWith: 'OR',
-  prefix: (term) => term.length >= 2,
-  fuzzy: (term) => term.length >= 8 ? 2 : term.length >= 4 ? 1 : false,
-  maxFuzzy: 2
+function searchOptions (known: (term: string) => boolean): SearchOptions {
+  return {
+    boost: BOOST,
+    combineWith: 'OR',
+    prefix: (term) => term.length >= 3,
+    // a word the index holds is taken as meant; only an unknown word is a likely typo. Expanding
+    // known words too cost 3–5x the time at 20k apps and mostly added noise
+    fuzzy: (term) => known(term) ? false : term.length >= 4 ? 2 : term.length === 3 ? 1 : false,
+    maxFuzzy: 2
+  }
 }
 
 export const INDEX_OPTIONS: Options<SearchDocument> = {
   idField: 'id',
   fields: [...FIELDS],
   storeFields: [],
-  processTerm,
-  searchOptions: SEARCH_OPTIONS
+  processTerm
 }
+
+/** MiniSearch 7's term dictionary (a radix tree); not in its typings, so reached structurally */
+interface TermDictionary { has (term: string): boolean }
 
 /** "AudioVideoEditing" → "Audio Video Editing", so category words match queries */
 function splitCamel (text: string): string {
@@ -59,13 +68,21 @@ export function stripMarkup (html: string): string {
   return html.replace(/<[^>]*>/g, ' ').replace(/&(?:[a-z]+|#\d+);/gi, ' ')
 }
 
+// reverse-DNS parts that nearly every app id has: indexed, `gith` would match 3 apps in 4
+const ID_NOISE = new Set(['io', 'com', 'org', 'net', 'de', 'github', 'gitlab', 'codeberg', 'sourceforge', 'appimagehub'])
+
+/** the app id's telling parts (`io.github.user.Tool` → `user Tool`); an exact id is matched apart from the index */
+function appIdWords (appId: string): string {
+  return appId.split('.').filter(part => !ID_NOISE.has(part.toLowerCase())).join(' ')
+}
+
 export function documentFor (appId: string, app: AppMetadata): SearchDocument {
   return {
     id: appId,
     name: app.name,
     keywords: [...(app.keywords ?? []), ...(app.categories ?? []).map(splitCamel)].join(' '),
     summary: app.summary ?? '',
-    appId,
+    appId: appIdWords(appId),
     description: stripMarkup(app.description ?? '').slice(0, 4096)
   }
 }
@@ -76,10 +93,15 @@ export interface IndexHit {
 }
 
 export class SearchIndex {
-  private mini: MiniSearch<SearchDocument>
+  private readonly mini: MiniSearch<SearchDocument>
+  private readonly options: SearchOptions
 
   constructor (mini?: MiniSearch<SearchDocument>) {
     this.mini = mini ?? new MiniSearch(INDEX_OPTIONS)
+    const dictionary = (this.mini as unknown as { _index?: Partial<TermDictionary> })._index
+    // should a MiniSearch update hide the dictionary, every term gets typo tolerance: slower, same results
+    const known = typeof dictionary?.has === 'function' ? (term: string) => dictionary.has!(term) : () => false
+    this.options = searchOptions(known)
   }
 
   static load (json: string): SearchIndex {
@@ -100,7 +122,14 @@ export class SearchIndex {
   }
 
   search (query: string): IndexHit[] {
-    return this.mini.search(query) as IndexHit[]
+    const results = this.mini.search(query, this.options)
+    let terms = 0
+    for (const r of results) terms = Math.max(terms, r.queryTerms.length)
+    if (terms <= 1) return results as IndexHit[]
+    // BM25 sums per-term scores; an app matching more of the query's words gains up to 2x, so
+    // "torrent client" prefers a torrent client over every app named "... Client"
+    const out = results.map(r => ({ id: r.id as string, score: r.score * (1 + (r.queryTerms.length - 1) / (terms - 1)) }))
+    return out.sort((a, b) => b.score - a.score)
   }
 
   toJSON (): string {
