@@ -1,4 +1,5 @@
 import { logger } from '@libp2p/logger'
+import { concat } from 'uint8arrays/concat'
 import { BadGatewayUrlError, GatewayRequestError } from './errors.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -66,11 +67,5 @@ export async function requestBlock (gateway: string, cid: CID, options: AbortOpt
     if (err instanceof GatewayRequestError) throw err
     throw new GatewayRequestError(`Gateway ${gateway} broke off the body for ${cid}: ${(err as Error).message}`, gateway, response.status)
   }
-  const bytes = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
+  return concat(chunks, length)
 }
