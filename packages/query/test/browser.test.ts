@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import type { CatalogRecord } from '../src/index.ts'
+import { endorse, key, release } from './records.ts'
+
+/**
+ * The package runs in a browser: bundle it with esbuild for the browser platform (a `node:`
+ * import anywhere fails the bundle) and search in headless Chromium. Debian's chromium, driven by
+ * playwright-core with an explicit executablePath: no tool downloads a browser.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url))
+const pkg = join(here, '..')
+const CHROMIUM = '/usr/bin/chromium'
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+function sources (dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
+    const path = join(dir, entry.name)
+    return entry.isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : []
+  })
+}
+
+/** page.evaluate has no timeout of its own */
+async function bounded<T> (work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return Promise.race([work, new Promise<never>((_resolve, reject) => {
+    signal.addEventListener('abort', () => { reject(new Error('the page did not answer in time')) }, { once: true })
+  })])
+}
+
+describe('in the browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: apt-get install chromium` }, () => {
+  let browser: Browser | undefined
+  let bundle = ''
+
+  before(async () => {
+    const result = await build({
+      stdin: {
+        contents: "import { createCatalog } from './src/index.ts'\nglobalThis.hublessQuery = { createCatalog }\n",
+        resolveDir: pkg,
+        loader: 'ts'
+      },
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent'
+    })
+    bundle = result.outputFiles[0]!.text
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 30_000 })
+  })
+
+  after(async () => {
+    await browser?.close()
+  })
+
+  it('has no node: imports in its sources', () => {
+    for (const file of sources(join(pkg, 'src'))) {
+      assert.doesNotMatch(readFileSync(file, 'utf8'), /from ['"]node:/, `${file} imports a Node built-in`)
+    }
+  })
+
+  it('bundles for the browser and searches in headless Chromium', async () => {
+    const root = key(100)
+    const author = key(1)
+    const records: CatalogRecord[] = [
+      await endorse(root, author),
+      await release({ publisher: author, appId: 'org.kde.krita', name: 'Krita', summary: 'Digital painting', categories: ['Graphics'] }),
+      await release({ publisher: key(2), appId: 'org.kde.kdenlive', name: 'Kdenlive', summary: 'Video editor', categories: ['AudioVideo'] })
+    ].map(r => ({ id: r.id, record: r.record }))
+    const page = await browser!.newPage()
+    try {
+      await page.setContent('<!doctype html><title>hubless query</title>')
+      await page.addScriptTag({ content: bundle })
+      const answer = await bounded(page.evaluate(async ({ records, root }) => {
+        const { createCatalog } = (globalThis as unknown as { hublessQuery: typeof import('../src/index.ts') }).hublessQuery
+        const catalog = await createCatalog({}, { roots: [root] })
+        catalog.addAll(records)
+        const typo = catalog.search({ query: 'kritta' })
+        const editor = catalog.search({ query: 'video editor' })
+        const reloaded = await createCatalog({}, { roots: [root], savedIndex: catalog.save() })
+        return {
+          typo: typo.hits.map(h => [h.name, h.trust.status]),
+          editor: editor.hits[0]?.name,
+          facets: editor.facets?.trust,
+          reloaded: reloaded.search({ query: 'painting' }).hits.map(h => h.appId),
+          userAgent: navigator.userAgent
+        }
+      }, { records, root }), AbortSignal.timeout(20_000))
+      assert.deepEqual(answer.typo, [['Krita', 'trusted']])
+      assert.equal(answer.editor, 'Kdenlive')
+      assert.deepEqual(answer.facets, { unverified: 1 })
+      assert.deepEqual(answer.reloaded, ['org.kde.krita'])
+      assert.match(answer.userAgent, /HeadlessChrome|Chrome/)
+    } finally {
+      await page.close()
+    }
+  })
+})
