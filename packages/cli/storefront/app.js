@@ -32,9 +32,19 @@ function parseHash () {
   return { view: 'list', appId: '', state: new URLSearchParams(query) }
 }
 
-/** @param {string} hash */
-function navigate (hash) {
-  if (location.hash === hash) render()
+/**
+ * id of the control to focus after the next render (a filter keeps focus while it is used)
+ * @type {string | undefined}
+ */
+let focusAfter
+
+/**
+ * @param {string} hash
+ * @param {{ focus?: string }} [options]
+ */
+function navigate (hash, options = {}) {
+  focusAfter = options.focus
+  if (location.hash === hash) void render()
   else location.hash = hash
 }
 
@@ -82,7 +92,11 @@ async function render () {
     } else {
       await renderList(main, route.state, { signal: controller.signal, navigate, announce })
     }
-    if (!firstRender) {
+    const keep = focusAfter == null ? null : document.getElementById(focusAfter)
+    focusAfter = undefined
+    if (keep != null) {
+      keep.focus()
+    } else if (!firstRender) {
       main.querySelector('h1')?.focus()
       window.scrollTo(0, 0)
     }

@@ -70,7 +70,7 @@ function countOf (facet, value) {
 /**
  * @param {URLSearchParams} state
  * @param {any} list an ApiAppList
- * @param {(hash: string) => void} navigate
+ * @param {(hash: string, options?: { focus?: string }) => void} navigate
  */
 function filters (state, list, navigate) {
   const free = countOf(list.facets?.license, 'free')
@@ -84,12 +84,12 @@ function filters (state, list, navigate) {
       h('select', { id: 'filter-sort', name: 'sort' }, sortOptions(state))),
     h('div', { class: 'checks' },
       h('label', { class: 'check' },
-        h('input', { type: 'checkbox', name: 'license', value: 'free', checked: state.get('license') === 'free' }),
+        h('input', { type: 'checkbox', id: 'filter-free', name: 'license', value: 'free', checked: state.get('license') === 'free' }),
         ` Free licenses only${free == null ? '' : ` (${free})`}`),
       h('label', { class: 'check' },
-        h('input', { type: 'checkbox', name: 'trusted', value: 'true', checked: state.get('trusted') === 'true' }),
+        h('input', { type: 'checkbox', id: 'filter-trusted', name: 'trusted', value: 'true', checked: state.get('trusted') === 'true' }),
         ` Trusted publishers only${trusted == null ? '' : ` (${trusted})`}`)))
-  form.addEventListener('change', () => {
+  form.addEventListener('change', event => {
     const data = new FormData(/** @type {HTMLFormElement} */ (form))
     /** @type {Record<string, string | null>} */
     const changes = { page: null }
@@ -97,7 +97,8 @@ function filters (state, list, navigate) {
       const value = data.get(key)
       changes[key] = typeof value === 'string' ? value : null
     }
-    navigate(listHash(withChanges(state, changes)))
+    const target = /** @type {HTMLElement | null} */ (event.target)
+    navigate(listHash(withChanges(state, changes)), { focus: target?.id || undefined })
   })
   form.addEventListener('submit', event => { event.preventDefault() })
   return form
@@ -149,7 +150,7 @@ function heading (state) {
 /**
  * @param {HTMLElement} main
  * @param {URLSearchParams} state
- * @param {{ signal: AbortSignal, navigate: (hash: string) => void, announce: (text: string) => void }} ctx
+ * @param {{ signal: AbortSignal, navigate: (hash: string, options?: { focus?: string }) => void, announce: (text: string) => void }} ctx
  */
 export async function renderList (main, state, ctx) {
   const list = await listApps(state, ctx.signal)
