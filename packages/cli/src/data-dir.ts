@@ -25,7 +25,9 @@ export interface DataDirLayout {
   /** the OrbitDB registry */
   registry: string
   /** the saved query index */
-  index: string
+  indexFile: string
+  /** the reader's trust roots */
+  trustFile: string
   /** written by a running daemon: how other commands reach it */
   daemonFile: string
 }
@@ -36,7 +38,8 @@ export function dataDirLayout (root: string): DataDirLayout {
     node: join(root, 'node'),
     keys: join(root, 'keys'),
     registry: join(root, 'registry'),
-    index: join(root, 'index'),
+    indexFile: join(root, 'catalog-index.json'),
+    trustFile: join(root, 'trust.json'),
     daemonFile: join(root, 'daemon.json')
   }
 }

@@ -30,3 +30,23 @@ export class RemoteOperationError extends Error {
     this.name = remoteName
   }
 }
+
+export class NotReplicatedError extends Error {
+  static override name = 'NotReplicatedError'
+  override name = 'NotReplicatedError'
+}
+
+export class UntrustedAppError extends Error {
+  static override name = 'UntrustedAppError'
+  override name = 'UntrustedAppError'
+}
+
+export class AppNotFoundError extends Error {
+  static override name = 'AppNotFoundError'
+  override name = 'AppNotFoundError'
+}
+
+export class DownloadFailedError extends Error {
+  static override name = 'DownloadFailedError'
+  override name = 'DownloadFailedError'
+}

@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander'
+import { registerCatalogCommands } from './commands/catalog.ts'
 import { registerDaemonCommand } from './commands/daemon.ts'
 import { registerIdCommand } from './commands/id.ts'
 import { registerInitCommand } from './commands/init.ts'
 import { registerInspectCommand } from './commands/inspect.ts'
+import { registerKeyCommands } from './commands/key.ts'
+import { registerPublisherCommands } from './commands/publisher.ts'
 import { dataDirLayout, resolveDataDir } from './data-dir.ts'
 import { describeError, exitCodeOf } from './describe-error.ts'
 import { createOutput } from './output.ts'
@@ -53,6 +56,9 @@ export async function main (argv: string[]): Promise<number> {
   registerIdCommand(program, context)
   registerDaemonCommand(program, context)
   registerInspectCommand(program, context)
+  registerPublisherCommands(program, context)
+  registerKeyCommands(program, context)
+  registerCatalogCommands(program, context)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

@@ -1,20 +1,43 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createNode } from '@hubless/net'
+import { createCatalog } from '@hubless/query'
+import { createKeyStore, createRegistry } from '@hubless/registry'
+import { logger } from '@libp2p/logger'
+import { createTrustRoots } from './trust-roots.ts'
 import type { DataDirLayout } from './data-dir.ts'
+import type { TrustRoots } from './trust-roots.ts'
 import type { HublessNode } from '@hubless/net'
+import type { Catalog } from '@hubless/query'
+import type { KeyStore, PublisherKey, Registry } from '@hubless/registry'
 import type { AbortOptions } from '@libp2p/interface'
+
+const log = logger('hubless:cli:services')
 
 export interface ServicesInit {
   /** libp2p listen addresses; none for a short-lived command */
   listen?: string[]
   /** mDNS on the LAN */
   lan?: boolean
+  /** HTTP trustless gateways content fetches fall back to */
+  gateways?: string[]
 }
 
-/** What operations work with: opened once by the daemon, or for one command by the CLI */
+/**
+ * What operations work with: opened once by the daemon, or for one command by the CLI. The
+ * registry and the catalog open on first use, because most commands need neither.
+ */
 export interface Services {
   readonly layout: DataDirLayout
   readonly node: HublessNode
+  readonly keys: KeyStore
+  readonly trustRoots: TrustRoots
+  /** the publisher key of this data dir (`HUBLESS_KEY_PASSPHRASE` unlocks an encrypted one) */
+  publisherKey (options?: AbortOptions): Promise<PublisherKey>
+  registry (options?: AbortOptions): Promise<Registry>
+  /** the catalog over the registry, evaluated from this data dir's trust roots */
+  catalog (options?: AbortOptions): Promise<Catalog>
+  /** re-reads the trust roots into an open catalog */
+  reloadTrustRoots (): Promise<void>
   stop (): Promise<void>
 }
 
@@ -23,14 +46,73 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
   const node = await createNode({
     directory: layout.node,
     listen: init.listen ?? [],
-    lan: init.lan ?? false
-  })
-  options.signal?.throwIfAborted()
-  return {
+    lan: init.lan ?? false,
+    gateways: init.gateways ?? []
+  }, options)
+  const keys = createKeyStore({ directory: layout.keys })
+  const trustRoots = createTrustRoots(layout.trustFile)
+  let registry: Promise<Registry> | undefined
+  let catalog: Promise<Catalog> | undefined
+
+  const services: Services = {
     layout,
     node,
+    keys,
+    trustRoots,
+    async publisherKey (opts) {
+      return keys.load({ ...opts, passphrase: process.env.HUBLESS_KEY_PASSPHRASE })
+    },
+    async registry (opts) {
+      registry ??= createRegistry({ node }, { directory: layout.registry }, opts)
+      return registry
+    },
+    async catalog (opts) {
+      catalog ??= (async () => {
+        const source = await services.registry(opts)
+        const savedIndex = await readSavedIndex(layout.indexFile)
+        try {
+          return await createCatalog({ source }, { roots: await trustRoots.list(), savedIndex }, opts)
+        } catch (err) {
+          if (savedIndex == null) throw err
+          // a saved index from another version or a torn write: rebuild from the log
+          log.error('saved index unusable, rebuilding: %e', err)
+          return createCatalog({ source }, { roots: await trustRoots.list() }, opts)
+        }
+      })()
+      return catalog
+    },
+    async reloadTrustRoots () {
+      if (catalog != null) {
+        (await catalog).setRoots(await trustRoots.list())
+      }
+    },
     async stop () {
+      if (catalog != null) {
+        const opened = await catalog.catch(() => undefined)
+        if (opened != null) {
+          await writeSavedIndex(layout.indexFile, opened.save()).catch(err => { log.error('could not save the index: %e', err) })
+          await opened.stop()
+        }
+      }
+      if (registry != null) {
+        await (await registry.catch(() => undefined))?.stop()
+      }
       await node.stop()
     }
   }
+  return services
+}
+
+async function readSavedIndex (path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+/** Written beside and renamed, so a crash never leaves half an index */
+async function writeSavedIndex (path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text)
+  await rename(`${path}.tmp`, path)
 }

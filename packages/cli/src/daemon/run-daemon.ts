@@ -4,6 +4,7 @@ import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file
 import { startHttpServer } from './http-server.ts'
 import { keepPeersConnected } from './peer-keeper.ts'
 import { DaemonRunningError } from '../errors.ts'
+import { serveHolds } from '../holds-protocol.ts'
 import { openServices } from '../services.ts'
 import type { HttpServer, Route } from './http-server.ts'
 import type { DataDirLayout } from '../data-dir.ts'
@@ -40,6 +41,9 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   const lifetime = new AbortController()
   let http: HttpServer
   try {
+    // the daemon replicates the registry with every connected peer from the start
+    await services.registry()
+    await serveHolds(services)
     const gateway = createGatewayHandler(services.node)
     const gatewayRoute: Route = async (req, res) => gateway(req, res)
     http = await startHttpServer(init.http, [

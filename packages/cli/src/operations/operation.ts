@@ -6,6 +6,8 @@ export interface ProgressLine {
   phase: string
   done?: number
   total?: number
+  /** what done/total count; default bytes */
+  unit?: 'bytes' | 'items'
 }
 
 export interface OperationContext {

@@ -1,0 +1,177 @@
+import { resolve } from 'node:path'
+import { UsageError } from '../errors.ts'
+import { collect } from '../multiaddr-arg.ts'
+import { search, showApp, trust } from '../operations/catalog.ts'
+import { get } from '../operations/get.ts'
+import { status } from '../operations/status.ts'
+import { runOperation } from '../run-operation.ts'
+import { progressBar } from './progress.ts'
+import type { CommandContext } from '../context.ts'
+import type { AppView, ReleaseView } from '@hubless/query'
+import type { Command } from 'commander'
+
+interface SearchOptions {
+  category?: string[]
+  channel?: string
+  arch?: string
+  free?: boolean
+  trustedOnly?: boolean
+  publisher?: string
+  sort?: 'relevance' | 'updated' | 'name'
+  limit: string
+  page: string
+}
+
+/** What a user of the catalog does: search, show, trust, get, status */
+export function registerCatalogCommands (program: Command, context: (command: Command) => CommandContext): void {
+  program.command('search')
+    .description('search the registry (no query: browse it)')
+    .argument('[query...]', 'words to look for')
+    .option('--category <category>', 'only this category (repeatable: any of them)', collect)
+    .option('--channel <channel>', 'your channel: release, beta, alpha, nightly or continuous (default release)')
+    .option('--arch <arch>', 'only releases for this architecture (x86_64, aarch64, …)')
+    .option('--free', 'only free (libre) licenses')
+    .option('--trusted-only', 'only apps whose publisher you trust')
+    .option('--publisher <key>', 'only this publisher (did:key)')
+    .option('--sort <order>', 'relevance, updated or name')
+    .option('--limit <n>', 'results per page', '20')
+    .option('--page <n>', 'page number', '1')
+    .action(async (words: string[], options: SearchOptions, command: Command) => {
+      const { layout, out, signal } = context(command)
+      const limit = wholeNumber(options.limit, '--limit')
+      const page = wholeNumber(options.page, '--page')
+      const results = await runOperation(layout, search, {
+        query: words.join(' '),
+        category: options.category,
+        channel: options.channel,
+        arch: options.arch,
+        free: options.free,
+        trustedOnly: options.trustedOnly,
+        publisher: options.publisher,
+        sort: options.sort,
+        limit,
+        offset: (page - 1) * limit
+      }, { signal })
+      const rows = results.hits.map(hit => ({
+        appId: hit.appId,
+        name: hit.name,
+        summary: hit.summary ?? '',
+        version: hit.version ?? null,
+        channel: hit.channel ?? null,
+        publisher: hit.publisher,
+        trust: hit.trust.status
+      }))
+      out.result(rows, () => results.hits.length === 0
+        ? 'no apps match'
+        : [
+            ...results.hits.map(hit => `${hit.name} ${hit.version ?? '(withdrawn)'}  ${hit.appId}  [${hit.trust.status}]${hit.summary == null ? '' : `\n    ${hit.summary}`}`),
+            `(${results.offset + 1}–${results.offset + results.hits.length} of ${results.total})`
+          ].join('\n'))
+    })
+
+  program.command('show')
+    .description('an app: versions per channel and architecture, publisher, trust path, content CID, SHA-256, URLs')
+    .argument('<app>', 'app id')
+    .action(async (appId: string, _options: unknown, command: Command) => {
+      const { layout, out, signal } = context(command)
+      const app = await runOperation(layout, showApp, { appId }, { signal })
+      if (app == null) throw new UsageError(`no app ${appId} in the registry (try \`hubless search\`)`)
+      out.result(app, () => formatApp(app))
+    })
+
+  const trustCommand = program.command('trust').description('your trust roots: the publisher keys you trust, and whom they endorse')
+  for (const action of ['add', 'remove'] as const) {
+    trustCommand.command(action)
+      .description(action === 'add' ? 'trust a publisher key (and those it endorses)' : 'stop trusting a key as a root')
+      .argument('<key>', 'did:key of the publisher')
+      .action(async (key: string, _options: unknown, command: Command) => {
+        const { layout, out, signal } = context(command)
+        const result = await runOperation(layout, trust, { action, key }, { signal })
+        out.result(result, `${action === 'add' ? 'trusting' : 'no longer trusting'} ${key}; ${result.roots.length} root(s)`)
+      })
+  }
+  trustCommand.command('list')
+    .description('your roots and every key they reach, with the path')
+    .action(async (_options: unknown, command: Command) => {
+      const { layout, out, signal } = context(command)
+      const result = await runOperation(layout, trust, { action: 'list' }, { signal })
+      out.result(result, () => [
+        ...result.roots.map(root => `root     ${root}`),
+        ...result.trusted.filter(t => t.depth > 0).map(t => `trusted  ${t.key}  (${t.explanation})`),
+        ...(result.roots.length === 0 ? ['no roots: nothing is trusted (hubless trust add KEY)'] : [])
+      ].join('\n'))
+    })
+
+  program.command('get')
+    .description('download the newest release of an app, verified (libp2p, then gateways, then the record\'s URLs)')
+    .argument('<app>', 'app id')
+    .option('--channel <channel>', 'release, beta, alpha, nightly or continuous (default release)')
+    .option('--arch <arch>', 'architecture (default: any)')
+    .option('-o, --output <path>', 'where to write it (default: ./APP-VERSION-ARCH.AppImage)')
+    .option('--gateway <url>', 'an IPFS trustless gateway to fall back to (repeatable)', collect)
+    .option('--allow-untrusted', 'also get apps whose publisher you do not trust')
+    .action(async (appId: string, options: { channel?: string, arch?: string, output?: string, gateway?: string[], allowUntrusted?: boolean }, command: Command) => {
+      const { layout, out, signal } = context(command)
+      const gateways = options.gateway ?? (process.env.HUBLESS_GATEWAYS ?? '').split(/[\s,]+/).filter(g => g !== '')
+      const output = resolve(options.output ?? `${appId}.AppImage`)
+      const result = await runOperation(layout, get, {
+        appId, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted
+      }, { signal, onProgress: progressBar(out) })
+      out.endProgress()
+      out.result(result, `${result.path}: ${appId} ${result.version} (${result.channel}, ${result.arch}), sha256 ${result.sha256} verified, ${result.trust.status}`)
+    })
+
+  program.command('status')
+    .description('the node and the registry: records, heads, peers, last sync')
+    .action(async (_options: unknown, command: Command) => {
+      const { layout, out, signal } = context(command)
+      const result = await runOperation(layout, status, {}, { signal })
+      out.result(result, () => [
+        `peer id    ${result.peerId}`,
+        `registry   ${result.registry.name} ${result.registry.address}`,
+        `records    ${result.records}`,
+        `heads      ${result.registry.heads.length}`,
+        `peers      ${result.peers.length} connected, ${result.registry.peers.length} replicating`,
+        `last sync  ${result.registry.lastSync ?? 'never'}`,
+        ...(result.publisher == null ? [] : [`publisher  ${result.publisher}`])
+      ].join('\n'))
+    })
+}
+
+function wholeNumber (value: string, flag: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of at least 1`)
+  return n
+}
+
+function formatRelease (r: ReleaseView): string {
+  const state = r.state === 'ok' ? '' : ` [${r.state}${r.reason == null ? '' : `: ${r.reason}`}]`
+  return `${r.version} (${r.channel}, ${r.arch}) ${new Date(r.time).toISOString().slice(0, 10)}${state}`
+}
+
+export function formatApp (app: AppView): string {
+  const lines = [`${app.name}  ${app.appId}`]
+  if (app.metadata.summary != null) lines.push(`  ${app.metadata.summary}`)
+  lines.push(`  publisher  ${app.trust.publisher}`, `  trust      ${app.trust.explanation}`)
+  if (app.metadata.license != null) lines.push(`  license    ${app.metadata.license}`)
+  if (app.metadata.homepage != null) lines.push(`  homepage   ${app.metadata.homepage}`)
+  lines.push('  newest per channel and architecture:')
+  const shown = new Set<string>()
+  for (const latest of app.latest) {
+    // a release reaches every reader channel above its own: list it once, at its own channel
+    if (shown.has(`${latest.release.id}/${latest.arch}`)) continue
+    shown.add(`${latest.release.id}/${latest.arch}`)
+    const c = latest.release.content
+    lines.push(`    ${latest.channel}/${latest.arch}: ${formatRelease(latest.release)}`)
+    if (c.cid != null) lines.push(`      cid     ${c.cid}`)
+    if (c.sha256 != null) lines.push(`      sha256  ${c.sha256}`)
+    for (const url of c.urls) lines.push(`      url     ${url}`)
+  }
+  lines.push(`  history (${app.history.length}):`)
+  for (const r of app.history.slice(0, 10)) lines.push(`    ${formatRelease(r)}`)
+  for (const claimant of app.claimants) {
+    lines.push(`  ALSO CLAIMED BY ${claimant.trust.publisher} (${claimant.trust.status}): ${formatRelease(claimant.newest)}`)
+  }
+  for (const fork of app.forks) lines.push(`  FORK in ${fork.publisher}'s chain: ${JSON.stringify(fork)}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,72 @@
+import { isChannel } from '@hubless/registry'
+import { UsageError } from '../errors.ts'
+import { defineOperation } from './operation.ts'
+import type { AppView, SearchQuery, SearchResults } from '@hubless/query'
+
+export interface SearchInput {
+  query?: string
+  category?: string[]
+  channel?: string
+  arch?: string
+  free?: boolean
+  trustedOnly?: boolean
+  publisher?: string
+  sort?: 'relevance' | 'updated' | 'name'
+  limit?: number
+  offset?: number
+}
+
+export function toSearchQuery (input: SearchInput): SearchQuery {
+  if (input.channel != null && !isChannel(input.channel)) {
+    throw new UsageError(`--channel "${input.channel}" is not one of release, beta, alpha, nightly, continuous`)
+  }
+  if (input.limit != null && (!Number.isInteger(input.limit) || input.limit < 1 || input.limit > 1000)) {
+    throw new UsageError('--limit takes a whole number from 1 to 1000')
+  }
+  return {
+    query: input.query,
+    category: input.category != null && input.category.length > 0 ? input.category : undefined,
+    channel: input.channel as SearchQuery['channel'],
+    arch: input.arch,
+    free: input.free,
+    trustedOnly: input.trustedOnly,
+    publisher: input.publisher,
+    sort: input.sort,
+    limit: input.limit,
+    offset: input.offset
+  }
+}
+
+export const search = defineOperation<SearchInput, SearchResults>('search', async ({ services, signal }, input) => {
+  const catalog = await services.catalog({ signal })
+  return catalog.search(toSearchQuery(input))
+})
+
+export const showApp = defineOperation<{ appId: string }, AppView | null>('show', async ({ services, signal }, input) => {
+  const catalog = await services.catalog({ signal })
+  return catalog.app(input.appId) ?? null
+})
+
+export interface TrustInput {
+  action: 'add' | 'remove' | 'list'
+  key?: string
+}
+
+export interface TrustOutput {
+  roots: string[]
+  /** every key the roots reach, with the path that explains it */
+  trusted: Array<{ key: string, depth: number, explanation: string }>
+}
+
+export const trust = defineOperation<TrustInput, TrustOutput>('trust', async ({ services, signal }, input) => {
+  if (input.action === 'add' || input.action === 'remove') {
+    if (input.key == null) throw new UsageError(`trust ${input.action} needs a KEY (did:key:z6Mk…)`)
+    await (input.action === 'add' ? services.trustRoots.add(input.key) : services.trustRoots.remove(input.key))
+    await services.reloadTrustRoots()
+  }
+  const catalog = await services.catalog({ signal })
+  return {
+    roots: catalog.roots(),
+    trusted: catalog.trusted().map(t => ({ key: t.key, depth: t.depth, explanation: t.explanation }))
+  }
+})

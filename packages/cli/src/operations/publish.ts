@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { createSquashfsChunker, openAppImage, readAppImageMetadata } from '@hubless/appimage'
+import { buildReleaseRecord, findPreviousRelease, IncompleteDraftError, isChannel, isHttpUrl } from '@hubless/registry'
+import { NotReplicatedError, UsageError } from '../errors.ts'
+import { askHolds, holdsAll } from '../holds-protocol.ts'
+import type { HoldsQuery } from '../holds-protocol.ts'
+import { defineOperation } from './operation.ts'
+import type { OperationContext } from './operation.ts'
+import type { AppMetadata, Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
+
+export interface PublishInput {
+  /** absolute path of the AppImage */
+  file: string
+  channel: string
+  version?: string
+  urls?: string[]
+  /** override the app id the image declares (or that was derived) */
+  appId?: string
+  /** multiaddrs of peers to hand the release to; publishing waits until one holds it all */
+  peers?: string[]
+  /** how long to wait for a peer to hold the release; default 120 */
+  waitSeconds?: number
+}
+
+export interface PublishOutput {
+  id: string
+  appId: string
+  version: string
+  channel: Channel
+  arch: string
+  cid: string
+  sha256: string
+  size: number
+  publisher: string
+  previous?: string
+  /** the app id was made up because the image declares none */
+  derivedAppId: boolean
+  icon?: string
+  /** peers that hold the record and keep (pin) the content; absent when there was no peer to ask */
+  heldBy?: string[]
+}
+
+export const publish = defineOperation<PublishInput, PublishOutput>('publish', async (context, input) => {
+  const { services, signal, onProgress } = context
+  if (!isChannel(input.channel)) {
+    throw new UsageError(`--channel "${input.channel}" is not one of release, beta, alpha, nightly, continuous`)
+  }
+  for (const url of input.urls ?? []) {
+    if (!isHttpUrl(url)) throw new UsageError(`--url "${url}" is not an http(s) URL`)
+  }
+  const key = await services.publisherKey({ signal })
+
+  // everything that can be wrong with the image or the metadata is found before anything is written
+  onProgress?.({ phase: 'reading the image' })
+  const appImage = await openAppImage(input.file, { signal })
+  let metadata
+  try {
+    metadata = await readAppImageMetadata(appImage, { signal })
+  } finally {
+    await appImage.close()
+  }
+  const draft = metadata.draft
+  const version = input.version ?? draft.version
+  if (version == null || version.trim() === '') {
+    throw new IncompleteDraftError(`${input.file} declares no version (no AppStream <release>); pass --version`)
+  }
+  const appId = input.appId ?? draft.appId
+  const { size } = await stat(input.file)
+
+  const sha256 = await hashFile(input.file, size, context)
+  onProgress?.({ phase: 'adding content', done: 0, total: size })
+  const chunker = await createSquashfsChunker(input.file, { signal })
+  const cid = await services.node.content.add(input.file, {
+    chunker,
+    signal,
+    onProgress: event => {
+      if (event.type === 'hubless:content:bytes') onProgress?.({ phase: 'adding content', done: event.detail.bytes, total: size })
+    }
+  })
+  let icon: string | undefined
+  if (metadata.icon != null) {
+    icon = (await services.node.content.add(metadata.icon.bytes, { signal })).toString()
+  }
+
+  const registry = await services.registry({ signal })
+  const mine: Array<SignedRecord<ReleaseRecord>> = []
+  for await (const signed of registry.records({ signal })) {
+    if (signed.record.kind === 'release' && signed.record.publisher === key.did && signed.record.appId === appId) {
+      mine.push(signed as SignedRecord<ReleaseRecord>)
+    }
+  }
+  const previous = findPreviousRelease(mine, { publisher: key.did, appId, channel: input.channel })
+
+  const app: AppMetadata = {
+    name: draft.name,
+    summary: draft.summary,
+    description: draft.description,
+    categories: draft.categories.length > 0 ? draft.categories : undefined,
+    keywords: draft.keywords.length > 0 ? draft.keywords : undefined,
+    license: draft.license,
+    developer: draft.developer,
+    homepage: draft.homepage != null && isHttpUrl(draft.homepage) ? draft.homepage : undefined,
+    icon
+  }
+  const record = buildReleaseRecord({
+    appId,
+    version,
+    channel: input.channel,
+    arch: draft.architecture,
+    content: {
+      cid: cid.toString(),
+      sha256,
+      size,
+      urls: input.urls ?? [],
+      updateInformation: draft.updateInformation
+    },
+    app
+  }, { publisher: key.did, previous: previous?.id })
+
+  onProgress?.({ phase: 'signing and appending' })
+  const signed = await registry.publish(record, key, { signal })
+  const pins = [cid.toString(), ...(icon == null ? [] : [icon])]
+  const heldBy = await waitForPeers(context, input, { records: [signed.id], pins })
+  return {
+    id: signed.id,
+    appId,
+    version,
+    channel: input.channel,
+    arch: draft.architecture,
+    cid: cid.toString(),
+    sha256,
+    size,
+    publisher: key.did,
+    previous: previous?.id,
+    derivedAppId: input.appId == null && draft.derivedAppId,
+    icon,
+    heldBy
+  }
+})
+
+/**
+ * With peers named (or a daemon connected to some), asks them until one holds the record and
+ * keeps the content. A release that exists on this machine alone is one disk failure from gone.
+ */
+async function waitForPeers ({ services, signal, onProgress }: OperationContext, input: PublishInput, query: HoldsQuery): Promise<string[] | undefined> {
+  const node = services.node
+  for (const peer of input.peers ?? []) {
+    await node.dial(peer, { signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]) })
+  }
+  const connected = (): string[] => [...new Set(node.libp2p.getConnections().map(c => c.remotePeer.toString()))]
+  if ((input.peers ?? []).length === 0 && connected().length === 0) {
+    return undefined
+  }
+  const deadline = Date.now() + (input.waitSeconds ?? 120) * 1000
+  let best = 0
+  while (true) {
+    const peers = connected()
+    const answers = await Promise.all(peers.map(async peer => {
+      try {
+        return { peer, answer: await askHolds(node, peer, query, { signal: AbortSignal.any([signal, AbortSignal.timeout(5_000)]) }) }
+      } catch {
+        return { peer, answer: undefined }
+      }
+    }))
+    const holders = answers.filter(a => a.answer != null && holdsAll(a.answer, query)).map(a => a.peer)
+    if (holders.length > 0) {
+      return holders
+    }
+    for (const { answer } of answers) {
+      if (answer != null) best = Math.max(best, answer.records.filter(Boolean).length + answer.pins.filter(Boolean).length)
+    }
+    onProgress?.({ phase: `waiting for a peer to take the release (${peers.length} connected)`, done: best, total: query.records.length + query.pins.length, unit: 'items' })
+    if (Date.now() > deadline) {
+      throw new NotReplicatedError(`the release is published here, but no peer held it within ${input.waitSeconds ?? 120} s (is a mirror with --pin all connected?); run \`hubless daemon --peer …\` so peers can fetch it`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 500))
+    signal.throwIfAborted()
+  }
+}
+
+async function hashFile (path: string, size: number, { signal, onProgress }: OperationContext): Promise<string> {
+  const hash = createHash('sha256')
+  let done = 0
+  for await (const chunk of createReadStream(path, { signal })) {
+    hash.update(chunk as Buffer)
+    done += (chunk as Buffer).length
+    onProgress?.({ phase: 'hashing', done, total: size })
+  }
+  return hash.digest('hex')
+}

@@ -1,0 +1,82 @@
+import {
+  buildEndorseRecord, buildRevokeKeyRecord, buildRotateKeyRecord, buildUnendorseRecord, buildYankRecord, createPublisherKey,
+  isDidKey, serializeKey
+} from '@hubless/registry'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { UsageError } from '../errors.ts'
+import { defineOperation } from './operation.ts'
+import type { ReleaseRecord, SignedRecord } from '@hubless/registry'
+
+/** Records a publisher writes about its own releases and about other keys */
+
+export interface RecordOutput {
+  id: string
+  kind: string
+  publisher: string
+}
+
+export const yank = defineOperation<{ appId: string, version: string, reason: string }, RecordOutput & { release: string }>('yank', async ({ services, signal }, input) => {
+  if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the release is withdrawn')
+  const key = await services.publisherKey({ signal })
+  const registry = await services.registry({ signal })
+  let release: SignedRecord<ReleaseRecord> | undefined
+  for await (const signed of registry.records({ signal })) {
+    const r = signed.record
+    if (r.kind === 'release' && r.publisher === key.did && r.appId === input.appId && r.version === input.version) {
+      release = signed as SignedRecord<ReleaseRecord>
+      break
+    }
+  }
+  if (release == null) {
+    throw new UsageError(`you (${key.did}) published no release ${input.version} of ${input.appId}; only a release's own publisher can yank it`)
+  }
+  const signed = await registry.publish(buildYankRecord(release, input.reason, { publisher: key.did }), key, { signal })
+  return { id: signed.id, kind: 'yank', publisher: key.did, release: release.id }
+})
+
+export const endorse = defineOperation<{ subject: string, appIds?: string[], until?: number }, RecordOutput>('endorse', async ({ services, signal }, input) => {
+  assertKey(input.subject)
+  const key = await services.publisherKey({ signal })
+  if (input.subject === key.did) throw new UsageError('a key cannot endorse itself')
+  const registry = await services.registry({ signal })
+  const record = buildEndorseRecord(input.subject, { appIds: input.appIds?.length === 0 ? undefined : input.appIds, until: input.until }, { publisher: key.did })
+  const signed = await registry.publish(record, key, { signal })
+  return { id: signed.id, kind: 'endorse', publisher: key.did }
+})
+
+export const unendorse = defineOperation<{ subject: string }, RecordOutput>('unendorse', async ({ services, signal }, input) => {
+  assertKey(input.subject)
+  const key = await services.publisherKey({ signal })
+  const registry = await services.registry({ signal })
+  const signed = await registry.publish(buildUnendorseRecord(input.subject, { publisher: key.did }), key, { signal })
+  return { id: signed.id, kind: 'unendorse', publisher: key.did }
+})
+
+/**
+ * Hands the identity over to a fresh key: the old key signs a rotate-key record, the new one
+ * countersigns it, the new key becomes this data dir's key and the old one is kept beside it.
+ */
+export const rotateKey = defineOperation<Record<string, never>, RecordOutput & { newKey: string, retiredKeyFile: string }>('key-rotate', async ({ services, signal }) => {
+  const oldKey = await services.publisherKey({ signal })
+  const newKey = createPublisherKey()
+  const registry = await services.registry({ signal })
+  const signed = await registry.publish(buildRotateKeyRecord(newKey.did, { publisher: oldKey.did }), oldKey, { signal, newKey })
+  const retiredKeyFile = join(services.layout.keys, `retired-${Date.now()}.key`)
+  await writeFile(retiredKeyFile, await serializeKey(oldKey, process.env.HUBLESS_KEY_PASSPHRASE), { mode: 0o600 })
+  await services.keys.save(newKey, { overwrite: true, passphrase: process.env.HUBLESS_KEY_PASSPHRASE, signal })
+  return { id: signed.id, kind: 'rotate-key', publisher: oldKey.did, newKey: newKey.did, retiredKeyFile }
+})
+
+export const revokeKey = defineOperation<{ since?: number, reason: string }, RecordOutput & { since: number }>('key-revoke', async ({ services, signal }, input) => {
+  if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the key is revoked')
+  const key = await services.publisherKey({ signal })
+  const since = input.since ?? Date.now()
+  const registry = await services.registry({ signal })
+  const signed = await registry.publish(buildRevokeKeyRecord(since, input.reason, { publisher: key.did }), key, { signal })
+  return { id: signed.id, kind: 'revoke-key', publisher: key.did, since }
+})
+
+function assertKey (key: string): void {
+  if (!isDidKey(key)) throw new UsageError(`"${key}" is not a publisher key; expected did:key:z6Mk…`)
+}
