@@ -46,8 +46,12 @@ export interface NodeInit {
   listen?: string[]
   /** Multiaddrs to announce instead of the listen addresses. */
   announce?: string[]
-  /** Peers to dial at start and keep in the peer store. Default: none. */
+  /** libp2p bootstrap list: multiaddrs with /p2p/, dialled once at start (after 1 s). Default: none. */
   bootstrap?: string[]
+  /** Peers to dial now and re-dial every `redialInterval` while not connected, until stop. Default: none. */
+  peers?: string[]
+  /** How often `peers` are re-dialled when not connected, in ms. Default 10 000. */
+  redialInterval?: number
   /** Find peers on the local network by mDNS (multicast). Default false. */
   lan?: boolean
   /** How often mDNS queries, in ms. Default 10 000. */

@@ -2,9 +2,10 @@ import { logger } from '@libp2p/logger'
 import { TypedEventEmitter } from 'main-event'
 import { createContent } from './content.ts'
 import { openDataDir } from './data-dir.ts'
-import { PeerUnreachableError } from './errors.ts'
+import { BadMultiaddrError, PeerUnreachableError } from './errors.ts'
 import { checkGatewayUrl } from './gateway-client.ts'
 import { startHelia } from './helia.ts'
+import { keepConnected } from './keep-connected.ts'
 import { parseMultiaddr } from './multiaddr.ts'
 import type { DataDir } from './data-dir.ts'
 import type { Content, HublessNode, NodeEvents, NodeHelia, NodeInit, NodeServices } from './index.ts'
@@ -14,10 +15,16 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 const log = logger('hubless:net:node')
 
 export const DEFAULT_PROVIDER_TIMEOUT = 5000
+export const DEFAULT_REDIAL_INTERVAL = 10_000
 
 function checkInit (init: NodeInit): void {
-  for (const ma of [...(init.listen ?? []), ...(init.announce ?? []), ...(init.bootstrap ?? [])]) {
+  for (const ma of [...(init.listen ?? []), ...(init.announce ?? []), ...(init.peers ?? [])]) {
     parseMultiaddr(ma)
+  }
+  for (const ma of init.bootstrap ?? []) {
+    if (parseMultiaddr(ma).getComponents().find(c => c.name === 'p2p') == null) {
+      throw new BadMultiaddrError(`Bootstrap address "${ma}" has no /p2p/<peer id>; bootstrap peers are found by peer id. Add it, or use peers instead.`)
+    }
   }
   init.gateways?.forEach(checkGatewayUrl)
 }
@@ -31,6 +38,7 @@ class Node implements HublessNode {
   readonly events = new TypedEventEmitter<NodeEvents>()
   readonly #dir: DataDir
   readonly #init: NodeInit
+  readonly #stopKeepingConnected: () => void
   #stopped = false
 
   constructor (init: NodeInit, dir: DataDir, helia: NodeHelia) {
@@ -50,6 +58,11 @@ class Node implements HublessNode {
     if (init.lan === true || (init.bootstrap?.length ?? 0) > 0) {
       void this.#dialKnownPeers()
     }
+    this.#stopKeepingConnected = keepConnected(this.libp2p, {
+      peers: (init.peers ?? []).map(ma => parseMultiaddr(ma)),
+      interval: init.redialInterval ?? DEFAULT_REDIAL_INTERVAL,
+      dialTimeout: init.dialTimeout ?? 10_000
+    })
   }
 
   /** mDNS answers that arrive while libp2p starts come before the listener above exists. */
@@ -98,6 +111,7 @@ class Node implements HublessNode {
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
+    this.#stopKeepingConnected()
     this.libp2p.removeEventListener('peer:connect', this.#onConnect)
     this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.libp2p.removeEventListener('peer:discovery', this.#onDiscovery)
