@@ -150,6 +150,9 @@ declare module '@orbitdb/core' {
     isEntry (value: unknown): boolean
   }
 
+  /** OrbitDB's stock controller: `write` lists identity ids, or `'*'` for everyone */
+  export function IPFSAccessController (init?: { write?: string[] }): AccessControllerFactory
+
   export function KeyStore (init?: { path?: string }): Promise<KeyStoreInstance>
   export function Identities (init: { keystore?: KeyStoreInstance, path?: string, ipfs?: unknown }): Promise<Identities>
 }

@@ -1,0 +1,230 @@
+/**
+ * @hubless/registry against raw OrbitDB 4 (issue 4, "Speed: the crux"), both in the same run on
+ * the same @hubless/net nodes (LevelDB on disk, TCP on 127.0.0.1):
+ *   - write: appending N records on a mirror (raw: db.add of the same wire bytes, stock
+ *     IPFSAccessController with write ['*'])
+ *   - catch-up: a fresh peer dials the mirror and takes in all N records (goal >= 5,000/s, >= 25x raw)
+ *   - 2-hop latency: A - B - C in a line, a record published on A reaches C (goal p50 <= 300 ms)
+ *   - reopen + list: reopening the mirror's database and listing every record (goal <= 300 ms)
+ *   - RSS: a fresh process opening the mirror's data dir and listing it (goal <= 250 MB)
+ * BENCH_RECORDS (default 10000), BENCH_HOPS (default 30 samples).
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createNode } from '../../packages/net/src/index.ts'
+import type { HublessNode } from '../../packages/net/src/index.ts'
+import { createPublisherKey, createRegistry, encodeSignedRecord, signRecord } from '../../packages/registry/src/index.ts'
+import type { SignedRecord } from '../../packages/registry/src/index.ts'
+import { releaseRecord } from '../../packages/registry/test/fixtures.ts'
+import { percentile, report } from './lib/report.ts'
+import type { Figure } from './lib/report.ts'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..')
+const N = Number(process.env.BENCH_RECORDS ?? 10_000)
+const HOPS = Number(process.env.BENCH_HOPS ?? 30)
+const TIMEOUT = 20 * 60_000
+
+interface RawDb {
+  address: string
+  add: (value: unknown) => Promise<string>
+  log: { heads: () => Promise<Array<{ hash: string }>>, iterator: () => AsyncIterable<{ hash: string, payload: { value: Uint8Array } }> }
+  events: { on: (event: 'update', fn: (entry: { hash: string }) => void) => void }
+  close: () => Promise<void>
+}
+interface RawOrbit { open: (address: string, options?: Record<string, unknown>) => Promise<RawDb>, stop: () => Promise<void> }
+interface OrbitModule {
+  createOrbitDB: (init: { ipfs: unknown, directory: string, id?: string }) => Promise<RawOrbit>
+  IPFSAccessController: (init: { write: string[] }) => unknown
+}
+const orbit = await import(pathToFileURL(join(root, 'packages', 'registry', 'node_modules', '@orbitdb', 'core', 'src', 'index.js')).href) as OrbitModule
+
+const cleanup: Array<() => Promise<void>> = []
+async function tempDir (label: string): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), `hubless-bench-${label}-`))
+  cleanup.push(async () => { await rm(d, { recursive: true, force: true }) })
+  return d
+}
+
+async function startNode (directory: string): Promise<HublessNode> {
+  return createNode({ directory: join(directory, 'node'), listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
+}
+
+async function dial (a: HublessNode, b: HublessNode): Promise<void> {
+  await a.libp2p.dial(b.libp2p.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(10_000) })
+}
+
+function rss (): number { return process.memoryUsage().rss / 2 ** 20 }
+
+async function until (check: () => boolean, what: string, ms = TIMEOUT): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
+
+/** Generic operations over either implementation */
+interface Store {
+  address: string
+  /** returns a token that `seen` reports once this store took in that write */
+  add (signed: SignedRecord): Promise<string>
+  /** raw: hashes of entries OrbitDB emitted 'update' for (one per joined head); ours: ids of records emitted */
+  seen (token: string): boolean
+  /** ours: records taken in since open */
+  received (): number
+  list (): Promise<number>
+  close (): Promise<void>
+}
+
+async function openRaw (node: HublessNode, directory: string, address: string): Promise<Store> {
+  const o = await orbit.createOrbitDB({ ipfs: node.helia, directory: join(directory, 'orbitdb'), id: 'bench' })
+  const db = await o.open(address, { type: 'events', AccessController: orbit.IPFSAccessController({ write: ['*'] }) })
+  const updates = new Set<string>()
+  db.events.on('update', (entry: { hash: string }) => { updates.add(entry.hash) })
+  return {
+    address: db.address,
+    add: async signed => db.add(encodeSignedRecord(signed)),
+    seen: token => updates.has(token),
+    received: () => updates.size,
+    async list () { let n = 0; for await (const _ of db.log.iterator()) n++; return n },
+    async close () { await db.close(); await o.stop() }
+  }
+}
+
+async function openOurs (node: HublessNode, directory: string, name: string): Promise<Store> {
+  const registry = await createRegistry({ node }, { name, directory: join(directory, 'registry') })
+  const ids = new Set<string>()
+  registry.addEventListener('record', e => { ids.add(e.detail.id) })
+  return {
+    address: registry.address,
+    add: async signed => (await registry.append(signed)).id,
+    seen: token => ids.has(token),
+    received: () => ids.size,
+    async list () { let n = 0; for await (const _ of registry.records()) n++; return n },
+    async close () { await registry.stop() }
+  }
+}
+
+type Kind = 'raw' | 'ours'
+const open = async (kind: Kind, node: HublessNode, directory: string, name: string): Promise<Store> =>
+  kind === 'raw' ? openRaw(node, directory, name) : openOurs(node, directory, name)
+
+async function makeRecords (n: number): Promise<SignedRecord[]> {
+  const key = createPublisherKey()
+  const out: SignedRecord[] = []
+  for (let i = 0; i < n; i++) out.push(await signRecord(releaseRecord(key, {}, i), key))
+  return out
+}
+
+interface Result { writePerSec: number, catchUpPerSec: number, catchUpMs: number, reopenListMs: number, hopP50: number, hopP95: number, rssMb: number }
+
+async function run (kind: Kind, records: SignedRecord[]): Promise<Result> {
+  const name = `bench-${kind}-${Date.now()}`
+  const mDir = await tempDir(`${kind}-mirror`)
+  const mirrorNode = await startNode(mDir)
+  let mirror = await open(kind, mirrorNode, mDir, name)
+  let t = performance.now()
+  let last = ''
+  for (const r of records) last = await mirror.add(r)
+  const writePerSec = records.length / ((performance.now() - t) / 1000)
+  console.log(`${kind}: wrote ${records.length} at ${writePerSec.toFixed(0)}/s`)
+
+  // fresh-peer catch-up
+  const fDir = await tempDir(`${kind}-fresh`)
+  const freshNode = await startNode(fDir)
+  // connected first: raw OrbitDB opening by address fetches the manifest from the mirror
+  await dial(freshNode, mirrorNode)
+  t = performance.now()
+  const fresh = await open(kind, freshNode, fDir, kind === 'raw' ? mirror.address : name)
+  // raw: the mirror's last entry joined (OrbitDB joins the whole chain behind it first); ours: every record emitted
+  await until(() => kind === 'raw' ? fresh.seen(last) : fresh.received() >= records.length, `${kind} catch-up`)
+  const catchUpMs = performance.now() - t
+  console.log(`${kind}: fresh peer caught up ${records.length} in ${catchUpMs.toFixed(0)} ms`)
+  await fresh.close()
+  await freshNode.stop()
+
+  // reopen + list
+  const address = mirror.address
+  await mirror.close()
+  t = performance.now()
+  mirror = await open(kind, mirrorNode, mDir, kind === 'raw' ? address : name)
+  const listed = await mirror.list()
+  const reopenListMs = performance.now() - t
+  if (listed !== records.length) throw new Error(`${kind}: listed ${listed} of ${records.length}`)
+  await mirror.close()
+  await mirrorNode.stop()
+
+  // RSS of a mirror process holding the records
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss', kind, mDir, kind === 'raw' ? address : name], { encoding: 'utf8', timeout: 5 * 60_000 })
+  const rssMb = Number(/rss=([\d.]+)/.exec(child.stdout)?.[1] ?? Number.NaN)
+  if (Number.isNaN(rssMb)) console.log(child.stdout, child.stderr)
+
+  // 2-hop latency on a small registry: A - B - C
+  const hops = await twoHops(kind)
+  return { writePerSec, catchUpPerSec: records.length / (catchUpMs / 1000), catchUpMs, reopenListMs, hopP50: percentile(hops, 50), hopP95: percentile(hops, 95), rssMb }
+}
+
+async function twoHops (kind: Kind): Promise<number[]> {
+  const name = `bench-hops-${kind}-${Date.now()}`
+  const dirs = [await tempDir('a'), await tempDir('b'), await tempDir('c')]
+  const nodes = await Promise.all(dirs.map(startNode))
+  const a = await open(kind, nodes[0]!, dirs[0]!, name)
+  const address = a.address
+  await dial(nodes[0]!, nodes[1]!)
+  await dial(nodes[1]!, nodes[2]!)
+  const b = await open(kind, nodes[1]!, dirs[1]!, kind === 'raw' ? address : name)
+  const c = await open(kind, nodes[2]!, dirs[2]!, kind === 'raw' ? address : name)
+  await new Promise(resolve => setTimeout(resolve, 1500))
+  const records = await makeRecords(HOPS)
+  const samples: number[] = []
+  for (const r of records) {
+    const t = performance.now()
+    const token = await a.add(r)
+    try {
+      await until(() => c.seen(token), 'two hops', 10_000)
+      samples.push(performance.now() - t)
+    } catch {
+      samples.push(10_000)
+    }
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  for (const s of [a, b, c]) await s.close()
+  for (const n of nodes) await n.stop()
+  return samples
+}
+
+async function rssChild (kind: Kind, directory: string, nameOrAddress: string): Promise<void> {
+  const node = await startNode(directory)
+  const store = await open(kind, node, directory, nameOrAddress)
+  await store.list()
+  globalThis.gc?.()
+  process.stdout.write(`rss=${rss().toFixed(1)}\n`)
+  await store.close()
+  await node.stop()
+}
+
+if (process.argv[2] === '--rss') {
+  await rssChild(process.argv[3] as Kind, process.argv[4]!, process.argv[5]!)
+} else {
+  try {
+    console.log(`signing ${N} records`)
+    const records = await makeRecords(N)
+    const raw = await run('raw', records)
+    const ours = await run('ours', records)
+    const figures: Figure[] = [
+      { name: 'fresh-peer catch-up', value: ours.catchUpPerSec, unit: 'records/s', baseline: raw.catchUpPerSec, goal: '>= 5000 records/s and >= 25x raw' },
+      { name: 'two-hop latency p50', value: ours.hopP50, unit: 'ms', baseline: raw.hopP50, goal: '<= 300 ms' },
+      { name: 'two-hop latency p95', value: ours.hopP95, unit: 'ms', baseline: raw.hopP95 },
+      { name: `reopen + list ${N}`, value: ours.reopenListMs, unit: 'ms', baseline: raw.reopenListMs, goal: '<= 300 ms' },
+      { name: `mirror RSS holding ${N}`, value: ours.rssMb, unit: 'MB', baseline: raw.rssMb, goal: '<= 250 MB' },
+      { name: 'append', value: ours.writePerSec, unit: 'records/s', baseline: raw.writePerSec }
+    ]
+    report('registry-sync', figures, { records: N, hops: HOPS, raw, ours })
+  } finally {
+    for (const fn of cleanup.reverse()) await fn().catch(() => {})
+  }
+}
