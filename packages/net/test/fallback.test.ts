@@ -38,6 +38,16 @@ describe('verified fetch with HTTP fallback', () => {
     assert.deepEqual(await fetcher.content.get(cid, { offline: true }), data)
   })
 
+  it('takes the blocks from a connected peer when it has them, without asking gateways', async () => {
+    const fetcher = await fixture.node()
+    await fetcher.dial(holder.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(10_000) })
+    const before = liar.requests
+    const result = await fetcher.content.fetch(cid, { gateways: [liar.url], providerTimeout: 5000, pin: true, signal: AbortSignal.timeout(20_000) })
+    assert.equal(result.sources['peers'], 6)
+    assert.equal(liar.requests, before)
+    assert.equal(await fetcher.content.isPinned(cid), true)
+  })
+
   it('skips a gateway that serves tampered bytes and uses the next one', async () => {
     const fetcher = await fixture.node()
     const failed: string[] = []
