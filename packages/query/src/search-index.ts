@@ -7,7 +7,7 @@ import type { AppMetadata } from '@hubless/registry/records'
  * owner's metadata. Field weights name > keywords > summary > app id > description; any-term
  * (OR) matching, so "record my screen" finds a "screen recorder"; prefix matching for partial
  * words (from three letters: shorter prefixes match half the catalog and tell little); fuzzy
- * matching for typos, for words the index does not hold (one edit at three letters, two from four).
+ * matching for typos, for words the index does not hold (one edit from three letters, two from five).
  */
 
 export interface SearchDocument {
@@ -43,7 +43,7 @@ function searchOptions (known: (term: string) => boolean): SearchOptions {
     prefix: (term) => term.length >= 3,
     // a word the index holds is taken as meant; only an unknown word is a likely typo. Expanding
     // known words too cost 3–5x the time at 20k apps and mostly added noise
-    fuzzy: (term) => known(term) ? false : term.length >= 4 ? 2 : term.length === 3 ? 1 : false,
+    fuzzy: (term) => known(term) ? false : term.length >= 5 ? 2 : term.length >= 3 ? 1 : false,
     maxFuzzy: 2
   }
 }
