@@ -128,7 +128,7 @@ export class CatalogImpl implements Catalog {
     const source = this.source
     if (source == null) return
     // listen first, so nothing published while the bulk read runs is missed (duplicates are skipped)
-    source.events?.addEventListener('record', this.onRecord)
+    source.addEventListener?.('record', this.onRecord)
     let count = 0
     try {
       for await (const record of source.records({ signal: options.signal })) {
@@ -143,7 +143,7 @@ export class CatalogImpl implements Catalog {
         }
       }
     } catch (err) {
-      source.events?.removeEventListener('record', this.onRecord)
+      source.removeEventListener?.('record', this.onRecord)
       throw err
     }
     options.onProgress?.(new CustomProgressEvent('catalog:load', { records: count }))
@@ -453,7 +453,7 @@ export class CatalogImpl implements Catalog {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    this.source?.events?.removeEventListener('record', this.onRecord)
+    this.source?.removeEventListener?.('record', this.onRecord)
   }
 }
 

@@ -40,16 +40,14 @@ export interface AbortOptions {
 /** What the catalog keeps of a signed record: the registry verified the signature already */
 export type CatalogRecord = Pick<SignedRecord, 'id' | 'record'>
 
-/** Live records; `@hubless/registry`'s `events` fits */
-export interface RecordEventTarget {
-  addEventListener (type: 'record', listener: (event: CustomEvent<CatalogRecord>) => void): void
-  removeEventListener (type: 'record', listener: (event: CustomEvent<CatalogRecord>) => void): void
-}
-
-/** Where records come from. Every record it yields must already be verified (the registry does) */
+/**
+ * Where records come from: `records()` in bulk, and (optionally) live `record` events. Every
+ * record must already be verified. `@hubless/registry`'s `Registry` is a RecordSource as it is.
+ */
 export interface RecordSource {
   records (options?: AbortOptions): AsyncIterable<CatalogRecord>
-  readonly events?: RecordEventTarget
+  addEventListener? (type: 'record', listener: (event: CustomEvent<CatalogRecord>) => void): void
+  removeEventListener? (type: 'record', listener: (event: CustomEvent<CatalogRecord>) => void): void
 }
 
 export interface CatalogComponents {

@@ -2,12 +2,16 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import type { ReleaseRecord, SignedRecord } from '@hubless/registry/records'
+import type { Registry } from '@hubless/registry'
 import { createCatalog } from '../src/index.ts'
-import type { CatalogRecord, ForkReport } from '../src/index.ts'
+import type { CatalogRecord, ForkReport, RecordSource } from '../src/index.ts'
 import { key, release, sign, yank } from './records.ts'
 
 const A = key(1)
 const B = key(2)
+
+// the registry is a record source as it is (checked by the type checker)
+export const registryIsASource = (registry: Registry): RecordSource => registry
 
 describe('views', () => {
   it('gives the newest release per reader channel and architecture, following the ladder', async () => {
@@ -138,12 +142,12 @@ describe('views', () => {
     const events = new TypedEventEmitter<{ record: CustomEvent<CatalogRecord> }>()
     const initial = [await release({ publisher: A, appId: 'org.example.One' }), await release({ publisher: A, appId: 'org.example.Two' })]
     const progress: number[] = []
-    const catalog = await createCatalog({
-      source: {
-        async * records () { yield * initial },
-        events
-      }
-    }, {}, { onProgress: (event) => { progress.push(event.detail.records) }, signal: AbortSignal.timeout(5000) })
+    const source = {
+      async * records () { yield * initial },
+      addEventListener: events.addEventListener.bind(events),
+      removeEventListener: events.removeEventListener.bind(events)
+    }
+    const catalog = await createCatalog({ source }, {}, { onProgress: (event) => { progress.push(event.detail.records) }, signal: AbortSignal.timeout(5000) })
     assert.equal(catalog.size, 2)
     assert.deepEqual(progress, [2])
     const changed = new Promise<string[]>((resolve) => {
