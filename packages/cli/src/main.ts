@@ -3,6 +3,7 @@ import { registerCatalogCommands } from './commands/catalog.ts'
 import { registerDaemonCommand } from './commands/daemon.ts'
 import { registerIdCommand } from './commands/id.ts'
 import { registerInitCommand } from './commands/init.ts'
+import { registerImportCommand } from './commands/import.ts'
 import { registerInspectCommand } from './commands/inspect.ts'
 import { registerKeyCommands } from './commands/key.ts'
 import { registerPublisherCommands } from './commands/publisher.ts'
@@ -59,6 +60,7 @@ export async function main (argv: string[]): Promise<number> {
   registerPublisherCommands(program, context)
   registerKeyCommands(program, context)
   registerCatalogCommands(program, context)
+  registerImportCommand(program, context)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

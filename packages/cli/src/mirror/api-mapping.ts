@@ -1,0 +1,109 @@
+import type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiFacetCount, ApiRelease, ApiTrust } from './api-types.ts'
+import type { AppView, Facets, ReleaseView, SearchHit, SearchResults, TrustVerdict } from '@hubless/query'
+import type { AppMetadata } from '@hubless/registry'
+
+/** Turns the catalog's views into the API's JSON shapes (a contract: see api-types.ts) */
+
+export function apiTrust (verdict: TrustVerdict): ApiTrust {
+  return { status: verdict.status, path: verdict.path, explanation: verdict.explanation }
+}
+
+/** An icon or screenshot named by CID is served by this mirror's gateway; an https URL is left as it is */
+export function assetUrl (value: string | undefined): string | undefined {
+  if (value == null) return undefined
+  if (/^https?:\/\//.test(value)) return value
+  return /^[a-z0-9]+$/i.test(value) ? `/ipfs/${value}` : undefined
+}
+
+export function apiRelease (release: ReleaseView, trust: TrustVerdict): ApiRelease {
+  const c = release.content
+  const filename = `${release.appId}-${release.version}-${release.arch}.AppImage`.replace(/[^A-Za-z0-9._-]/g, '_')
+  return {
+    id: release.id,
+    version: release.version,
+    channel: release.channel,
+    arch: release.arch,
+    publisher: release.publisher,
+    trust: apiTrust(trust),
+    published: new Date(release.time).toISOString(),
+    imported: release.imported,
+    yanked: release.state === 'yanked' ? { reason: release.reason ?? '' } : undefined,
+    content: {
+      cid: c.cid,
+      sha256: c.sha256,
+      size: c.size,
+      urls: c.urls,
+      download: c.cid == null ? undefined : `/ipfs/${c.cid}?filename=${encodeURIComponent(filename)}&download=true`,
+      updateInformation: c.updateInformation
+    }
+  }
+}
+
+export function apiAppSummary (hit: SearchHit, metadata: AppMetadata | undefined): ApiAppSummary {
+  return {
+    appId: hit.appId,
+    name: hit.name,
+    summary: hit.summary,
+    version: hit.version ?? '',
+    channel: hit.channel ?? '',
+    arch: hit.arch ?? '',
+    categories: hit.categories,
+    license: metadata?.license,
+    licenseClass: hit.license,
+    publisher: hit.publisher,
+    trust: apiTrust(hit.trust),
+    icon: assetUrl(metadata?.icon),
+    updated: new Date(hit.updated).toISOString(),
+    imported: hit.trust.status === 'imported'
+  }
+}
+
+function facetCounts (counts: Record<string, number> | undefined): ApiFacetCount[] {
+  return Object.entries(counts ?? {})
+    .map(([value, count]) => ({ value, count }))
+    .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+}
+
+export function apiAppList (query: string, page: number, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined): ApiAppList {
+  const facets: Partial<Facets> = results.facets ?? {}
+  return {
+    query,
+    total: results.total,
+    page,
+    pageSize: results.limit,
+    apps: results.hits.map(hit => apiAppSummary(hit, metadata(hit.appId))),
+    facets: {
+      category: facetCounts(facets.category),
+      channel: facetCounts(facets.channel),
+      arch: facetCounts(facets.arch),
+      license: facetCounts(facets.license),
+      publisher: facetCounts(facets.publisher),
+      trust: facetCounts(facets.trust)
+    }
+  }
+}
+
+export function apiAppDetail (app: AppView): ApiAppDetail {
+  const m = app.metadata
+  const latest: Record<string, ApiRelease> = {}
+  for (const entry of app.latest) {
+    latest[`${entry.channel}/${entry.arch}`] = apiRelease(entry.release, app.trust)
+  }
+  return {
+    appId: app.appId,
+    name: app.name,
+    summary: m.summary,
+    description: m.description,
+    categories: m.categories ?? [],
+    keywords: m.keywords ?? [],
+    license: m.license,
+    developer: m.developer,
+    homepage: m.homepage,
+    icon: assetUrl(m.icon),
+    screenshots: (m.screenshots ?? []).map(s => assetUrl(s)).filter((s): s is string => s != null),
+    owner: { publisher: app.trust.publisher, trust: apiTrust(app.trust) },
+    conflicting: app.claimants.map(c => c.trust.publisher),
+    latest,
+    history: app.history.map(r => apiRelease(r, app.trust))
+  }
+}

@@ -1,0 +1,240 @@
+import { logger } from '@libp2p/logger'
+import type { Services } from '../services.ts'
+import type { Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
+
+const log = logger('hubless:cli:pinner')
+
+export type PinPolicy = 'all' | 'trusted' | 'none'
+
+export interface PinnerInit {
+  services: Services
+  policy: PinPolicy
+  /** only releases on these channels; default all */
+  channels?: Channel[]
+  /** stop pinning new content past this many bytes of releases (sizes from the records) */
+  maxBytes?: number
+  /** gateways to fall back to when no peer has the content */
+  gateways?: string[]
+  /** how many DAGs to fetch at once */
+  concurrency?: number
+  onEvent?: (event: PinEvent) => void
+}
+
+export type PinEvent =
+  | { type: 'pinned', cid: string, appId: string, version: string, bytes: number, sources: Record<string, number> }
+  | { type: 'missing', cid: string, appId: string, version: string, error: string }
+  | { type: 'skipped', cid: string, appId: string, version: string, reason: string }
+  | { type: 'unpinned', cid: string, appId: string, version: string }
+
+export interface MissingContent {
+  cid: string
+  /** the release record that names it */
+  record: string
+  appId: string
+  version: string
+  error: string
+  /** ms since epoch of the last attempt */
+  lastTried: number
+  attempts: number
+}
+
+export interface PinnerStatus {
+  policy: PinPolicy
+  pinned: number
+  pinnedBytes: number
+  queued: number
+  /** content no peer or gateway could deliver: the "disappeared" case */
+  missing: MissingContent[]
+  skipped: number
+}
+
+export interface Pinner {
+  status (): PinnerStatus
+  /** re-evaluates every release (after a trust change) */
+  rescan (): Promise<void>
+  stop (): Promise<void>
+}
+
+interface Wanted {
+  record: string
+  cid: string
+  appId: string
+  version: string
+  size: number
+  /** the icon and screenshots, pinned with the release */
+  assets: string[]
+}
+
+const RETRY_MIN = 30_000
+const RETRY_MAX = 30 * 60_000
+
+/**
+ * Keeps the content of releases alive by a policy: pins (fetching from peers, then gateways)
+ * what the policy wants, unpins what it no longer wants (yanked, revoked, out of policy), and
+ * garbage-collects. Content nobody can deliver is retried with backoff and reported, never
+ * silently dropped.
+ */
+export async function startPinner (init: PinnerInit): Promise<Pinner> {
+  const { services } = init
+  const registry = await services.registry()
+  const catalog = await services.catalog()
+  const channels = init.channels != null && init.channels.length > 0 ? new Set(init.channels) : undefined
+  const concurrency = init.concurrency ?? 2
+  const controller = new AbortController()
+  const pinned = new Map<string, Wanted>()
+  const missing = new Map<string, MissingContent>()
+  const queue: Wanted[] = []
+  const queuedCids = new Set<string>()
+  let skipped = 0
+  let active = 0
+  let retryTimer: NodeJS.Timeout | undefined
+  let pinnedBytes = 0
+
+  function wanted (signed: SignedRecord<ReleaseRecord>): Wanted | undefined {
+    const r = signed.record
+    if (init.policy === 'none' || r.content.cid == null) return undefined
+    if (channels != null && !channels.has(r.channel)) return undefined
+    const app = catalog.app(r.appId)
+    const view = app?.history.find(h => h.id === signed.id) ?? app?.claimants.find(c => c.newest.id === signed.id)?.newest
+    if (view != null && view.state !== 'ok') return undefined
+    // the owner's releases are the app's history; other claimants are never trusted
+    if (init.policy === 'trusted' && (app == null || app.trust.status !== 'trusted' || !app.history.some(h => h.id === signed.id))) {
+      return undefined
+    }
+    const assets = [r.app.icon, ...(r.app.screenshots ?? [])].filter((a): a is string => a != null && !a.includes(':'))
+    return { record: signed.id, cid: r.content.cid, appId: r.appId, version: r.version, size: r.content.size ?? 0, assets }
+  }
+
+  function enqueue (item: Wanted): void {
+    if (pinned.has(item.cid) || queuedCids.has(item.cid)) return
+    if (init.maxBytes != null && pinnedBytes + item.size > init.maxBytes) {
+      skipped++
+      init.onEvent?.({ type: 'skipped', cid: item.cid, appId: item.appId, version: item.version, reason: `over --max-bytes ${init.maxBytes}` })
+      return
+    }
+    queuedCids.add(item.cid)
+    queue.push(item)
+    pump()
+  }
+
+  function pump (): void {
+    while (active < concurrency && queue.length > 0 && !controller.signal.aborted) {
+      const item = queue.shift()!
+      active++
+      void pin(item).finally(() => {
+        active--
+        queuedCids.delete(item.cid)
+        pump()
+      })
+    }
+  }
+
+  async function pin (item: Wanted): Promise<void> {
+    try {
+      const result = await services.node.content.fetch(item.cid, { signal: controller.signal, gateways: init.gateways, pin: true })
+      for (const asset of item.assets) {
+        await services.node.content.fetch(asset, { signal: controller.signal, gateways: init.gateways, pin: true }).catch(err => {
+          log('asset %s of %s not fetched: %e', asset, item.appId, err)
+        })
+      }
+      pinned.set(item.cid, item)
+      pinnedBytes += item.size
+      missing.delete(item.cid)
+      init.onEvent?.({ type: 'pinned', cid: item.cid, appId: item.appId, version: item.version, bytes: result.bytes, sources: result.sources })
+    } catch (err) {
+      if (controller.signal.aborted) return
+      const previous = missing.get(item.cid)
+      const entry: MissingContent = { record: item.record, cid: item.cid, appId: item.appId, version: item.version, error: (err as Error).message, lastTried: Date.now(), attempts: (previous?.attempts ?? 0) + 1 }
+      missing.set(item.cid, entry)
+      init.onEvent?.({ type: 'missing', cid: item.cid, appId: item.appId, version: item.version, error: entry.error })
+    }
+  }
+
+  /** Retries missing content with exponential backoff per CID */
+  function scheduleRetries (): void {
+    retryTimer = setTimeout(() => {
+      const now = Date.now()
+      for (const m of missing.values()) {
+        const wait = Math.min(RETRY_MAX, RETRY_MIN * 2 ** (m.attempts - 1))
+        if (now - m.lastTried >= wait) {
+          void registry.get(m.record).then(signed => {
+            const w = signed?.record.kind === 'release' ? wanted(signed as SignedRecord<ReleaseRecord>) : undefined
+            if (w != null) enqueue(w)
+            else missing.delete(m.cid)
+          }, err => { log('retry of %s failed: %e', m.cid, err) })
+        }
+      }
+      if (!controller.signal.aborted) scheduleRetries()
+    }, 10_000)
+    retryTimer.unref()
+  }
+
+  function consider (signed: SignedRecord): void {
+    if (signed.record.kind !== 'release') {
+      // a yank, revocation or trust change can make pinned content unwanted
+      scheduleSweep()
+      return
+    }
+    const w = wanted(signed as SignedRecord<ReleaseRecord>)
+    if (w != null) enqueue(w)
+  }
+
+  let sweepTimer: NodeJS.Timeout | undefined
+  function scheduleSweep (): void {
+    if (sweepTimer != null || controller.signal.aborted) return
+    sweepTimer = setTimeout(() => {
+      sweepTimer = undefined
+      void sweep()
+    }, 2_000)
+    sweepTimer.unref()
+  }
+
+  /** Unpins what the policy no longer wants, then collects the garbage */
+  async function sweep (): Promise<void> {
+    const stillWanted = new Set<string>()
+    for await (const signed of registry.records({ signal: controller.signal })) {
+      if (signed.record.kind === 'release') {
+        const w = wanted(signed as SignedRecord<ReleaseRecord>)
+        if (w != null) stillWanted.add(w.cid)
+      }
+    }
+    let removed = 0
+    for (const [cid, item] of pinned) {
+      if (!stillWanted.has(cid)) {
+        await services.node.content.unpin(cid, { signal: controller.signal })
+        for (const asset of item.assets) await services.node.content.unpin(asset).catch(() => {})
+        pinned.delete(cid)
+        pinnedBytes -= item.size
+        removed++
+        init.onEvent?.({ type: 'unpinned', cid, appId: item.appId, version: item.version })
+      }
+    }
+    if (removed > 0) await services.node.content.gc({ signal: controller.signal })
+  }
+
+  const onRecord = (event: CustomEvent<SignedRecord>): void => { consider(event.detail) }
+  registry.addEventListener('record', onRecord)
+
+  async function rescan (): Promise<void> {
+    for await (const signed of registry.records({ signal: controller.signal })) {
+      consider(signed)
+    }
+    await sweep()
+  }
+
+  void rescan().catch(err => { if (!controller.signal.aborted) log.error('initial scan failed: %e', err) })
+  scheduleRetries()
+
+  return {
+    status () {
+      return { policy: init.policy, pinned: pinned.size, pinnedBytes, queued: queue.length + active, missing: [...missing.values()], skipped }
+    },
+    rescan,
+    async stop () {
+      controller.abort()
+      registry.removeEventListener('record', onRecord)
+      clearTimeout(retryTimer)
+      clearTimeout(sweepTimer)
+    }
+  }
+}
