@@ -6,6 +6,7 @@ import { registerInitCommand } from './commands/init.ts'
 import { registerImportCommand } from './commands/import.ts'
 import { registerInspectCommand } from './commands/inspect.ts'
 import { registerKeyCommands } from './commands/key.ts'
+import { registerMirrorCommand } from './commands/mirror.ts'
 import { registerPublisherCommands } from './commands/publisher.ts'
 import { dataDirLayout, resolveDataDir } from './data-dir.ts'
 import { describeError, exitCodeOf } from './describe-error.ts'
@@ -56,6 +57,7 @@ export async function main (argv: string[]): Promise<number> {
   registerInitCommand(program, context)
   registerIdCommand(program, context)
   registerDaemonCommand(program, context)
+  registerMirrorCommand(program, context)
   registerInspectCommand(program, context)
   registerPublisherCommands(program, context)
   registerKeyCommands(program, context)

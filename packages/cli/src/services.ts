@@ -18,6 +18,8 @@ export interface ServicesInit {
   listen?: string[]
   /** mDNS on the LAN */
   lan?: boolean
+  /** peers to dial and keep connected (re-dialled whenever the connection drops) */
+  peers?: string[]
   /** HTTP trustless gateways content fetches fall back to */
   gateways?: string[]
 }
@@ -47,6 +49,7 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
     directory: layout.node,
     listen: init.listen ?? [],
     lan: init.lan ?? false,
+    peers: init.peers ?? [],
     gateways: init.gateways ?? []
   }, options)
   const keys = createKeyStore({ directory: layout.keys })

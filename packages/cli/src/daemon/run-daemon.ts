@@ -2,7 +2,6 @@ import { createGatewayHandler } from '@hubless/net'
 import { createApiRoutes } from './api-routes.ts'
 import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { startHttpServer } from './http-server.ts'
-import { keepPeersConnected } from './peer-keeper.ts'
 import { DaemonRunningError } from '../errors.ts'
 import { serveHolds } from '../holds-protocol.ts'
 import { openServices } from '../services.ts'
@@ -19,6 +18,8 @@ export interface DaemonInit {
   http: { host: string, port: number }
   /** extra HTTP routes (the mirror's public API and storefront) tried before the gateway */
   routes?: (services: Services) => Route[]
+  /** HTTP trustless gateways content fetches fall back to */
+  gateways?: string[]
   onNotice?: (line: string) => void
 }
 
@@ -37,7 +38,7 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     throw new DaemonRunningError(`a daemon (pid ${existing.pid}) already runs on ${init.layout.root}, its API at ${existing.api}`)
   }
 
-  const services = await openServices(init.layout, { listen: init.listen, lan: init.lan })
+  const services = await openServices(init.layout, { listen: init.listen, lan: init.lan, peers: init.peers.map(p => p.toString()), gateways: init.gateways })
   const lifetime = new AbortController()
   let http: HttpServer
   try {
@@ -58,12 +59,13 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
 
   const peerId = services.node.peerId.toString()
   await writeDaemonFile(init.layout.daemonFile, { pid: process.pid, api: http.url, peerId })
-  const keeper = keepPeersConnected({
-    node: services.node,
-    peers: init.peers,
-    onUnreachable: (peer, err) => { init.onNotice?.(`cannot reach peer ${peer.toString()} (${err.message}); retrying`) },
-    onConnected: peer => { init.onNotice?.(`connected to ${peer.toString()}`) }
-  })
+  // the node keeps these peers connected; a first dial here only tells the operator about a dead one
+  for (const peer of init.peers) {
+    services.node.dial(peer, { signal: AbortSignal.any([lifetime.signal, AbortSignal.timeout(10_000)]) }).then(
+      () => { init.onNotice?.(`connected to ${peer.toString()}`) },
+      (err: Error) => { if (!lifetime.signal.aborted) init.onNotice?.(`cannot reach peer ${peer.toString()} (${err.message}); retrying in the background`) }
+    )
+  }
 
   const httpServer = http
   return {
@@ -73,7 +75,6 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     api: http.url,
     async stop () {
       lifetime.abort()
-      keeper.stop()
       await httpServer.close()
       await services.stop()
       await removeDaemonFile(init.layout.daemonFile, process.pid)

@@ -5,8 +5,8 @@ import type { Route } from '../daemon/http-server.ts'
 export interface FeedRouteInit {
   /** every app of the catalog, as the API's app pages show them */
   apps (options?: { signal?: AbortSignal }): Promise<ApiAppDetail[]>
-  /** the mirror's public URL; feed links are absolute on it */
-  baseUrl: string
+  /** the mirror's public URL (or a getter, when it is known only once the server listens); feed links are absolute on it */
+  baseUrl: string | (() => string)
 }
 
 /** `GET /feed.json`: the catalog in AppImageHub's feed schema ({@link buildAppImageHubFeed}) */
@@ -20,7 +20,7 @@ export function createFeedRoute (init: FeedRouteInit): Route {
     }
     const clientGone = new AbortController()
     res.on('close', () => { clientGone.abort() })
-    const feed = buildAppImageHubFeed(await init.apps({ signal: clientGone.signal }), init.baseUrl)
+    const feed = buildAppImageHubFeed(await init.apps({ signal: clientGone.signal }), typeof init.baseUrl === 'function' ? init.baseUrl() : init.baseUrl)
     const body = JSON.stringify(feed)
     res.writeHead(200, {
       'content-type': 'application/json; charset=utf-8',

@@ -1,0 +1,97 @@
+import { fileURLToPath } from 'node:url'
+import { isChannel } from '@hubless/registry'
+import { parseHostPort } from '../daemon/http-server.ts'
+import { UsageError } from '../errors.ts'
+import { startMirror } from '../mirror/run-mirror.ts'
+import { collect, parseMultiaddrArg } from '../multiaddr-arg.ts'
+import { DEFAULT_HTTP, DEFAULT_LISTEN } from './daemon.ts'
+import type { CommandContext } from '../context.ts'
+import type { PinPolicy } from '../mirror/pinner.ts'
+import type { Channel } from '@hubless/registry'
+import type { Command } from 'commander'
+
+/** The AppImageHub catalog the project ships, imported by `--seed default` */
+export const EMBEDDED_CATALOG = fileURLToPath(new URL('../../../../data/appimagehub-apps.json', import.meta.url))
+
+interface MirrorOptions {
+  listen?: string[]
+  peer?: string[]
+  lan?: boolean
+  http: string
+  pin: string
+  channels?: string
+  maxBytes?: string
+  gateway?: string[]
+  seed?: string
+  publicUrl?: string
+}
+
+export function registerMirrorCommand (program: Command, context: (command: Command) => CommandContext): void {
+  program.command('mirror')
+    .description('run a mirror: a daemon that replicates the registry, keeps content alive, and serves the API, /feed.json and the storefront')
+    .option('--listen <multiaddr>', 'libp2p listen address (repeatable; default /ip4/127.0.0.1/tcp/0)', collect)
+    .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collect)
+    .option('--lan', 'discover and be discovered by peers on the local network (mDNS)')
+    .option('--http <host:port>', 'where the HTTP side listens (expose it with 0.0.0.0:PORT)', DEFAULT_HTTP)
+    .option('--pin <policy>', 'which release content to keep: all, trusted or none', 'all')
+    .option('--channels <list>', 'only keep content of these channels (comma-separated)')
+    .option('--max-bytes <size>', 'stop pinning past this much content (e.g. 500M, 20G)')
+    .option('--gateway <url>', 'an IPFS trustless gateway to fetch from when no peer has the content (repeatable)', collect)
+    .option('--seed <file>', 'import an AppImageHub catalog on the first run ("default": the one this project ships)')
+    .option('--public-url <url>', 'the URL users reach this mirror at (for absolute links in /feed.json)')
+    .action(async (options: MirrorOptions, command: Command) => {
+      const { layout, out, signal } = context(command)
+      const pin = parsePin(options.pin)
+      const channels = options.channels?.split(',').map(c => c.trim()).filter(c => c !== '').map(c => {
+        if (!isChannel(c)) throw new UsageError(`--channels: "${c}" is not one of release, beta, alpha, nightly, continuous`)
+        return c as Channel
+      })
+      const listen = (options.listen ?? DEFAULT_LISTEN).map(ma => parseMultiaddrArg(ma, '--listen').toString())
+      const peers = (options.peer ?? []).map(ma => parseMultiaddrArg(ma, '--peer'))
+      const seed = options.seed === 'default' ? EMBEDDED_CATALOG : options.seed
+
+      const log = (event: Record<string, unknown>): void => {
+        const line = { time: new Date().toISOString(), ...event }
+        out.notice(out.json ? JSON.stringify(line) : `${line.time} ${Object.entries(event).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`)
+      }
+      if (seed != null) out.notice(`importing ${seed} if this is the first run (it takes a few seconds)`)
+      const mirror = await startMirror({
+        layout,
+        listen,
+        peers,
+        lan: options.lan === true,
+        http: parseHostPort(options.http),
+        gateways: options.gateway,
+        pin,
+        channels,
+        maxBytes: options.maxBytes == null ? undefined : parseSize(options.maxBytes),
+        seed,
+        publicUrl: options.publicUrl,
+        onNotice: line => { log({ event: 'notice', message: line }) },
+        onEvent: log
+      })
+      out.result(
+        { peerId: mirror.peerId, multiaddrs: mirror.multiaddrs, api: mirror.api, storefront: `${mirror.api}/` },
+        `hubless mirror ${mirror.peerId} ready: storefront ${mirror.api}/ , listening on ${mirror.multiaddrs.join(' ')}`
+      )
+      await new Promise<void>(resolve => {
+        if (signal.aborted) resolve()
+        signal.addEventListener('abort', () => { resolve() }, { once: true })
+      })
+      out.notice('stopping')
+      await mirror.stop()
+    })
+}
+
+function parsePin (value: string): PinPolicy {
+  if (value === 'all' || value === 'trusted' || value === 'none') return value
+  throw new UsageError(`--pin "${value}" is not one of all, trusted, none`)
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }
+
+export function parseSize (value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(value.trim())
+  if (match == null) throw new UsageError(`--max-bytes "${value}" is not a size (e.g. 500M, 20G)`)
+  return Math.floor(Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1))
+}

@@ -1,0 +1,141 @@
+import { access, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { sendJson } from '../daemon/http-server.ts'
+import { startDaemon } from '../daemon/run-daemon.ts'
+import { importAppImageHub } from '../operations/import-appimagehub.ts'
+import { apiAppDetail } from './api-mapping.ts'
+import { createFeedRoute } from './feed-route.ts'
+import { createMirrorMetrics } from './metrics.ts'
+import { startPinner } from './pinner.ts'
+import { createPublicApiRoute } from './public-api.ts'
+import { createStorefrontRoute } from './storefront-route.ts'
+import type { DaemonInit, RunningDaemon } from '../daemon/run-daemon.ts'
+import type { Route } from '../daemon/http-server.ts'
+import type { Services } from '../services.ts'
+import type { MirrorMetrics } from './metrics.ts'
+import type { PinEvent, Pinner, PinPolicy } from './pinner.ts'
+import type { Channel } from '@hubless/registry'
+
+export interface MirrorInit extends Omit<DaemonInit, 'routes'> {
+  pin: PinPolicy
+  channels?: Channel[]
+  maxBytes?: number
+  /** an AppImageHub catalog imported on the first run (the embedded default catalog) */
+  seed?: string
+  /** the mirror's public URL, for absolute links in /feed.json; default its HTTP address */
+  publicUrl?: string
+  /** one structured event (JSON-able) for the log */
+  onEvent?: (event: Record<string, unknown>) => void
+}
+
+export interface RunningMirror extends RunningDaemon {
+  pinner: Pinner
+}
+
+/**
+ * A mirror is a daemon that also keeps content alive (the pinner), serves the public API,
+ * `/feed.json`, the storefront, `/readyz` and `/metrics`, and can seed itself with the
+ * AppImageHub catalog.
+ */
+export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
+  let pinner: Pinner | undefined
+  let ready = false
+  let metrics: MirrorMetrics | undefined
+  let baseUrl = init.publicUrl ?? ''
+
+  const routes = (services: Services): Route[] => {
+    metrics = createMirrorMetrics(services, () => pinner)
+    const m = metrics
+    const readyRoute: Route = async (_req, res, url) => {
+      if (url.pathname !== '/readyz') return false
+      sendJson(res, ready ? 200 : 503, { ready })
+      return true
+    }
+    const counted = (route: Route, kind: 'gateway' | 'api'): Route => async (req, res, url) => {
+      const answered = await route(req, res, url)
+      if (answered) m.served(kind)
+      return answered
+    }
+    return [
+      readyRoute,
+      m.route,
+      counted(createPublicApiRoute({
+        services,
+        status: async () => {
+          const s = pinner?.status()
+          return { pins: s == null ? null : { policy: s.policy, pinned: s.pinned, pinnedBytes: s.pinnedBytes, queued: s.queued, skipped: s.skipped, missing: s.missing } }
+        }
+      }), 'api'),
+      createFeedRoute({
+        baseUrl: () => baseUrl,
+        apps: async () => {
+          const catalog = await services.catalog()
+          const results = catalog.search({ limit: 1000, facets: false, sort: 'name' })
+          const all = [...results.hits]
+          for (let offset = 1000; offset < results.total; offset += 1000) {
+            all.push(...catalog.search({ limit: 1000, offset, facets: false, sort: 'name' }).hits)
+          }
+          return all.map(hit => catalog.app(hit.appId)).filter(app => app != null).map(app => apiAppDetail(app))
+        }
+      }),
+      createStorefrontRoute()
+    ]
+  }
+
+  const daemon = await startDaemon({ ...init, routes })
+  const { services } = daemon
+  baseUrl = init.publicUrl ?? daemon.api
+
+  try {
+    if (init.seed != null) {
+      await seed(services, init.seed, init.onEvent)
+    }
+    pinner = await startPinner({
+      services,
+      policy: init.pin,
+      channels: init.channels,
+      maxBytes: init.maxBytes,
+      gateways: init.gateways,
+      onEvent: event => {
+        reportPin(event, metrics)
+        init.onEvent?.({ event: `pin:${event.type}`, ...event })
+      }
+    })
+    await services.catalog()
+    ready = true
+  } catch (err) {
+    await daemon.stop()
+    throw err
+  }
+
+  const pinning = pinner
+  return {
+    ...daemon,
+    pinner: pinning,
+    async stop () {
+      await pinning.stop()
+      await daemon.stop()
+    }
+  }
+}
+
+function reportPin (event: PinEvent, metrics: MirrorMetrics | undefined): void {
+  if (metrics == null) return
+  if (event.type === 'pinned') {
+    for (const [source, blocks] of Object.entries(event.sources)) {
+      metrics.fetched(source === 'peers' ? 'p2p' : 'http', blocks)
+    }
+  } else if (event.type === 'missing') {
+    metrics.failure('pin')
+  }
+}
+
+/** Imports the seed catalog once per data dir: a marker file records that it happened */
+async function seed (services: Services, file: string, onEvent: MirrorInit['onEvent']): Promise<void> {
+  const marker = join(services.layout.root, 'seeded-appimagehub')
+  if (await access(marker).then(() => true, () => false)) return
+  onEvent?.({ event: 'seed:start', file })
+  const result = await importAppImageHub.run({ services, signal: AbortSignal.timeout(10 * 60_000) }, { file })
+  await writeFile(marker, JSON.stringify({ file, importer: result.importer, appended: result.appended, at: new Date().toISOString() }) + '\n')
+  onEvent?.({ event: 'seed:done', importer: result.importer, appended: result.appended, unchanged: result.unchanged, skipped: result.skipped.length })
+}
