@@ -55,12 +55,7 @@ export const publish = defineOperation<PublishInput, PublishOutput>('publish', a
   // everything that can be wrong with the image or the metadata is found before anything is written
   onProgress?.({ phase: 'reading the image' })
   const appImage = await openAppImage(input.file, { signal })
-  let metadata
-  try {
-    metadata = await readAppImageMetadata(appImage, { signal })
-  } finally {
-    await appImage.close()
-  }
+  const metadata = await readAppImageMetadata(appImage, { signal }).finally(async () => { await appImage.close() })
   const draft = metadata.draft
   const version = input.version ?? draft.version
   if (version == null || version.trim() === '') {
