@@ -10,11 +10,13 @@
  *
  * Run: node --expose-gc scripts/bench/query-search.ts (or pnpm bench query-search)
  */
-import { readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildReleaseRecord, encodeCanonical, publicKeyToDid, recordIdOf, RECORD_VERSION } from '../../packages/registry/src/records/index.ts'
-import type { EndorseRecord, ReleaseDraft, ReleaseRecord, SignedRecord, UnsignedRecord } from '../../packages/registry/src/records/index.ts'
+import type { EndorseRecord, ReleaseDraft, ReleaseRecord, UnsignedRecord } from '../../packages/registry/src/records/index.ts'
 import { mapAppImageHubCatalog } from '../../packages/cli/src/import/appimagehub.ts'
 import { createCatalog } from '../../packages/query/src/index.ts'
 import type { Catalog, CatalogRecord } from '../../packages/query/src/index.ts'
@@ -45,18 +47,19 @@ function keyOf (n: number): string {
   return publicKeyToDid(bytes)
 }
 
-async function toSigned<R extends UnsignedRecord> (record: R): Promise<SignedRecord<R>> {
-  const bytes = encodeCanonical(record)
-  // signatures are not what is measured here: the catalog receives records the registry verified
-  return { id: await recordIdOf(bytes), record, bytes, signature: new Uint8Array(64) }
+interface Verified<R extends UnsignedRecord> { id: string, record: R }
+
+/** what the catalog keeps of a verified record: signatures are the registry's business, not measured here */
+async function toSigned<R extends UnsignedRecord> (record: R): Promise<Verified<R>> {
+  return { id: await recordIdOf(encodeCanonical(record)), record }
 }
 
 const PUBLISHERS = Array.from({ length: 40 }, (_, i) => keyOf(i + 1))
 const ROOT = keyOf(200)
 const BASE_TIME = 1_600_000_000_000
 
-async function releasesFor (drafts: ReleaseDraft[], offset: number): Promise<Array<SignedRecord<ReleaseRecord>>> {
-  const out: Array<SignedRecord<ReleaseRecord>> = []
+async function releasesFor (drafts: ReleaseDraft[], offset: number): Promise<Array<Verified<ReleaseRecord>>> {
+  const out: Array<Verified<ReleaseRecord>> = []
   for (const [i, draft] of drafts.entries()) {
     const n = offset + i
     out.push(await toSigned(buildReleaseRecord(draft, { publisher: PUBLISHERS[n % PUBLISHERS.length]!, time: BASE_TIME + n * 3_600_000 })))
@@ -112,7 +115,7 @@ const DESCRIPTIVE: Array<[string, string[]]> = [
 ]
 
 /** the naive alternative: lowercase substring scan of every app's text, ranked by how many terms occur */
-function naiveSearcher (records: Array<SignedRecord<ReleaseRecord>>): (query: string) => string[] {
+function naiveSearcher (records: Array<Verified<ReleaseRecord>>): (query: string) => string[] {
   const texts = records.map(r => ({
     name: r.record.app.name,
     text: [r.record.app.name, r.record.app.summary, r.record.appId, ...(r.record.app.keywords ?? []), r.record.app.description].join(' ').toLowerCase()
@@ -129,7 +132,7 @@ function naiveSearcher (records: Array<SignedRecord<ReleaseRecord>>): (query: st
   }
 }
 
-function sampleQueries (records: Array<SignedRecord<ReleaseRecord>>, n: number): string[] {
+function sampleQueries (records: Array<Verified<ReleaseRecord>>, n: number): string[] {
   const queries = [...NAMES.map(q => q.toLowerCase()), ...TYPOS.map(t => t[0]), ...PARTIAL.map(p => p[0]), ...DESCRIPTIVE.map(d => d[0])]
   while (queries.length < n) {
     const r = pick(records).record
@@ -178,16 +181,60 @@ function heapUsed (): number {
   return process.memoryUsage().heapUsed
 }
 
-interface Judged { kind: string, query: string, expected: string[], got: string[], ok: boolean, naiveOk: boolean }
+interface Judged { kind: string, query: string, expected: string[], got: string[], ok: boolean, naiveOk: boolean, appstreamOk?: boolean }
 
-function judge (catalog: Catalog, naive: (q: string) => string[], available: Set<string>): Judged[] {
+const xml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+
+/**
+ * `appstreamcli search` over the same apps: one metainfo file per app, bind-mounted over
+ * /usr/share/metainfo in a private mount namespace (nothing on the host changes). Needs root,
+ * unshare and Debian's appstream; returns why not when it cannot run.
+ */
+function appstreamSearcher (drafts: ReleaseDraft[]): { search: (q: string) => string[], close: () => void } | string {
+  if (process.getuid?.() !== 0) return 'not root (a private mount namespace needs it)'
+  for (const tool of ['appstreamcli', 'unshare']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (apt-get install appstream util-linux)`
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'hubless-appstream-'))
+  const metainfo = join(dir, 'metainfo')
+  const cache = join(dir, 'cache')
+  mkdirSync(metainfo)
+  mkdirSync(cache)
+  for (const d of drafts) {
+    const app = d.app
+    writeFileSync(join(metainfo, `${d.appId}.metainfo.xml`), `<?xml version="1.0" encoding="UTF-8"?>
+<component type="desktop-application">
+  <id>${xml(d.appId)}</id>
+  <metadata_license>CC0-1.0</metadata_license>
+  <name>${xml(app.name)}</name>
+  ${app.summary != null ? `<summary>${xml(app.summary)}</summary>` : ''}
+  ${app.description != null ? `<description><p>${xml(app.description)}</p></description>` : ''}
+  ${app.categories != null ? `<categories>${app.categories.map(c => `<category>${xml(c)}</category>`).join('')}</categories>` : ''}
+  ${app.keywords != null ? `<keywords>${app.keywords.map(k => `<keyword>${xml(k)}</keyword>`).join('')}</keywords>` : ''}
+</component>
+`)
+  }
+  let first = true
+  const search = (q: string): string[] => {
+    const fresh = first ? '--no-cache' : ''
+    first = false
+    const script = `mount --bind "$1" /usr/share/metainfo && exec appstreamcli search ${fresh} --no-color --cachepath "$2" "$3"`
+    const out = spawnSync('unshare', ['--mount', 'sh', '-c', script, 'sh', metainfo, cache, q], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, LANG: 'C.UTF-8' } })
+    return (out.stdout ?? '').split('\n').filter(line => line.startsWith('Name: ')).map(line => line.slice(6))
+  }
+  return { search, close: () => { rmSync(dir, { recursive: true, force: true }) } }
+}
+
+function judge (catalog: Catalog, naive: (q: string) => string[], available: Set<string>, appstream?: (q: string) => string[]): Judged[] {
   const out: Judged[] = []
   const check = (kind: string, query: string, expected: string[], within: number): void => {
     const present = expected.filter(name => available.has(name))
     if (present.length === 0) return
     const got = catalog.search({ query, limit: within, facets: false }).hits.map(h => h.name)
     const naiveGot = naive(query).slice(0, within)
-    out.push({ kind, query, expected: present, got, ok: got.some(n => present.includes(n)), naiveOk: naiveGot.some(n => present.includes(n)) })
+    const judged: Judged = { kind, query, expected: present, got, ok: got.some(n => present.includes(n)), naiveOk: naiveGot.some(n => present.includes(n)) }
+    if (appstream != null) judged.appstreamOk = appstream(query).slice(0, within).some(n => present.includes(n))
+    out.push(judged)
   }
   for (const name of NAMES) check('name at #1', name.toLowerCase(), [name], 1)
   for (const [query, name] of TYPOS) check('typo in top 3', query, [name], 3)
@@ -226,25 +273,7 @@ async function main (): Promise<void> {
   const figures: Figure[] = []
   const extra: Record<string, unknown> = { apps: { real: real.length, extended: bigReleases.length } }
 
-  // build time, the baseline for incremental updates and cold start
-  const t0 = performance.now()
-  const catalog2k = await build(small)
-  const buildSmall = performance.now() - t0
-  const t1 = performance.now()
-  const catalog20k = await build(big)
-  const buildBig = performance.now() - t1
-  figures.push({ name: 'build from records, ~2k apps', value: buildSmall, unit: 'ms' })
-  figures.push({ name: 'build from records, ~20k apps', value: buildBig, unit: 'ms' })
-
-  // search latency
-  const queries2k = sampleQueries(smallReleases, 300)
-  const queries20k = sampleQueries(bigReleases, 300)
-  const naive2k = naiveSearcher(smallReleases)
-  const naive20k = naiveSearcher(bigReleases)
-  for (const [label, catalog, naive, queries, goal50, goal99] of [
-    ['~2k apps', catalog2k, naive2k, queries2k, '<= 1 ms', '<= 5 ms'],
-    ['~20k apps', catalog20k, naive20k, queries20k, undefined, '<= 10 ms']
-  ] as const) {
+  const measureLatency = (label: string, catalog: Catalog, naive: (q: string) => string[], queries: string[], goal50: string | undefined, goal99: string): void => {
     const perQuery = new Map<string, number>()
     const ours = latencies(queries, (q) => {
       const t = performance.now()
@@ -271,6 +300,20 @@ async function main (): Promise<void> {
     const browse = latencies(['', ''], () => catalog.search({ category: 'Graphics', free: true, sort: 'updated' }), 20)
     figures.push({ name: `browse (filters, facets, sort) p50, ${label}`, value: percentile(browse, 50), unit: 'ms' })
   }
+
+  // build time (the baseline for incremental updates and cold start), then latency, one size at a
+  // time so that the 2k figures are not taken in a heap that also holds the 20k catalog
+  const t0 = performance.now()
+  const catalog2k = await build(small)
+  const buildSmall = performance.now() - t0
+  figures.push({ name: 'build from records, ~2k apps', value: buildSmall, unit: 'ms' })
+  const naive2k = naiveSearcher(smallReleases)
+  measureLatency('~2k apps', catalog2k, naive2k, sampleQueries(smallReleases, 300), '<= 1 ms', '<= 5 ms')
+  const t1 = performance.now()
+  const catalog20k = await build(big)
+  const buildBig = performance.now() - t1
+  figures.push({ name: 'build from records, ~20k apps', value: buildBig, unit: 'ms' })
+  measureLatency('~20k apps', catalog20k, naiveSearcher(bigReleases), sampleQueries(bigReleases, 300), undefined, '<= 10 ms')
 
   // cold start: load the saved index and answer a first query
   const saved = catalog2k.save()
@@ -300,7 +343,7 @@ async function main (): Promise<void> {
   ] as const) {
     const replacements: CatalogRecord[] = []
     const additions: CatalogRecord[] = []
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       const target = pick(releases).record
       replacements.push(await toSigned<ReleaseRecord>({ ...target, version: `${i + 1000}.0`, time: BASE_TIME * 2 + i, app: { ...target.app, summary: `updated build ${i}` } }))
       additions.push(await toSigned<ReleaseRecord>({ ...target, appId: `${target.appId}.new${i}`, time: BASE_TIME * 2 + i }))
@@ -333,7 +376,10 @@ async function main (): Promise<void> {
   // relevance on the real catalog
   const available = new Set(smallReleases.map(r => r.record.app.name))
   const fresh = await build(small)
-  const judged = judge(fresh, naive2k, available)
+  const appstream = appstreamSearcher(real)
+  if (typeof appstream === 'string') console.log(`appstreamcli comparison skipped: ${appstream}`)
+  const judged = judge(fresh, naive2k, available, typeof appstream === 'string' ? undefined : appstream.search)
+  if (typeof appstream !== 'string') appstream.close()
   const kinds = [...new Set(judged.map(j => j.kind))]
   const relevance: Record<string, unknown> = {}
   for (const kind of kinds) {
@@ -342,6 +388,15 @@ async function main (): Promise<void> {
     const naiveOk = set.filter(j => j.naiveOk).length
     figures.push({ name: `relevance: ${kind}`, value: ok / set.length, unit: 'fraction', baseline: naiveOk / set.length, goal: '1.0' })
     relevance[kind] = { ok, of: set.length, naiveOk, misses: set.filter(j => !j.ok).map(j => ({ query: j.query, expected: j.expected, got: j.got })) }
+    if (typeof appstream !== 'string') {
+      const theirs = set.filter(j => j.appstreamOk === true).length
+      figures.push({ name: `relevance (appstreamcli search): ${kind}`, value: theirs / set.length, unit: 'fraction' })
+      Object.assign(relevance[kind] as object, {
+        appstreamOk: theirs,
+        weWin: set.filter(j => j.ok && j.appstreamOk !== true).map(j => j.query),
+        weLose: set.filter(j => !j.ok && j.appstreamOk === true).map(j => j.query)
+      })
+    }
   }
   for (const j of judged.filter(x => !x.ok)) console.log(`miss [${j.kind}] "${j.query}": expected one of ${j.expected.join(', ')}; got ${j.got.join(', ') || 'nothing'}`)
   extra['relevance'] = relevance

@@ -52,7 +52,10 @@ export const INDEX_OPTIONS: Options<SearchDocument> = {
   idField: 'id',
   fields: [...FIELDS],
   storeFields: [],
-  processTerm
+  processTerm,
+  // replaced documents are cleaned out in the background; MiniSearch runs the first batch inside
+  // the replace call, so small batches keep one replace well under a millisecond
+  autoVacuum: { batchSize: 200, batchWait: 5, minDirtCount: 20, minDirtFactor: 0.1 }
 }
 
 /** MiniSearch 7's term dictionary (a radix tree); not in its typings, so reached structurally */
