@@ -20,6 +20,7 @@ import type {
 } from './index.ts'
 import { parseSavedIndex, serializeIndex } from './saved-index.ts'
 import { SearchIndex, documentFor } from './search-index.ts'
+import { selectTop } from './select.ts'
 import { TrustGraph, explainPath } from './trust.ts'
 import { parseVersion } from './version.ts'
 
@@ -329,23 +330,27 @@ export class CatalogImpl implements Catalog {
     this.sync()
 
     let items: Array<{ id: string, score: number }>
+    // what orders the hits: for relevance, exact name or app id matches first, then the score
+    let rank: ((item: { id: string, score: number }) => number) | undefined
     if (text === '') {
       const orders = this.getOrders()
       items = (sort === 'updated' ? orders.updated : orders.name).map(id => ({ id, score: 0 }))
     } else {
       items = this.index.search(text).filter(hit => this.apps.has(hit.id))
       if (sort === 'relevance') {
-        // an exact name or app id match comes first, whatever BM25 says
+        // an exact name or app id match comes first, whatever BM25 says, even when the index dropped it
         const exactIds = this.exact.get(nameKey(text))
         if (exactIds != null && exactIds.size > 0) {
-          const top = (items[0]?.score ?? 0) + 1
-          const exact = [...exactIds].map(id => ({ id, score: items.find(hit => hit.id === id)?.score ?? top })).sort((a, b) => b.score - a.score)
-          items = [...exact, ...items.filter(hit => !exactIds.has(hit.id))]
+          const found = new Set(items.map(hit => hit.id))
+          for (const id of exactIds) if (!found.has(id)) items.push({ id, score: 0 })
+          rank = item => exactIds.has(item.id) ? 1e9 + item.score : item.score
+        } else {
+          rank = item => item.score
         }
       } else {
         const orders = this.getOrders()
-        const rank = sort === 'updated' ? orders.updatedRank : orders.nameRank
-        items.sort((a, b) => rank.get(a.id)! - rank.get(b.id)!)
+        const ranks = sort === 'updated' ? orders.updatedRank : orders.nameRank
+        rank = item => -ranks.get(item.id)!
       }
     }
     const filters: Filters = {}
@@ -356,7 +361,8 @@ export class CatalogImpl implements Catalog {
     if (query.trustedOnly === true) filters.trustedOnly = true
     if (query.publisher != null) filters.publisher = this.identities.identityOf(query.publisher)
     const outcome = this.facetCounter.filterAndCount(items, item => this.apps.get(item.id)!.facts, filters, query.facets !== false)
-    const hits = outcome.passed.slice(offset, offset + limit).map(item => this.hit(item.id, item.score, query))
+    const ordered = rank != null ? selectTop(outcome.passed, offset + limit, rank) : outcome.passed
+    const hits = ordered.slice(offset, offset + limit).map(item => this.hit(item.id, item.score, query))
     const results: SearchResults = { hits, total: outcome.passed.length, offset, limit }
     if (outcome.facets != null) results.facets = outcome.facets
     return results

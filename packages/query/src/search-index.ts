@@ -90,6 +90,7 @@ export function documentFor (appId: string, app: AppMetadata): SearchDocument {
   }
 }
 
+/** a document and its score; {@link SearchIndex.search} returns them in no particular order */
 export interface IndexHit {
   id: string
   score: number
@@ -130,9 +131,9 @@ export class SearchIndex {
     for (const r of results) terms = Math.max(terms, r.queryTerms.length)
     if (terms <= 1) return results as IndexHit[]
     // BM25 sums per-term scores; an app matching more of the query's words gains up to 2x, so
-    // "torrent client" prefers a torrent client over every app named "... Client"
-    const out = results.map(r => ({ id: r.id as string, score: r.score * (1 + (r.queryTerms.length - 1) / (terms - 1)) }))
-    return out.sort((a, b) => b.score - a.score)
+    // "torrent client" prefers a torrent client over every app named "... Client". The hits are
+    // no longer in score order: the caller selects the page it needs
+    return results.map(r => ({ id: r.id as string, score: r.score * (1 + (r.queryTerms.length - 1) / (terms - 1)) }))
   }
 
   toJSON (): string {
