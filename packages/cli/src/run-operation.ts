@@ -1,6 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { readDaemonFile } from './daemon/daemon-file.ts'
 import { DaemonUnreachableError, RemoteOperationError } from './errors.ts'
+import { operations } from './operations/index.ts'
 import { openServices } from './services.ts'
 import type { DataDirLayout } from './data-dir.ts'
 import type { Operation, ProgressLine } from './operations/operation.ts'
@@ -17,6 +18,10 @@ export interface RunOperationOptions {
  * process on a node opened just for it.
  */
 export async function runOperation<Input, Output> (layout: DataDirLayout, operation: Operation<Input, Output>, input: Input, options: RunOperationOptions): Promise<Output> {
+  if (operations.get(operation.name) !== operation) {
+    // a command whose operation the daemon cannot serve would work only while no daemon runs
+    throw new Error(`operation ${operation.name} is not registered in operations/index.ts`)
+  }
   const daemon = await readDaemonFile(layout.daemonFile)
   if (daemon != null && isAlive(daemon.pid)) {
     try {

@@ -5,6 +5,7 @@ import { startDaemon } from '../daemon/run-daemon.ts'
 import { importAppImageHub } from '../operations/import-appimagehub.ts'
 import { apiAppDetail } from './api-mapping.ts'
 import { createFeedRoute } from './feed-route.ts'
+import { createFileRoute } from './file-route.ts'
 import { createMirrorMetrics } from './metrics.ts'
 import { startPinner } from './pinner.ts'
 import { createPublicApiRoute } from './public-api.ts'
@@ -78,7 +79,8 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
           return all.map(hit => catalog.app(hit.appId)).filter(app => app != null).map(app => apiAppDetail(app))
         }
       }),
-      createStorefrontRoute()
+      createStorefrontRoute(),
+      counted(createFileRoute(services.node), 'gateway')
     ]
   }
 

@@ -1,5 +1,6 @@
 import { search, showApp, trust } from './catalog.ts'
 import { importAppImageHub } from './import-appimagehub.ts'
+import { get } from './get.ts'
 import { init } from './init.ts'
 import { nodeInfo } from './node-info.ts'
 import { publish } from './publish.ts'
@@ -9,5 +10,5 @@ import type { Operation } from './operation.ts'
 
 /** Every operation the daemon serves at `POST /api/v1/op/{name}` */
 export const operations: ReadonlyMap<string, Operation> = new Map<string, Operation>(
-  ([nodeInfo, init, publish, yank, endorse, unendorse, rotateKey, revokeKey, status, search, showApp, trust, importAppImageHub] as Operation[]).map(op => [op.name, op])
+  ([nodeInfo, init, publish, yank, endorse, unendorse, rotateKey, revokeKey, status, search, showApp, trust, get, importAppImageHub] as Operation[]).map(op => [op.name, op])
 )
