@@ -91,7 +91,9 @@ export class FacetCounter {
     const active = hasFilters(f)
     if (!withFacets && !active) return { passed: items }
     const passed: T[] = []
-    let counts = new Int32Array(this.valueOf.length + 64)
+    // sized once: interning happens in contribution(), so grow the table before counting
+    for (const item of items) this.contribution(factsOf(item))
+    const counts = new Int32Array(this.valueOf.length)
     // with both a channel and an arch filter, channel and arch counts must respect the pairs
     const pairChannel = f.arch != null
     const pairArch = f.channel != null
@@ -101,20 +103,17 @@ export class FacetCounter {
       const mask = active ? failures(facts, f) : 0
       if (mask === 0) passed.push(item)
       if (!withFacets || (mask & (mask - 1)) !== 0) continue
-      const c = this.contribution(facts)
-      if (counts.length < this.valueOf.length) {
-        const grown = new Int32Array(this.valueOf.length * 2)
-        grown.set(counts)
-        counts = grown
-      }
+      const c = facts.facetCache as Contribution
       if (mask === 0 && !pairChannel && !pairArch) {
-        for (const id of c.all) counts[id]!++
+        const all = c.all
+        for (let j = 0; j < all.length; j++) counts[all[j]!]!++
         continue
       }
       for (let d = 0; d < DIMENSIONS.length; d++) {
         if (mask !== 0 && mask !== BIT[DIMENSIONS[d]!]) continue
         if ((d === 1 && pairChannel) || (d === 2 && pairArch)) continue
-        for (const id of c.byDimension[d]!) counts[id]!++
+        const ids = c.byDimension[d]!
+        for (let j = 0; j < ids.length; j++) counts[ids[j]!]!++
       }
       if (pairChannel || pairArch) slow.push({ facts, mask })
     }
