@@ -28,6 +28,7 @@ export interface FoundIcon {
 
 const text = new TextDecoder()
 
+
 async function tryReaddir (fs: Squashfs, path: string, options?: AbortOptions): Promise<SquashfsEntry[]> {
   try {
     return await fs.readdir(path, options)
@@ -42,10 +43,12 @@ export async function findDesktopEntry (fs: Squashfs, options?: AbortOptions): P
   const candidates = (await tryReaddir(fs, '', options))
     .filter(e => e.name.endsWith('.desktop') && (e.type === 'file' || e.type === 'symlink'))
     .sort((a, b) => a.name.localeCompare(b.name))
-  const first = candidates[0]
-  if (first === undefined) return undefined
-  const bytes = await fs.readFile(first.path, { ...options, maxSize: MAX_METADATA_FILE })
-  return { path: first.path, entry: parseDesktopEntry(text.decode(bytes)) }
+  for (const candidate of candidates) {
+    // a dangling or looping symlink is skipped like a missing file
+    const bytes = await tryRead(fs, candidate.path, MAX_METADATA_FILE, options)
+    if (bytes !== undefined) return { path: candidate.path, entry: parseDesktopEntry(text.decode(bytes)) }
+  }
+  return undefined
 }
 
 /** The AppStream metainfo, preferring the one whose id or launchable matches `desktopFile` */
@@ -88,9 +91,9 @@ export function iconMediaType (bytes: Uint8Array): FoundIcon['mediaType'] {
 const ICON_SIZES = ['512x512', '256x256', 'scalable', '128x128', '96x96', '64x64', '48x48', '32x32']
 const ICON_EXTENSIONS = ['.png', '.svg', '.xpm']
 
-async function tryRead (fs: Squashfs, path: string, options?: AbortOptions): Promise<Uint8Array | undefined> {
+async function tryRead (fs: Squashfs, path: string, maxSize: number, options?: AbortOptions): Promise<Uint8Array | undefined> {
   try {
-    return await fs.readFile(path, { ...options, maxSize: MAX_ICON })
+    return await fs.readFile(path, { ...options, maxSize })
   } catch (err) {
     const name = (err as Error).name
     if (name === 'FileNotFoundError' || name === 'NotAFileError' || name === 'SymlinkLoopError') return undefined
@@ -112,7 +115,7 @@ export async function findIcon (fs: Squashfs, iconName: string | undefined, opti
     candidates.push(...names.map(n => `usr/share/pixmaps/${n}`))
   }
   for (const path of candidates) {
-    const bytes = await tryRead(fs, path, options)
+    const bytes = await tryRead(fs, path, MAX_ICON, options)
     if (bytes !== undefined && bytes.byteLength > 0) return { path, bytes, mediaType: iconMediaType(bytes) }
   }
   return undefined
