@@ -50,3 +50,15 @@ export class DownloadFailedError extends Error {
   static override name = 'DownloadFailedError'
   override name = 'DownloadFailedError'
 }
+
+/** A third-party catalog file (AppImageHub's) that is not JSON or not a list of entries */
+export class InvalidCatalogError extends Error {
+  static override name = 'InvalidCatalogError'
+  override name = 'InvalidCatalogError'
+}
+
+/** A public API request parameter that is malformed or out of range (HTTP 400) */
+export class BadParameterError extends Error {
+  static override name = 'BadParameterError'
+  override name = 'BadParameterError'
+}

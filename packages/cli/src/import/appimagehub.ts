@@ -1,6 +1,6 @@
 import { LIMITS, buildReleaseRecord, isHttpUrl, publisherKeyFromSecret, validateRecord } from '@hubless/registry/records'
 import { declaredAppId, githubAppId, hubAppId } from './app-id.ts'
-import { InvalidCatalogError } from './errors.ts'
+import { InvalidCatalogError } from '../errors.ts'
 import { appstreamToText, cleanInlineText, cleanLine, hasControl } from './text.ts'
 import type { AppMetadata, ReleaseDraft } from '@hubless/registry/records'
 

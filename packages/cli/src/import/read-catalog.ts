@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { mapAppImageHubCatalog } from './appimagehub.ts'
-import { InvalidCatalogError } from './errors.ts'
+import { InvalidCatalogError } from '../errors.ts'
 import type { AppImageHubImport } from './appimagehub.ts'
 
 /** the hub's catalog is 1.2 MB; anything far larger is not that file */

@@ -1,5 +1,6 @@
 import { isChannel, isRecordId, recordToJSON } from '@hubless/registry'
 import { sendJson } from '../daemon/http-server.ts'
+import { BadParameterError } from '../errors.ts'
 import { apiAppDetail, apiAppList } from './api-mapping.ts'
 import type { Route } from '../daemon/http-server.ts'
 import type { Services } from '../services.ts'
@@ -8,11 +9,6 @@ import type { ServerResponse } from 'node:http'
 
 const MAX_PAGE_SIZE = 100
 const MAX_QUERY_LENGTH = 256
-
-class BadParameterError extends Error {
-  static override name = 'BadParameterError'
-  override name = 'BadParameterError'
-}
 
 export interface PublicApiInit {
   services: Services
