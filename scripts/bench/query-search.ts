@@ -404,4 +404,4 @@ async function main (): Promise<void> {
 }
 
 if (process.env.QREL == null) await main()
-export { judge, NAMES }
+export { appstreamSearcher, judge, NAMES }
