@@ -47,6 +47,8 @@ export interface RegistryInit {
   directory?: string
   /** ms between announcements of our heads to the registry's gossip topic (0 = only after taking in new records). Default 10 000 */
   announceInterval?: number
+  /** a head this many Lamport ticks ahead of ours is fetched as a snapshot from a neighbour instead of entry by entry. Default 64 */
+  snapshotThreshold?: number
 }
 
 export interface RegistryStatus {
@@ -84,7 +86,7 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
   append (signed: SignedRecord, options?: AbortOptions): Promise<SignedRecord>
   /** sign with `key`, then append */
   publish (record: UnsignedRecord, key: PublisherKey, options?: AbortOptions & SignOptions): Promise<SignedRecord>
-  /** every record of the local log, newest first; each was verified when it entered the log */
+  /** every record of the local log, in the order it entered this peer's log; each was verified when it did */
   records (options?: AbortOptions): AsyncIterable<SignedRecord>
   get (id: string, options?: AbortOptions): Promise<SignedRecord | undefined>
   has (id: string, options?: AbortOptions): Promise<boolean>

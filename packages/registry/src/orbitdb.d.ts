@@ -119,6 +119,7 @@ declare module '@orbitdb/core' {
     AccessController?: AccessControllerFactory
     referencesCount?: number
     sync?: boolean
+    indexStorage?: Storage
   }
 
   export interface OrbitDB {
@@ -149,6 +150,17 @@ declare module '@orbitdb/core' {
     encode (entry: LogEntry): Promise<{ hash: string, bytes: Uint8Array }>
     isEntry (value: unknown): boolean
   }
+
+  export interface Storage<V = unknown> {
+    put (key: string, value: V): Promise<void>
+    get (key: string): Promise<V | undefined>
+    del (key: string): Promise<void>
+    iterator (options?: { amount?: number, reverse?: boolean }): AsyncGenerator<[string, V]>
+    close (): Promise<void>
+  }
+  export function LevelStorage (init: { path: string, valueEncoding?: string }): Promise<Storage>
+  export function LRUStorage (init?: { size?: number }): Promise<Storage>
+  export function ComposedStorage (a: Storage, b: Storage): Promise<Storage>
 
   /** OrbitDB's stock controller: `write` lists identity ids, or `'*'` for everyone */
   export function IPFSAccessController (init?: { write?: string[] }): AccessControllerFactory

@@ -58,39 +58,64 @@ function remember<V> (map: Map<string, V>, key: string, value: V): void {
  * Verdicts are cached by entry hash: OrbitDB's join re-checks an entry once for every path that
  * reaches it, and the cache turns those re-checks into a map lookup.
  */
-export function hublessAccessController (hooks: AccessHooks): AccessControllerFactory {
+/** Our controller, plus the check itself for the bulk import path */
+export interface HublessAccessController extends AccessController {
+  /** the same checks as canAppend; throws the named error; caches an acceptance by entry hash */
+  check (entry: LogEntry): Promise<SignedRecord>
+  /** true when this entry hash was accepted before */
+  accepted (hash: string): boolean
+}
+
+export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: HublessAccessController) => void): AccessControllerFactory {
   return async (init: AccessControllerInit): Promise<AccessController> => {
     const identities: Identities = init.identities
     const accepted = new Map<string, true>()
     const rejected = new Map<string, Error>()
     // identity hash -> its verified signing key
-    const identityKeys = new Map<string, string>()
+    const identityKeys = new Map<string, Promise<string>>()
+
+    async function identityKey (hash: string): Promise<string> {
+      const identity = await identities.getIdentity(hash)
+      if (identity == null) {
+        // may be a block not fetched yet: a verdict, but not one to remember
+        throw Object.assign(new ForgedIdentityError(`the writer identity ${hash} could not be found`), { transient: true })
+      }
+      let valid = false
+      try {
+        valid = await identities.verifyIdentity(identity)
+      } catch {
+        valid = false
+      }
+      if (!valid) throw new ForgedIdentityError(`the writer identity ${hash} does not verify`)
+      return identity.publicKey
+    }
 
     async function checkIdentity (entry: LogEntry): Promise<void> {
       if (typeof entry.identity !== 'string' || typeof entry.key !== 'string') {
         throw new ForgedIdentityError('the entry names no writer identity or key')
       }
+      // one lookup per identity, however many entries ask at once
       let key = identityKeys.get(entry.identity)
       if (key == null) {
-        const identity = await identities.getIdentity(entry.identity)
-        if (identity == null) {
-          // may be a block not fetched yet: a verdict, but not one to remember
-          throw Object.assign(new ForgedIdentityError(`the writer identity ${entry.identity} could not be found`), { transient: true })
-        }
-        let valid = false
-        try {
-          valid = await identities.verifyIdentity(identity)
-        } catch {
-          valid = false
-        }
-        if (!valid) throw new ForgedIdentityError(`the writer identity ${entry.identity} does not verify`)
-        key = identity.publicKey
+        key = identityKey(entry.identity)
+        const hash = entry.identity
+        key.catch(err => { if ('transient' in (err as Error)) identityKeys.delete(hash) })
         remember(identityKeys, entry.identity, key)
       }
       // OrbitDB verifies the entry's signature against entry.key only; this binds that key to the named identity
-      if (key !== entry.key) {
+      if (await key !== entry.key) {
         throw new ForgedIdentityError(`the entry claims writer identity ${entry.identity} but is signed by another key (${entry.key.slice(0, 16)}…)`)
       }
+    }
+
+    async function check (entry: LogEntry): Promise<SignedRecord> {
+      const hash = entry.hash
+      const rejection = hash == null ? undefined : rejected.get(hash)
+      if (rejection != null) throw rejection
+      const record = await decodeSignedRecord(wireOf(entry))
+      await checkIdentity(entry)
+      if (hash != null) remember(accepted, hash, true)
+      return record
     }
 
     async function canAppend (entry: LogEntry): Promise<boolean> {
@@ -116,6 +141,14 @@ export function hublessAccessController (hooks: AccessHooks): AccessControllerFa
       }
     }
 
-    return { type: ACCESS_CONTROLLER_TYPE, address: ACCESS_CONTROLLER_ADDRESS, canAppend }
+    const ac: HublessAccessController = {
+      type: ACCESS_CONTROLLER_TYPE,
+      address: ACCESS_CONTROLLER_ADDRESS,
+      canAppend,
+      check,
+      accepted: hash => accepted.has(hash)
+    }
+    onCreate?.(ac)
+    return ac
   }
 }

@@ -1,25 +1,35 @@
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { createOrbitDB, useAccessController } from '@orbitdb/core'
+import { ComposedStorage, createOrbitDB, LevelStorage, LRUStorage, useAccessController } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
 import { RegistryStoppedError } from '../errors.ts'
-import { encodeSignedRecord, parseSignedRecord, signRecord, verifyRecord } from '../records/signed.ts'
+import { encodeSignedRecord, signRecord, verifyRecord } from '../records/signed.ts'
 import type { PublisherKey } from '../records/ed25519.ts'
 import type { SignOptions } from '../records/signed.ts'
 import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
 import { ACCESS_CONTROLLER_TYPE, hublessAccessController } from './access-controller.ts'
-import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME } from './address.ts'
+import type { HublessAccessController } from './access-controller.ts'
+import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddress } from './address.ts'
+import { RecordCache } from './record-cache.ts'
+import type { CachedEntry } from './record-cache.ts'
+import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
+import { loadWriterIdentity } from './writer-identity.ts'
 import type { Registry, RegistryComponents, RegistryEvents, RegistryInit, RegistryStatus } from '../index.ts'
-import type { AbortOptions } from '@libp2p/interface'
-import type { AccessControllerType, EventsDatabase, LogEntry, OrbitDB } from '@orbitdb/core'
+import type { AbortOptions, Libp2p, Stream } from '@libp2p/interface'
+import type { AccessControllerType, EventsDatabase, LogEntry, OrbitDB, Storage } from '@orbitdb/core'
 
 const log = logger('hubless:registry:log')
 
-let registered = false
-
 /** ms between periodic head announcements */
 export const DEFAULT_ANNOUNCE_INTERVAL = 10_000
+/** a head this many Lamport ticks ahead of ours is fetched as a snapshot rather than entry by entry */
+export const DEFAULT_SNAPSHOT_THRESHOLD = 64
 const ANNOUNCE_DEBOUNCE = 20
+const SNAPSHOT_TIMEOUT = 120_000
+
+let registered = false
 
 /** Make `/hubless/…` manifests openable by address too (by tools that open the database by its address) */
 function registerAccessControllerType (): void {
@@ -44,8 +54,9 @@ async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal): Promis
   }
 }
 
-function wireOf (entry: LogEntry): Uint8Array {
-  return (entry.payload as { value: Uint8Array }).value
+/** OrbitDB's path join (utils/path-join.js), to find the index directory it uses */
+function orbitPathJoin (...paths: string[]): string {
+  return paths.join('/').replace(/((?<=\/)\/+)|(^\.\/)|((?<=\/)\.\/)/g, '') || '.'
 }
 
 class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registry {
@@ -53,16 +64,27 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   address = ''
   #orbitdb!: OrbitDB
   #db!: EventsDatabase
+  #access!: HublessAccessController
+  #index!: Storage
+  #libp2p!: Libp2p
+  #helia!: RegistryComponents['node']['helia']
+  #cache!: RecordCache
+  #protocol = ''
   #stopped = false
   /** accepted by the access controller, not yet seen in the log */
   readonly #pending = new Map<string, SignedRecord>()
-  /** record id -> entry hash; built on first use */
-  #index: Map<string, string> | undefined
-  #indexing: Promise<Map<string, string>> | undefined
+  /** every record in the log, in the order it entered this peer's log */
+  readonly #items: CachedEntry[] = []
+  readonly #byId = new Map<string, CachedEntry>()
+  readonly #byHash = new Set<string>()
   #lastSync: number | undefined
-  #pubsub: { publish (topic: string, data: Uint8Array): Promise<unknown> } | undefined
   #announceTimer: ReturnType<typeof setTimeout> | undefined
   #announceInterval: ReturnType<typeof setInterval> | undefined
+  #snapshotThreshold = DEFAULT_SNAPSHOT_THRESHOLD
+  #snapshotting: Promise<void> | undefined
+  readonly #snapshotFailed = new Map<string, number>()
+  #joinEntry!: (entry: LogEntry) => Promise<boolean>
+  #pinQueue: Promise<void> = Promise.resolve()
 
   constructor (name: string) {
     super()
@@ -72,10 +94,18 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   async open (components: RegistryComponents, init: RegistryInit): Promise<void> {
     registerAccessControllerType()
     const directory = init.directory ?? join(components.node.directory ?? '.', 'registry')
-    this.#orbitdb = await createOrbitDB({ ipfs: components.node.helia, id: 'hubless-writer', directory })
+    this.#helia = components.node.helia
+    this.#libp2p = components.node.helia.libp2p
+    this.#snapshotThreshold = init.snapshotThreshold ?? DEFAULT_SNAPSHOT_THRESHOLD
+    const address = await registryAddress(this.name)
+    const identity = await loadWriterIdentity(components.node.helia, directory)
+    this.#orbitdb = await createOrbitDB({ ipfs: components.node.helia, identity, directory })
     try {
+      // the same index OrbitDB would create, held here so that its size can be read
+      this.#index = await LevelStorage({ path: orbitPathJoin(orbitPathJoin(directory, `./${address}/`), '/log/_index/') })
       this.#db = await this.#orbitdb.open(this.name, {
         type: DATABASE_TYPE,
+        indexStorage: await ComposedStorage(await LRUStorage({ size: 1000 }), this.#index),
         AccessController: hublessAccessController({
           accepted: (hash, record) => {
             if (this.#pending.size < 200_000) this.#pending.set(hash, record)
@@ -83,24 +113,66 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
           rejected: (hash, error) => {
             this.safeDispatch('rejected', { entry: hash, error })
           }
-        })
+        }, ac => { this.#access = ac })
       })
     } catch (err) {
       await this.#orbitdb.stop().catch(() => {})
       throw err
     }
     this.address = this.#db.address
+    this.#cache = new RecordCache(join(directory, `${address.split('/').pop()}.records`))
+    await this.#loadCache()
+
+    // far-behind heads go through a snapshot first (see snapshot.ts)
+    this.#joinEntry = this.#db.log.joinEntry.bind(this.#db.log)
+    this.#db.log.joinEntry = async (entry: LogEntry) => {
+      await this.#maybeSnapshot(entry)
+      return this.#joinEntry(entry)
+    }
+    this.#protocol = snapshotProtocol(this.address)
+    await this.#libp2p.handle(this.#protocol, (stream: Stream) => {
+      serveSnapshot(stream, () => this.#items.map(i => i.entry), { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
+        .catch(err => { log('serving a snapshot failed - %e', err); stream.abort(err as Error) })
+    }, { runOnLimitedConnection: false })
+
     this.#db.events.on('update', this.#onUpdate)
     this.#db.events.on('join', this.#onJoin)
     this.#db.events.on('leave', this.#onLeave)
     this.#db.events.on('error', this.#onError)
-    this.#pubsub = components.node.helia.libp2p.services.pubsub
     const every = init.announceInterval ?? DEFAULT_ANNOUNCE_INTERVAL
     if (every > 0) {
       this.#announceInterval = setInterval(() => { this.#announceSoon() }, every)
       this.#announceInterval.unref?.()
     }
-    log('opened %s at %s', this.name, this.address)
+    log('opened %s at %s with %d records', this.name, this.address, this.#items.length)
+  }
+
+  /** Read the record cache; rebuild it from the log when it does not match the log's index */
+  async #loadCache (): Promise<void> {
+    const loaded = await this.#cache.load()
+    let indexed = 0
+    for await (const _ of this.#index.iterator()) indexed++
+    let items = loaded.items
+    if (loaded.torn || items.length !== indexed) {
+      log('record cache has %d records, the log %d: rebuilding', items.length, indexed)
+      items = []
+      for await (const entry of this.#db.log.iterator()) {
+        const bytes = await this.#db.log.storage.get(entry.hash!)
+        if (bytes == null) continue
+        items.push({ entryHash: entry.hash!, signed: await this.#access.check(entry), entry: bytes })
+      }
+      items.reverse()
+      await this.#cache.rewrite(items)
+    }
+    for (const item of items) this.#add(item)
+  }
+
+  #add (item: CachedEntry): boolean {
+    if (this.#byHash.has(item.entryHash)) return false
+    this.#byHash.add(item.entryHash)
+    this.#items.push(item)
+    if (!this.#byId.has(item.signed.id)) this.#byId.set(item.signed.id, item)
+    return true
   }
 
   safeDispatch<K extends keyof RegistryEvents> (type: K, detail: RegistryEvents[K] extends CustomEvent<infer D> ? D : never): void {
@@ -130,6 +202,81 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     log('sync error - %e', err)
   }
 
+  async #maxClock (): Promise<number> {
+    let max = 0
+    for (const head of await this.#db.log.heads()) max = Math.max(max, head.clock.time)
+    return max
+  }
+
+  /** Before OrbitDB walks a far-ahead head entry by entry, take a neighbour's snapshot in bulk */
+  async #maybeSnapshot (entry: LogEntry): Promise<void> {
+    if (this.#stopped || entry.hash == null || this.#byHash.has(entry.hash)) return
+    if (typeof entry.clock?.time !== 'number' || entry.clock.time - await this.#maxClock() < this.#snapshotThreshold) return
+    this.#snapshotting ??= this.#snapshot(entry).finally(() => { this.#snapshotting = undefined })
+    await this.#snapshotting
+  }
+
+  async #snapshot (target: LogEntry): Promise<void> {
+    const peers = this.#libp2p.getConnections().map(c => c.remotePeer)
+      .filter((p, i, all) => all.findIndex(q => q.equals(p)) === i)
+      .filter(p => this.#db.sync.peers.has(p.toString()) && (this.#snapshotFailed.get(p.toString()) ?? 0) < Date.now())
+    for (const peer of peers) {
+      if (this.#stopped) return
+      try {
+        const started = Date.now()
+        const raw = await fetchSnapshot(this.#libp2p, peer, this.#protocol, { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
+        const fetched = Date.now()
+        const empty = this.#byHash.size === 0 && (await this.#db.log.heads()).length === 0
+        const result = await importSnapshot(raw, {
+          logId: this.address,
+          empty,
+          access: this.#access,
+          has: async hash => this.#byHash.has(hash) || await this.#db.log.has(hash),
+          putBlocks: async entries => {
+            const blocks = entries.map(e => ({ cid: CID.parse(e.hash, base58btc), bytes: e.bytes }))
+            for await (const _ of this.#helia.blockstore.putMany(blocks)) { /* drain */ }
+          },
+          index: async hashes => {
+            for (let i = 0; i < hashes.length; i += 256) await Promise.all(hashes.slice(i, i + 256).map(async h => this.#index.put(h, true)))
+          },
+          joinEntry: this.#joinEntry,
+          onRejected: (hash, error) => { this.safeDispatch('rejected', { entry: hash, error }) }
+        })
+        const added = result.imported.filter(item => this.#add(item))
+        await this.#cache.append(added)
+        this.#lastSync = Date.now()
+        for (const item of added) {
+          this.#pending.delete(item.entryHash)
+          this.safeDispatch('record', item.signed)
+        }
+        this.#pinInBackground(added.map(i => i.entryHash))
+        log('snapshot from %p: %d entries fetched in %d ms, %d new records in %d ms', peer, raw.length, fetched - started, added.length, Date.now() - fetched)
+        if (target.hash != null && this.#byHash.has(target.hash)) return
+      } catch (err) {
+        // do not ask this peer again for a minute; OrbitDB's own join carries on
+        this.#snapshotFailed.set(peer.toString(), Date.now() + 60_000)
+        log('snapshot from %p failed - %e', peer, err)
+      }
+    }
+  }
+
+  /** OrbitDB pins the entries it joins, so that garbage collection spares them; snapshot entries are pinned after the fact */
+  #pinInBackground (hashes: string[]): void {
+    this.#pinQueue = this.#pinQueue.then(async () => {
+      for (const hash of hashes) {
+        if (this.#stopped) return
+        const cid = CID.parse(hash, base58btc)
+        try {
+          if (!(await this.#helia.pins.isPinned(cid))) {
+            for await (const _ of this.#helia.pins.add(cid)) { /* drain */ }
+          }
+        } catch (err) {
+          log('pinning %s failed - %e', hash, err)
+        }
+      }
+    })
+  }
+
   /**
    * Re-announce our heads on the pubsub topic. OrbitDB publishes an entry only from the peer that
    * wrote it and exchanges heads only when a peer subscribes, so a record that arrives at a
@@ -147,29 +294,37 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   }
 
   async #announce (): Promise<void> {
-    if (this.#stopped || this.#pubsub == null || this.#db.sync.peers.size === 0) return
+    if (this.#stopped || this.#db.sync.peers.size === 0) return
+    const pubsub = this.#helia.libp2p.services.pubsub
     for (const head of await this.#db.log.heads()) {
       const bytes = await this.#db.log.storage.get(head.hash!)
       if (bytes != null && !this.#stopped) {
-        await this.#pubsub.publish(this.address, bytes).catch((err: unknown) => { log('publish head failed - %e', err) })
+        await pubsub.publish(this.address, bytes).catch((err: unknown) => { log('publish head failed - %e', err) })
       }
     }
   }
 
   async #flushPending (): Promise<void> {
-    let replicated = false
+    const added: CachedEntry[] = []
     for (const [hash, record] of [...this.#pending]) {
       if (this.#stopped) return
-      if (await this.#db.log.has(hash)) {
-        replicated = true
+      if (this.#byHash.has(hash)) {
         this.#pending.delete(hash)
-        if (this.#index?.has(record.id) === true) continue
-        this.#index?.set(record.id, hash)
-        this.#lastSync = Date.now()
-        this.safeDispatch('record', record)
+        continue
+      }
+      if (await this.#db.log.has(hash)) {
+        this.#pending.delete(hash)
+        const entry = await this.#db.log.storage.get(hash)
+        if (entry == null) continue
+        const item = { entryHash: hash, signed: record, entry }
+        if (this.#add(item)) added.push(item)
       }
     }
-    if (replicated) this.#announceSoon()
+    if (added.length === 0) return
+    await this.#cache.append(added)
+    this.#lastSync = Date.now()
+    for (const item of added) this.safeDispatch('record', item.signed)
+    this.#announceSoon()
   }
 
   #check (options?: AbortOptions): void {
@@ -177,30 +332,19 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     options?.signal?.throwIfAborted()
   }
 
-  async #ensureIndex (options?: AbortOptions): Promise<Map<string, string>> {
-    if (this.#index != null) return this.#index
-    this.#indexing ??= (async () => {
-      const index = new Map<string, string>()
-      for await (const entry of this.#db.log.iterator()) {
-        const record = await parseSignedRecord(wireOf(entry))
-        index.set(record.id, entry.hash!)
-      }
-      this.#index = index
-      return index
-    })()
-    return raceSignal(this.#indexing, options?.signal)
-  }
-
   async append (signed: SignedRecord, options?: AbortOptions): Promise<SignedRecord> {
     this.#check(options)
     const verified = await verifyRecord(signed)
-    const index = await this.#ensureIndex(options)
-    if (index.has(verified.id)) return verified
+    if (this.#byId.has(verified.id)) return verified
     this.#check(options)
     const hash = await raceSignal(this.#db.add(encodeSignedRecord(verified)), options?.signal)
-    if (!index.has(verified.id)) {
-      index.set(verified.id, hash)
-      this.safeDispatch('record', verified)
+    const entry = await this.#db.log.storage.get(hash)
+    if (entry != null) {
+      const item = { entryHash: hash, signed: verified, entry }
+      if (this.#add(item)) {
+        await this.#cache.append([item])
+        this.safeDispatch('record', verified)
+      }
     }
     return verified
   }
@@ -211,34 +355,30 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
 
   async * records (options?: AbortOptions): AsyncGenerator<SignedRecord> {
     this.#check(options)
-    for await (const entry of this.#db.log.iterator()) {
+    // a copy: records arriving while the caller iterates are not included
+    for (const item of this.#items.slice()) {
       options?.signal?.throwIfAborted()
-      // entries reachable from the heads passed the access controller when they joined the log
-      yield await parseSignedRecord(wireOf(entry))
+      yield item.signed
     }
   }
 
   async get (id: string, options?: AbortOptions): Promise<SignedRecord | undefined> {
     this.#check(options)
-    const hash = (await this.#ensureIndex(options)).get(id)
-    if (hash == null) return undefined
-    const entry = await this.#db.log.get(hash)
-    return entry == null ? undefined : parseSignedRecord(wireOf(entry))
+    return this.#byId.get(id)?.signed
   }
 
   async has (id: string, options?: AbortOptions): Promise<boolean> {
     this.#check(options)
-    return (await this.#ensureIndex(options)).has(id)
+    return this.#byId.has(id)
   }
 
   async status (options?: AbortOptions): Promise<RegistryStatus> {
     this.#check(options)
-    const index = await this.#ensureIndex(options)
     const heads = await this.#db.log.heads()
     const status: RegistryStatus = {
       name: this.name,
       address: this.address,
-      records: index.size,
+      records: this.#byId.size,
       heads: heads.map(h => h.hash!),
       peers: [...this.#db.sync.peers],
       identity: this.#db.identity.hash
@@ -256,7 +396,11 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#db.events.off('join', this.#onJoin)
     this.#db.events.off('leave', this.#onLeave)
     this.#db.events.off('error', this.#onError)
+    await this.#libp2p.unhandle(this.#protocol).catch(() => {})
+    await this.#snapshotting?.catch(() => {})
+    await this.#pinQueue
     await this.#orbitdb.stop()
+    await this.#cache.close()
     log('stopped %s', this.name)
   }
 }

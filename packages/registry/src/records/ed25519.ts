@@ -41,6 +41,43 @@ async function hasWebCryptoEd25519 (): Promise<boolean> {
   return webCryptoEd25519
 }
 
+// importing a key costs about as much as a verification: keep the keys of recent signers
+const KEY_CACHE_SIZE = 4096
+const verifyKeys = new Map<string, Promise<CryptoKey>>()
+const signKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>()
+
+function hex (bytes: Uint8Array): string {
+  let out = ''
+  for (const b of bytes) out += b.toString(16).padStart(2, '0')
+  return out
+}
+
+function verifyKey (publicKey: Uint8Array): Promise<CryptoKey> {
+  const id = hex(publicKey)
+  let key = verifyKeys.get(id)
+  if (key == null) {
+    key = subtle()!.importKey('raw', buf(publicKey), { name: 'Ed25519' }, false, ['verify'])
+    // a key that fails to import is not remembered
+    key.catch(() => { verifyKeys.delete(id) })
+    if (verifyKeys.size >= KEY_CACHE_SIZE) verifyKeys.delete(verifyKeys.keys().next().value!)
+    verifyKeys.set(id, key)
+  }
+  return key
+}
+
+function signKey (key: PublisherKey): Promise<CryptoKey> {
+  let k = signKeys.get(key.secretKey)
+  if (k == null) {
+    const pkcs8 = new Uint8Array(48)
+    pkcs8.set(PKCS8_PREFIX, 0)
+    pkcs8.set(key.secretKey, 16)
+    k = subtle()!.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign'])
+    void k.finally(() => { pkcs8.fill(0) }).catch(() => {})
+    signKeys.set(key.secretKey, k)
+  }
+  return k
+}
+
 function buf (bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? bytes as Uint8Array<ArrayBuffer> : new Uint8Array(bytes)
 }
@@ -64,12 +101,7 @@ export function publisherKeyFromSecret (secretKey: Uint8Array): PublisherKey {
 /** Ed25519 signature of `message` */
 export async function sign (message: Uint8Array, key: PublisherKey): Promise<Uint8Array> {
   if (await hasWebCryptoEd25519()) {
-    const pkcs8 = new Uint8Array(48)
-    pkcs8.set(PKCS8_PREFIX, 0)
-    pkcs8.set(key.secretKey, 16)
-    const k = await subtle()!.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign'])
-    pkcs8.fill(0)
-    return new Uint8Array(await subtle()!.sign('Ed25519', k, buf(message)))
+    return new Uint8Array(await subtle()!.sign('Ed25519', await signKey(key), buf(message)))
   }
   return ed25519.sign(message, key.secretKey)
 }
@@ -79,8 +111,7 @@ export async function verify (signature: Uint8Array, message: Uint8Array, public
   if (signature.byteLength !== 64 || publicKey.byteLength !== 32) return false
   if (await hasWebCryptoEd25519()) {
     try {
-      const k = await subtle()!.importKey('raw', buf(publicKey), { name: 'Ed25519' }, false, ['verify'])
-      return await subtle()!.verify('Ed25519', k, buf(signature), buf(message))
+      return await subtle()!.verify('Ed25519', await verifyKey(publicKey), buf(signature), buf(message))
     } catch {
       // a public key that is not a curve point fails import: that is a failed verification
       return false

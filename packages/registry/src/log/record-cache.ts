@@ -1,0 +1,156 @@
+import { open, readFile, rename, rm } from 'node:fs/promises'
+import * as dagCbor from '@ipld/dag-cbor'
+import { logger } from '@libp2p/logger'
+import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
+import type { FileHandle } from 'node:fs/promises'
+
+const log = logger('hubless:registry:cache')
+
+/**
+ * The local record cache: an append-only file beside the OrbitDB log with, for every entry in
+ * the log, its hash, its record's id, the record's bytes and signatures, and the entry's own
+ * bytes. Reopening reads this one file instead of walking the log entry by entry (the walk
+ * fetches and decodes every entry from the blockstore), and a peer catching up is served the
+ * entry bytes straight from it.
+ *
+ * Only entries already in the log are appended, so the file is never ahead of the log. After a
+ * crash it can be behind (or end in a torn frame); the registry compares its count with the
+ * log's index on open and rebuilds it from the log when they differ.
+ *
+ * Frame: u32 length of the rest | u8 hashLen | hash | u8 idLen | id | u32 rLen | r | 64 s |
+ *        u8 hasCountersignature | [64 c] | u32 entryLen | entry bytes
+ */
+
+export interface CachedEntry {
+  entryHash: string
+  signed: SignedRecord
+  entry: Uint8Array
+}
+
+const textEncoder = new TextEncoder()
+const textDecoder = new TextDecoder()
+
+export function encodeFrame (item: CachedEntry): Uint8Array {
+  const h = textEncoder.encode(item.entryHash)
+  const i = textEncoder.encode(item.signed.id)
+  const r = item.signed.bytes
+  const c = item.signed.countersignature
+  const rest = 1 + h.length + 1 + i.length + 4 + r.length + 64 + 1 + (c == null ? 0 : 64) + 4 + item.entry.length
+  const out = new Uint8Array(4 + rest)
+  const view = new DataView(out.buffer)
+  let o = 0
+  view.setUint32(o, rest); o += 4
+  out[o++] = h.length; out.set(h, o); o += h.length
+  out[o++] = i.length; out.set(i, o); o += i.length
+  view.setUint32(o, r.length); o += 4; out.set(r, o); o += r.length
+  out.set(item.signed.signature, o); o += 64
+  out[o++] = c == null ? 0 : 1
+  if (c != null) { out.set(c, o); o += 64 }
+  view.setUint32(o, item.entry.length); o += 4; out.set(item.entry, o)
+  return out
+}
+
+export interface LoadedCache {
+  items: CachedEntry[]
+  /** bytes of whole frames; anything after is a torn write */
+  validLength: number
+  torn: boolean
+}
+
+/** Parse frames; records were verified before they were written, so only their bytes are decoded */
+export function decodeFrames (buf: Uint8Array): LoadedCache {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  const items: CachedEntry[] = []
+  let o = 0
+  try {
+    while (o + 4 <= buf.length) {
+      const rest = view.getUint32(o)
+      const end = o + 4 + rest
+      if (end > buf.length) break
+      let p = o + 4
+      const hLen = buf[p++]!
+      const entryHash = textDecoder.decode(buf.subarray(p, p + hLen)); p += hLen
+      const iLen = buf[p++]!
+      const id = textDecoder.decode(buf.subarray(p, p + iLen)); p += iLen
+      const rLen = view.getUint32(p); p += 4
+      const bytes = buf.slice(p, p + rLen); p += rLen
+      const signature = buf.slice(p, p + 64); p += 64
+      const hasC = buf[p++] === 1
+      const signed: SignedRecord = { id, record: dagCbor.decode(bytes) as UnsignedRecord, bytes, signature }
+      if (hasC) { signed.countersignature = buf.slice(p, p + 64); p += 64 }
+      const eLen = view.getUint32(p); p += 4
+      if (p + eLen !== end) break
+      items.push({ entryHash, signed, entry: buf.subarray(p, end) })
+      o = end
+    }
+  } catch (err) {
+    log('stopped reading the cache at byte %d - %e', o, err)
+  }
+  return { items, validLength: o, torn: o !== buf.length }
+}
+
+export class RecordCache {
+  readonly path: string
+  #handle: FileHandle | undefined
+  #queue: Promise<void> = Promise.resolve()
+
+  constructor (path: string) {
+    this.path = path
+  }
+
+  async load (): Promise<LoadedCache> {
+    let buf: Uint8Array
+    try {
+      buf = await readFile(this.path)
+    } catch {
+      return { items: [], validLength: 0, torn: false }
+    }
+    return decodeFrames(buf)
+  }
+
+  /** Replace the file's contents atomically */
+  async rewrite (items: Iterable<CachedEntry>): Promise<void> {
+    await this.#close()
+    const tmp = `${this.path}.tmp`
+    const fh = await open(tmp, 'w', 0o600)
+    try {
+      let batch: Uint8Array[] = []
+      for (const item of items) {
+        batch.push(encodeFrame(item))
+        if (batch.length >= 1024) { await fh.writev(batch); batch = [] }
+      }
+      if (batch.length > 0) await fh.writev(batch)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, this.path)
+  }
+
+  /** Append frames in call order */
+  async append (items: CachedEntry[]): Promise<void> {
+    if (items.length === 0) return
+    const frames = items.map(encodeFrame)
+    const task = this.#queue.then(async () => {
+      this.#handle ??= await open(this.path, 'a', 0o600)
+      await this.#handle.writev(frames)
+    })
+    this.#queue = task.catch(err => { log.error('appending to the record cache failed - %e', err) })
+    return task
+  }
+
+  async #close (): Promise<void> {
+    await this.#queue
+    await this.#handle?.close()
+    this.#handle = undefined
+  }
+
+  async close (): Promise<void> {
+    await this.#close()
+  }
+
+  async remove (): Promise<void> {
+    await this.#close()
+    await rm(this.path, { force: true })
+  }
+}

@@ -1,0 +1,229 @@
+import * as dagCbor from '@ipld/dag-cbor'
+import { logger } from '@libp2p/logger'
+import { Entry } from '@orbitdb/core'
+import { fromString } from 'uint8arrays/from-string'
+import { MalformedRecordError, OversizeRecordError } from '../errors.ts'
+import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
+import { verify } from '../records/ed25519.ts'
+import type { HublessAccessController } from './access-controller.ts'
+import type { CachedEntry } from './record-cache.ts'
+import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { LogEntry } from '@orbitdb/core'
+
+const log = logger('hubless:registry:snapshot')
+
+/**
+ * Snapshots: a peer that is far behind asks a neighbour for every entry of its log in one
+ * stream (u32 length + entry bytes, straight from the neighbour's record cache), checks each
+ * entry once — the very checks the access controller and OrbitDB's join make, on all cores'
+ * worth of concurrent WebCrypto calls — and writes the ones whose whole ancestry checked out
+ * into the log's storage and index in bulk. Then it joins the snapshot's heads through
+ * OrbitDB's own `joinEntry`, which finds every ancestor already in the index and stops. The log
+ * stays OrbitDB's log: the same blocks, index and heads as if it had been joined entry by entry.
+ */
+
+export const MAX_SNAPSHOT_ENTRIES = 1_000_000
+const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024
+const MAX_ENTRY_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024
+const SEND_BATCH = 64 * 1024
+const VERIFY_CONCURRENCY = 256
+
+export function snapshotProtocol (address: string): string {
+  return `/hubless/registry/snapshot/1.0.0/${address.split('/').pop()}`
+}
+
+function frame (bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + bytes.length)
+  new DataView(out.buffer).setUint32(0, bytes.length)
+  out.set(bytes, 4)
+  return out
+}
+
+/** Send every entry's bytes, in log-arrival order, then close */
+export async function serveSnapshot (stream: Stream, entries: () => Iterable<Uint8Array>, options?: AbortOptions): Promise<void> {
+  let batch: Uint8Array[] = []
+  let size = 0
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return
+    const buf = new Uint8Array(size)
+    let o = 0
+    for (const b of batch) { buf.set(b, o); o += b.length }
+    batch = []
+    size = 0
+    if (!stream.send(buf)) await stream.onDrain(options)
+  }
+  for (const e of entries()) {
+    const f = frame(e)
+    batch.push(f)
+    size += f.length
+    if (size >= SEND_BATCH) await flush()
+  }
+  await flush()
+  await stream.close(options)
+}
+
+/** Read a peer's snapshot: the entry bytes, bounded in count and size */
+export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: string, options: AbortOptions = {}): Promise<Uint8Array[]> {
+  const stream = await libp2p.dialProtocol(peer, protocol, options)
+  await stream.close(options)
+  const entries: Uint8Array[] = []
+  let pending = new Uint8Array(0)
+  let total = 0
+  try {
+    for await (const chunk of stream) {
+      options.signal?.throwIfAborted()
+      const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
+      total += bytes.length
+      if (total > MAX_SNAPSHOT_BYTES) throw new OversizeRecordError(`the snapshot from ${peer} exceeds ${MAX_SNAPSHOT_BYTES} bytes`)
+      const buf = new Uint8Array(pending.length + bytes.length)
+      buf.set(pending, 0)
+      buf.set(bytes, pending.length)
+      const view = new DataView(buf.buffer)
+      let o = 0
+      while (o + 4 <= buf.length) {
+        const len = view.getUint32(o)
+        if (len > MAX_ENTRY_BYTES) throw new OversizeRecordError(`a snapshot entry from ${peer} has ${len} bytes`)
+        if (o + 4 + len > buf.length) break
+        entries.push(buf.subarray(o + 4, o + 4 + len))
+        o += 4 + len
+        if (entries.length > MAX_SNAPSHOT_ENTRIES) throw new OversizeRecordError(`the snapshot from ${peer} has more than ${MAX_SNAPSHOT_ENTRIES} entries`)
+      }
+      pending = buf.slice(o)
+    }
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  }
+  if (pending.length > 0) throw new MalformedRecordError(`the snapshot from ${peer} ends inside an entry`)
+  return entries
+}
+
+/** The signature check OrbitDB's `Entry.verify` makes, with Ed25519 writer keys checked through WebCrypto */
+async function entrySignatureValid (entry: LogEntry): Promise<boolean> {
+  if (typeof entry.key !== 'string' || typeof entry.sig !== 'string') return false
+  if (entry.key.length !== 64) {
+    // another key type (OrbitDB's default secp256k1 writers): OrbitDB's own check
+    return Entry.verify({ verify: async (sig, key, data) => verifyOther(sig, key, data) }, entry)
+  }
+  try {
+    const bytes = dagCbor.encode({ id: entry.id, payload: entry.payload, next: entry.next, refs: entry.refs, clock: entry.clock, v: entry.v })
+    return await verify(fromString(entry.sig, 'base16'), bytes, fromString(entry.key, 'base16'))
+  } catch {
+    return false
+  }
+}
+
+let verifyOtherImpl: ((sig: string, key: string, data: string | Uint8Array) => Promise<boolean>) | undefined
+async function verifyOther (sig: string, key: string, data: string | Uint8Array): Promise<boolean> {
+  verifyOtherImpl ??= async (s, k, d) => {
+    const { publicKeyFromRaw } = await import('@libp2p/crypto/keys')
+    try {
+      return await publicKeyFromRaw(fromString(k, 'base16')).verify(typeof d === 'string' ? fromString(d) : d, fromString(s, 'base16'))
+    } catch {
+      return false
+    }
+  }
+  return verifyOtherImpl(sig, key, data)
+}
+
+export interface ImportContext {
+  logId: string
+  access: HublessAccessController
+  /** true when the log holds this entry already */
+  has (hash: string): Promise<boolean>
+  /** true when the log holds no entry at all (then `has` need not be asked) */
+  empty: boolean
+  /** store entry blocks (the log's entry storage reads them back) */
+  putBlocks (entries: Array<{ hash: string, bytes: Uint8Array }>): Promise<void>
+  /** mark entries as part of the log (OrbitDB's index) */
+  index (hashes: string[]): Promise<void>
+  /** OrbitDB's own join, for the heads */
+  joinEntry (entry: LogEntry): Promise<boolean>
+  onRejected (hash: string, error: Error): void
+}
+
+export interface ImportResult {
+  imported: CachedEntry[]
+  rejected: number
+}
+
+type Decoded = LogEntry & { hash: string }
+
+/** Check a snapshot's entries and add to the log those whose whole ancestry is valid */
+export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, options: AbortOptions = {}): Promise<ImportResult> {
+  const decoded: Array<{ entry: Decoded, bytes: Uint8Array }> = []
+  for (let i = 0; i < raw.length; i += VERIFY_CONCURRENCY) {
+    options.signal?.throwIfAborted()
+    const part = await Promise.all(raw.slice(i, i + VERIFY_CONCURRENCY).map(async bytes => {
+      try {
+        const entry = await Entry.decode(bytes)
+        return { entry, bytes }
+      } catch {
+        return undefined
+      }
+    }))
+    for (const d of part) if (d != null) decoded.push(d)
+  }
+  let rejected = raw.length - decoded.length
+
+  // new entries only, each checked once
+  const fresh: Array<{ entry: Decoded, bytes: Uint8Array }> = []
+  const seen = new Set<string>()
+  for (const d of decoded) {
+    if (seen.has(d.entry.hash)) continue
+    seen.add(d.entry.hash)
+    if (ctx.empty || !(await ctx.has(d.entry.hash))) fresh.push(d)
+  }
+  const valid = new Map<string, { entry: Decoded, bytes: Uint8Array, signed: CachedEntry['signed'] }>()
+  for (let i = 0; i < fresh.length; i += VERIFY_CONCURRENCY) {
+    options.signal?.throwIfAborted()
+    await Promise.all(fresh.slice(i, i + VERIFY_CONCURRENCY).map(async ({ entry, bytes }) => {
+      try {
+        if (entry.id !== ctx.logId || !Entry.isEntry(entry)) throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
+        const signed = await ctx.access.check(entry)
+        if (!(await entrySignatureValid(entry))) throw new MalformedRecordError(`entry ${entry.hash} has an invalid OrbitDB signature`)
+        valid.set(entry.hash, { entry, bytes, signed })
+      } catch (err) {
+        rejected++
+        ctx.onRejected(entry.hash, err as Error)
+      }
+    }))
+  }
+
+  // keep an entry only if everything it points to is in the log or kept: what OrbitDB's join
+  // would accept. A parent's Lamport time is below its child's, so one pass in time order does it.
+  const ordered = [...valid.values()].sort((a, b) => a.entry.clock.time - b.entry.clock.time)
+  const kept = new Map<string, (typeof ordered)[number]>()
+  for (const v of ordered) {
+    let ok = true
+    for (const dep of [...v.entry.next, ...v.entry.refs]) {
+      if (!kept.has(dep) && (ctx.empty || !(await ctx.has(dep)))) { ok = false; break }
+    }
+    if (ok) kept.set(v.entry.hash, v)
+  }
+  rejected += valid.size - kept.size
+
+  const referenced = new Set<string>()
+  for (const v of kept.values()) for (const dep of [...v.entry.next, ...v.entry.refs]) referenced.add(dep)
+  const heads = [...kept.values()].filter(v => !referenced.has(v.entry.hash))
+
+  await ctx.putBlocks([...kept.values()].map(v => ({ hash: v.entry.hash, bytes: v.bytes })))
+  await ctx.index([...kept.keys()].filter(h => !heads.some(v => v.entry.hash === h)))
+  let allJoined = true
+  for (const head of heads) {
+    try {
+      await ctx.joinEntry(head.entry)
+    } catch (err) {
+      allJoined = false
+      log('joining snapshot head %s failed - %e', head.entry.hash, err)
+    }
+  }
+  const imported: CachedEntry[] = []
+  for (const v of ordered) {
+    // a head that failed to join leaves its ancestors indexed but unreachable: ask the log then
+    if (kept.has(v.entry.hash) && (allJoined || await ctx.has(v.entry.hash))) imported.push({ entryHash: v.entry.hash, signed: v.signed, entry: v.bytes })
+  }
+  log('imported %d of %d snapshot entries (%d rejected, %d heads)', imported.length, raw.length, rejected, heads.length)
+  return { imported, rejected }
+}
+
