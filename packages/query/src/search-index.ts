@@ -6,7 +6,7 @@ import type { AppMetadata } from '@hubless/registry/records'
  * The full-text index: MiniSearch with BM25 scoring, one document per app, built from the
  * owner's metadata. Field weights name > keywords > summary > app id > description; any-term
  * (OR) matching, so "record my screen" finds a "screen recorder"; prefix matching for partial
- * words (from three letters: shorter prefixes match half the catalog and tell little); fuzzy
+ * words (from four letters: `app` as a prefix matched a third of the catalog at 3x the cost); fuzzy
  * matching for typos, for words the index does not hold (one edit from three letters, two from five).
  */
 
@@ -40,7 +40,7 @@ function searchOptions (known: (term: string) => boolean): SearchOptions {
   return {
     boost: BOOST,
     combineWith: 'OR',
-    prefix: (term) => term.length >= 3,
+    prefix: (term) => term.length >= 4,
     // a word the index holds is taken as meant; only an unknown word is a likely typo. Expanding
     // known words too cost 3–5x the time at 20k apps and mostly added noise
     fuzzy: (term) => known(term) ? false : term.length >= 5 ? 2 : term.length >= 3 ? 1 : false,
