@@ -7,7 +7,7 @@ import { computeApp, nameKey } from './app-view.ts'
 import type { AppContext, ComputedApp, ReleaseEntry } from './app-view.ts'
 import { CHANNEL_LADDER, isChannel } from './channels.ts'
 import {
-  AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidTrustRootError
+  AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError, InvalidTrustRootError
 } from './errors.ts'
 import { FacetCounter } from './facets.ts'
 import type { Filters } from './facets.ts'
@@ -60,6 +60,18 @@ function checkRecord (input: unknown): CatalogRecord {
     throw new InvalidRecordError(`record ${candidate.id.slice(0, 80)} is malformed: ${(err as Error).message}`, { cause: err })
   }
   return { id: candidate.id, record: candidate.record! }
+}
+
+function savedRecord (input: unknown): CatalogRecord {
+  const r = input as Partial<CatalogRecord> | null
+  const record = r?.record as unknown as Record<string, unknown> | undefined
+  if (typeof r?.id !== 'string' || record == null || typeof record !== 'object' || typeof record.kind !== 'string' || typeof record.publisher !== 'string' || typeof record.time !== 'number') {
+    throw new InvalidSavedIndexError('a record lacks its id, kind, publisher or time')
+  }
+  if (record.kind === 'release' && (typeof record.appId !== 'string' || typeof record.version !== 'string' || record.app == null || record.content == null)) {
+    throw new InvalidSavedIndexError(`release ${r.id.slice(0, 80)} lacks its app id, version, app or content`)
+  }
+  return r as CatalogRecord
 }
 
 export class CatalogImpl implements Catalog {
@@ -117,8 +129,13 @@ export class CatalogImpl implements Catalog {
       const loaded = parseSavedIndex(init.savedIndex)
       this.index = loaded.search
       this.indexed = loaded.indexed
-      for (const record of loaded.records) this.ingest(record)
-      this.flush(false)
+      try {
+        // the file is the reader's own, written from verified records: a structural check is enough
+        for (const record of loaded.records) this.ingest(savedRecord(record))
+        this.flush(false)
+      } catch (err) {
+        throw new InvalidSavedIndexError(`the saved index holds a damaged record (${(err as Error).message}); delete it and rebuild`, { cause: err })
+      }
     } else {
       this.index = new SearchIndex()
       this.indexed = new Map()

@@ -49,7 +49,8 @@ describe('saved index', () => {
     const saved = catalog.save()
     const [header, recs] = saved.split('\n')
     for (const bad of ['', 'hello', '{"format":"other","version":1}\n[]\n{}', saved.replace('"version":1', '"version":9'),
-      `${header}\n[]\n{}`, `${header}\n${recs}\n{"broken": tru`]) {
+      `${header}\n[]\n{}`, `${header}\n${recs}\n{"broken": tru`, saved.replace('"kind":"release"', '"kind":7'),
+      saved.replace(/"appId":"[^"]+",/, '')]) {
       await assert.rejects(createCatalog({}, { savedIndex: bad }), { name: 'InvalidSavedIndexError' }, `accepted ${bad.slice(0, 40)}`)
     }
   })
