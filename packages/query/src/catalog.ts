@@ -204,6 +204,8 @@ export class CatalogImpl implements Catalog {
       case 'yank': {
         const list = this.yanks.get(record.release) ?? []
         list.push({ id, record })
+        // the first valid yank gives the reason: make "first" independent of arrival order
+        list.sort((a, b) => a.record.time - b.record.time || (a.id < b.id ? -1 : 1))
         this.yanks.set(record.release, list)
         const target = this.releases.get(record.release)?.record.appId
         this.dirty.add(target ?? record.appId)

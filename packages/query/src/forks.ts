@@ -53,7 +53,7 @@ export class ForkDetector {
   }
 
   forksOf (appId: string): ForkReport[] {
-    return [...(this.byApp.get(appId) ?? [])].map(key => this.report(key))
+    return [...(this.byApp.get(appId) ?? [])].sort().map(key => this.report(key))
   }
 
   all (): ForkReport[] {
