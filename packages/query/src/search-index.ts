@@ -7,7 +7,8 @@ import type { AppMetadata } from '@hubless/registry/records'
  * owner's metadata. Field weights name > keywords > summary > app id > description; any-term
  * (OR) matching, so "record my screen" finds a "screen recorder"; prefix matching for partial
  * words (from four letters: `app` as a prefix matched a third of the catalog at 3x the cost); fuzzy
- * matching for typos, for words the index does not hold (one edit from three letters, two from five).
+ * matching for typos, for words the index does not hold (a swap of two letters, or one edit from
+ * three letters, two from nine).
  */
 
 export interface SearchDocument {
@@ -36,14 +37,18 @@ export function processTerm (term: string): string | null {
   return t === '' || STOP_WORDS.has(t) ? null : t
 }
 
+// MiniSearch's default tokenizer: space or punctuation
+const QUERY_SEPARATOR = /[\n\r\p{Z}\p{P}]+/u
+
 function searchOptions (known: (term: string) => boolean): SearchOptions {
   return {
     boost: BOOST,
     combineWith: 'OR',
     prefix: (term) => term.length >= 4,
     // a word the index holds is taken as meant; only an unknown word is a likely typo. Expanding
-    // known words too cost 3–5x the time at 20k apps and mostly added noise
-    fuzzy: (term) => known(term) ? false : term.length >= 5 ? 2 : term.length >= 3 ? 1 : false,
+    // known words too cost 3–5x the time at 20k apps and mostly added noise. Swapped letters, the
+    // commonest typo, are fixed before (see rewrite), so one edit is enough below nine letters
+    fuzzy: (term) => known(term) ? false : term.length >= 9 ? 2 : term.length >= 3 ? 1 : false,
     maxFuzzy: 2
   }
 }
@@ -99,13 +104,38 @@ export interface IndexHit {
 export class SearchIndex {
   private readonly mini: MiniSearch<SearchDocument>
   private readonly options: SearchOptions
+  private readonly known: ((term: string) => boolean) | undefined
 
   constructor (mini?: MiniSearch<SearchDocument>) {
     this.mini = mini ?? new MiniSearch(INDEX_OPTIONS)
     const dictionary = (this.mini as unknown as { _index?: Partial<TermDictionary> })._index
     // should a MiniSearch update hide the dictionary, every term gets typo tolerance: slower, same results
-    const known = typeof dictionary?.has === 'function' ? (term: string) => dictionary.has!(term) : () => false
-    this.options = searchOptions(known)
+    const known = typeof dictionary?.has === 'function' ? (term: string) => dictionary.has!(term) : undefined
+    this.known = known
+    this.options = searchOptions(known ?? (() => false))
+  }
+
+  /**
+   * Fix swapped letters (`krtia` → `krita`), which Levenshtein distance counts as two edits: an
+   * unknown word whose one adjacent swap is a known word becomes that word.
+   */
+  private rewrite (query: string): string {
+    const known = this.known
+    if (known == null) return query
+    let changed = false
+    const words = query.split(QUERY_SEPARATOR).map((raw) => {
+      const term = processTerm(raw)
+      if (term == null || term.length < 4 || known(term)) return raw
+      for (let i = 0; i + 1 < term.length; i++) {
+        const swapped = term.slice(0, i) + term[i + 1] + term[i] + term.slice(i + 2)
+        if (known(swapped)) {
+          changed = true
+          return swapped
+        }
+      }
+      return raw
+    })
+    return changed ? words.join(' ') : query
   }
 
   static load (json: string): SearchIndex {
@@ -126,7 +156,7 @@ export class SearchIndex {
   }
 
   search (query: string): IndexHit[] {
-    const results = this.mini.search(query, this.options)
+    const results = this.mini.search(this.rewrite(query), this.options)
     let terms = 0
     for (const r of results) terms = Math.max(terms, r.queryTerms.length)
     if (terms <= 1) return results as IndexHit[]

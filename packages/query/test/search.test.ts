@@ -97,3 +97,13 @@ describe('search', () => {
     assert.throws(() => catalog.latest('org.kde.krita', { channel: 'lts' as never }), { name: 'InvalidQueryError' })
   })
 })
+
+describe('typo tolerance', () => {
+  it('fixes swapped letters and single edits, and leaves known words alone', async () => {
+    const catalog = await fixture()
+    assert.equal(ids(catalog, 'krtia')[0], 'Krita', 'a swap of two letters')
+    assert.equal(ids(catalog, 'okualr')[0], 'Okular', 'a swap, not at the start')
+    assert.equal(ids(catalog, 'shotcat')[0], 'Shotcut', 'one substitution')
+    assert.deepEqual(ids(catalog, 'studio'), ['OBS Studio'], 'a known word does not fuzz into others')
+  })
+})
