@@ -30,10 +30,15 @@ export async function main (argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
 
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${VERSION}\n`)
+    return 0
+  }
   let json = argv.includes('--json')
   const program = new Command('hubless')
     .description('AppImageHub without the hub: a peer-to-peer registry of AppImages')
-    .version(VERSION, '-V, --version')
+    // `--version` alone prints ours (below); after a command it is that command's, as in `publish --version 1.2`
+    .version(VERSION, '-V', 'output the version number (also: hubless --version)')
     .option('--data-dir <dir>', 'where keys, content and the registry live (default: $HUBLESS_DATA_DIR or $XDG_DATA_HOME/hubless)')
     .option('--json', 'machine-readable output')
     .showHelpAfterError('(hubless --help lists the commands)')
