@@ -34,7 +34,13 @@ export function createApiRoutes (services: Services, signal: AbortSignal): Route
       return true
     }
 
-    const input = await readJsonBody(req)
+    let input: unknown
+    try {
+      input = await readJsonBody(req)
+    } catch (err) {
+      sendJson(res, 400, { error: { name: (err as Error).name, message: (err as Error).message } })
+      return true
+    }
     const clientGone = new AbortController()
     res.on('close', () => { clientGone.abort() })
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { recordFromJSON } from '@hubless/registry'
+import { buildFixtures } from '../../appimage/test/fixtures/build.ts'
+import { runCli, tempDir } from '../../../test/helpers/cli.ts'
+import { dataDirLayout } from '../src/data-dir.ts'
+import { startMirror } from '../src/mirror/run-mirror.ts'
+import type { RunningMirror } from '../src/mirror/run-mirror.ts'
+
+async function eventually<T> (what: string, check: () => Promise<T | undefined>, timeout = 30_000): Promise<T> {
+  const deadline = Date.now() + timeout
+  while (Date.now() < deadline) {
+    const value = await check().catch(() => undefined)
+    if (value !== undefined) return value
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
+}
+
+/** The mirror's HTTP side and pinning policy, on one in-process mirror and a publisher process */
+describe('hubless mirror', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  let mirror: RunningMirror | undefined
+  let trustedOnly: RunningMirror | undefined
+  let release: { id: string, appId: string, cid: string, publisher: string }
+
+  before(async () => {
+    dir = await tempDir('hubless-mirror-')
+    const appImage = (await buildFixtures(join(dir.path, 'fx'), [{ compressor: 'zstd', blockSize: 131072, fragments: true }])).fixtures[0]!.path
+    mirror = await startMirror({ layout: dataDirLayout(join(dir.path, 'all')), listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], lan: false, http: { host: '127.0.0.1', port: 0 }, pin: 'all' })
+    trustedOnly = await startMirror({ layout: dataDirLayout(join(dir.path, 'trusted')), listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], lan: false, http: { host: '127.0.0.1', port: 0 }, pin: 'trusted' })
+    await trustedOnly.services.node.dial(mirror.multiaddrs[0]!)
+    const init = await runCli(['--data-dir', join(dir.path, 'p'), 'init'])
+    assert.equal(init.code, 0, init.stderr)
+    const published = await runCli(['--data-dir', join(dir.path, 'p'), '--json', 'publish', appImage, '--channel', 'release', '--peer', mirror.multiaddrs[0]!], { timeout: 90_000 })
+    assert.equal(published.code, 0, published.stderr)
+    release = JSON.parse(published.stdout)
+  })
+
+  after(async () => {
+    await trustedOnly?.stop()
+    await mirror?.stop()
+    await dir.remove()
+  })
+
+  it('--pin all keeps the content; --pin trusted keeps only what its roots trust', async () => {
+    assert.equal(mirror!.pinner.status().pinned, 1)
+    assert.equal(await mirror!.services.node.content.isPinned(release.cid), true)
+    await eventually('the trusted-only mirror to replicate the record', async () => (await trustedOnly!.services.registry()).has(release.id).then(has => has || undefined))
+    await new Promise(resolve => setTimeout(resolve, 1_000))
+    assert.equal(trustedOnly!.pinner.status().pinned, 0, 'an unverified publisher\'s content is not pinned')
+
+    await trustedOnly!.services.trustRoots.add(release.publisher)
+    await trustedOnly!.services.reloadTrustRoots()
+    await trustedOnly!.pinner.rescan()
+    await eventually('the trusted-only mirror to pin once the publisher is a root', async () => trustedOnly!.pinner.status().pinned === 1 ? true : undefined)
+  })
+
+  it('serves the signed record, verifiable by the client', async () => {
+    const response = await fetch(new URL(`/api/v1/records/${release.id}`, mirror!.api))
+    assert.equal(response.status, 200)
+    const signed = await recordFromJSON(await response.text())
+    assert.equal(signed.id, release.id)
+    assert.equal(signed.record.publisher, release.publisher)
+  })
+
+  it('answers bad parameters with 400 and a JSON error, unknown things with 404, writes with 405', async () => {
+    const cases: Array<[string, number]> = [
+      ['/api/v1/apps?page=0', 400],
+      ['/api/v1/apps?pageSize=100000', 400],
+      ['/api/v1/apps?channel=stable', 400],
+      ['/api/v1/apps?sort=random', 400],
+      ['/api/v1/apps?trusted=maybe', 400],
+      [`/api/v1/apps?q=${'x'.repeat(300)}`, 400],
+      ['/api/v1/records/not-a-cid', 400],
+      ['/api/v1/apps/%E0%A4%A', 400],
+      ['/api/v1/apps/org.example.Nothing', 404],
+      ['/api/v1/nothing', 404],
+      ['/ipfs/not-a-cid?format=raw', 400]
+    ]
+    for (const [path, status] of cases) {
+      const response = await fetch(new URL(path, mirror!.api))
+      assert.equal(response.status, status, `${path} -> ${status}`)
+      if (path.startsWith('/api/')) {
+        const body = await response.json() as { error: { name: string, message: string } }
+        assert.equal(typeof body.error.name, 'string', `${path} names its error`)
+      }
+    }
+    assert.equal((await fetch(new URL('/api/v1/apps', mirror!.api), { method: 'POST' })).status, 405)
+    assert.equal((await fetch(new URL('/api/v1/op/status', mirror!.api), { method: 'POST', body: '{' })).status, 400, 'a body that is not JSON')
+    const op = await fetch(new URL('/api/v1/op/status', mirror!.api), { method: 'POST', body: '{}' })
+    assert.equal(op.status, 200, 'loopback clients may run operations')
+    assert.match(await op.text(), /"result":\{/)
+  })
+
+  it('lists the app with its trust status and facets', async () => {
+    const list = await (await fetch(new URL('/api/v1/apps?q=my+app', mirror!.api))).json() as { total: number, apps: Array<{ appId: string, trust: { status: string } }>, facets: { channel: Array<{ value: string, count: number }> } }
+    assert.equal(list.apps[0]?.appId, release.appId)
+    assert.equal(list.apps[0]?.trust.status, 'unverified')
+    assert.ok(list.facets.channel.some(f => f.value === 'release' && f.count === 1))
+    const detail = await (await fetch(new URL(`/api/v1/apps/${release.appId}`, mirror!.api))).json() as { latest: Record<string, { content: { download: string } }> }
+    const latest = Object.values(detail.latest)[0]!
+    const download = await fetch(new URL(latest.content.download, mirror!.api))
+    assert.equal(download.status, 200)
+  })
+
+  it('reports health, readiness and metrics', async () => {
+    assert.equal((await fetch(new URL('/healthz', mirror!.api))).status, 200)
+    assert.equal((await fetch(new URL('/readyz', mirror!.api))).status, 200)
+    const metrics = await (await fetch(new URL('/metrics', mirror!.api))).text()
+    assert.match(metrics, /^hubless_registry_records 1$/m)
+    assert.match(metrics, /^hubless_pinned_releases 1$/m)
+    assert.match(metrics, /^hubless_peers [1-9]/m)
+    assert.match(metrics, /^hubless_http_requests_served_total\{kind="api"\} [1-9]/m)
+    const status = await (await fetch(new URL('/api/v1/status', mirror!.api))).json() as { pins: { pinned: number, missing: unknown[] } }
+    assert.equal(status.pins.pinned, 1)
+    assert.deepEqual(status.pins.missing, [])
+  })
+})
