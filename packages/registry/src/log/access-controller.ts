@@ -1,4 +1,6 @@
 import { logger } from '@libp2p/logger'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
 import { ForgedIdentityError, MalformedRecordError } from '../errors.ts'
 import { decodeSignedRecord } from '../records/signed.ts'
 import type { SignedRecord } from '../records/types.ts'
@@ -22,7 +24,7 @@ const MAX_CACHED = 100_000
 
 export interface AccessHooks {
   /** a replicated entry (with a hash) passed every check */
-  accepted (entryHash: string, record: SignedRecord): void
+  accepted (entryHash: string, record: SignedRecord, entry: LogEntry): void
   /** an entry failed a check; `error` is a named registry error */
   rejected (entryHash: string | undefined, error: Error): void
 }
@@ -74,6 +76,17 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
     // identity hash -> its verified signing key
     const identityKeys = new Map<string, Promise<string>>()
 
+    // a peer that checked entries by an identity can show the identity to the next peer that asks
+    function pinIdentity (hash: string): void {
+      const pins = (init.orbitdb.ipfs as { pins?: { isPinned (cid: CID): Promise<boolean>, add (cid: CID): AsyncIterable<unknown> } }).pins
+      if (pins == null) return
+      void (async () => {
+        const cid = CID.parse(hash, base58btc)
+        if (await pins.isPinned(cid)) return
+        for await (const _ of pins.add(cid)) { /* drain */ }
+      })().catch(err => { log('pinning identity %s failed - %e', hash, err) })
+    }
+
     async function identityKey (hash: string): Promise<string> {
       const identity = await identities.getIdentity(hash)
       if (identity == null) {
@@ -87,6 +100,7 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
         valid = false
       }
       if (!valid) throw new ForgedIdentityError(`the writer identity ${hash} does not verify`)
+      pinIdentity(hash)
       return identity.publicKey
     }
 
@@ -129,7 +143,7 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
         await checkIdentity(entry)
         if (hash != null) {
           remember(accepted, hash, true)
-          hooks.accepted(hash, record)
+          hooks.accepted(hash, record, entry)
         }
         return true
       } catch (err) {

@@ -13,9 +13,10 @@ const log = logger('hubless:registry:cache')
  * fetches and decodes every entry from the blockstore), and a peer catching up is served the
  * entry bytes straight from it.
  *
- * Only entries already in the log are appended, so the file is never ahead of the log. After a
- * crash it can be behind (or end in a torn frame); the registry compares its count with the
- * log's index on open and rebuilds it from the log when they differ.
+ * Only entries already in the log are appended, and in Lamport-clock order (parents first), so
+ * any prefix of the file is closed under ancestry. After a crash the file can be behind the log
+ * or end in a torn frame; the registry checks on open that every head of the log is in the file
+ * (which, with the ordering, means every entry is) and rebuilds it from the log otherwise.
  *
  * Frame: u32 length of the rest | u8 hashLen | hash | u8 idLen | id | u32 rLen | r | 64 s |
  *        u8 hasCountersignature | [64 c] | u32 entryLen | entry bytes
@@ -24,7 +25,8 @@ const log = logger('hubless:registry:cache')
 export interface CachedEntry {
   entryHash: string
   signed: SignedRecord
-  entry: Uint8Array
+  /** the entry's bytes, while it is being written; the file keeps them, memory does not */
+  entry?: Uint8Array
 }
 
 const textEncoder = new TextEncoder()
@@ -35,7 +37,8 @@ export function encodeFrame (item: CachedEntry): Uint8Array {
   const i = textEncoder.encode(item.signed.id)
   const r = item.signed.bytes
   const c = item.signed.countersignature
-  const rest = 1 + h.length + 1 + i.length + 4 + r.length + 64 + 1 + (c == null ? 0 : 64) + 4 + item.entry.length
+  const entry = item.entry ?? new Uint8Array(0)
+  const rest = 1 + h.length + 1 + i.length + 4 + r.length + 64 + 1 + (c == null ? 0 : 64) + 4 + entry.length
   const out = new Uint8Array(4 + rest)
   const view = new DataView(out.buffer)
   let o = 0
@@ -46,7 +49,7 @@ export function encodeFrame (item: CachedEntry): Uint8Array {
   out.set(item.signed.signature, o); o += 64
   out[o++] = c == null ? 0 : 1
   if (c != null) { out.set(c, o); o += 64 }
-  view.setUint32(o, item.entry.length); o += 4; out.set(item.entry, o)
+  view.setUint32(o, entry.length); o += 4; out.set(entry, o)
   return out
 }
 
@@ -80,7 +83,7 @@ export function decodeFrames (buf: Uint8Array): LoadedCache {
       if (hasC) { signed.countersignature = buf.slice(p, p + 64); p += 64 }
       const eLen = view.getUint32(p); p += 4
       if (p + eLen !== end) break
-      items.push({ entryHash, signed, entry: buf.subarray(p, end) })
+      items.push({ entryHash, signed })
       o = end
     }
   } catch (err) {
@@ -106,6 +109,33 @@ export class RecordCache {
       return { items: [], validLength: 0, torn: false }
     }
     return decodeFrames(buf)
+  }
+
+  /** The entry bytes of every whole frame, read from the file in order (for serving snapshots) */
+  async * entries (): AsyncGenerator<Uint8Array> {
+    await this.#queue
+    let buf: Uint8Array
+    try {
+      buf = await readFile(this.path)
+    } catch {
+      return
+    }
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+    let o = 0
+    while (o + 4 <= buf.length) {
+      const end = o + 4 + view.getUint32(o)
+      if (end > buf.length) return
+      let p = o + 4
+      p += 1 + buf[p]!
+      p += 1 + buf[p]!
+      p += 4 + view.getUint32(p) + 64
+      p += buf[p] === 1 ? 65 : 1
+      const eLen = view.getUint32(p)
+      p += 4
+      if (p + eLen !== end) return
+      yield buf.subarray(p, end)
+      o = end
+    }
   }
 
   /** Replace the file's contents atomically */

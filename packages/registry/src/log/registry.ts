@@ -72,7 +72,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #protocol = ''
   #stopped = false
   /** accepted by the access controller, not yet seen in the log */
-  readonly #pending = new Map<string, SignedRecord>()
+  readonly #pending = new Map<string, { record: SignedRecord, clock: number, deps: string[] }>()
+  #flushing: Promise<void> = Promise.resolve()
   /** every record in the log, in the order it entered this peer's log */
   readonly #items: CachedEntry[] = []
   readonly #byId = new Map<string, CachedEntry>()
@@ -107,8 +108,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
         type: DATABASE_TYPE,
         indexStorage: await ComposedStorage(await LRUStorage({ size: 1000 }), this.#index),
         AccessController: hublessAccessController({
-          accepted: (hash, record) => {
-            if (this.#pending.size < 200_000) this.#pending.set(hash, record)
+          accepted: (hash, record, entry) => {
+            if (this.#pending.size < 200_000) this.#pending.set(hash, { record, clock: entry.clock.time, deps: [...entry.next, ...entry.refs] })
           },
           rejected: (hash, error) => {
             this.safeDispatch('rejected', { entry: hash, error })
@@ -131,7 +132,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     }
     this.#protocol = snapshotProtocol(this.address)
     await this.#libp2p.handle(this.#protocol, (stream: Stream) => {
-      serveSnapshot(stream, () => this.#items.map(i => i.entry), { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
+      serveSnapshot(stream, this.#cache.entries(), { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
         .catch(err => { log('serving a snapshot failed - %e', err); stream.abort(err as Error) })
     }, { runOnLimitedConnection: false })
 
@@ -147,22 +148,23 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     log('opened %s at %s with %d records', this.name, this.address, this.#items.length)
   }
 
-  /** Read the record cache; rebuild it from the log when it does not match the log's index */
+  /** Read the record cache; rebuild it from the log unless it holds every head of the log (see record-cache.ts) */
   async #loadCache (): Promise<void> {
     const loaded = await this.#cache.load()
-    let indexed = 0
-    for await (const _ of this.#index.iterator()) indexed++
     let items = loaded.items
-    if (loaded.torn || items.length !== indexed) {
-      log('record cache has %d records, the log %d: rebuilding', items.length, indexed)
-      items = []
+    const hashes = new Set(items.map(i => i.entryHash))
+    const heads = await this.#db.log.heads()
+    if (loaded.torn || heads.some(h => !hashes.has(h.hash!)) || (heads.length === 0 && items.length > 0)) {
+      log('record cache (%d records, torn: %s) is behind the log: rebuilding', items.length, loaded.torn)
+      const rebuilt: Array<CachedEntry & { clock: number }> = []
       for await (const entry of this.#db.log.iterator()) {
         const bytes = await this.#db.log.storage.get(entry.hash!)
         if (bytes == null) continue
-        items.push({ entryHash: entry.hash!, signed: await this.#access.check(entry), entry: bytes })
+        rebuilt.push({ entryHash: entry.hash!, signed: await this.#access.check(entry), entry: bytes, clock: entry.clock.time })
       }
-      items.reverse()
-      await this.#cache.rewrite(items)
+      rebuilt.sort((a, b) => a.clock - b.clock)
+      await this.#cache.rewrite(rebuilt)
+      items = rebuilt.map(({ entryHash, signed }) => ({ entryHash, signed }))
     }
     for (const item of items) this.#add(item)
   }
@@ -170,8 +172,12 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #add (item: CachedEntry): boolean {
     if (this.#byHash.has(item.entryHash)) return false
     this.#byHash.add(item.entryHash)
-    this.#items.push(item)
-    if (!this.#byId.has(item.signed.id)) this.#byId.set(item.signed.id, item)
+    // the same record appended twice is two entries but one record
+    if (this.#byId.has(item.signed.id)) return true
+    // entry bytes live in the cache file, not in memory
+    const kept = { entryHash: item.entryHash, signed: item.signed }
+    this.#items.push(kept)
+    this.#byId.set(item.signed.id, kept)
     return true
   }
 
@@ -183,8 +189,15 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     }
   }
 
+  #flushQueued = false
   readonly #onUpdate = (): void => {
-    void this.#flushPending().catch(err => { log.error('flushing replicated records failed - %e', err) })
+    // one flush queued at a time is enough: it looks at everything pending when it runs
+    if (this.#flushQueued) return
+    this.#flushQueued = true
+    void this.#serial(async () => {
+      this.#flushQueued = false
+      await this.#flushPending()
+    }).catch(() => {})
   }
 
   readonly #onJoin = (peerId: unknown): void => {
@@ -242,13 +255,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
           joinEntry: this.#joinEntry,
           onRejected: (hash, error) => { this.safeDispatch('rejected', { entry: hash, error }) }
         })
-        const added = result.imported.filter(item => this.#add(item))
-        await this.#cache.append(added)
-        this.#lastSync = Date.now()
-        for (const item of added) {
-          this.#pending.delete(item.entryHash)
-          this.safeDispatch('record', item.signed)
-        }
+        const added = await this.#serial(async () => this.#commit(result.imported))
         this.#pinInBackground(added.map(i => i.entryHash))
         log('snapshot from %p: %d entries fetched in %d ms, %d new records in %d ms', peer, raw.length, fetched - started, added.length, Date.now() - fetched)
         if (target.hash != null && this.#byHash.has(target.hash)) return
@@ -304,27 +311,63 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     }
   }
 
-  async #flushPending (): Promise<void> {
+  /** Run cache writes one after another */
+  async #serial<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.#flushing.then(fn)
+    this.#flushing = run.then(() => {}, err => { log.error('updating the record cache failed - %e', err) })
+    return run
+  }
+
+  /**
+   * Write entries that are in the log to the cache and announce their records. An entry goes only
+   * once everything it points to is cached, parents before children, so that the cache file stays
+   * closed under ancestry even while a later join is half written; the rest wait in `#pending`.
+   * Call through `#serial`.
+   */
+  async #commit (candidates: Array<CachedEntry & { deps: string[] }>): Promise<CachedEntry[]> {
     const added: CachedEntry[] = []
-    for (const [hash, record] of [...this.#pending]) {
+    const batch = new Set<string>()
+    for (const c of candidates) {
+      if (this.#byHash.has(c.entryHash) || batch.has(c.entryHash)) {
+        this.#pending.delete(c.entryHash)
+        continue
+      }
+      if (!c.deps.every(d => this.#byHash.has(d) || batch.has(d))) {
+        const clock = this.#pending.get(c.entryHash)?.clock ?? 0
+        this.#pending.set(c.entryHash, { record: c.signed, clock, deps: c.deps })
+        continue
+      }
+      const entry = c.entry ?? await this.#db.log.storage.get(c.entryHash)
+      if (entry == null) continue
+      batch.add(c.entryHash)
+      added.push({ entryHash: c.entryHash, signed: c.signed, entry })
+    }
+    if (added.length === 0) return added
+    await this.#cache.append(added)
+    for (const item of added) {
+      this.#pending.delete(item.entryHash)
+      this.#add(item)
+    }
+    this.#lastSync = Date.now()
+    for (const item of added) this.safeDispatch('record', item.signed)
+    // anything that waited for these
+    if (this.#pending.size > 0) this.#onUpdate()
+    return added
+  }
+
+  /** Replicated records that reached the log, in clock order */
+  async #flushPending (): Promise<void> {
+    const candidates: Array<CachedEntry & { clock: number, deps: string[] }> = []
+    for (const [hash, { record, clock, deps }] of [...this.#pending]) {
       if (this.#stopped) return
       if (this.#byHash.has(hash)) {
         this.#pending.delete(hash)
-        continue
-      }
-      if (await this.#db.log.has(hash)) {
-        this.#pending.delete(hash)
-        const entry = await this.#db.log.storage.get(hash)
-        if (entry == null) continue
-        const item = { entryHash: hash, signed: record, entry }
-        if (this.#add(item)) added.push(item)
+      } else if (await this.#db.log.has(hash)) {
+        candidates.push({ entryHash: hash, signed: record, clock, deps })
       }
     }
-    if (added.length === 0) return
-    await this.#cache.append(added)
-    this.#lastSync = Date.now()
-    for (const item of added) this.safeDispatch('record', item.signed)
-    this.#announceSoon()
+    candidates.sort((a, b) => a.clock - b.clock)
+    if ((await this.#commit(candidates)).length > 0) this.#announceSoon()
   }
 
   #check (options?: AbortOptions): void {
@@ -338,13 +381,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     if (this.#byId.has(verified.id)) return verified
     this.#check(options)
     const hash = await raceSignal(this.#db.add(encodeSignedRecord(verified)), options?.signal)
-    const entry = await this.#db.log.storage.get(hash)
+    const entry = await this.#db.log.get(hash)
     if (entry != null) {
-      const item = { entryHash: hash, signed: verified, entry }
-      if (this.#add(item)) {
-        await this.#cache.append([item])
-        this.safeDispatch('record', verified)
-      }
+      await this.#serial(async () => this.#commit([{ entryHash: hash, signed: verified, deps: [...entry.next, ...entry.refs] }]))
     }
     return verified
   }
@@ -398,6 +437,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#db.events.off('error', this.#onError)
     await this.#libp2p.unhandle(this.#protocol).catch(() => {})
     await this.#snapshotting?.catch(() => {})
+    await this.#flushing
     await this.#pinQueue
     await this.#orbitdb.stop()
     await this.#cache.close()

@@ -40,7 +40,7 @@ function frame (bytes: Uint8Array): Uint8Array {
 }
 
 /** Send every entry's bytes, in log-arrival order, then close */
-export async function serveSnapshot (stream: Stream, entries: () => Iterable<Uint8Array>, options?: AbortOptions): Promise<void> {
+export async function serveSnapshot (stream: Stream, entries: AsyncIterable<Uint8Array>, options?: AbortOptions): Promise<void> {
   let batch: Uint8Array[] = []
   let size = 0
   const flush = async (): Promise<void> => {
@@ -52,7 +52,7 @@ export async function serveSnapshot (stream: Stream, entries: () => Iterable<Uin
     size = 0
     if (!stream.send(buf)) await stream.onDrain(options)
   }
-  for (const e of entries()) {
+  for await (const e of entries) {
     const f = frame(e)
     batch.push(f)
     size += f.length
@@ -143,7 +143,8 @@ export interface ImportContext {
 }
 
 export interface ImportResult {
-  imported: CachedEntry[]
+  /** in Lamport-clock order, with what each entry points to */
+  imported: Array<CachedEntry & { deps: string[] }>
   rejected: number
 }
 
@@ -218,10 +219,10 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
       log('joining snapshot head %s failed - %e', head.entry.hash, err)
     }
   }
-  const imported: CachedEntry[] = []
+  const imported: ImportResult['imported'] = []
   for (const v of ordered) {
     // a head that failed to join leaves its ancestors indexed but unreachable: ask the log then
-    if (kept.has(v.entry.hash) && (allJoined || await ctx.has(v.entry.hash))) imported.push({ entryHash: v.entry.hash, signed: v.signed, entry: v.bytes })
+    if (kept.has(v.entry.hash) && (allJoined || await ctx.has(v.entry.hash))) imported.push({ entryHash: v.entry.hash, signed: v.signed, entry: v.bytes, deps: [...v.entry.next, ...v.entry.refs] })
   }
   log('imported %d of %d snapshot entries (%d rejected, %d heads)', imported.length, raw.length, rejected, heads.length)
   return { imported, rejected }

@@ -1,0 +1,82 @@
+/// <reference path="../src/orbitdb.d.ts" />
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import { createOrbitDB } from '@orbitdb/core'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE, createPublisherKey } from '../src/index.ts'
+import { snapshotProtocol } from '../src/log/snapshot.ts'
+import type { Stream } from '@libp2p/interface'
+import type { AccessControllerFactory, OrbitDB } from '@orbitdb/core'
+import { releaseRecord } from './fixtures.ts'
+import { connect, ids, Peers, waitForRecords } from './peers.ts'
+
+const RECORDS = 120
+const init = { name: 'test-registry', snapshotThreshold: 16 }
+
+describe('snapshot catch-up', () => {
+  const peers = new Peers()
+  let attackerOrbit: OrbitDB | undefined
+  after(async () => {
+    await attackerOrbit?.stop().catch(() => {})
+    await peers.cleanup()
+  })
+
+  it('a fresh peer far behind takes a snapshot in bulk and ends with the same log', async () => {
+    const mirror = await peers.start(undefined, init)
+    const key = createPublisherKey()
+    const published = []
+    for (let i = 0; i < RECORDS; i++) published.push(await mirror.registry.publish(releaseRecord(key, {}, i), key))
+
+    const freshDir = await peers.dir()
+    let fresh = await peers.start(freshDir, init)
+    let events = 0
+    fresh.registry.addEventListener('record', () => { events++ })
+    await connect(fresh, mirror)
+    await waitForRecords(fresh.registry, published)
+    assert.equal(events, RECORDS, 'one record event per record')
+    assert.deepEqual((await fresh.registry.status()).heads, (await mirror.registry.status()).heads, 'the same heads as the mirror')
+
+    // the bulk-written log is an ordinary OrbitDB log: it reopens, takes writes, and replicates them
+    await peers.stop(fresh)
+    fresh = await peers.start(freshDir, init)
+    assert.deepEqual(await ids(fresh.registry), published.map(p => p.id).sort())
+    await connect(fresh, mirror)
+    const next = await fresh.registry.publish(releaseRecord(key, {}, RECORDS), key)
+    await waitForRecords(mirror.registry, [next])
+  })
+
+  it('a peer serving a bad snapshot does not stop catch-up', async () => {
+    const mirror = await peers.start(undefined, { ...init, name: 'second-registry' })
+    const key = createPublisherKey()
+    const published = []
+    for (let i = 0; i < RECORDS; i++) published.push(await mirror.registry.publish(releaseRecord(key, {}, i), key))
+
+    // a relay that replicates the log with OrbitDB and answers snapshot requests with garbage
+    const relay = await peers.start(undefined, { name: 'unrelated' })
+    const permissive: AccessControllerFactory = async () => ({ type: ACCESS_CONTROLLER_TYPE, address: ACCESS_CONTROLLER_ADDRESS, canAppend: async () => true })
+    attackerOrbit = await createOrbitDB({ ipfs: relay.node.helia, directory: await peers.dir(), id: 'relay' })
+    await connect(relay, mirror)
+    const db = await attackerOrbit.open('second-registry', { type: 'events', AccessController: permissive })
+    const signal = AbortSignal.timeout(30_000)
+    while ((await db.log.heads())[0]?.clock.time !== RECORDS) {
+      signal.throwIfAborted()
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    // a relay that checked the entries holds the writer identity too (our access controller fetches and pins it)
+    const identity = CID.parse((await mirror.registry.status()).identity, base58btc)
+    for await (const _ of relay.node.helia.blockstore.get(identity, { signal })) { /* drain */ }
+    await relay.node.libp2p.handle(snapshotProtocol(db.address), (stream: Stream) => {
+      stream.send(Uint8Array.of(0, 0, 0, 3, 1, 2, 3, 0xff, 0xff, 0xff, 0xff))
+      void stream.close()
+    })
+    await mirror.registry.stop()
+    await mirror.node.stop()
+    peers.running.delete(mirror)
+
+    const fresh = await peers.start(undefined, { ...init, name: 'second-registry' })
+    await connect(fresh, relay)
+    await waitForRecords(fresh.registry, published, 60_000)
+    assert.equal((await fresh.registry.status()).records, RECORDS)
+  })
+})
