@@ -168,4 +168,38 @@ describe('trust', () => {
     assert.throws(() => { catalog.setRoots(['not-a-key']) }, { name: 'InvalidTrustRootError' })
     await assert.rejects(createCatalog({}, { roots: ['did:web:example.org'] }), { name: 'InvalidTrustRootError' })
   })
+
+  it('breaks a first-claim tie by record id, and with depth 0 trusts only the roots', async () => {
+    const catalog = await createCatalog({}, { roots: [ROOT], maxDepth: 0 })
+    const a = await release({ publisher: A, time: 7 })
+    const b = await release({ publisher: B, time: 7 })
+    catalog.addAll([a, b, await endorse(ROOT, A)])
+    const first = a.id < b.id ? A : B
+    const view = catalog.app(APP)!
+    assert.equal(view.trust.status, 'unverified', 'maxDepth 0: an endorsement reaches nobody')
+    assert.equal(view.trust.publisher, first)
+    await assert.rejects(createCatalog({}, { maxDepth: -1 }), { name: 'InvalidQueryError' })
+  })
+
+  it('follows the clock both ways', async () => {
+    let now = 3_000
+    const catalog = await createCatalog({ clock: () => now }, { roots: [ROOT] })
+    catalog.addAll([await endorse(ROOT, A, { until: 2_000 }), await release({ publisher: A })])
+    assert.equal(catalog.app(APP)!.trust.status, 'unverified')
+    now = 1_000
+    assert.equal(catalog.app(APP)!.trust.status, 'trusted', 'a clock set back sees the endorsement again')
+  })
+
+  it('follows endorsements through an endorser that rotated its key', async () => {
+    const catalog = await createCatalog({}, { roots: [ROOT] })
+    catalog.addAll([
+      await endorse(ROOT, A, { time: 10 }),
+      await rotate(A, B, 20),
+      await endorse(B, C, { time: 30 }),
+      await release({ publisher: C })
+    ])
+    const trust = catalog.app(APP)!.trust
+    assert.equal(trust.status, 'trusted')
+    assert.deepEqual(trust.path, [ROOT, A, C])
+  })
 })
