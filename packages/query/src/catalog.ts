@@ -355,7 +355,9 @@ export class CatalogImpl implements Catalog {
       const orders = this.getOrders()
       items = (sort === 'updated' ? orders.updated : orders.name).map(id => ({ id, score: 0 }))
     } else {
-      items = this.index.search(text).filter(hit => this.apps.has(hit.id))
+      items = this.index.search(text)
+      // every document is an app's unless a saved index held strays
+      if (this.index.size !== this.apps.size) items = items.filter(hit => this.apps.has(hit.id))
       if (sort === 'relevance') {
         // an exact name or app id match comes first, whatever BM25 says, even when the index dropped it
         const exactIds = this.exact.get(nameKey(text))

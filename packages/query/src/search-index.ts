@@ -159,11 +159,14 @@ export class SearchIndex {
     const results = this.mini.search(this.rewrite(query), this.options)
     let terms = 0
     for (const r of results) terms = Math.max(terms, r.queryTerms.length)
-    if (terms <= 1) return results as IndexHit[]
-    // BM25 sums per-term scores; an app matching more of the query's words gains up to 2x, so
-    // "torrent client" prefers a torrent client over every app named "... Client". The hits are
-    // no longer in score order: the caller selects the page it needs
-    return results.map(r => ({ id: r.id as string, score: r.score * (1 + (r.queryTerms.length - 1) / (terms - 1)) }))
+    if (terms > 1) {
+      // BM25 sums per-term scores; an app matching more of the query's words gains up to 2x, so
+      // "torrent client" prefers a torrent client over every app named "... Client". The hits are
+      // then no longer in score order: the caller selects the page it needs. (In place: a broad
+      // query at 20k apps has thousands of hits, and copying them was a tenth of its cost.)
+      for (const r of results) r.score *= 1 + (r.queryTerms.length - 1) / (terms - 1)
+    }
+    return results as IndexHit[]
   }
 
   toJSON (): string {
