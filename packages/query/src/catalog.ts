@@ -7,7 +7,7 @@ import { computeApp, nameKey } from './app-view.ts'
 import type { AppContext, ComputedApp, ReleaseEntry } from './app-view.ts'
 import { CHANNEL_LADDER, isChannel } from './channels.ts'
 import {
-  AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError, InvalidTrustRootError
+  AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError, InvalidTrustPolicyError, InvalidTrustRootError
 } from './errors.ts'
 import { FacetCounter } from './facets.ts'
 import type { Filters } from './facets.ts'
@@ -114,7 +114,7 @@ export class CatalogImpl implements Catalog {
     this.arch = init.arch
     const maxDepth = init.maxDepth ?? DEFAULT_MAX_DEPTH
     if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > 16) {
-      throw new InvalidQueryError(`maxDepth must be an integer from 0 to 16, not ${String(maxDepth)}`)
+      throw new InvalidTrustPolicyError(`maxDepth must be an integer from 0 to 16 (endorsement steps from a root), not ${String(maxDepth)}`)
     }
     this.maxDepth = maxDepth
     this.trust = new TrustGraph(this.identities, { roots: checkRoots(init.roots ?? []), maxDepth })

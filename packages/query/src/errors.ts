@@ -26,6 +26,12 @@ export class InvalidTrustRootError extends Error {
   override name = 'InvalidTrustRootError'
 }
 
+/** The trust policy is out of range (maxDepth) */
+export class InvalidTrustPolicyError extends Error {
+  static override name = 'InvalidTrustPolicyError'
+  override name = 'InvalidTrustPolicyError'
+}
+
 /** The catalog was stopped; create a new one */
 export class CatalogStoppedError extends Error {
   static override name = 'CatalogStoppedError'

@@ -30,7 +30,8 @@ export { compareReleases, compareVersions, parseVersion } from './version.ts'
 export { CHANNEL_LADDER, channelVisible, visibleChannels } from './channels.ts'
 export { classifyLicense } from './licenses.ts'
 export {
-  AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError, InvalidTrustRootError
+  AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError, InvalidTrustPolicyError,
+  InvalidTrustRootError
 } from './errors.ts'
 
 export interface AbortOptions {

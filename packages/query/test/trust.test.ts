@@ -178,7 +178,7 @@ describe('trust', () => {
     const view = catalog.app(APP)!
     assert.equal(view.trust.status, 'unverified', 'maxDepth 0: an endorsement reaches nobody')
     assert.equal(view.trust.publisher, first)
-    await assert.rejects(createCatalog({}, { maxDepth: -1 }), { name: 'InvalidQueryError' })
+    await assert.rejects(createCatalog({}, { maxDepth: -1 }), { name: 'InvalidTrustPolicyError' })
   })
 
   it('follows the clock both ways', async () => {
