@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
+import { rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -103,6 +104,35 @@ describe('hubless daemon', () => {
       } finally {
         await first.stop()
       }
+    })
+
+    it('a data dir locked by a process that left no address', async () => {
+      const dataDir = join(dir.path, 'e4')
+      const first = await startCli(['--data-dir', dataDir, '--json', 'daemon', '--http', '127.0.0.1:0'])
+      try {
+        await rm(join(dataDir, 'daemon.json'))
+        const id = await runCli(['--data-dir', dataDir, 'id'])
+        assert.equal(id.code, 1)
+        assert.match(id.stderr, /^hubless: The database .* is in use by another hubless process/)
+        assert.equal(id.stderr.trim().split('\n').length, 1, id.stderr)
+      } finally {
+        await first.stop()
+      }
+    })
+
+    it('a corrupt node key', async () => {
+      const dataDir = join(dir.path, 'e5')
+      assert.equal((await runCli(['--data-dir', dataDir, 'init'])).code, 0)
+      await writeFile(join(dataDir, 'node', 'peer.key'), 'not a key')
+      const id = await runCli(['--data-dir', dataDir, 'id'])
+      assert.equal(id.code, 1)
+      assert.match(id.stderr, /^hubless: The node key .* is not a valid libp2p private key/)
+    })
+
+    it('a bad --http address', async () => {
+      const result = await runCli(['--data-dir', join(dir.path, 'e6'), 'daemon', '--peer', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWGRUVh9UGYTEYMBwEf1ynB9jrLM5cT6v3hLN3Ns3RuPmr', '--http', 'nonsense'])
+      assert.equal(result.code, 2)
+      assert.match(result.stderr, /^hubless: "nonsense" is not HOST:PORT/)
     })
 
     it('an unknown command', async () => {

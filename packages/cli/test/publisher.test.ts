@@ -120,6 +120,15 @@ describe('hubless publish, yank, endorse, key, trust, status', () => {
     assert.equal((await cli('key', 'show')).json().publisher, newKey)
   })
 
+  it('an unreachable --peer is one clear line, before anything is written', async () => {
+    const before = (await cli('status')).json().records
+    const result = await cli('publish', withVersion, '--channel', 'alpha', '--version', '2.0.0-alpha.1', '--peer', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWGRUVh9UGYTEYMBwEf1ynB9jrLM5cT6v3hLN3Ns3RuPmr')
+    assert.equal(result.code, 1)
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
+    assert.match(result.stderr, /^hubless: .*127\.0\.0\.1\/tcp\/1/)
+    assert.equal((await cli('status')).json().records, before, 'nothing was appended')
+  })
+
   it('status reports records and peers', async () => {
     const status = (await cli('status')).json()
     assert.equal(typeof status.records, 'number')

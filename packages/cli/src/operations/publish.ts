@@ -51,6 +51,10 @@ export const publish = defineOperation<PublishInput, PublishOutput>('publish', a
     if (!isHttpUrl(url)) throw new UsageError(`--url "${url}" is not an http(s) URL`)
   }
   const key = await services.publisherKey({ signal })
+  // an unreachable peer is found before anything is written
+  for (const peer of input.peers ?? []) {
+    await services.node.dial(peer, { signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]) })
+  }
 
   // everything that can be wrong with the image or the metadata is found before anything is written
   onProgress?.({ phase: 'reading the image' })
@@ -141,9 +145,6 @@ export const publish = defineOperation<PublishInput, PublishOutput>('publish', a
  */
 async function waitForPeers ({ services, signal, onProgress }: OperationContext, input: PublishInput, query: HoldsQuery): Promise<string[] | undefined> {
   const node = services.node
-  for (const peer of input.peers ?? []) {
-    await node.dial(peer, { signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]) })
-  }
   const connected = (): string[] => [...new Set(node.libp2p.getConnections().map(c => c.remotePeer.toString()))]
   if ((input.peers ?? []).length === 0 && connected().length === 0) {
     return undefined
