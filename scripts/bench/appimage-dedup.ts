@@ -144,7 +144,9 @@ function total (blocks: Map<string, number>): number {
 const CHUNKERS: Record<string, (path: string) => Promise<Chunker>> = {
   'fixed 256 KiB': async () => fixedSize({ chunkSize: 256 * 1024 }),
   'fixed 1 MiB': async () => fixedSize({ chunkSize: MiB }),
-  'rabin (Helia defaults)': async () => rabin(),
+  // rabin() without options has min = avg = max = 256 KiB, i.e. fixed-size chunks; avg alone gives
+  // Kubo's `rabin-262144` (min avg/3, max 1.5 avg)
+  'rabin avg 256 KiB': async () => rabin({ avgChunkSize: 262144 }),
   'FastCDC 16/64/256 KiB': async () => fastCdc(),
   'squashfs-aware': async (path) => await createSquashfsChunker(path)
 }
