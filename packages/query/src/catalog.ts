@@ -276,6 +276,7 @@ export class CatalogImpl implements Catalog {
       this.addExact(computed.facts.nameKey, appId)
       this.addExact(appId.toLowerCase(), appId)
       this.apps.set(appId, computed)
+      this.facetCounter.prepare(computed.facts)
       if (previous?.fingerprint !== computed.fingerprint) changed.push(appId)
       if (this.indexed.get(appId) !== computed.facts.metadataRelease || !this.index.has(appId)) {
         this.index.put(documentFor(appId, computed.view.metadata))

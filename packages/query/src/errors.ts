@@ -43,3 +43,9 @@ export class AbortError extends Error {
   static override name = 'AbortError'
   override name = 'AbortError'
 }
+
+/** A heads announcement is signed by a key that is not one of the reader's trusted mirrors */
+export class UntrustedMirrorError extends Error {
+  static override name = 'UntrustedMirrorError'
+  override name = 'UntrustedMirrorError'
+}

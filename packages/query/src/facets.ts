@@ -74,6 +74,11 @@ export class FacetCounter {
     return id
   }
 
+  /** intern an app's facet values; the catalog calls it for every computed app, so counting never has to */
+  prepare (facts: AppFacts): void {
+    this.contribution(facts)
+  }
+
   private contribution (facts: AppFacts): Contribution {
     let c = facts.facetCache as Contribution | undefined
     if (c != null) return c
@@ -91,9 +96,7 @@ export class FacetCounter {
     const active = hasFilters(f)
     if (!withFacets && !active) return { passed: items }
     const passed: T[] = []
-    // sized once: interning happens in contribution(), so grow the table before counting
-    for (const item of items) this.contribution(factsOf(item))
-    const counts = new Int32Array(this.valueOf.length)
+    let counts = new Int32Array(this.valueOf.length)
     // with both a channel and an arch filter, channel and arch counts must respect the pairs
     const pairChannel = f.arch != null
     const pairArch = f.channel != null
@@ -103,7 +106,16 @@ export class FacetCounter {
       const mask = active ? failures(facts, f) : 0
       if (mask === 0) passed.push(item)
       if (!withFacets || (mask & (mask - 1)) !== 0) continue
-      const c = facts.facetCache as Contribution
+      let c = facts.facetCache as Contribution | undefined
+      if (c == null) {
+        // not prepared (the catalog prepares every app it computes): intern now, and grow the table
+        c = this.contribution(facts)
+        if (counts.length < this.valueOf.length) {
+          const grown = new Int32Array(this.valueOf.length)
+          grown.set(counts)
+          counts = grown
+        }
+      }
       if (mask === 0 && !pairChannel && !pairArch) {
         const all = c.all
         for (let j = 0; j < all.length; j++) counts[all[j]!]!++

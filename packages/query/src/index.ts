@@ -15,11 +15,12 @@
  */
 
 import type {
-  AppMetadata, Architecture, Channel, ReleaseContent, SignedRecord
+  AppMetadata, Architecture, Channel, HeadsAnnouncement, ReleaseContent, SignedRecord
 } from '@hubless/registry/records'
 import type { TypedEventTarget } from 'main-event'
 import type { ProgressEvent } from 'progress-events'
 import { CatalogImpl } from './catalog.ts'
+import { createFreshness } from './freshness.ts'
 import type { ForkReport } from './forks.ts'
 import type { LicenseClass } from './licenses.ts'
 
@@ -253,4 +254,42 @@ export async function createCatalog (components: CatalogComponents = {}, init: C
   const catalog = new CatalogImpl(components, init)
   await catalog.start(options)
   return catalog
+}
+
+export interface FreshnessInit {
+  /** did:keys of the mirrors whose signed heads the reader believes */
+  mirrors: string[]
+  /** a view with no trusted mirror's heads newer than this many ms is stale */
+  maxAge: number
+  /** only heads for this registry address count (default: any) */
+  registry?: string
+  /** announcements dated more than this many ms ahead of the reader's clock are refused; default 5 min */
+  maxSkew?: number
+}
+
+export interface FreshnessComponents {
+  /** ms since epoch; default Date.now */
+  clock?: () => number
+}
+
+export interface FreshnessStatus {
+  /** true when no trusted mirror vouched for the registry within `maxAge` */
+  stale: boolean
+  maxAge: number
+  /** ms since the freshest trusted announcement was signed */
+  age?: number
+  newest?: { mirror: string, time: number, records: number, heads: string[] }
+  explanation: string
+}
+
+/** Tells a reader whether its view is fresh, from the signed heads announcements of its trusted mirrors */
+export interface FreshnessTracker {
+  /** verify one announcement (wire bytes, see `encodeSignedHeads`) and take it into account; named errors for bad, foreign or untrusted ones */
+  observe (wire: Uint8Array, options?: AbortOptions): Promise<HeadsAnnouncement>
+  status (): FreshnessStatus
+}
+
+/** Create a freshness tracker (the defence against indefinite freeze); feed it what mirrors announce on `headsTopic(address)` */
+export function createFreshnessTracker (components: FreshnessComponents, init: FreshnessInit): FreshnessTracker {
+  return createFreshness(components, init)
 }
