@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
+import { importer } from 'ipfs-unixfs-importer'
 import { createBytesReader, createFileReader, createSquashfsChunker, fastCdc, planChunks } from '../src/index.ts'
 import { capChunks } from '../src/chunker.ts'
 import { SquashfsImage } from '../src/squashfs/filesystem.ts'
@@ -117,6 +118,27 @@ describe('squashfs-aware chunker', () => {
     } finally {
       await reader.close()
     }
+  })
+
+  it('plugs into the UnixFS importer: one raw leaf per distinct chunk', async () => {
+    const f = set.fixtures.find(x => x.blockSize === 1048576 && !x.fragments)!
+    const chunker = await createSquashfsChunker(f.path)
+    const blocks = new Map<string, number>()
+    const blockstore = {
+      async put (cid: { toString: () => string }, bytes: Uint8Array) {
+        blocks.set(cid.toString(), bytes.byteLength)
+        return cid
+      }
+    }
+    const distinct = new Set((await collect(chunker(createReadStream(f.path)))).map(hex))
+    let root = ''
+    // biome-ignore lint/suspicious/noExplicitAny: only put of the Blockstore interface is used
+    for await (const entry of importer([{ content: createReadStream(f.path) }], blockstore as any, { chunker, rawLeaves: true, cidVersion: 1 })) root = entry.cid.toString()
+    const leaves = [...blocks.keys()].filter(cid => cid.startsWith('bafkrei'))
+    assert.equal(leaves.length, distinct.size)
+    assert.ok(blocks.has(root))
+    const leafBytes = [...blocks.entries()].filter(([cid]) => cid.startsWith('bafkrei')).reduce((n, [, size]) => n + size, 0)
+    assert.ok(leafBytes <= f.runtimeSize + (await readFile(f.path)).byteLength)
   })
 
   it('caps chunks and keeps every boundary (property)', () => {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
-import { deflateSync } from 'node:zlib'
+import { deflateSync, zstdCompressSync } from 'node:zlib'
 import fc from 'fast-check'
 import { createBytesReader, openAppImage, openSquashfs, planChunks } from '../src/index.ts'
 import { createDecompressor } from '../src/squashfs/decompress.ts'
@@ -166,6 +166,8 @@ describe('reader fuzzing', () => {
     const bomb = deflateSync(new Uint8Array(64 * 1024 * 1024))
     assert.throws(() => createDecompressor(1)(bomb, 131072), { name: 'DecompressionBombError' })
     assert.throws(() => createDecompressor(1)(new Uint8Array([1, 2, 3, 4]), 8192), { name: 'DecompressionError' })
+    assert.throws(() => createDecompressor(6)(zstdCompressSync(new Uint8Array(64 * 1024 * 1024)), 131072), { name: 'DecompressionBombError' })
+    assert.throws(() => createDecompressor(6)(new Uint8Array([1, 2, 3, 4]), 8192), { name: 'DecompressionError' })
 
     const f = set.fixtures[0]!
     const bytes = new Uint8Array(await readFile(f.path))
