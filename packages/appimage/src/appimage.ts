@@ -33,6 +33,8 @@ export interface AppImage {
   readonly updateInformation?: UpdateInformation
   /** hex of `.digest_md5` when set */
   readonly digestMd5?: string
+  /** type 1 only: an ISO 9660 volume descriptor (`CD001` at 32769) is present */
+  readonly iso9660?: boolean
   /** the SquashFS image (type 2 only) */
   readonly squashfs?: Squashfs
   /** the random-access reader the AppImage is read through */
@@ -86,8 +88,11 @@ export async function openAppImage (source: AppImageSource, options?: AbortOptio
     const digestMd5 = md5Bytes === undefined || md5Bytes.every(b => b === 0) ? undefined : Buffer.from(md5Bytes).toString('hex')
 
     let squashfs: Squashfs | undefined
+    let iso9660: boolean | undefined
     if (elf.appImageType === 2) {
       squashfs = await openSquashfs(reader, elf.end, options)
+    } else {
+      iso9660 = reader.size >= 32774 && new TextDecoder().decode(await reader.read(32769, 5, options)) === 'CD001'
     }
     log('opened type %d AppImage, %s, runtime %d bytes', elf.appImageType, elf.architecture, elf.end)
     const appImage: AppImage = {
@@ -111,7 +116,8 @@ export async function openAppImage (source: AppImageSource, options?: AbortOptio
     return Object.assign(appImage, {
       ...(updateInformation !== undefined ? { updateInformation } : {}),
       ...(digestMd5 !== undefined ? { digestMd5 } : {}),
-      ...(squashfs !== undefined ? { squashfs } : {})
+      ...(squashfs !== undefined ? { squashfs } : {}),
+      ...(iso9660 !== undefined ? { iso9660 } : {})
     })
   } catch (err) {
     if (owned) await reader.close()

@@ -27,6 +27,8 @@ export interface InspectReport {
   elf: { bits: 32 | 64, endianness: 'little' | 'big', machine: number }
   /** bytes of runtime = offset of the SquashFS image */
   runtimeSize: number
+  /** type 1 only: whether the ISO 9660 volume descriptor is there */
+  iso9660?: boolean
   sections: Record<string, { offset: number, size: number }>
   squashfs?: {
     offset: number
@@ -72,6 +74,7 @@ export async function inspectAppImage (source: AppImageSource, options?: Inspect
     }
     if (appImage.updateInformation !== undefined) report.updateInformation = appImage.updateInformation
     if (appImage.digestMd5 !== undefined) report.digestMd5 = appImage.digestMd5
+    if (appImage.iso9660 !== undefined) report.iso9660 = appImage.iso9660
     const fs = appImage.squashfs
     if (fs !== undefined) {
       const sb = fs.superblock

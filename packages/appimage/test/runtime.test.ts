@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
-import { createBytesReader, openAppImage, parseUpdateInformation } from '../src/index.ts'
+import { createBytesReader, inspectAppImage, openAppImage, parseUpdateInformation } from '../src/index.ts'
 import { readElf } from '../src/elf.ts'
 import { buildRuntime, pseudoRandom } from './fixtures/build.ts'
 import { rejection, useFixtures } from './helpers.ts'
@@ -35,9 +35,16 @@ describe('ELF runtime', () => {
 
   it('recognizes a type 1 AppImage and reads no file system from it', async () => {
     const { bytes } = buildRuntime({ type: 1 })
-    const app = await openAppImage(Buffer.concat([bytes, new Uint8Array(40000)]))
+    const iso = new Uint8Array(40000)
+    iso.set(new TextEncoder().encode('\x01CD001'), 32768 - bytes.byteLength)
+    const app = await openAppImage(Buffer.concat([bytes, iso]))
     assert.equal(app.type, 1)
+    assert.equal(app.iso9660, true)
     assert.equal(app.squashfs, undefined)
+    const report = await inspectAppImage(Buffer.concat([bytes, iso]))
+    assert.equal(report.type, 1)
+    assert.equal(report.chunks.kind, 'fastcdc', 'type 1 images are chunked content-defined')
+    assert.equal(report.draft, undefined)
   })
 
   it('rejects files that are not AppImages with NotAnAppImageError', async () => {
