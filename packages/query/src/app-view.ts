@@ -29,6 +29,8 @@ export interface AppFacts {
   /** lowercased, accents removed, for exact-match and A–Z */
   nameKey: string
   categories: string[]
+  /** lowercased, for the category filter */
+  categoryKeys: string[]
   license: LicenseClass
   status: TrustStatus
   publisher: string
@@ -241,6 +243,7 @@ export function computeApp (appId: string, entries: Iterable<ReleaseEntry>, ctx:
     name: metadata.name,
     nameKey: nameKey(metadata.name),
     categories: metadata.categories ?? [],
+    categoryKeys: (metadata.categories ?? []).map(c => c.toLowerCase()),
     license,
     status: trust.status,
     publisher: owner.identity,

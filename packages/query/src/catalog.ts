@@ -376,7 +376,7 @@ export class CatalogImpl implements Catalog {
       }
     }
     const filters: Filters = {}
-    if (query.category != null) filters.categories = new Set(Array.isArray(query.category) ? query.category : [query.category])
+    if (query.category != null) filters.categories = new Set((Array.isArray(query.category) ? query.category : [query.category]).map(c => String(c).toLowerCase()))
     if (query.channel != null) filters.channel = query.channel
     if (query.arch != null) filters.arch = query.arch
     if (query.free === true) filters.free = true

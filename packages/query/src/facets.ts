@@ -9,6 +9,7 @@ import type { Facets } from './index.ts'
  */
 
 export interface Filters {
+  /** lowercased */
   categories?: Set<string>
   channel?: string
   arch?: string
@@ -27,7 +28,7 @@ const PUBLISHER = 32
 
 function failures (facts: AppFacts, f: Filters): number {
   let mask = 0
-  if (f.categories != null && !facts.categories.some(c => f.categories!.has(c))) mask |= CATEGORY
+  if (f.categories != null && !facts.categoryKeys.some(c => f.categories!.has(c))) mask |= CATEGORY
   if (f.channel != null) {
     // with the app's arch chosen, the channel must be on that arch; otherwise only the arch filter fails
     const onArch = f.arch != null && facts.archs.has(f.arch)

@@ -150,7 +150,7 @@ export type SortOrder = 'relevance' | 'updated' | 'name'
 export interface SearchQuery {
   /** words; empty or absent browses the whole catalog */
   query?: string
-  /** any of these categories */
+  /** any of these categories (case does not matter) */
   category?: string | string[]
   /** reader channel: versions come from its ladder, and apps without a release on it are left out */
   channel?: Channel

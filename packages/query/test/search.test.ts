@@ -46,6 +46,7 @@ describe('search', () => {
     assert.deepEqual(all.facets!.trust, { trusted: 3, unverified: 3 })
     assert.equal(all.facets!.category['AudioVideo'], 3)
 
+    assert.equal(catalog.search({ category: 'audiovideo' }).total, 3, 'category case does not matter')
     const av = catalog.search({ category: 'AudioVideo' })
     assert.equal(av.total, 3)
     assert.equal(av.facets!.category['Graphics'], 2, 'the category facet ignores the category filter')
