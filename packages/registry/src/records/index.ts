@@ -32,3 +32,5 @@ export {
   buildYankRecord, findPreviousRelease, withoutUndefined
 } from './builders.ts'
 export type { BuildOptions, BuildReleaseOptions, ReleaseDraft } from './builders.ts'
+export { MAX_HEADS_BYTES, decodeSignedHeads, encodeSignedHeads, headsTopic, signHeads } from './heads.ts'
+export type { HeadsAnnouncement, SignedHeads } from './heads.ts'
