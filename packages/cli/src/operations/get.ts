@@ -76,7 +76,7 @@ export const get = defineOperation<GetInput, GetOutput>('get', async (context, i
     }
   }
   if (!fetched) {
-    await fetchByUrl(context, content.urls, content.size, part)
+    await fetchByUrl(context, content.urls, content.size, content.sha256, part)
     sources.url = 1
   }
 
@@ -128,7 +128,8 @@ async function fetchByCid ({ services, signal, onProgress }: OperationContext, c
   }
 }
 
-async function fetchByUrl ({ signal, onProgress }: OperationContext, urls: string[], size: number | undefined, part: string): Promise<void> {
+/** Each URL's file is checked against the record's SHA-256 before it counts, so a lying mirror's file is dropped and the next URL is tried */
+async function fetchByUrl ({ signal, onProgress }: OperationContext, urls: string[], size: number | undefined, sha256: string | undefined, part: string): Promise<void> {
   const errors: string[] = []
   for (const url of urls) {
     const have = await stat(part).then(s => s.size, () => 0)
@@ -148,10 +149,13 @@ async function fetchByUrl ({ signal, onProgress }: OperationContext, urls: strin
       } finally {
         await file.close()
       }
+      if (sha256 != null && await hashFile(part) !== sha256) throw new Error('served a file whose SHA-256 does not match the record')
       return
     } catch (err) {
       signal.throwIfAborted()
       errors.push(`${url}: ${(err as Error).message}`)
+      // what a failed source sent must not be resumed from the next one
+      await rm(part, { force: true })
     }
   }
   throw new DownloadFailedError(`no source served the file: ${errors.join('; ') || 'the record has no URLs'}`)
