@@ -126,7 +126,7 @@ async function run (kind: Kind, records: SignedRecord[]): Promise<Result> {
   const name = `bench-${kind}-${Date.now()}`
   const mDir = await tempDir(`${kind}-mirror`)
   const mirrorNode = await startNode(mDir)
-  let mirror = await open(kind, mirrorNode, mDir, name)
+  const mirror = await open(kind, mirrorNode, mDir, name)
   let t = performance.now()
   let last = ''
   for (const r of records) last = await mirror.add(r)
@@ -147,21 +147,18 @@ async function run (kind: Kind, records: SignedRecord[]): Promise<Result> {
   await fresh.close()
   await freshNode.stop()
 
-  // reopen + list
   const address = mirror.address
-  await mirror.close()
-  t = performance.now()
-  mirror = await open(kind, mirrorNode, mDir, kind === 'raw' ? address : name)
-  const listed = await mirror.list()
-  const reopenListMs = performance.now() - t
-  if (listed !== records.length) throw new Error(`${kind}: listed ${listed} of ${records.length}`)
   await mirror.close()
   await mirrorNode.stop()
 
-  // RSS of a mirror process holding the records
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rss', kind, mDir, kind === 'raw' ? address : name], { encoding: 'utf8', timeout: 5 * 60_000 })
+  // reopen + list, and RSS, in a fresh process (a restarted mirror): the process's heap holds nothing else
+  const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--rss', kind, mDir, kind === 'raw' ? address : name], { encoding: 'utf8', timeout: 5 * 60_000 })
   const rssMb = Number(/rss=([\d.]+)/.exec(child.stdout)?.[1] ?? Number.NaN)
+  console.log(`${kind}: mirror process ${child.stdout.trim()}`)
+  const reopenListMs = Number(/reopenList=([\d.]+)/.exec(child.stdout)?.[1] ?? Number.NaN)
   if (Number.isNaN(rssMb)) console.log(child.stdout, child.stderr)
+  const listed = Number(/listed=(\d+)/.exec(child.stdout)?.[1] ?? Number.NaN)
+  if (listed !== records.length) throw new Error(`${kind}: the reopened mirror listed ${listed} of ${records.length}`)
 
   // 2-hop latency on a small registry: A - B - C
   const hops = await twoHops(kind)
@@ -197,22 +194,29 @@ async function twoHops (kind: Kind): Promise<number[]> {
   return samples
 }
 
-async function rssChild (kind: Kind, directory: string, nameOrAddress: string): Promise<void> {
+async function rssChild (kind: Kind | 'node', directory: string, nameOrAddress: string): Promise<void> {
   const node = await startNode(directory)
-  const store = await open(kind, node, directory, nameOrAddress)
-  await store.list()
+  const t = performance.now()
+  const store = kind === 'node' ? undefined : await open(kind, node, directory, nameOrAddress)
+  const listed = await store?.list()
+  const reopenList = performance.now() - t
   globalThis.gc?.()
-  process.stdout.write(`rss=${rss().toFixed(1)}\n`)
-  await store.close()
+  const m = process.memoryUsage()
+  process.stdout.write(`reopenList=${reopenList.toFixed(1)} listed=${listed ?? 0} rss=${rss().toFixed(1)} heapUsed=${(m.heapUsed / 2 ** 20).toFixed(1)} external=${(m.external / 2 ** 20).toFixed(1)}\n`)
+  await store?.close()
   await node.stop()
 }
 
 if (process.argv[2] === '--rss') {
-  await rssChild(process.argv[3] as Kind, process.argv[4]!, process.argv[5]!)
+  await rssChild(process.argv[3] as Kind | 'node', process.argv[4]!, process.argv[5]!)
 } else {
   try {
     console.log(`signing ${N} records`)
     const records = await makeRecords(N)
+    // what a node with no database costs, for scale
+    const nodeOnly = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--rss', 'node', await tempDir('node-only'), ''], { encoding: 'utf8', timeout: 60_000 })
+    const nodeRssMb = Number(/rss=([\d.]+)/.exec(nodeOnly.stdout)?.[1] ?? Number.NaN)
+    console.log(`a node alone: ${nodeOnly.stdout.trim()}`)
     const raw = await run('raw', records)
     const ours = await run('ours', records)
     const figures: Figure[] = [
@@ -223,7 +227,7 @@ if (process.argv[2] === '--rss') {
       { name: `mirror RSS holding ${N}`, value: ours.rssMb, unit: 'MB', baseline: raw.rssMb, goal: '<= 250 MB' },
       { name: 'append', value: ours.writePerSec, unit: 'records/s', baseline: raw.writePerSec }
     ]
-    report('registry-sync', figures, { records: N, hops: HOPS, raw, ours })
+    report('registry-sync', figures, { records: N, hops: HOPS, nodeRssMb, raw, ours })
   } finally {
     for (const fn of cleanup.reverse()) await fn().catch(() => {})
   }

@@ -160,11 +160,12 @@ declare module '@orbitdb/core' {
   }
   export function LevelStorage (init: { path: string, valueEncoding?: string }): Promise<Storage>
   export function LRUStorage (init?: { size?: number }): Promise<Storage>
+  export function MemoryStorage (): Promise<Storage>
   export function ComposedStorage (a: Storage, b: Storage): Promise<Storage>
 
   /** OrbitDB's stock controller: `write` lists identity ids, or `'*'` for everyone */
   export function IPFSAccessController (init?: { write?: string[] }): AccessControllerFactory
 
-  export function KeyStore (init?: { path?: string }): Promise<KeyStoreInstance>
+  export function KeyStore (init?: { path?: string, storage?: Storage }): Promise<KeyStoreInstance>
   export function Identities (init: { keystore?: KeyStoreInstance, path?: string, ipfs?: unknown }): Promise<Identities>
 }

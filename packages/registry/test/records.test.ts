@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import {
   buildEndorseRecord, buildRevokeKeyRecord, buildRotateKeyRecord, buildYankRecord, createPublisherKey,
-  decodeSignedRecord, didToPublicKey, encodeSignedRecord, findPreviousRelease, isValidAppId, MAX_RECORD_BYTES,
+  decodeSignedRecord, didToPublicKey, encodeSignedRecord, findPreviousRelease, findRelease, isValidAppId, MAX_RECORD_BYTES,
   publicKeyToDid, publisherKeyFromSecret, recordFromJSON, recordToJSON, signRecord, validateRecord, verifyRecord
 } from '../src/records/index.ts'
 import type { UnsignedRecord } from '../src/records/index.ts'
@@ -193,5 +193,7 @@ describe('findPreviousRelease', () => {
     const otherChannel = await signRecord(releaseRecord(key, { channel: 'beta' }, 3), key)
     assert.equal(findPreviousRelease([second, first, otherChannel], { publisher: key.did, appId: 'org.example.App', channel: 'release' })?.id, second.id)
     assert.equal(findPreviousRelease([], { publisher: key.did, appId: 'org.example.App', channel: 'release' }), undefined)
+    assert.equal(findRelease([first, second, otherChannel], { publisher: key.did, appId: 'org.example.App', version: '1.0.2' })?.id, second.id)
+    assert.equal(findRelease([first, second], { publisher: createPublisherKey().did, appId: 'org.example.App', version: '1.0.2' }), undefined)
   })
 })

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { ComposedStorage, createOrbitDB, LevelStorage, LRUStorage, useAccessController } from '@orbitdb/core'
+import { ComposedStorage, createOrbitDB, Identities, KeyStore, LevelStorage, LRUStorage, MemoryStorage, useAccessController } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
@@ -100,7 +100,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#snapshotThreshold = init.snapshotThreshold ?? DEFAULT_SNAPSHOT_THRESHOLD
     const address = await registryAddress(this.name)
     const identity = await loadWriterIdentity(components.node.helia, directory)
-    this.#orbitdb = await createOrbitDB({ ipfs: components.node.helia, identity, directory })
+    // our writer key lives in writer.key; OrbitDB's own key store would only cost a LevelDB
+    const identities = await Identities({ keystore: await KeyStore({ storage: await MemoryStorage() }), ipfs: components.node.helia })
+    this.#orbitdb = await createOrbitDB({ ipfs: components.node.helia, identity, identities, directory })
     try {
       // the same index OrbitDB would create, held here so that its size can be read
       this.#index = await LevelStorage({ path: orbitPathJoin(orbitPathJoin(directory, `./${address}/`), '/log/_index/') })

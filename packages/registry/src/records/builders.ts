@@ -112,3 +112,15 @@ export function findPreviousRelease (records: Iterable<SignedRecord<UnsignedReco
   }
   return best
 }
+
+/** A publisher's release of an app at a version (for `hubless yank APP VERSION`); the newest if there are several (channels, architectures) */
+export function findRelease (records: Iterable<SignedRecord<UnsignedRecord>>, query: { publisher: string, appId: string, version: string, channel?: Channel, arch?: Architecture }): SignedRecord<ReleaseRecord> | undefined {
+  let best: SignedRecord<ReleaseRecord> | undefined
+  for (const r of records) {
+    const rec = r.record
+    if (rec.kind !== 'release' || rec.publisher !== query.publisher || rec.appId !== query.appId || rec.version !== query.version) continue
+    if ((query.channel != null && rec.channel !== query.channel) || (query.arch != null && rec.arch !== query.arch)) continue
+    if (best == null || rec.time > best.record.time) best = r as SignedRecord<ReleaseRecord>
+  }
+  return best
+}

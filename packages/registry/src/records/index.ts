@@ -29,7 +29,7 @@ export {
 export type { SignOptions, SignedRecordJSON } from './signed.ts'
 export {
   buildEndorseRecord, buildReleaseRecord, buildRevokeKeyRecord, buildRotateKeyRecord, buildUnendorseRecord,
-  buildYankRecord, findPreviousRelease, withoutUndefined
+  buildYankRecord, findPreviousRelease, findRelease, withoutUndefined
 } from './builders.ts'
 export type { BuildOptions, BuildReleaseOptions, ReleaseDraft } from './builders.ts'
 export { MAX_HEADS_BYTES, decodeSignedHeads, encodeSignedHeads, headsTopic, signHeads } from './heads.ts'
