@@ -1,5 +1,5 @@
 import { logger } from '@libp2p/logger'
-import { readDaemonFile } from './daemon/daemon-file.ts'
+import { isAlive, readDaemonFile } from './daemon/daemon-file.ts'
 import { DaemonUnreachableError, RemoteOperationError } from './errors.ts'
 import { operations } from './operations/index.ts'
 import { openServices } from './services.ts'
@@ -39,15 +39,6 @@ export async function runOperation<Input, Output> (layout: DataDirLayout, operat
     return await operation.run({ services, signal: options.signal, onProgress: options.onProgress }, input)
   } finally {
     await services.stop()
-  }
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -2,9 +2,11 @@ import { startDaemon } from '../daemon/run-daemon.ts'
 import { parseHostPort } from '../daemon/http-server.ts'
 import { collect, parseMultiaddrArg } from '../multiaddr-arg.ts'
 import type { CommandContext } from '../context.ts'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Command } from 'commander'
 
-interface DaemonOptions {
+/** Flags of every command that runs a node until stopped (daemon, mirror) */
+export interface NodeRunOptions {
   listen?: string[]
   peer?: string[]
   lan?: boolean
@@ -14,32 +16,44 @@ interface DaemonOptions {
 export const DEFAULT_HTTP = '127.0.0.1:7420'
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
-export function registerDaemonCommand (program: Command, context: (command: Command) => CommandContext): void {
-  program.command('daemon')
-    .description('run the node until SIGINT/SIGTERM: keeps named peers connected and serves the local API and gateway')
+export function addNodeRunOptions (command: Command): Command {
+  return command
     .option('--listen <multiaddr>', 'libp2p listen address (repeatable; default /ip4/127.0.0.1/tcp/0)', collect)
     .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collect)
-    .option('--lan', 'discover peers on the local network by mDNS')
-    .option('--http <host:port>', 'where the HTTP API and gateway listen', DEFAULT_HTTP)
-    .action(async (options: DaemonOptions, command: Command) => {
-      const { layout, out, signal } = context(command)
-      const listen = (options.listen ?? DEFAULT_LISTEN).map(ma => parseMultiaddrArg(ma, '--listen').toString())
-      const peers = (options.peer ?? []).map(ma => parseMultiaddrArg(ma, '--peer'))
-      const http = parseHostPort(options.http)
+    .option('--lan', 'discover and be discovered by peers on the local network (mDNS)')
+    .option('--http <host:port>', 'where the HTTP side listens (127.0.0.1 unless exposed, e.g. 0.0.0.0:7420)', DEFAULT_HTTP)
+}
 
-      const daemon = await startDaemon({ layout, listen, peers, lan: options.lan === true, http, onNotice: line => { out.notice(line) } })
+/** Parses the node flags; errors name the flag */
+export function parseNodeRunOptions (options: NodeRunOptions): { listen: string[], peers: Multiaddr[], lan: boolean, http: { host: string, port: number } } {
+  return {
+    listen: (options.listen ?? DEFAULT_LISTEN).map(ma => parseMultiaddrArg(ma, '--listen').toString()),
+    peers: (options.peer ?? []).map(ma => parseMultiaddrArg(ma, '--peer')),
+    lan: options.lan === true,
+    http: parseHostPort(options.http)
+  }
+}
+
+export function registerDaemonCommand (program: Command, context: (command: Command) => CommandContext): void {
+  addNodeRunOptions(program.command('daemon'))
+    .description('run the node until SIGINT/SIGTERM: replicates the registry, keeps named peers connected, serves the local API and gateway')
+    .action(async (options: NodeRunOptions, command: Command) => {
+      const { layout, out, signal } = context(command)
+      const daemon = await startDaemon({ layout, ...parseNodeRunOptions(options), onNotice: line => { out.notice(line) } })
       out.result(
         { peerId: daemon.peerId, multiaddrs: daemon.multiaddrs, api: daemon.api },
         `hubless daemon ${daemon.peerId} ready: api ${daemon.api}, listening on ${daemon.multiaddrs.join(' ')}`
       )
 
-      await new Promise<void>(resolve => {
-        if (signal.aborted) {
-          resolve()
-        }
-        signal.addEventListener('abort', () => { resolve() }, { once: true })
-      })
+      await untilAborted(signal)
       out.notice('stopping')
       await daemon.stop()
     })
+}
+
+export async function untilAborted (signal: AbortSignal): Promise<void> {
+  await new Promise<void>(resolve => {
+    if (signal.aborted) resolve()
+    signal.addEventListener('abort', () => { resolve() }, { once: true })
+  })
 }

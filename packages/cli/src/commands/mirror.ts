@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url'
 import { isChannel } from '@hubless/registry'
-import { parseHostPort } from '../daemon/http-server.ts'
 import { UsageError } from '../errors.ts'
 import { startMirror } from '../mirror/run-mirror.ts'
-import { collect, parseMultiaddrArg } from '../multiaddr-arg.ts'
-import { DEFAULT_HTTP, DEFAULT_LISTEN } from './daemon.ts'
+import { collect } from '../multiaddr-arg.ts'
+import { addNodeRunOptions, parseNodeRunOptions, untilAborted } from './daemon.ts'
+import type { NodeRunOptions } from './daemon.ts'
 import type { CommandContext } from '../context.ts'
 import type { PinPolicy } from '../mirror/pinner.ts'
 import type { Channel } from '@hubless/registry'
@@ -13,11 +13,7 @@ import type { Command } from 'commander'
 /** The AppImageHub catalog the project ships, imported by `--seed default` */
 export const EMBEDDED_CATALOG = fileURLToPath(new URL('../../../../data/appimagehub-apps.json', import.meta.url))
 
-interface MirrorOptions {
-  listen?: string[]
-  peer?: string[]
-  lan?: boolean
-  http: string
+interface MirrorOptions extends NodeRunOptions {
   pin: string
   channels?: string
   maxBytes?: string
@@ -27,12 +23,8 @@ interface MirrorOptions {
 }
 
 export function registerMirrorCommand (program: Command, context: (command: Command) => CommandContext): void {
-  program.command('mirror')
+  addNodeRunOptions(program.command('mirror'))
     .description('run a mirror: a daemon that replicates the registry, keeps content alive, and serves the API, /feed.json and the storefront')
-    .option('--listen <multiaddr>', 'libp2p listen address (repeatable; default /ip4/127.0.0.1/tcp/0)', collect)
-    .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collect)
-    .option('--lan', 'discover and be discovered by peers on the local network (mDNS)')
-    .option('--http <host:port>', 'where the HTTP side listens (expose it with 0.0.0.0:PORT)', DEFAULT_HTTP)
     .option('--pin <policy>', 'which release content to keep: all, trusted or none', 'all')
     .option('--channels <list>', 'only keep content of these channels (comma-separated)')
     .option('--max-bytes <size>', 'stop pinning past this much content (e.g. 500M, 20G)')
@@ -46,8 +38,6 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         if (!isChannel(c)) throw new UsageError(`--channels: "${c}" is not one of release, beta, alpha, nightly, continuous`)
         return c as Channel
       })
-      const listen = (options.listen ?? DEFAULT_LISTEN).map(ma => parseMultiaddrArg(ma, '--listen').toString())
-      const peers = (options.peer ?? []).map(ma => parseMultiaddrArg(ma, '--peer'))
       const seed = options.seed === 'default' ? EMBEDDED_CATALOG : options.seed
 
       const log = (event: Record<string, unknown>): void => {
@@ -57,10 +47,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
       if (seed != null) out.notice(`importing ${seed} if this is the first run (it takes a few seconds)`)
       const mirror = await startMirror({
         layout,
-        listen,
-        peers,
-        lan: options.lan === true,
-        http: parseHostPort(options.http),
+        ...parseNodeRunOptions(options),
         gateways: options.gateway,
         pin,
         channels,
@@ -74,10 +61,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         { peerId: mirror.peerId, multiaddrs: mirror.multiaddrs, api: mirror.api, storefront: `${mirror.api}/` },
         `hubless mirror ${mirror.peerId} ready: storefront ${mirror.api}/ , listening on ${mirror.multiaddrs.join(' ')}`
       )
-      await new Promise<void>(resolve => {
-        if (signal.aborted) resolve()
-        signal.addEventListener('abort', () => { resolve() }, { once: true })
-      })
+      await untilAborted(signal)
       out.notice('stopping')
       await mirror.stop()
     })

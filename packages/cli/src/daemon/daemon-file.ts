@@ -35,3 +35,13 @@ export async function removeDaemonFile (path: string, pid: number): Promise<void
     await rm(path, { force: true })
   }
 }
+
+/** Whether a process with this pid exists (it may belong to another user: EPERM still means alive) */
+export function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

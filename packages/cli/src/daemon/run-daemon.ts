@@ -1,6 +1,6 @@
 import { createGatewayHandler } from '@hubless/net'
 import { createApiRoutes } from './api-routes.ts'
-import { readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
+import { isAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { startHttpServer } from './http-server.ts'
 import { DaemonRunningError } from '../errors.ts'
 import { serveHolds } from '../holds-protocol.ts'
@@ -79,14 +79,5 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
       await services.stop()
       await removeDaemonFile(init.layout.daemonFile, process.pid)
     }
-  }
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
