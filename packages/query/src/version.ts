@@ -3,15 +3,18 @@
  *
  * 1. Case is ignored; a leading `v`, `ver`, `version` or `release-` before a digit is dropped
  *    (`v2.9.3` = `2.9.3`); build metadata after `+` is ignored (semver).
- * 2. A version that does not start with a digit (`continuous`, `latest`, `nightly`,
+ * 2. A placeholder that says the version is not known (`unknown`, `n/a`, `none`, `?`; catalogs
+ *    that restate other catalogs write these) ranks below every real version, so a release with
+ *    a real version always displaces it.
+ * 3. A version that does not start with a digit (`continuous`, `latest`, `nightly`,
  *    `HEAD-4d75068`), or that is only a commit hash (`47bbec1`), is a *rolling* build. Rolling
  *    builds are made from the newest source, so they rank above every numbered version, and
  *    between themselves they are equal (publication time decides).
- * 3. Numbered versions compare their leading dot-separated numbers numerically, any length, any
+ * 4. Numbered versions compare their leading dot-separated numbers numerically, any length, any
  *    count: `1.10` > `1.9`, `1.2.3.4` > `1.2.3`, dates `20171129` and `2023.05.01` work as they
  *    are, and a compact date is read as its three parts (`20171129` = `2017.11.29`), so an app
  *    that switches between the two spellings still orders. Missing parts are zeros (`1.0` = `1.0.0`).
- * 4. What follows the numbers (the suffix) ranks pre-release < plain < post-release:
+ * 5. What follows the numbers (the suffix) ranks pre-release < plain < post-release:
  *    - pre-release when it starts with a known word: `dev`/`snapshot`/`nightly`/`canary` <
  *      `alpha`/`a` < `beta`/`b` < `pre`/`preview` < `rc`/`cr` (`1.0-rc6` < `1.0`);
  *    - post-release when it starts with a number (`1.0.4-3` packaging revisions, git describe
@@ -25,7 +28,7 @@
  * position in the publisher's hash chain, then record id, so the order is total.
  */
 
-export type VersionKind = 'numbered' | 'rolling'
+export type VersionKind = 'unknown' | 'numbered' | 'rolling'
 
 export interface ParsedVersion {
   kind: VersionKind
@@ -37,6 +40,8 @@ export interface ParsedVersion {
   identifiers: Array<string | number>
 }
 
+const UNKNOWN = /^(?:unknown|unspecified|n\/?a|none|null|undefined|-+|\?+)$/
+const KIND_ORDER: Record<VersionKind, number> = { unknown: 0, numbered: 1, rolling: 2 }
 const PREFIX = /^(?:v|ver|version|release-|rel-)(?=\d)/
 const HASH = /^[0-9a-f]{7,40}$/
 const GIT_HASH_PART = /^g[0-9a-f]{6,40}$/
@@ -65,6 +70,9 @@ export function parseVersion (input: string): ParsedVersion {
   let text = input.slice(0, MAX_VERSION_LENGTH).trim().toLowerCase().replace(PREFIX, '')
   const plus = text.indexOf('+')
   if (plus > 0) text = text.slice(0, plus)
+  if (UNKNOWN.test(text) || text === '') {
+    return { kind: 'unknown', numbers: [], rank: 0, identifiers: [] }
+  }
   const core = /^\d+(?:\.\d+)*/.exec(text)
   if (core == null || (HASH.test(text) && /[a-f]/.test(text))) {
     return { kind: 'rolling', numbers: [], rank: 0, identifiers: [] }
@@ -112,8 +120,8 @@ function compareIdentifier (a: string | number, b: string | number): number {
 }
 
 export function compareParsedVersions (a: ParsedVersion, b: ParsedVersion): number {
-  if (a.kind !== b.kind) return a.kind === 'rolling' ? 1 : -1
-  if (a.kind === 'rolling') return 0
+  if (a.kind !== b.kind) return KIND_ORDER[a.kind] < KIND_ORDER[b.kind] ? -1 : 1
+  if (a.kind !== 'numbered') return 0
   const n = Math.max(a.numbers.length, b.numbers.length)
   for (let i = 0; i < n; i++) {
     const c = compareDigits(a.numbers[i] ?? '0', b.numbers[i] ?? '0')

@@ -48,6 +48,16 @@ describe('version ordering', () => {
     fc.string({ maxLength: 12 })
   )
 
+  it('ranks an unknown version below every real one', () => {
+    for (const placeholder of ['unknown', 'Unknown', 'n/a', 'NA', 'none', '?', '-', '']) {
+      assert.equal(parseVersion(placeholder).kind, 'unknown', placeholder)
+      assert.ok(compareVersions(placeholder, '0.0.1') < 0, `${placeholder} < 0.0.1`)
+      assert.ok(compareVersions(placeholder, 'continuous') < 0, `${placeholder} < continuous`)
+    }
+    assert.equal(compareVersions('unknown', 'n/a'), 0)
+    assert.equal(parseVersion('unknown-2').kind, 'rolling', 'only a bare placeholder is unknown')
+  })
+
   it('is a total preorder on versions (antisymmetric, transitive)', () => {
     fc.assert(fc.property(version, version, version, (a, b, c) => {
       assert.equal(sign(compareVersions(a, b)), neg(sign(compareVersions(b, a))), `antisymmetry broken for ${a} / ${b}`)
