@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { readFile, rm, writeFile } from 'node:fs/promises'
-import { after, it } from 'node:test'
+import { it } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-
-const run = promisify(execFile)
-const packageDir = fileURLToPath(new URL('..', import.meta.url))
-// next to package.json, so that `import … from '@hubless/net'` resolves to this package
-const example = `${packageDir}readme-example-${randomBytes(4).toString('hex')}.ts`
-
-after(async () => { await rm(example, { force: true }) })
+import { runReadmeExample } from '../../../test/helpers/readme-example.ts'
 
 it('runs the first ts example of the README', async () => {
-  const readme = await readFile(`${packageDir}README.md`, 'utf8')
-  const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1]
-  assert.ok(code != null, 'README.md must contain a ```ts block')
-  await writeFile(example, code)
-  const { stdout } = await run(process.execPath, [example], { timeout: 60_000 })
+  const stdout = await runReadmeExample(fileURLToPath(new URL('..', import.meta.url)))
   assert.match(stdout, /hello hubless/)
   assert.match(stdout, /"http:\/\/127\.0\.0\.1:\d+":1/, 'the third node fetched through the gateway')
 })
