@@ -66,7 +66,7 @@ describe('a mirror seeded with the real AppImageHub catalog', () => {
     await link.first().waitFor({ timeout: 15_000 })
     await link.first().click()
     await page.getByRole('heading', { name: 'Krita', level: 1 }).waitFor({ timeout: 15_000 })
-    assert.match(await page.locator('main').innerText(), /Imported/)
+    assert.match(await page.locator('main').textContent() ?? '', /Imported/)
     const stats = imageStats(await page.screenshot())
     assert.ok(stats.stddev > 20 && stats.colours > 40, `the page is drawn, got ${JSON.stringify(stats)}`)
   })
