@@ -62,3 +62,9 @@ export class BadParameterError extends Error {
   static override name = 'BadParameterError'
   override name = 'BadParameterError'
 }
+
+/** A download source served more bytes than the record declares, or bytes that do not hash to it */
+export class SourceLiedError extends Error {
+  static override name = 'SourceLiedError'
+  override name = 'SourceLiedError'
+}

@@ -118,7 +118,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
         appId, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted
       }, { signal, onProgress: progressBar(out) })
       out.endProgress()
-      out.result(result, `${result.path}: ${appId} ${result.version} (${result.channel}, ${result.arch}), sha256 ${result.sha256} verified, ${result.trust.status}`)
+      out.result(result, `${result.path}: ${appId} ${result.version} (${result.channel}, ${result.arch}), sha256 ${result.sha256} ${result.verified ? 'verified' : 'NOT verified (the record names no hash)'}, ${result.trust.status}`)
     })
 
   program.command('status')

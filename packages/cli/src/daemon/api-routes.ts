@@ -41,6 +41,11 @@ export function createApiRoutes (services: Services, signal: AbortSignal): Route
       sendJson(res, 400, { error: { name: (err as Error).name, message: (err as Error).message } })
       return true
     }
+    // every operation takes an object; anything else would reach it as null, a number or a list
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      sendJson(res, 400, { error: { name: 'UsageError', message: `the body of /api/v1/op/${operation.name} must be a JSON object` } })
+      return true
+    }
     const clientGone = new AbortController()
     res.on('close', () => { clientGone.abort() })
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })

@@ -69,7 +69,11 @@ export async function startHttpServer (listen: { host: string, port: number }, r
 
 async function handle (req: IncomingMessage, res: ServerResponse, routes: Route[]): Promise<void> {
   try {
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    const url = requestUrl(req.url)
+    if (url == null) {
+      sendJson(res, 400, { error: { name: 'BadRequest', message: 'the request target must be a path starting with /' } })
+      return
+    }
     for (const route of routes) {
       if (await route(req, res, url)) {
         return
@@ -83,6 +87,19 @@ async function handle (req: IncomingMessage, res: ServerResponse, routes: Route[
     } else {
       res.destroy()
     }
+  }
+}
+
+/**
+ * The request target read as a path. `new URL(target, base)` would read `//x/…` as the host x
+ * (and throw on `//`), so the path is appended to the base instead of resolved against it.
+ */
+function requestUrl (target: string | undefined): URL | undefined {
+  if (target == null || !target.startsWith('/')) return undefined
+  try {
+    return new URL(`http://localhost${target}`)
+  } catch {
+    return undefined
   }
 }
 

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import { chmod, open, rename, rm, stat } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import { isChannel } from '@hubless/registry'
-import { AppNotFoundError, DownloadFailedError, UntrustedAppError, UsageError } from '../errors.ts'
+import { AppNotFoundError, DownloadFailedError, SourceLiedError, UntrustedAppError, UsageError } from '../errors.ts'
 import { defineOperation } from './operation.ts'
 import type { OperationContext } from './operation.ts'
 import type { ReleaseView, TrustVerdict } from '@hubless/query'
@@ -33,6 +33,8 @@ export interface GetOutput {
   trust: TrustVerdict
   /** blocks per source (`local`, `peers`, a gateway URL), or `url` for a plain HTTP download */
   sources: Record<string, number>
+  /** false only for a record with neither CID nor SHA-256 (URL-only imports): nothing to check the bytes against */
+  verified: boolean
 }
 
 /**
@@ -61,6 +63,9 @@ export const get = defineOperation<GetInput, GetOutput>('get', async (context, i
     throw new UntrustedAppError(`${input.appId} is ${verdict.status}: ${verdict.explanation}; trust its publisher (\`hubless trust add KEY\`) or pass --allow-untrusted`)
   }
 
+  if (release.content.cid == null && release.content.sha256 == null && input.allowUntrusted !== true) {
+    throw new UntrustedAppError(`${input.appId} ${release.version} names no CID or SHA-256 (an import from a catalog that had none): its bytes cannot be verified; pass --allow-untrusted to download it anyway`)
+  }
   const part = `${input.output}.part`
   const sources: Record<string, number> = {}
   const content = release.content
@@ -98,7 +103,8 @@ export const get = defineOperation<GetInput, GetOutput>('get', async (context, i
     sha256,
     cid: content.cid,
     trust: verdict,
-    sources
+    sources,
+    verified: content.cid != null || content.sha256 != null
   }
 })
 
@@ -142,20 +148,21 @@ async function fetchByUrl ({ signal, onProgress }: OperationContext, urls: strin
       try {
         for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
           done += chunk.byteLength
-          if (size != null && done > size) throw new Error(`served more than the record's ${size} bytes`)
+          if (size != null && done > size) throw new SourceLiedError(`served more than the record's ${size} bytes`)
           await file.write(chunk)
           onProgress?.({ phase: `downloading ${new URL(url).host}`, done, total: size })
         }
       } finally {
         await file.close()
       }
-      if (sha256 != null && await hashFile(part) !== sha256) throw new Error('served a file whose SHA-256 does not match the record')
+      if (sha256 != null && await hashFile(part) !== sha256) throw new SourceLiedError('served a file whose SHA-256 does not match the record')
       return
     } catch (err) {
       signal.throwIfAborted()
       errors.push(`${url}: ${(err as Error).message}`)
-      // what a failed source sent must not be resumed from the next one
-      await rm(part, { force: true })
+      // a cut transfer is kept and resumed (next URL or next run, with a Range request); what a
+      // lying source sent is dropped, so nothing of it is resumed from anywhere
+      if (err instanceof SourceLiedError) await rm(part, { force: true })
     }
   }
   throw new DownloadFailedError(`no source served the file: ${errors.join('; ') || 'the record has no URLs'}`)
