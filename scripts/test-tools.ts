@@ -1,0 +1,31 @@
+/**
+ * The Debian tools the tests use, installed when missing: mksquashfs/unsquashfs build and check
+ * AppImage fixtures, chromium runs the browser tests, ip makes the mDNS test's network namespace.
+ * As root (CI, these machines) it installs them with apt-get; otherwise it says what to install.
+ * Part of `pnpm test`, so the README's test command works on a fresh machine.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+
+const tools: Array<{ command: string, pkg: string }> = [
+  { command: 'mksquashfs', pkg: 'squashfs-tools' },
+  { command: 'unsquashfs', pkg: 'squashfs-tools' },
+  { command: 'chromium', pkg: 'chromium' },
+  { command: 'ip', pkg: 'iproute2' }
+]
+
+const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+const missing = [...new Set(tools.filter(t => !has(t.command)).map(t => t.pkg))]
+
+if (missing.length > 0) {
+  if (process.getuid?.() === 0 && has('apt-get')) {
+    console.log(`test tools: apt-get install ${missing.join(' ')}`)
+    execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] })
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    })
+  } else {
+    console.error(`test tools missing: install ${missing.join(', ')} (Debian: sudo apt-get install ${missing.join(' ')}), then run the tests again`)
+    process.exit(1)
+  }
+}
