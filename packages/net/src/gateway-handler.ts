@@ -57,7 +57,15 @@ export function createGatewayHandler (node: { helia: NodeHelia }, init: GatewayH
   const prefix = init.prefix ?? '/ipfs/'
   const { helia } = node
   return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid')
+    // appended, not resolved: `new URL('//x/…', base)` reads x as a host, and throws on `//`
+    const target = req.url ?? '/'
+    if (!target.startsWith('/')) return false
+    let url: URL
+    try {
+      url = new URL(`http://gateway.invalid${target}`)
+    } catch {
+      return false
+    }
     if (!url.pathname.startsWith(prefix)) return false
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       reply(res, 405, 'Only GET and HEAD are supported', { allow: 'GET, HEAD' })
