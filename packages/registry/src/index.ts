@@ -28,6 +28,8 @@ export { createKeyStore, deserializeKey, serializeKey } from './keys/index.ts'
 export type { KeyExportOptions, KeyImportOptions, KeyReadOptions, KeyStore, KeyStoreInit, KeyWriteOptions } from './keys/index.ts'
 export { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE } from './log/access-controller.ts'
 export { DEFAULT_REGISTRY_NAME, registryAddress } from './log/address.ts'
+export { DEFAULT_HEADS_INTERVAL, createHeadsAnnouncer, watchHeads } from './log/heads-announcer.ts'
+export type { HeadsAnnouncer, HeadsAnnouncerInit } from './log/heads-announcer.ts'
 
 /** What the registry needs of a node: Helia (OrbitDB's `ipfs`, with `libp2p.services.pubsub`) */
 export interface RegistryNode {
