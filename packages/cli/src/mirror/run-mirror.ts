@@ -1,5 +1,6 @@
 import { access, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createHeadsAnnouncer } from '@hubless/registry'
 import { sendJson } from '../daemon/http-server.ts'
 import { startDaemon } from '../daemon/run-daemon.ts'
 import { importAppImageHub } from '../operations/import-appimagehub.ts'
@@ -27,6 +28,8 @@ export interface MirrorInit extends Omit<DaemonInit, 'routes'> {
   publicUrl?: string
   /** one structured event (JSON-able) for the log */
   onEvent?: (event: Record<string, unknown>) => void
+  /** ms between signed heads announcements (freshness for readers); default 30 000 */
+  headsInterval?: number
 }
 
 export interface RunningMirror extends RunningDaemon {
@@ -110,11 +113,18 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
     throw err
   }
 
+  // readers that trust this mirror's key learn from these whether their view is fresh (SECURITY.md, indefinite freeze)
+  const key = await services.publisherKey().catch(() => undefined)
+  const announcer = key == null
+    ? undefined
+    : createHeadsAnnouncer({ node: services.node, registry: await services.registry() }, { key, interval: init.headsInterval })
+  if (key == null) init.onEvent?.({ event: 'heads:off', reason: 'no publisher key in the data dir (hubless init); not announcing signed heads' })
   const pinning = pinner
   return {
     ...daemon,
     pinner: pinning,
     async stop () {
+      announcer?.stop()
       await pinning.stop()
       await daemon.stop()
     }
