@@ -9,6 +9,10 @@ import {
 } from '../src/index.ts'
 import type { PublisherKey } from '../src/index.ts'
 import type { AccessControllerFactory, Identity, KeyStoreInstance, OrbitDB } from '@orbitdb/core'
+import { fromString } from 'uint8arrays/from-string'
+import { toString as bytesToString } from 'uint8arrays/to-string'
+import { sign as signBytes } from '../src/records/ed25519.ts'
+import { identityForKey } from '../src/log/writer-identity.ts'
 import { releaseRecord } from './fixtures.ts'
 import { connect, Peers, waitForRecords } from './peers.ts'
 
@@ -100,5 +104,49 @@ describe('hostile writers', () => {
     }
     valid.push(await b.registry.publish(releaseRecord(key, {}, 4), key))
     await waitForRecords(a.registry, valid)
+  })
+
+  it('admits a publisher-written entry on its entry signature, and rejects it when that signature is bad', async () => {
+    const [a, b] = [await peers.start(undefined, { name: 'one-signature' }), await peers.start(undefined, { name: 'one-signature' })]
+    await connect(a, b)
+    const key = createPublisherKey()
+    const good = await a.registry.publish(releaseRecord(key, {}, 1), key)
+    await waitForRecords(b.registry, [good])
+
+    const rejected: Array<{ entry: string | undefined, name: string }> = []
+    b.registry.addEventListener('rejected', e => { rejected.push({ entry: e.detail.entry, name: e.detail.error.name }) })
+
+    // the publisher's own writer identity, but every entry signed by some other key
+    const attacker = await peers.start(undefined, { name: 'unrelated' })
+    const honest = await identityForKey(attacker.node.helia, key)
+    const other = createPublisherKey()
+    const badSigner: Identity = { ...honest, sign: async (_i: Identity, data: string | Uint8Array) => bytesToString(await signBytes(typeof data === 'string' ? fromString(data) : data, other), 'base16') }
+    const orbit = await createOrbitDB({ ipfs: attacker.node.helia, directory: await peers.dir(), identity: badSigner })
+    try {
+      const db = await orbit.open('one-signature', { type: 'events', AccessController: permissive })
+      await connect(attacker, b)
+      const signal = AbortSignal.timeout(20_000)
+      // the attacker replicated a's entry: it was written with the publisher's key
+      let entries = await db.log.heads()
+      while (entries.length === 0) {
+        signal.throwIfAborted()
+        await new Promise(resolve => setTimeout(resolve, 50))
+        entries = await db.log.heads()
+      }
+      assert.equal(entries[0]!.key, bytesToString(key.publicKey, 'base16'), 'registry.publish writes with the publisher key')
+
+      const hash = await db.add(encodeSignedRecord(await signRecord(releaseRecord(key, {}, 2), key)))
+      while (!rejected.some(r => r.entry === hash)) {
+        signal.throwIfAborted()
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      assert.equal(rejected.find(r => r.entry === hash)?.name, 'InvalidSignatureError')
+      // and replication of valid records goes on
+      const next = await a.registry.publish(releaseRecord(key, {}, 3), key)
+      await waitForRecords(b.registry, [next])
+      assert.equal((await b.registry.status()).records, 2)
+    } finally {
+      await orbit.stop()
+    }
   })
 })

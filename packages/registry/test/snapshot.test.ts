@@ -63,9 +63,12 @@ describe('snapshot catch-up', () => {
       signal.throwIfAborted()
       await new Promise(resolve => setTimeout(resolve, 50))
     }
-    // a relay that checked the entries holds the writer identity too (our access controller fetches and pins it)
-    const identity = CID.parse((await mirror.registry.status()).identity, base58btc)
-    for await (const _ of relay.node.helia.blockstore.get(identity, { signal })) { /* drain */ }
+    // a relay that checked the entries holds their writer identities too (our access controller fetches and pins them)
+    const writers = new Set<string>()
+    for await (const entry of db.log.iterator()) writers.add(entry.identity)
+    for (const writer of writers) {
+      for await (const _ of relay.node.helia.blockstore.get(CID.parse(writer, base58btc), { signal })) { /* drain */ }
+    }
     await relay.node.libp2p.handle(snapshotProtocol(db.address), (stream: Stream) => {
       stream.send(Uint8Array.of(0, 0, 0, 3, 1, 2, 3, 0xff, 0xff, 0xff, 0xff))
       void stream.close()

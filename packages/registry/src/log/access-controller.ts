@@ -1,8 +1,12 @@
 import { logger } from '@libp2p/logger'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
-import { ForgedIdentityError, MalformedRecordError } from '../errors.ts'
-import { decodeSignedRecord } from '../records/signed.ts'
+import { ForgedIdentityError, InvalidSignatureError, MalformedRecordError } from '../errors.ts'
+import { toString as bytesToString } from 'uint8arrays/to-string'
+import { didToPublicKey } from '../records/did-key.ts'
+import { decodeLogRecord } from '../records/signed.ts'
+import type { UnsignedRecord } from '../records/types.ts'
+import { entrySignatureValid } from './entry-signature.ts'
 import type { SignedRecord } from '../records/types.ts'
 import type { AccessController, AccessControllerFactory, AccessControllerInit, Identities, LogEntry } from '@orbitdb/core'
 
@@ -40,6 +44,18 @@ function wireOf (entry: LogEntry): Uint8Array {
     throw new MalformedRecordError('the entry payload is not { op: "ADD", key: null, value: <signed record bytes> }')
   }
   return payload.value
+}
+
+/**
+ * One signature per record: an entry whose writer key is the record's publisher key is signed
+ * by the publisher over bytes that contain the record. The access controller checks that
+ * signature instead of the record's own, so a peer catching up checks one signature per record
+ * instead of two. The record's own signature is still in the record for readers that take it
+ * out of the log (JSON export, browsers), which check it with verifyRecord; a publisher that
+ * writes a bad one only makes its own record unusable outside the log.
+ */
+export function publisherWroteEntry (entry: Pick<LogEntry, 'key'>): (record: UnsignedRecord) => boolean {
+  return record => typeof entry.key === 'string' && entry.key.length === 64 && entry.key === bytesToString(didToPublicKey(record.publisher), 'base16')
 }
 
 function remember<V> (map: Map<string, V>, key: string, value: V): void {
@@ -122,11 +138,21 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
       }
     }
 
+    /** the record, and its signature or (written by its publisher) the entry's */
+    async function checkRecord (entry: LogEntry): Promise<SignedRecord> {
+      const vouched = publisherWroteEntry(entry)
+      const record = await decodeLogRecord(wireOf(entry), vouched)
+      if (vouched(record.record) && !(await entrySignatureValid(entry))) {
+        throw new InvalidSignatureError(`entry ${entry.hash ?? '(new)'} is written by the record's publisher but its signature does not verify`)
+      }
+      return record
+    }
+
     async function check (entry: LogEntry): Promise<SignedRecord> {
       const hash = entry.hash
       const rejection = hash == null ? undefined : rejected.get(hash)
       if (rejection != null) throw rejection
-      const record = await decodeSignedRecord(wireOf(entry))
+      const record = await checkRecord(entry)
       await checkIdentity(entry)
       if (hash != null) remember(accepted, hash, true)
       return record
@@ -139,7 +165,7 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
         if (rejected.has(hash)) return false
       }
       try {
-        const record = await decodeSignedRecord(wireOf(entry))
+        const record = await checkRecord(entry)
         await checkIdentity(entry)
         if (hash != null) {
           remember(accepted, hash, true)

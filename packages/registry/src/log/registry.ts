@@ -15,10 +15,10 @@ import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddres
 import { RecordCache } from './record-cache.ts'
 import type { CachedEntry } from './record-cache.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
-import { loadWriterIdentity } from './writer-identity.ts'
+import { identityForKey, loadWriterIdentity } from './writer-identity.ts'
 import type { Registry, RegistryComponents, RegistryEvents, RegistryInit, RegistryStatus } from '../index.ts'
 import type { AbortOptions, Libp2p, Stream } from '@libp2p/interface'
-import type { AccessControllerType, EventsDatabase, LogEntry, OrbitDB, Storage } from '@orbitdb/core'
+import type { AccessControllerType, EventsDatabase, Identity, LogEntry, OrbitDB, Storage } from '@orbitdb/core'
 
 const log = logger('hubless:registry:log')
 
@@ -86,6 +86,11 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   readonly #snapshotFailed = new Map<string, number>()
   #joinEntry!: (entry: LogEntry) => Promise<boolean>
   #pinQueue: Promise<void> = Promise.resolve()
+  /** the object OrbitDB writes with; its fields are swapped for a publisher's during that publisher's append */
+  #writer!: Identity
+  #nodeWriter!: Identity
+  readonly #publisherIdentities = new Map<string, Promise<Identity>>()
+  #appending: Promise<unknown> = Promise.resolve()
 
   constructor (name: string) {
     super()
@@ -100,6 +105,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#snapshotThreshold = init.snapshotThreshold ?? DEFAULT_SNAPSHOT_THRESHOLD
     const address = await registryAddress(this.name)
     const identity = await loadWriterIdentity(components.node.helia, directory)
+    this.#writer = identity
+    this.#nodeWriter = { ...identity }
     // our writer key lives in writer.key; OrbitDB's own key store would only cost a LevelDB
     const identities = await Identities({ keystore: await KeyStore({ storage: await MemoryStorage() }), ipfs: components.node.helia })
     this.#orbitdb = await createOrbitDB({ ipfs: components.node.helia, identity, identities, directory })
@@ -378,11 +385,28 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   }
 
   async append (signed: SignedRecord, options?: AbortOptions): Promise<SignedRecord> {
+    return this.#append(signed, undefined, options)
+  }
+
+  /**
+   * Append as `writer` (a publisher's identity) or as this node. Appends run one at a time, so
+   * that the writer fields OrbitDB reads while it creates the entry belong to one identity.
+   */
+  async #append (signed: SignedRecord, writer: Identity | undefined, options?: AbortOptions): Promise<SignedRecord> {
     this.#check(options)
     const verified = await verifyRecord(signed)
     if (this.#byId.has(verified.id)) return verified
     this.#check(options)
-    const hash = await raceSignal(this.#db.add(encodeSignedRecord(verified)), options?.signal)
+    const add = this.#appending.then(async () => {
+      Object.assign(this.#writer, writer ?? this.#nodeWriter)
+      try {
+        return await this.#db.add(encodeSignedRecord(verified))
+      } finally {
+        Object.assign(this.#writer, this.#nodeWriter)
+      }
+    })
+    this.#appending = add.catch(() => {})
+    const hash = await raceSignal(add, options?.signal)
     const entry = await this.#db.log.get(hash)
     if (entry != null) {
       await this.#serial(async () => this.#commit([{ entryHash: hash, signed: verified, deps: [...entry.next, ...entry.refs] }]))
@@ -391,7 +415,14 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   }
 
   async publish (record: UnsignedRecord, key: PublisherKey, options?: AbortOptions & SignOptions): Promise<SignedRecord> {
-    return this.append(await signRecord(record, key, options), options)
+    const signed = await signRecord(record, key, options)
+    let writer = this.#publisherIdentities.get(key.did)
+    if (writer == null) {
+      writer = identityForKey(this.#helia, key, options)
+      writer.catch(() => { this.#publisherIdentities.delete(key.did) })
+      this.#publisherIdentities.set(key.did, writer)
+    }
+    return this.#append(signed, await writer, options)
   }
 
   async * records (options?: AbortOptions): AsyncGenerator<SignedRecord> {
@@ -422,7 +453,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       records: this.#byId.size,
       heads: heads.map(h => h.hash!),
       peers: [...this.#db.sync.peers],
-      identity: this.#db.identity.hash
+      identity: this.#nodeWriter.hash
     }
     if (this.#lastSync != null) status.lastSync = this.#lastSync
     return status

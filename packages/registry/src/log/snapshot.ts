@@ -1,11 +1,10 @@
-import * as dagCbor from '@ipld/dag-cbor'
 import { logger } from '@libp2p/logger'
 import { Entry } from '@orbitdb/core'
-import { fromString } from 'uint8arrays/from-string'
 import { MalformedRecordError, OversizeRecordError } from '../errors.ts'
 import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
-import { verify } from '../records/ed25519.ts'
+import { publisherWroteEntry } from './access-controller.ts'
 import type { HublessAccessController } from './access-controller.ts'
+import { entrySignatureValid } from './entry-signature.ts'
 import type { CachedEntry } from './record-cache.ts'
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LogEntry } from '@orbitdb/core'
@@ -98,34 +97,6 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
   return entries
 }
 
-/** The signature check OrbitDB's `Entry.verify` makes, with Ed25519 writer keys checked through WebCrypto */
-async function entrySignatureValid (entry: LogEntry): Promise<boolean> {
-  if (typeof entry.key !== 'string' || typeof entry.sig !== 'string') return false
-  if (entry.key.length !== 64) {
-    // another key type (OrbitDB's default secp256k1 writers): OrbitDB's own check
-    return Entry.verify({ verify: async (sig, key, data) => verifyOther(sig, key, data) }, entry)
-  }
-  try {
-    const bytes = dagCbor.encode({ id: entry.id, payload: entry.payload, next: entry.next, refs: entry.refs, clock: entry.clock, v: entry.v })
-    return await verify(fromString(entry.sig, 'base16'), bytes, fromString(entry.key, 'base16'))
-  } catch {
-    return false
-  }
-}
-
-let verifyOtherImpl: ((sig: string, key: string, data: string | Uint8Array) => Promise<boolean>) | undefined
-async function verifyOther (sig: string, key: string, data: string | Uint8Array): Promise<boolean> {
-  verifyOtherImpl ??= async (s, k, d) => {
-    const { publicKeyFromRaw } = await import('@libp2p/crypto/keys')
-    try {
-      return await publicKeyFromRaw(fromString(k, 'base16')).verify(typeof d === 'string' ? fromString(d) : d, fromString(s, 'base16'))
-    } catch {
-      return false
-    }
-  }
-  return verifyOtherImpl(sig, key, data)
-}
-
 export interface ImportContext {
   logId: string
   access: HublessAccessController
@@ -180,9 +151,10 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
     options.signal?.throwIfAborted()
     await Promise.all(fresh.slice(i, i + VERIFY_CONCURRENCY).map(async ({ entry, bytes }) => {
       try {
-        if (entry.id !== ctx.logId || !Entry.isEntry(entry)) throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
+        if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
         const signed = await ctx.access.check(entry)
-        if (!(await entrySignatureValid(entry))) throw new MalformedRecordError(`entry ${entry.hash} has an invalid OrbitDB signature`)
+        // an entry written by the record's publisher had its signature checked by the access controller
+        if (!publisherWroteEntry(entry)(signed.record) && !(await entrySignatureValid(entry))) throw new MalformedRecordError(`entry ${entry.hash} has an invalid OrbitDB signature`)
         valid.set(entry.hash, { entry, bytes, signed })
       } catch (err) {
         rejected++

@@ -6,6 +6,7 @@ import { fromString } from 'uint8arrays/from-string'
 import { toString as bytesToString } from 'uint8arrays/to-string'
 import { createKeyStore } from '../keys/index.ts'
 import { sign, verify } from '../records/ed25519.ts'
+import type { PublisherKey } from '../records/ed25519.ts'
 import type { NodeHelia } from '@hubless/net'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Identity } from '@orbitdb/core'
@@ -24,6 +25,15 @@ const utf8 = (data: string | Uint8Array): Uint8Array => typeof data === 'string'
 export async function loadWriterIdentity (helia: NodeHelia, directory: string, options?: AbortOptions): Promise<Identity> {
   const store = createKeyStore({ directory, fileName: 'writer.key' })
   const key = await store.exists() ? await store.load(options) : await store.create(options)
+  return identityForKey(helia, key, options)
+}
+
+/**
+ * The OrbitDB identity of an Ed25519 key. A publisher's own identity lets the registry write a
+ * publisher's records with the publisher's key, so that one signature check covers both the
+ * entry and the record (see `publisherWroteEntry`).
+ */
+export async function identityForKey (helia: NodeHelia, key: PublisherKey, options?: AbortOptions): Promise<Identity> {
   const id = enc(key.publicKey)
   const publicKey = id
   const idSignature = enc(await sign(utf8(id), key))

@@ -16,8 +16,21 @@ export function publicKeyToDid (publicKey: Uint8Array): string {
   return DID_KEY_PREFIX + base58btc.encode(bytes)
 }
 
+// base58 decoding and the canonical re-encoding cost more than a signature check's setup: remember recent keys
+const CACHE_SIZE = 4096
+const cache = new Map<string, Uint8Array>()
+
 /** The 32-byte Ed25519 public key a `did:key` names; rejects any other key type or a non-canonical spelling */
 export function didToPublicKey (did: string): Uint8Array {
+  const known = typeof did === 'string' ? cache.get(did) : undefined
+  if (known != null) return Uint8Array.from(known)
+  const key = parseDidKey(did)
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!)
+  cache.set(did, key)
+  return Uint8Array.from(key)
+}
+
+function parseDidKey (did: string): Uint8Array {
   if (typeof did !== 'string' || !did.startsWith(DID_KEY_PREFIX + 'z6Mk') || did.length > 64) {
     throw new InvalidPublisherKeyError(`expected a did:key of an Ed25519 key (did:key:z6Mk…), got ${JSON.stringify(String(did).slice(0, 80))}`)
   }

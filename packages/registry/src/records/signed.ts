@@ -64,8 +64,8 @@ export async function countersignRecord (signed: SignedRecord<RotateKeyRecord>, 
   return { ...signed, countersignature: await sign(signed.bytes, newKey) }
 }
 
-async function checkSignatures (bytes: Uint8Array, record: UnsignedRecord, signature: Uint8Array, countersignature: Uint8Array | undefined): Promise<void> {
-  if (!(await verify(signature, bytes, didToPublicKey(record.publisher)))) {
+async function checkSignatures (bytes: Uint8Array, record: UnsignedRecord, signature: Uint8Array, countersignature: Uint8Array | undefined, publisherVouched = false): Promise<void> {
+  if (!publisherVouched && !(await verify(signature, bytes, didToPublicKey(record.publisher)))) {
     throw new InvalidSignatureError(`the signature does not verify against the publisher ${record.publisher}`)
   }
   if (record.kind === 'rotate-key') {
@@ -107,6 +107,19 @@ export async function parseSignedRecord (wire: Uint8Array): Promise<SignedRecord
   const record = validateRecord(decodeCanonical(r, MAX_RECORD_BYTES, 'the record'))
   const signed: SignedRecord = { id: await recordIdOf(r), record, bytes: r, signature: s }
   if (c !== undefined) signed.countersignature = c
+  return signed
+}
+
+/**
+ * For the log's access controller: parse a wire envelope and check it like
+ * {@link decodeSignedRecord}, except that with `publisherVouched` the publisher's own signature is
+ * not checked, because another signature by the same key over bytes that contain this record
+ * (the OrbitDB entry's) is checked instead. The countersignature of a rotate-key record, by
+ * another key, is always checked.
+ */
+export async function decodeLogRecord (wire: Uint8Array, publisherVouched: (record: UnsignedRecord) => boolean): Promise<SignedRecord> {
+  const signed = await parseSignedRecord(wire)
+  await checkSignatures(signed.bytes, signed.record, signed.signature, signed.countersignature, publisherVouched(signed.record))
   return signed
 }
 
