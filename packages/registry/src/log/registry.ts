@@ -394,7 +394,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
    */
   async #append (signed: SignedRecord, writer: Identity | undefined, options?: AbortOptions): Promise<SignedRecord> {
     this.#check(options)
-    const verified = await verifyRecord(signed)
+    const verified = await verifyRecord(signed, options)
     if (this.#byId.has(verified.id)) return verified
     this.#check(options)
     const add = this.#appending.then(async () => {

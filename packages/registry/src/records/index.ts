@@ -26,7 +26,7 @@ export {
   countersignRecord, decodeSignedRecord, encodeSignedRecord, parseSignedRecord, recordFromJSON, recordToJSON,
   signRecord, verifyRecord
 } from './signed.ts'
-export type { SignOptions, SignedRecordJSON } from './signed.ts'
+export type { SignOptions, SignedRecordJSON, VerifyOptions } from './signed.ts'
 export {
   buildEndorseRecord, buildReleaseRecord, buildRevokeKeyRecord, buildRotateKeyRecord, buildUnendorseRecord,
   buildYankRecord, findPreviousRelease, findRelease, withoutUndefined

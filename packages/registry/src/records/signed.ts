@@ -11,7 +11,12 @@ import type { PublisherKey } from './ed25519.ts'
 import { validateRecord } from './schema.ts'
 import type { RotateKeyRecord, SignedRecord, UnsignedRecord } from './types.ts'
 
-export interface SignOptions {
+/** Verification is quick and local; the signal is checked before the work starts */
+export interface VerifyOptions {
+  signal?: AbortSignal
+}
+
+export interface SignOptions extends VerifyOptions {
   /** rotate-key only: the new key, which countersigns the record */
   newKey?: PublisherKey
 }
@@ -36,6 +41,7 @@ function checkSize (bytes: Uint8Array): void {
  * publisher. A rotate-key record is also countersigned by `options.newKey`.
  */
 export async function signRecord<R extends UnsignedRecord> (record: R, key: PublisherKey, options: SignOptions = {}): Promise<SignedRecord<R>> {
+  options.signal?.throwIfAborted()
   const bytes = encodeCanonical(record)
   checkSize(bytes)
   // validate what will be read back, not the caller's object (which may hold undefined fields)
@@ -131,7 +137,8 @@ export function encodeSignedRecord (signed: SignedRecord): Uint8Array {
 }
 
 /** Decode a wire envelope and verify everything: canonical bytes, size, schema, signatures */
-export async function decodeSignedRecord (wire: Uint8Array): Promise<SignedRecord> {
+export async function decodeSignedRecord (wire: Uint8Array, options?: VerifyOptions): Promise<SignedRecord> {
+  options?.signal?.throwIfAborted()
   const signed = await parseSignedRecord(wire)
   await checkSignatures(signed.bytes, signed.record, signed.signature, signed.countersignature)
   return signed
@@ -141,7 +148,8 @@ export async function decodeSignedRecord (wire: Uint8Array): Promise<SignedRecor
  * Verify a signed record given as wire bytes or as an object. The result is rebuilt from the
  * signed bytes, so nothing in a caller's `record` object that differs from them survives.
  */
-export async function verifyRecord (input: Uint8Array | SignedRecord): Promise<SignedRecord> {
+export async function verifyRecord (input: Uint8Array | SignedRecord, options?: VerifyOptions): Promise<SignedRecord> {
+  options?.signal?.throwIfAborted()
   if (isBytes(input)) return decodeSignedRecord(input)
   if (typeof input !== 'object' || input === null || !isBytes(input.bytes) || !isBytes(input.signature)) {
     throw new MalformedRecordError('expected wire bytes or a SignedRecord { id, record, bytes, signature }')
@@ -173,7 +181,8 @@ function b64 (value: unknown, what: string): Uint8Array {
 }
 
 /** Rebuild and verify a signed record from its JSON form (a string or the parsed value) */
-export async function recordFromJSON (json: string | SignedRecordJSON): Promise<SignedRecord> {
+export async function recordFromJSON (json: string | SignedRecordJSON, options?: VerifyOptions): Promise<SignedRecord> {
+  options?.signal?.throwIfAborted()
   let value: unknown = json
   if (typeof json === 'string') {
     if (json.length > MAX_ENVELOPE_BYTES * 4) throw new OversizeRecordError(`the JSON record is ${json.length} characters; too large`)
