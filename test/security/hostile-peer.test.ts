@@ -135,8 +135,9 @@ describe('hostile peer', () => {
     const stuck = await hostile.recordEntry(release(key, 20, 'org.hubless.Orphan'), key, { next: [await hostile.unknownCid()], time: 2 })
     await hostile.gossip(stuck.bytes)
     const started = Date.now()
-    valid.push((await a.registry.publish(release(key, 4), key)).id)
     try {
+      // bounded: the publish itself queues behind the stuck join
+      valid.push((await a.registry.publish(release(key, 4), key, { signal: AbortSignal.timeout(10_000) })).id)
       await waitForRecords(b.registry, valid, 10_000)
     } finally {
       // the publish itself waits too: the writer's own append queues behind the stuck join

@@ -152,7 +152,7 @@ describe('HTTP endpoints of a running mirror under fuzzing', () => {
         const last = JSON.parse(answer.body.trim().split('\n').at(-1)!) as { result?: unknown, error?: { name: string } }
         if (last.error != null) assert.ok(/^[A-Z][A-Za-z]+Error$|^[A-Z][A-Za-z]+$/.test(last.error.name) && !['Error', 'TypeError', 'RangeError', 'SyntaxError'].includes(last.error.name), `unnamed error ${JSON.stringify(last.error)} for ${op} ${b.slice(0, 80)}`)
       }
-    }), { numRuns: Math.max(50, RUNS / 3) })
+    }), { numRuns: Math.max(50, Math.ceil(RUNS / 3)) })
     const huge = new Uint8Array(2 * 1024 * 1024).fill(0x20)
     check('an oversized body', await send(api, 'POST', '/api/v1/op/search', huge, { 'content-type': 'application/json' }))
   })
