@@ -97,6 +97,22 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
   return entries
 }
 
+/**
+ * Run `fn` over `items` with up to `limit` calls in flight, starting the next as soon as one
+ * ends: signature checks run on libuv's thread pool, and a batch barrier would leave it idle
+ * while the main thread prepares the next batch.
+ */
+async function forEachConcurrently<T> (items: T[], limit: number, options: AbortOptions, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      options.signal?.throwIfAborted()
+      await fn(items[next++]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
+}
+
 export interface ImportContext {
   logId: string
   access: HublessAccessController
@@ -147,21 +163,18 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
     if (ctx.empty || !(await ctx.has(d.entry.hash))) fresh.push(d)
   }
   const valid = new Map<string, { entry: Decoded, bytes: Uint8Array, signed: CachedEntry['signed'] }>()
-  for (let i = 0; i < fresh.length; i += VERIFY_CONCURRENCY) {
-    options.signal?.throwIfAborted()
-    await Promise.all(fresh.slice(i, i + VERIFY_CONCURRENCY).map(async ({ entry, bytes }) => {
-      try {
-        if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
-        const signed = await ctx.access.check(entry)
-        // an entry written by the record's publisher had its signature checked by the access controller
-        if (!publisherWroteEntry(entry)(signed.record) && !(await entrySignatureValid(entry))) throw new MalformedRecordError(`entry ${entry.hash} has an invalid OrbitDB signature`)
-        valid.set(entry.hash, { entry, bytes, signed })
-      } catch (err) {
-        rejected++
-        ctx.onRejected(entry.hash, err as Error)
-      }
-    }))
-  }
+  await forEachConcurrently(fresh, VERIFY_CONCURRENCY, options, async ({ entry, bytes }) => {
+    try {
+      if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
+      const signed = await ctx.access.check(entry)
+      // an entry written by the record's publisher had its signature checked by the access controller
+      if (!publisherWroteEntry(entry)(signed.record) && !(await entrySignatureValid(entry))) throw new MalformedRecordError(`entry ${entry.hash} has an invalid OrbitDB signature`)
+      valid.set(entry.hash, { entry, bytes, signed })
+    } catch (err) {
+      rejected++
+      ctx.onRejected(entry.hash, err as Error)
+    }
+  })
 
   // keep an entry only if everything it points to is in the log or kept: what OrbitDB's join
   // would accept. A parent's Lamport time is below its child's, so one pass in time order does it.
