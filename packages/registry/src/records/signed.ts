@@ -157,7 +157,9 @@ export async function verifyRecord (input: Uint8Array | SignedRecord, options?: 
   // structure, id and record first: cheaper than signatures, and the more telling error
   const signed = await parseSignedRecord(encodeSignedRecord(input))
   if (input.id !== signed.id) {
-    throw new MalformedRecordError(`the record id ${String(input.id).slice(0, 80)} is not the hash of its bytes (${signed.id})`)
+    // the id may be anything a caller parsed from JSON, even an object String() cannot convert
+    const shown = typeof input.id === 'string' ? input.id.slice(0, 80) : `of type ${typeof input.id}`
+    throw new MalformedRecordError(`the record id ${shown} is not the hash of its bytes (${signed.id})`)
   }
   if (input.record != null && !equals(encodeCanonical(input.record), signed.bytes)) {
     throw new MalformedRecordError('the record object differs from the signed bytes')
@@ -197,6 +199,7 @@ export async function recordFromJSON (json: string | SignedRecordJSON, options?:
   }
   const { id, record, signature, countersignature, ...rest } = value as Record<string, unknown>
   if (Object.keys(rest).length > 0) throw new MalformedRecordError(`unknown fields in the JSON record: ${Object.keys(rest).slice(0, 5).join(', ')}`)
+  if (typeof id !== 'string') throw new MalformedRecordError('the JSON record\'s id must be a string (the record\'s CID)')
   const bytes = encodeCanonical(record)
   const signed: SignedRecord = {
     id: id as string,
