@@ -23,6 +23,7 @@ import { SearchIndex, documentFor } from './search-index.ts'
 import { selectTop } from './select.ts'
 import { TrustGraph, explainPath } from './trust.ts'
 import { parseVersion } from './version.ts'
+import { shown } from './shown.ts'
 
 const log = logger('hubless:query:catalog')
 
@@ -43,7 +44,7 @@ function checkRoots (roots: unknown): string[] {
   if (!Array.isArray(roots)) throw new InvalidTrustRootError('roots must be an array of did:key strings')
   for (const root of roots) {
     if (!isDidKey(root)) {
-      throw new InvalidTrustRootError(`trust root ${JSON.stringify(String(root).slice(0, 80))} is not a did:key (did:key:z6Mk…); give a publisher key`)
+      throw new InvalidTrustRootError(`trust root ${JSON.stringify(shown(root))} is not a did:key (did:key:z6Mk…); give a publisher key`)
     }
   }
   return [...new Set(roots as string[])]
@@ -114,7 +115,7 @@ export class CatalogImpl implements Catalog {
     this.arch = init.arch
     const maxDepth = init.maxDepth ?? DEFAULT_MAX_DEPTH
     if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > 16) {
-      throw new InvalidTrustPolicyError(`maxDepth must be an integer from 0 to 16 (endorsement steps from a root), not ${String(maxDepth)}`)
+      throw new InvalidTrustPolicyError(`maxDepth must be an integer from 0 to 16 (endorsement steps from a root), not ${shown(maxDepth)}`)
     }
     this.maxDepth = maxDepth
     this.trust = new TrustGraph(this.identities, { roots: checkRoots(init.roots ?? []), maxDepth })
@@ -342,11 +343,11 @@ export class CatalogImpl implements Catalog {
     if (text.length > MAX_QUERY_LENGTH) throw new InvalidQueryError(`the query is ${text.length} characters long; the limit is ${MAX_QUERY_LENGTH}`)
     const limit = query.limit ?? DEFAULT_LIMIT
     const offset = query.offset ?? 0
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidQueryError(`limit must be an integer from 1 to ${MAX_LIMIT}, not ${String(limit)}`)
-    if (!Number.isInteger(offset) || offset < 0) throw new InvalidQueryError(`offset must be a non-negative integer, not ${String(offset)}`)
-    if (query.channel != null && !isChannel(query.channel)) throw new InvalidQueryError(`channel must be one of ${CHANNEL_LADDER.join(', ')}, not ${String(query.channel)}`)
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidQueryError(`limit must be an integer from 1 to ${MAX_LIMIT}, not ${shown(limit)}`)
+    if (!Number.isInteger(offset) || offset < 0) throw new InvalidQueryError(`offset must be a non-negative integer, not ${shown(offset)}`)
+    if (query.channel != null && !isChannel(query.channel)) throw new InvalidQueryError(`channel must be one of ${CHANNEL_LADDER.join(', ')}, not ${shown(query.channel)}`)
     const sort: SortOrder = query.sort ?? (text === '' ? 'name' : 'relevance')
-    if (sort !== 'relevance' && sort !== 'updated' && sort !== 'name') throw new InvalidQueryError(`sort must be relevance, updated or name, not ${String(sort)}`)
+    if (sort !== 'relevance' && sort !== 'updated' && sort !== 'name') throw new InvalidQueryError(`sort must be relevance, updated or name, not ${shown(sort)}`)
     this.sync()
 
     let items: Array<{ id: string, score: number }>
@@ -376,7 +377,11 @@ export class CatalogImpl implements Catalog {
       }
     }
     const filters: Filters = {}
-    if (query.category != null) filters.categories = new Set((Array.isArray(query.category) ? query.category : [query.category]).map(c => String(c).toLowerCase()))
+    if (query.category != null) {
+      const categories: unknown[] = Array.isArray(query.category) ? query.category : [query.category]
+      if (!categories.every(c => typeof c === 'string')) throw new InvalidQueryError('category must be a string or a list of strings')
+      filters.categories = new Set((categories as string[]).map(c => c.toLowerCase()))
+    }
     if (query.channel != null) filters.channel = query.channel
     if (query.arch != null) filters.arch = query.arch
     if (query.free === true) filters.free = true
@@ -438,7 +443,7 @@ export class CatalogImpl implements Catalog {
 
   latest (appId: string, options: { channel?: Channel, arch?: Architecture } = {}): ReleaseView | undefined {
     this.ensureOpen()
-    if (options.channel != null && !isChannel(options.channel)) throw new InvalidQueryError(`channel must be one of ${CHANNEL_LADDER.join(', ')}, not ${String(options.channel)}`)
+    if (options.channel != null && !isChannel(options.channel)) throw new InvalidQueryError(`channel must be one of ${CHANNEL_LADDER.join(', ')}, not ${shown(options.channel)}`)
     const view = this.app(appId)
     if (view == null) return undefined
     return this.pick(view, options.channel ?? 'release', options.arch, options.arch != null)

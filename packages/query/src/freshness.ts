@@ -1,6 +1,7 @@
 import { decodeSignedHeads } from '@hubless/registry/records'
 import type { HeadsAnnouncement } from '@hubless/registry/records'
 import { InvalidRecordError, InvalidTrustRootError, UntrustedMirrorError } from './errors.ts'
+import { shown } from './shown.ts'
 import type { FreshnessComponents, FreshnessInit, FreshnessStatus, FreshnessTracker } from './index.ts'
 
 const DEFAULT_MAX_SKEW = 5 * 60_000
@@ -23,7 +24,7 @@ class Freshness implements FreshnessTracker {
   constructor (components: FreshnessComponents, init: FreshnessInit) {
     this.#clock = components.clock ?? Date.now
     for (const m of init.mirrors) {
-      if (typeof m !== 'string' || !m.startsWith('did:key:z')) throw new InvalidTrustRootError(`trusted mirror "${String(m)}" is not a did:key`)
+      if (typeof m !== 'string' || !m.startsWith('did:key:z')) throw new InvalidTrustRootError(`trusted mirror "${shown(m)}" is not a did:key`)
     }
     if (!(init.maxAge > 0)) throw new InvalidRecordError('maxAge must be a positive number of ms')
     this.#mirrors = new Set(init.mirrors)
