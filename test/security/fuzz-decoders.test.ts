@@ -94,6 +94,9 @@ describe('decoder fuzzing (beyond the registry\'s own property tests)', () => {
     await fc.assert(fc.asyncProperty(fc.oneof(fc.string({ maxLength: 400 }), fc.json(), fc.jsonValue().map(v => JSON.stringify(v))), async text => {
       await outcome(recordFromJSON(text))
     }), { numRuns: RUNS })
+    // found by this property: an id String() cannot convert used to throw an unnamed TypeError
+    assert.equal(await outcome(recordFromJSON({ ...json, id: { toString: '' } } as never)), 'MalformedRecordError')
+    assert.equal(await outcome(recordFromJSON(JSON.stringify({ ...json, id: { toString: '' } }))), 'MalformedRecordError')
     await fc.assert(fc.asyncProperty(fc.constantFrom('id', 'record', 'signature', 'countersignature', 'extra'), fc.jsonValue(), async (field, value) => {
       const result = await outcome(recordFromJSON(JSON.stringify({ ...json, [field]: value })))
       if (field !== 'extra' && field !== 'countersignature') assert.notEqual(result, 'ok', `${field} = ${JSON.stringify(value).slice(0, 80)} was accepted`)
