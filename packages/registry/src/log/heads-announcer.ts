@@ -63,10 +63,10 @@ export function watchHeads (node: RegistryNode, address: string, onHeads: (wire:
   const listener = (event: CustomEvent<{ topic: string, data: Uint8Array }>): void => {
     if (event.detail.topic === topic) onHeads(event.detail.data)
   }
-  pubsub.addEventListener('message', listener as never)
+  pubsub.addEventListener('message', listener)
   pubsub.subscribe(topic)
   return () => {
-    pubsub.removeEventListener('message', listener as never)
+    pubsub.removeEventListener('message', listener)
     pubsub.unsubscribe(topic)
   }
 }
