@@ -65,6 +65,24 @@ describe('TUF threats', () => {
     return out
   }
 
+  /** `hubless get` (the operation, in this process) of a URL-only record for `data` listing `urls` in order */
+  async function getThroughUrls (appId: string, data: Uint8Array, urls: string[]): Promise<{ sha256: string, bytes: Uint8Array }> {
+    const dir = await swarm.dir()
+    const services = await openServices(dataDirLayout(dir), {})
+    try {
+      const key = createPublisherKey()
+      const sha256 = createHash('sha256').update(data).digest('hex')
+      await (await services.registry()).append(await signRecord(buildReleaseRecord(draft(appId, '1.0', {
+        content: { sha256, size: data.byteLength, urls }
+      }), { publisher: key.did }), key))
+      const output = join(dir, 'App.AppImage')
+      const got = await get.run({ services, signal: AbortSignal.timeout(30_000) }, { appId, output, allowUntrusted: true })
+      return { sha256: got.sha256, bytes: new Uint8Array(await readFile(output)) }
+    } finally {
+      await services.stop()
+    }
+  }
+
   async function readerCatalog (roots: string[]): Promise<Catalog> {
     const catalog = await createCatalog({ source: reader.registry }, { roots })
     catalogs.push(catalog)
@@ -101,23 +119,10 @@ describe('TUF threats', () => {
 
     // by URL, end to end through `hubless get`: the record's SHA-256 rejects the tampered file,
     // the next URL is tried
-    const dir = await swarm.dir()
-    const services = await openServices(dataDirLayout(dir), {})
-    try {
-      const registry = await services.registry()
-      const key = createPublisherKey()
-      const sha256 = createHash('sha256').update(data).digest('hex')
-      await registry.append(await signRecord(buildReleaseRecord(draft('org.threat.Arbitrary', '1.0', {
-        content: { sha256, size: data.byteLength, urls: [tamperedFile.url + '/App.AppImage', honestFile.url + '/App.AppImage'] }
-      }), { publisher: key.did }), key))
-      const output = join(dir, 'App.AppImage')
-      const got = await get.run({ services, signal: AbortSignal.timeout(30_000) }, { appId: 'org.threat.Arbitrary', output, allowUntrusted: true })
-      assert.equal(got.sha256, sha256)
-      assert.deepEqual(new Uint8Array(await readFile(output)), new Uint8Array(data))
-      assert.ok(tamperedFile.requests > 0, 'the tampered URL was tried first')
-    } finally {
-      await services.stop()
-    }
+    const got = await getThroughUrls('org.threat.Arbitrary', data, [tamperedFile.url + '/App.AppImage', honestFile.url + '/App.AppImage'])
+    assert.equal(got.sha256, createHash('sha256').update(data).digest('hex'))
+    assert.deepEqual(got.bytes, new Uint8Array(data))
+    assert.ok(tamperedFile.requests > 0, 'the tampered URL was tried first')
   })
 
   it('wrong software: another publisher\'s record for a trusted app id is never served as that app; squatting shows as conflicting', async () => {
@@ -278,20 +283,8 @@ describe('TUF threats', () => {
     assert.ok(cutAt < 64 * 1024 * 1024, `the endless gateway got to send ${cutAt} bytes`)
 
     // a URL that sends more than the record's size is cut off at the size; the next URL is used
-    const dir = await swarm.dir()
-    const services = await openServices(dataDirLayout(dir), {})
-    try {
-      const registry = await services.registry()
-      const key = createPublisherKey()
-      const sha256 = createHash('sha256').update(data).digest('hex')
-      await registry.append(await signRecord(buildReleaseRecord(draft('org.threat.Endless', '1.0', {
-        content: { sha256, size: data.byteLength, urls: [endless.url + '/a', honestFile.url + '/a'] }
-      }), { publisher: key.did }), key))
-      const got = await get.run({ services, signal: AbortSignal.timeout(30_000) }, { appId: 'org.threat.Endless', output: join(dir, 'E.AppImage'), allowUntrusted: true })
-      assert.equal(got.sha256, sha256)
-    } finally {
-      await services.stop()
-    }
+    const got = await getThroughUrls('org.threat.Endless', data, [endless.url + '/a', honestFile.url + '/a'])
+    assert.deepEqual(got.bytes, new Uint8Array(data))
 
     // records: oversize is refused before anything is written
     const key = createPublisherKey()
