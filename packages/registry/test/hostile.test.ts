@@ -149,4 +149,29 @@ describe('hostile writers', () => {
       await orbit.stop()
     }
   })
+
+  it('takes valid records from a stock OrbitDB writer (secp256k1 identity)', async () => {
+    const a = await peers.start(undefined, { name: 'stock-writer' })
+    const stockNode = await peers.start(undefined, { name: 'unrelated' })
+    const orbit = await createOrbitDB({ ipfs: stockNode.node.helia, directory: await peers.dir(), id: 'stock' })
+    try {
+      assert.equal(orbit.identity.publicKey.length, 66, 'a secp256k1 writer')
+      const db = await orbit.open('stock-writer', { type: 'events', AccessController: permissive })
+      await connect(stockNode, a)
+      const key = createPublisherKey()
+      const signed = await signRecord(releaseRecord(key, {}, 1), key)
+      await db.add(encodeSignedRecord(signed))
+      await waitForRecords(a.registry, [signed])
+      // and a's own record, written after it, builds on it
+      const mine = await a.registry.publish(releaseRecord(key, {}, 2), key)
+      const signal = AbortSignal.timeout(20_000)
+      while (!(await db.log.has((await a.registry.status()).heads[0]!))) {
+        signal.throwIfAborted()
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      assert.ok(mine.id)
+    } finally {
+      await orbit.stop()
+    }
+  })
 })

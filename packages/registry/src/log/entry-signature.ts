@@ -4,6 +4,23 @@ import { fromString } from 'uint8arrays/from-string'
 import { verify } from '../records/ed25519.ts'
 import type { LogEntry } from '@orbitdb/core'
 
+/**
+ * OrbitDB's signature check (key-store.js `verifySignature`) for any key type: 32-byte keys are
+ * Ed25519, checked here through WebCrypto (OpenSSL, as @libp2p/crypto does in Node), anything
+ * else goes to @libp2p/crypto as in OrbitDB. Every identity the registry hands to OrbitDB uses
+ * this as its `verify`, because OrbitDB's join checks every entry with the *log's* identity's
+ * `verify`: an Ed25519-only one would refuse stock secp256k1 writers that other peers accept.
+ */
+export async function verifyOrbitSignature (signature: string, key: string, data: string | Uint8Array): Promise<boolean> {
+  if (typeof signature !== 'string' || typeof key !== 'string' || signature === '' || key === '') return false
+  if (key.length !== 64) return verifyOther(signature, key, data)
+  try {
+    return await verify(fromString(signature, 'base16'), typeof data === 'string' ? fromString(data) : data, fromString(key, 'base16'))
+  } catch {
+    return false
+  }
+}
+
 /** The signature check OrbitDB's `Entry.verify` makes, with Ed25519 writer keys checked through WebCrypto */
 export async function entrySignatureValid (entry: LogEntry): Promise<boolean> {
   if (typeof entry.key !== 'string' || typeof entry.sig !== 'string') return false

@@ -66,6 +66,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #db!: EventsDatabase
   #access!: HublessAccessController
   #index!: Storage
+  /** what OrbitDB reads: an LRU in front of #index (an entry taken out must leave both) */
+  #indexStorage!: Storage
   #libp2p!: Libp2p
   #helia!: RegistryComponents['node']['helia']
   #cache!: RecordCache
@@ -113,9 +115,10 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     try {
       // the same index OrbitDB would create, held here so that its size can be read
       this.#index = await LevelStorage({ path: orbitPathJoin(orbitPathJoin(directory, `./${address}/`), '/log/_index/') })
+      this.#indexStorage = await ComposedStorage(await LRUStorage({ size: 1000 }), this.#index)
       this.#db = await this.#orbitdb.open(this.name, {
         type: DATABASE_TYPE,
-        indexStorage: await ComposedStorage(await LRUStorage({ size: 1000 }), this.#index),
+        indexStorage: this.#indexStorage,
         AccessController: hublessAccessController({
           accepted: (hash, record, entry) => {
             if (this.#pending.size < 200_000) this.#pending.set(hash, { record, clock: entry.clock.time, deps: [...entry.next, ...entry.refs] })
@@ -260,6 +263,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
           },
           index: async hashes => {
             for (let i = 0; i < hashes.length; i += 256) await Promise.all(hashes.slice(i, i + 256).map(async h => this.#index.put(h, true)))
+          },
+          unindex: async hashes => {
+            for (const h of hashes) await this.#indexStorage.del(h)
           },
           joinEntry: this.#joinEntry,
           onRejected: (hash, error) => { this.safeDispatch('rejected', { entry: hash, error }) }

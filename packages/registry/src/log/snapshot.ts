@@ -124,6 +124,8 @@ export interface ImportContext {
   putBlocks (entries: Array<{ hash: string, bytes: Uint8Array }>): Promise<void>
   /** mark entries as part of the log (OrbitDB's index) */
   index (hashes: string[]): Promise<void>
+  /** take entries out of the index again */
+  unindex (hashes: string[]): Promise<void>
   /** OrbitDB's own join, for the heads */
   joinEntry (entry: LogEntry): Promise<boolean>
   onRejected (hash: string, error: Error): void
@@ -192,22 +194,38 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
   const referenced = new Set<string>()
   for (const v of kept.values()) for (const dep of [...v.entry.next, ...v.entry.refs]) referenced.add(dep)
   const heads = [...kept.values()].filter(v => !referenced.has(v.entry.hash))
+  const headHashes = new Set(heads.map(v => v.entry.hash))
 
   await ctx.putBlocks([...kept.values()].map(v => ({ hash: v.entry.hash, bytes: v.bytes })))
-  await ctx.index([...kept.keys()].filter(h => !heads.some(v => v.entry.hash === h)))
-  let allJoined = true
+  await ctx.index([...kept.keys()].filter(h => !headHashes.has(h)))
+  const joined: string[] = []
   for (const head of heads) {
     try {
       await ctx.joinEntry(head.entry)
+      joined.push(head.entry.hash)
     } catch (err) {
-      allJoined = false
       log('joining snapshot head %s failed - %e', head.entry.hash, err)
     }
   }
+  // what hangs only under heads that failed to join is not in OrbitDB's log: take it out of the index
+  let inLog: Set<string> = new Set(kept.keys())
+  if (joined.length < heads.length) {
+    inLog = new Set()
+    const stack = [...joined]
+    while (stack.length > 0) {
+      const h = stack.pop()!
+      const v = kept.get(h)
+      if (v == null || inLog.has(h)) continue
+      inLog.add(h)
+      stack.push(...v.entry.next, ...v.entry.refs)
+    }
+    const orphans = [...kept.keys()].filter(h => !inLog.has(h) && !headHashes.has(h))
+    await ctx.unindex(orphans)
+    rejected += kept.size - inLog.size
+  }
   const imported: ImportResult['imported'] = []
   for (const v of ordered) {
-    // a head that failed to join leaves its ancestors indexed but unreachable: ask the log then
-    if (kept.has(v.entry.hash) && (allJoined || await ctx.has(v.entry.hash))) imported.push({ entryHash: v.entry.hash, signed: v.signed, entry: v.bytes, deps: [...v.entry.next, ...v.entry.refs] })
+    if (inLog.has(v.entry.hash)) imported.push({ entryHash: v.entry.hash, signed: v.signed, entry: v.bytes, deps: [...v.entry.next, ...v.entry.refs] })
   }
   log('imported %d of %d snapshot entries (%d rejected, %d heads)', imported.length, raw.length, rejected, heads.length)
   return { imported, rejected }

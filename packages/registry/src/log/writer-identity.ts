@@ -5,7 +5,8 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { fromString } from 'uint8arrays/from-string'
 import { toString as bytesToString } from 'uint8arrays/to-string'
 import { createKeyStore } from '../keys/index.ts'
-import { sign, verify } from '../records/ed25519.ts'
+import { sign } from '../records/ed25519.ts'
+import { verifyOrbitSignature } from './entry-signature.ts'
 import type { PublisherKey } from '../records/ed25519.ts'
 import type { NodeHelia } from '@hubless/net'
 import type { AbortOptions } from '@libp2p/interface'
@@ -54,6 +55,6 @@ export async function identityForKey (helia: NodeHelia, key: PublisherKey, optio
     hash: cid.toString(base58btc),
     bytes,
     sign: async (_identity: Identity, data: string | Uint8Array) => enc(await sign(utf8(data), key)),
-    verify: async (signature: string, pk: string, data: string | Uint8Array) => verify(fromString(signature, 'base16'), utf8(data), fromString(pk, 'base16'))
+    verify: verifyOrbitSignature
   }
 }
