@@ -1,9 +1,10 @@
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { ComposedStorage, createOrbitDB, Identities, KeyStore, LevelStorage, LRUStorage, MemoryStorage, useAccessController } from '@orbitdb/core'
+import { ComposedStorage, createOrbitDB, Entry, Identities, KeyStore, LevelStorage, LRUStorage, MemoryStorage, useAccessController } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
+import { concat } from 'uint8arrays/concat'
 import { RegistryStoppedError } from '../errors.ts'
 import { encodeSignedRecord, signRecord, verifyRecord } from '../records/signed.ts'
 import type { PublisherKey } from '../records/ed25519.ts'
@@ -27,6 +28,12 @@ export const DEFAULT_ANNOUNCE_INTERVAL = 10_000
 /** a head this many Lamport ticks ahead of ours is fetched as a snapshot rather than entry by entry */
 export const DEFAULT_SNAPSHOT_THRESHOLD = 64
 const ANNOUNCE_DEBOUNCE = 20
+/** how long a head's missing ancestors may take to arrive before its join fails (OrbitDB's own wait is 30 s per entry) */
+const ANCESTOR_FETCH_TIMEOUT = 5_000
+/** how long a head whose ancestry did not arrive is left alone */
+const UNFETCHABLE_BACKOFF = 30_000
+/** beyond this many ancestors, OrbitDB's own walk takes over (a snapshot usually came first) */
+const MAX_ANCESTOR_PREFETCH = 4_096
 const SNAPSHOT_TIMEOUT = 120_000
 
 let registered = false
@@ -88,6 +95,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   readonly #snapshotFailed = new Map<string, number>()
   #joinEntry!: (entry: LogEntry) => Promise<boolean>
   #pinQueue: Promise<void> = Promise.resolve()
+  /** heads whose ancestry could not be fetched, and when to try again */
+  readonly #unfetchable = new Map<string, number>()
   /** the object OrbitDB writes with; its fields are swapped for a publisher's during that publisher's append */
   #writer!: Identity
   #nodeWriter!: Identity
@@ -140,6 +149,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#joinEntry = this.#db.log.joinEntry.bind(this.#db.log)
     this.#db.log.joinEntry = async (entry: LogEntry) => {
       await this.#maybeSnapshot(entry)
+      await this.#fetchAncestors(entry)
       return this.#joinEntry(entry)
     }
     this.#protocol = snapshotProtocol(this.address)
@@ -231,6 +241,45 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     let max = 0
     for (const head of await this.#db.log.heads()) max = Math.max(max, head.clock.time)
     return max
+  }
+
+  /**
+   * Fetch the entries a head points to before OrbitDB's join does, with a short timeout. OrbitDB
+   * waits up to 30 s for each missing parent while holding the database's only queue, so one
+   * entry with parents nobody holds would stall every later record (local appends included).
+   * A head whose ancestry cannot be fetched in time fails fast and is not retried for a while;
+   * it is a transient verdict (the next announcement after the back-off tries again), never a
+   * rejection, so it splits nothing.
+   */
+  async #fetchAncestors (head: LogEntry): Promise<void> {
+    if (this.#stopped || head.hash == null || this.#byHash.has(head.hash)) return
+    const retryAt = this.#unfetchable.get(head.hash)
+    if (retryAt != null && retryAt > Date.now()) throw new Error(`the ancestry of ${head.hash} could not be fetched recently; retrying later`)
+    const signal = AbortSignal.timeout(ANCESTOR_FETCH_TIMEOUT)
+    const seen = new Set<string>()
+    let frontier = [...(head.next ?? []), ...(head.refs ?? [])]
+    try {
+      while (frontier.length > 0 && seen.size < MAX_ANCESTOR_PREFETCH) {
+        const missing: string[] = []
+        for (const hash of frontier) {
+          if (typeof hash !== 'string' || seen.has(hash)) continue
+          seen.add(hash)
+          if (!this.#byHash.has(hash) && !(await this.#db.log.has(hash))) missing.push(hash)
+        }
+        const fetched = await Promise.all(missing.map(async hash => {
+          const chunks: Uint8Array[] = []
+          for await (const chunk of this.#helia.blockstore.get(CID.parse(hash, base58btc), { signal })) chunks.push(chunk)
+          return Entry.decode(concat(chunks))
+        }))
+        frontier = fetched.flatMap(e => [...(e.next ?? []), ...(e.refs ?? [])])
+      }
+      this.#unfetchable.delete(head.hash)
+    } catch (err) {
+      if (this.#unfetchable.size > 10_000) this.#unfetchable.clear()
+      this.#unfetchable.set(head.hash, Date.now() + UNFETCHABLE_BACKOFF)
+      log('could not fetch the ancestry of %s - %e', head.hash, err)
+      throw err
+    }
   }
 
   /** Before OrbitDB walks a far-ahead head entry by entry, take a neighbour's snapshot in bulk */
