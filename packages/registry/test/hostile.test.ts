@@ -3,7 +3,10 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { createOrbitDB, Identities, KeyStore } from '@orbitdb/core'
+import { createOrbitDB, Entry, Identities, KeyStore } from '@orbitdb/core'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
 import {
   ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE, createPublisherKey, encodeSignedRecord, MAX_RECORD_BYTES, signRecord
 } from '../src/index.ts'
@@ -14,7 +17,7 @@ import { toString as bytesToString } from 'uint8arrays/to-string'
 import { sign as signBytes } from '../src/records/ed25519.ts'
 import { identityForKey } from '../src/log/writer-identity.ts'
 import { releaseRecord } from './fixtures.ts'
-import { connect, Peers, waitForRecords } from './peers.ts'
+import { connect, ids, Peers, waitForRecords } from './peers.ts'
 
 /** Sign any object as a record would be, skipping every check signRecord makes */
 function rawWire (record: unknown, key: PublisherKey): Uint8Array {
@@ -170,6 +173,40 @@ describe('hostile writers', () => {
         await new Promise(resolve => setTimeout(resolve, 50))
       }
       assert.ok(mine.id)
+    } finally {
+      await orbit.stop()
+    }
+  })
+
+  it('an entry whose parents nobody holds holds up other records for at most a few seconds', async () => {
+    const [a, b] = [await peers.start(undefined, { name: 'orphans' }), await peers.start(undefined, { name: 'orphans' })]
+    await connect(a, b)
+    const key = createPublisherKey()
+    const first = await a.registry.publish(releaseRecord(key, {}, 1), key)
+    await waitForRecords(b.registry, [first])
+
+    const attacker = await peers.start(undefined, { name: 'unrelated' })
+    const orbit = await createOrbitDB({ ipfs: attacker.node.helia, directory: await peers.dir(), id: 'orphaner' })
+    try {
+      const db = await orbit.open('orphans', { type: 'events', AccessController: permissive })
+      await connect(attacker, b)
+      const signal = AbortSignal.timeout(20_000)
+      while (db.sync.peers.size === 0) {
+        signal.throwIfAborted()
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      // a valid record by a valid writer, whose parent is a block that exists nowhere
+      const nowhere = CID.createV1(0x71, await sha256.digest(crypto.getRandomValues(new Uint8Array(32)))).toString(base58btc)
+      const payload = { op: 'ADD', key: null, value: encodeSignedRecord(await signRecord(releaseRecord(key, {}, 99), key)) }
+      const orphan = await Entry.encode(await Entry.create(orbit.identity, db.address, payload, undefined, { id: orbit.identity.publicKey, time: 2 }, [nowhere], []))
+      await attacker.node.helia.libp2p.services.pubsub.publish(db.address, orphan.bytes)
+
+      const started = Date.now()
+      const next = await b.registry.publish(releaseRecord(key, {}, 2), key, { signal: AbortSignal.timeout(15_000) })
+      await waitForRecords(a.registry, [next], 15_000)
+      const waited = Date.now() - started
+      assert.ok(waited < 12_000, `a valid record waited ${waited} ms behind one orphan entry (OrbitDB alone: 30 s)`)
+      assert.ok(!(await ids(b.registry)).includes(orphan.hash))
     } finally {
       await orbit.stop()
     }
