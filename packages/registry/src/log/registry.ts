@@ -28,7 +28,7 @@ export const DEFAULT_ANNOUNCE_INTERVAL = 10_000
 /** a head this many Lamport ticks ahead of ours is fetched as a snapshot rather than entry by entry */
 export const DEFAULT_SNAPSHOT_THRESHOLD = 64
 const ANNOUNCE_DEBOUNCE = 20
-/** how long a head's missing ancestors may take to arrive before its join fails (OrbitDB's own wait is 30 s per entry) */
+/** how long one round of a head's missing parents may take to arrive before its join fails (OrbitDB's own wait is 30 s per entry) */
 const ANCESTOR_FETCH_TIMEOUT = 5_000
 /** how long a head whose ancestry did not arrive is left alone */
 const UNFETCHABLE_BACKOFF = 30_000
@@ -255,7 +255,6 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     if (this.#stopped || head.hash == null || this.#byHash.has(head.hash)) return
     const retryAt = this.#unfetchable.get(head.hash)
     if (retryAt != null && retryAt > Date.now()) throw new Error(`the ancestry of ${head.hash} could not be fetched recently; retrying later`)
-    const signal = AbortSignal.timeout(ANCESTOR_FETCH_TIMEOUT)
     const seen = new Set<string>()
     let frontier = [...(head.next ?? []), ...(head.refs ?? [])]
     try {
@@ -266,6 +265,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
           seen.add(hash)
           if (!this.#byHash.has(hash) && !(await this.#db.log.has(hash))) missing.push(hash)
         }
+        // the bound is per round of parents, so a long but live ancestry keeps going
+        const signal = AbortSignal.timeout(ANCESTOR_FETCH_TIMEOUT)
         const fetched = await Promise.all(missing.map(async hash => {
           const chunks: Uint8Array[] = []
           for await (const chunk of this.#helia.blockstore.get(CID.parse(hash, base58btc), { signal })) chunks.push(chunk)
