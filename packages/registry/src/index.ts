@@ -49,7 +49,7 @@ export interface RegistryInit {
   directory?: string
   /** ms between announcements of our heads to the registry's gossip topic (0 = only after taking in new records). Default 10 000 */
   announceInterval?: number
-  /** a head this many Lamport ticks ahead of ours is fetched as a snapshot from a neighbour instead of entry by entry. Default 64 */
+  /** a head this many Lamport ticks ahead of ours, or with more than this many entries we lack behind it, is fetched as a snapshot from a neighbour instead of entry by entry. Default 64 */
   snapshotThreshold?: number
 }
 

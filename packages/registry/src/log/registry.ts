@@ -149,7 +149,12 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#joinEntry = this.#db.log.joinEntry.bind(this.#db.log)
     this.#db.log.joinEntry = async (entry: LogEntry) => {
       await this.#maybeSnapshot(entry)
-      await this.#fetchAncestors(entry)
+      if (await this.#fetchAncestors(entry, this.#snapshotThreshold) === 'deep') {
+        // a long branch we lack, whatever its clock says (the far side of a partition, another
+        // mirror's log): take it in bulk too, then fetch whatever the snapshot did not hold
+        await this.#snapshotOnce(entry)
+        await this.#fetchAncestors(entry)
+      }
       return this.#joinEntry(entry)
     }
     this.#protocol = snapshotProtocol(this.address)
@@ -251,12 +256,13 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
    * it is a transient verdict (the next announcement after the back-off tries again), never a
    * rejection, so it splits nothing.
    */
-  async #fetchAncestors (head: LogEntry): Promise<void> {
-    if (this.#stopped || head.hash == null || this.#byHash.has(head.hash)) return
+  async #fetchAncestors (head: LogEntry, deepAfter = Number.POSITIVE_INFINITY): Promise<'done' | 'deep'> {
+    if (this.#stopped || head.hash == null || this.#byHash.has(head.hash)) return 'done'
     const retryAt = this.#unfetchable.get(head.hash)
     if (retryAt != null && retryAt > Date.now()) throw new Error(`the ancestry of ${head.hash} could not be fetched recently; retrying later`)
     const seen = new Set<string>()
     let frontier = [...(head.next ?? []), ...(head.refs ?? [])]
+    let missingCount = 0
     try {
       while (frontier.length > 0 && seen.size < MAX_ANCESTOR_PREFETCH) {
         const missing: string[] = []
@@ -265,6 +271,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
           seen.add(hash)
           if (!this.#byHash.has(hash) && !(await this.#db.log.has(hash))) missing.push(hash)
         }
+        missingCount += missing.length
+        if (missingCount > deepAfter) return 'deep'
         // the bound is per round of parents, so a long but live ancestry keeps going
         const signal = AbortSignal.timeout(ANCESTOR_FETCH_TIMEOUT)
         const fetched = await Promise.all(missing.map(async hash => {
@@ -275,6 +283,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
         frontier = fetched.flatMap(e => [...(e.next ?? []), ...(e.refs ?? [])])
       }
       this.#unfetchable.delete(head.hash)
+      return 'done'
     } catch (err) {
       if (this.#unfetchable.size > 10_000) this.#unfetchable.clear()
       this.#unfetchable.set(head.hash, Date.now() + UNFETCHABLE_BACKOFF)
@@ -287,6 +296,10 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   async #maybeSnapshot (entry: LogEntry): Promise<void> {
     if (this.#stopped || entry.hash == null || this.#byHash.has(entry.hash)) return
     if (typeof entry.clock?.time !== 'number' || entry.clock.time - await this.#maxClock() < this.#snapshotThreshold) return
+    await this.#snapshotOnce(entry)
+  }
+
+  async #snapshotOnce (entry: LogEntry): Promise<void> {
     this.#snapshotting ??= this.#snapshot(entry).finally(() => { this.#snapshotting = undefined })
     await this.#snapshotting
   }
