@@ -34,6 +34,8 @@ const ANCESTOR_FETCH_TIMEOUT = 5_000
 const UNFETCHABLE_BACKOFF = 30_000
 /** beyond this many ancestors, OrbitDB's own walk takes over (a snapshot usually came first) */
 const MAX_ANCESTOR_PREFETCH = 4_096
+/** heads fetched and joined in the background at once; more wait for their next announcement */
+const MAX_BACKGROUND_JOINS = 64
 const SNAPSHOT_TIMEOUT = 120_000
 
 let registered = false
@@ -97,6 +99,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #pinQueue: Promise<void> = Promise.resolve()
   /** heads whose ancestry could not be fetched, and when to try again */
   readonly #unfetchable = new Map<string, number>()
+  /** heads being fetched and joined outside OrbitDB's queue */
+  readonly #joining = new Set<string>()
   /** the object OrbitDB writes with; its fields are swapped for a publisher's during that publisher's append */
   #writer!: Identity
   #nodeWriter!: Identity
@@ -149,11 +153,11 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#joinEntry = this.#db.log.joinEntry.bind(this.#db.log)
     this.#db.log.joinEntry = async (entry: LogEntry) => {
       await this.#maybeSnapshot(entry)
-      if (await this.#fetchAncestors(entry, this.#snapshotThreshold) === 'deep') {
-        // a long branch we lack, whatever its clock says (the far side of a partition, another
-        // mirror's log): take it in bulk too, then fetch whatever the snapshot did not hold
-        await this.#snapshotOnce(entry)
-        await this.#fetchAncestors(entry)
+      if (!(await this.#parentsHere(entry))) {
+        // OrbitDB would fetch the missing parents inside the database's only queue (30 s each),
+        // holding up every other record; fetch them outside it and join afterwards instead
+        this.#joinLater(entry)
+        return false
       }
       return this.#joinEntry(entry)
     }
@@ -246,6 +250,46 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     let max = 0
     for (const head of await this.#db.log.heads()) max = Math.max(max, head.clock.time)
     return max
+  }
+
+  /** true when everything `entry` points to is in the log (or it is itself), so OrbitDB's join fetches nothing */
+  async #parentsHere (entry: LogEntry): Promise<boolean> {
+    if (entry.hash == null || this.#byHash.has(entry.hash)) return true
+    for (const hash of [...(entry.next ?? []), ...(entry.refs ?? [])]) {
+      if (typeof hash !== 'string') return true
+      if (!this.#byHash.has(hash) && !(await this.#db.log.has(hash))) return false
+    }
+    return true
+  }
+
+  /**
+   * Fetch a head's missing ancestry in the background (a snapshot when it is long), then join it.
+   * The join runs in the append chain, because OrbitDB's log must not join while it appends
+   * (an append replaces the heads), and the log's own join queue orders it with replicated joins.
+   */
+  #joinLater (entry: LogEntry): void {
+    const hash = entry.hash
+    if (hash == null || this.#joining.has(hash) || this.#stopped) return
+    if (this.#joining.size >= MAX_BACKGROUND_JOINS) return
+    this.#joining.add(hash)
+    void (async () => {
+      try {
+        if (await this.#fetchAncestors(entry, this.#snapshotThreshold) === 'deep') {
+          // a long branch we lack, whatever its clock says (the far side of a partition, another
+          // mirror's log): take it in bulk, then fetch whatever the snapshot did not hold
+          await this.#snapshotOnce(entry)
+          await this.#fetchAncestors(entry)
+        }
+        if (this.#stopped) return
+        const join = this.#appending.then(async () => this.#stopped ? false : this.#joinEntry(entry))
+        this.#appending = join.catch(() => {})
+        if (await join) this.#onUpdate()
+      } catch (err) {
+        log('joining %s later failed - %e', hash, err)
+      } finally {
+        this.#joining.delete(hash)
+      }
+    })()
   }
 
   /**
@@ -539,6 +583,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#db.events.off('error', this.#onError)
     await this.#libp2p.unhandle(this.#protocol).catch(() => {})
     await this.#snapshotting?.catch(() => {})
+    await this.#appending
     await this.#flushing
     await this.#pinQueue
     await this.#orbitdb.stop()
