@@ -153,6 +153,42 @@ describe('hostile writers', () => {
     }
   })
 
+  it('rejects a publisher-written entry whose record signature is bad, though the entry signature is good', async () => {
+    const [a, b] = [await peers.start(undefined, { name: 'record-signature' }), await peers.start(undefined, { name: 'record-signature' })]
+    await connect(a, b)
+    const key = createPublisherKey()
+    const good = await a.registry.publish(releaseRecord(key, {}, 1), key)
+    await waitForRecords(b.registry, [good])
+    const rejected: Array<{ entry: string | undefined, name: string }> = []
+    b.registry.addEventListener('rejected', e => { rejected.push({ entry: e.detail.entry, name: e.detail.error.name }) })
+
+    // the publisher's own writer identity signs the entry properly; only the record's signature is broken
+    const writer = await peers.start(undefined, { name: 'unrelated' })
+    const orbit = await createOrbitDB({ ipfs: writer.node.helia, directory: await peers.dir(), identity: await identityForKey(writer.node.helia, key) })
+    try {
+      const db = await orbit.open('record-signature', { type: 'events', AccessController: permissive })
+      await connect(writer, b)
+      const signal = AbortSignal.timeout(20_000)
+      while ((await db.log.heads()).length === 0) {
+        signal.throwIfAborted()
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      const wire = encodeSignedRecord(await signRecord(releaseRecord(key, {}, 2), key))
+      wire[wire.length - 1]! ^= 1
+      const hash = await db.add(wire)
+      while (!rejected.some(r => r.entry === hash)) {
+        signal.throwIfAborted()
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      assert.equal(rejected.find(r => r.entry === hash)?.name, 'InvalidSignatureError', 'a record in the log verifies anywhere, so its own signature is checked')
+      const next = await a.registry.publish(releaseRecord(key, {}, 3), key)
+      await waitForRecords(b.registry, [next])
+      assert.equal((await b.registry.status()).records, 2)
+    } finally {
+      await orbit.stop()
+    }
+  })
+
   it('takes valid records from a stock OrbitDB writer (secp256k1 identity)', async () => {
     const a = await peers.start(undefined, { name: 'stock-writer' })
     const stockNode = await peers.start(undefined, { name: 'unrelated' })
