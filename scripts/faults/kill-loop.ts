@@ -164,9 +164,8 @@ export async function runKillLoop (init: { count: number, log?: (line: string) =
     stopPublishing = true
     await publishing
 
-    // each crashed-and-reopened log still syncs: a fresh peer takes everything from it. (One
-    // fresh peer for both would take the second, disjoint log entry by entry: its heads' Lamport
-    // clocks are below what the first brought, so no snapshot is asked for; see SECURITY.md.)
+    // each crashed-and-reopened log still syncs: a fresh peer takes everything from it (one fresh
+    // peer per log, so that each log's own sync is what is timed)
     synced = true
     for (const [role, directory] of [['writer', writerDir], ['mirror', mirrorDir]] as const) {
       const source = await open(directory)
