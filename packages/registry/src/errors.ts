@@ -98,3 +98,9 @@ export class InvalidRegistryNameError extends Error {
   static override name = 'InvalidRegistryNameError'
   override name = 'InvalidRegistryNameError'
 }
+
+/** A peer's snapshot stream stalled or ran past its deadline; the peer is skipped for a while */
+export class SnapshotTimeoutError extends Error {
+  static override name = 'SnapshotTimeoutError'
+  override name = 'SnapshotTimeoutError'
+}

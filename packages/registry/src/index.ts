@@ -21,7 +21,7 @@ import type { TypedEventTarget } from 'main-event'
 
 export * from './records/index.ts'
 export {
-  ForgedIdentityError, InvalidRegistryNameError, KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError,
+  ForgedIdentityError, InvalidRegistryNameError, KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError, SnapshotTimeoutError,
   WrongPassphraseError
 } from './errors.ts'
 export { createKeyStore, deserializeKey, serializeKey } from './keys/index.ts'

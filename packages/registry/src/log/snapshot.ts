@@ -1,6 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { Entry } from '@orbitdb/core'
-import { MalformedRecordError, OversizeRecordError } from '../errors.ts'
+import { MalformedRecordError, OversizeRecordError, SnapshotTimeoutError } from '../errors.ts'
 import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
 import { publisherWroteEntry } from './access-controller.ts'
 import type { HublessAccessController } from './access-controller.ts'
@@ -22,6 +22,8 @@ const log = logger('hubless:registry:snapshot')
  */
 
 export const MAX_SNAPSHOT_ENTRIES = 1_000_000
+/** a snapshot stream that sends nothing for this long is given up */
+export const SNAPSHOT_IDLE_TIMEOUT = 10_000
 const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024
 const MAX_ENTRY_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024
 const SEND_BATCH = 64 * 1024
@@ -63,13 +65,41 @@ export async function serveSnapshot (stream: Stream, entries: AsyncIterable<Uint
 
 /** Read a peer's snapshot: the entry bytes, bounded in count and size */
 export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: string, options: AbortOptions = {}): Promise<Uint8Array[]> {
-  const stream = await libp2p.dialProtocol(peer, protocol, options)
-  await stream.close(options)
+  // opening the stream is bounded on its own: a peer that never finishes protocol negotiation
+  // must not hold the database queue for the whole snapshot deadline
+  const opening = AbortSignal.timeout(SNAPSHOT_IDLE_TIMEOUT)
+  const stream = await libp2p.dialProtocol(peer, protocol, { ...options, signal: options.signal == null ? opening : AbortSignal.any([options.signal, opening]) })
+  // reading a stream does not watch a signal: a peer that goes silent without closing would hold
+  // the read (and the database queue waiting on this snapshot) for ever, so the stream itself is
+  // aborted when the overall deadline passes or nothing arrives for SNAPSHOT_IDLE_TIMEOUT
+  let idle: ReturnType<typeof setTimeout> | undefined
+  // an aborted libp2p stream does not always end a pending read, so reads race this as well
+  let giveUp!: (err: Error) => void
+  const gaveUp = new Promise<never>((_resolve, reject) => { giveUp = reject })
+  gaveUp.catch(() => {})
+  const abort = (reason: string): void => {
+    const err = new SnapshotTimeoutError(`the snapshot from ${peer} ${reason}`)
+    giveUp(err)
+    stream.abort(err)
+  }
+  const onAbort = (): void => { abort('took too long') }
+  const touch = (): void => {
+    clearTimeout(idle)
+    idle = setTimeout(() => { abort(`sent nothing for ${SNAPSHOT_IDLE_TIMEOUT} ms`) }, SNAPSHOT_IDLE_TIMEOUT)
+  }
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+  touch()
   const entries: Uint8Array[] = []
   let pending = new Uint8Array(0)
   let total = 0
   try {
-    for await (const chunk of stream) {
+    await Promise.race([stream.close(options), gaveUp])
+    const chunks = stream[Symbol.asyncIterator]()
+    while (true) {
+      const next = await Promise.race([chunks.next(), gaveUp])
+      if (next.done === true) break
+      const chunk = next.value
+      touch()
       options.signal?.throwIfAborted()
       const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
       total += bytes.length
@@ -92,6 +122,9 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
   } catch (err) {
     stream.abort(err as Error)
     throw err
+  } finally {
+    clearTimeout(idle)
+    options.signal?.removeEventListener('abort', onAbort)
   }
   if (pending.length > 0) throw new MalformedRecordError(`the snapshot from ${peer} ends inside an entry`)
   return entries
