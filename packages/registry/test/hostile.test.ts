@@ -30,8 +30,39 @@ const permissive: AccessControllerFactory = async () => ({ type: ACCESS_CONTROLL
 
 const EXPECTED = ['InvalidSignatureError', 'MalformedRecordError', 'OversizeRecordError', 'UnknownRecordKindError', 'InvalidAppIdError', 'InvalidChannelError', 'ForgedIdentityError']
 
+interface TwoPeers {
+  a: Awaited<ReturnType<Peers['start']>>
+  b: Awaited<ReturnType<Peers['start']>>
+  key: PublisherKey
+  /** what b's access controller rejected */
+  rejected: Array<{ entry: string | undefined, name: string }>
+}
+
 describe('hostile writers', () => {
   const peers = new Peers()
+
+  /** Two connected peers of registry `name` holding one record by `key`; b's rejections are recorded */
+  async function twoPeersWithOneRecord (name: string): Promise<TwoPeers> {
+    const [a, b] = [await peers.start(undefined, { name }), await peers.start(undefined, { name })]
+    await connect(a, b)
+    const key = createPublisherKey()
+    await waitForRecords(b.registry, [await a.registry.publish(releaseRecord(key, {}, 1), key)])
+    const rejected: TwoPeers['rejected'] = []
+    b.registry.addEventListener('rejected', e => { rejected.push({ entry: e.detail.entry, name: e.detail.error.name }) })
+    return { a, b, key, rejected }
+  }
+
+  /** b rejects the entry with a named error, and the next valid record still replicates to it */
+  async function expectRejectedWhileReplicating ({ a, b, key, rejected }: TwoPeers, hash: string, name: string, signal: AbortSignal): Promise<void> {
+    while (!rejected.some(r => r.entry === hash)) {
+      signal.throwIfAborted()
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    assert.equal(rejected.find(r => r.entry === hash)?.name, name)
+    const next = await a.registry.publish(releaseRecord(key, {}, 3), key)
+    await waitForRecords(b.registry, [next])
+    assert.equal((await b.registry.status()).records, 2)
+  }
   let attackerOrbit: OrbitDB | undefined
   let keystore: KeyStoreInstance | undefined
   after(async () => {
@@ -110,14 +141,7 @@ describe('hostile writers', () => {
   })
 
   it('admits a publisher-written entry on its entry signature, and rejects it when that signature is bad', async () => {
-    const [a, b] = [await peers.start(undefined, { name: 'one-signature' }), await peers.start(undefined, { name: 'one-signature' })]
-    await connect(a, b)
-    const key = createPublisherKey()
-    const good = await a.registry.publish(releaseRecord(key, {}, 1), key)
-    await waitForRecords(b.registry, [good])
-
-    const rejected: Array<{ entry: string | undefined, name: string }> = []
-    b.registry.addEventListener('rejected', e => { rejected.push({ entry: e.detail.entry, name: e.detail.error.name }) })
+    const { a, b, key, rejected } = await twoPeersWithOneRecord('one-signature')
 
     // the publisher's own writer identity, but every entry signed by some other key
     const attacker = await peers.start(undefined, { name: 'unrelated' })
@@ -139,28 +163,14 @@ describe('hostile writers', () => {
       assert.equal(entries[0]!.key, bytesToString(key.publicKey, 'base16'), 'registry.publish writes with the publisher key')
 
       const hash = await db.add(encodeSignedRecord(await signRecord(releaseRecord(key, {}, 2), key)))
-      while (!rejected.some(r => r.entry === hash)) {
-        signal.throwIfAborted()
-        await new Promise(resolve => setTimeout(resolve, 50))
-      }
-      assert.equal(rejected.find(r => r.entry === hash)?.name, 'InvalidSignatureError')
-      // and replication of valid records goes on
-      const next = await a.registry.publish(releaseRecord(key, {}, 3), key)
-      await waitForRecords(b.registry, [next])
-      assert.equal((await b.registry.status()).records, 2)
+      await expectRejectedWhileReplicating({ a, b, key, rejected }, hash, 'InvalidSignatureError', signal)
     } finally {
       await orbit.stop()
     }
   })
 
   it('rejects a publisher-written entry whose record signature is bad, though the entry signature is good', async () => {
-    const [a, b] = [await peers.start(undefined, { name: 'record-signature' }), await peers.start(undefined, { name: 'record-signature' })]
-    await connect(a, b)
-    const key = createPublisherKey()
-    const good = await a.registry.publish(releaseRecord(key, {}, 1), key)
-    await waitForRecords(b.registry, [good])
-    const rejected: Array<{ entry: string | undefined, name: string }> = []
-    b.registry.addEventListener('rejected', e => { rejected.push({ entry: e.detail.entry, name: e.detail.error.name }) })
+    const { a, b, key, rejected } = await twoPeersWithOneRecord('record-signature')
 
     // the publisher's own writer identity signs the entry properly; only the record's signature is broken
     const writer = await peers.start(undefined, { name: 'unrelated' })
@@ -176,14 +186,8 @@ describe('hostile writers', () => {
       const wire = encodeSignedRecord(await signRecord(releaseRecord(key, {}, 2), key))
       wire[wire.length - 1]! ^= 1
       const hash = await db.add(wire)
-      while (!rejected.some(r => r.entry === hash)) {
-        signal.throwIfAborted()
-        await new Promise(resolve => setTimeout(resolve, 50))
-      }
-      assert.equal(rejected.find(r => r.entry === hash)?.name, 'InvalidSignatureError', 'a record in the log verifies anywhere, so its own signature is checked')
-      const next = await a.registry.publish(releaseRecord(key, {}, 3), key)
-      await waitForRecords(b.registry, [next])
-      assert.equal((await b.registry.status()).records, 2)
+      // a record in the log verifies anywhere, so its own signature is checked
+      await expectRejectedWhileReplicating({ a, b, key, rejected }, hash, 'InvalidSignatureError', signal)
     } finally {
       await orbit.stop()
     }
