@@ -409,4 +409,4 @@ async function main (): Promise<void> {
 }
 
 if (process.env.QREL == null) await main()
-export { appstreamSearcher, judge, NAMES }
+export { appstreamSearcher, judge, NAMES, releasesFor, sampleQueries, synthesize, toSigned, PUBLISHERS, ROOT, BASE_TIME }
