@@ -20,6 +20,7 @@ import type {
 } from './index.ts'
 import { parseSavedIndex, serializeIndex } from './saved-index.ts'
 import { SearchIndex, documentFor } from './search-index.ts'
+import type { IndexHit } from './search-index.ts'
 import { selectTop } from './select.ts'
 import { TrustGraph, explainPath } from './trust.ts'
 import { parseVersion } from './version.ts'
@@ -277,12 +278,16 @@ export class CatalogImpl implements Catalog {
       this.addExact(computed.facts.nameKey, appId)
       this.addExact(appId.toLowerCase(), appId)
       this.apps.set(appId, computed)
-      this.facetCounter.prepare(computed.facts)
       if (previous?.fingerprint !== computed.fingerprint) changed.push(appId)
       if (this.indexed.get(appId) !== computed.facts.metadataRelease || !this.index.has(appId)) {
+        const replaced = this.index.docOf(appId)
+        if (replaced != null) this.facetCounter.clearDocument(replaced)
         this.index.put(documentFor(appId, computed.view.metadata))
         this.indexed.set(appId, computed.facts.metadataRelease)
       }
+      const doc = this.index.docOf(appId)
+      if (doc != null) this.facetCounter.setDocument(doc, computed.facts)
+      else this.facetCounter.prepare(computed.facts)
     }
     if (changed.length > 0) {
       this.orders = undefined
@@ -350,9 +355,9 @@ export class CatalogImpl implements Catalog {
     if (sort !== 'relevance' && sort !== 'updated' && sort !== 'name') throw new InvalidQueryError(`sort must be relevance, updated or name, not ${shown(sort)}`)
     this.sync()
 
-    let items: Array<{ id: string, score: number }>
+    let items: IndexHit[]
     // what orders the hits: for relevance, exact name or app id matches first, then the score
-    let rank: ((item: { id: string, score: number }) => number) | undefined
+    let rank: ((item: IndexHit) => number) | undefined
     if (text === '') {
       const orders = this.getOrders()
       items = (sort === 'updated' ? orders.updated : orders.name).map(id => ({ id, score: 0 }))

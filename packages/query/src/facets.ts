@@ -62,6 +62,12 @@ export class FacetCounter {
   private readonly ids = new Map<string, number>()
   private readonly dimensionOf: number[] = []
   private readonly valueOf: string[] = []
+  /**
+   * Each indexed document's facet values, by the search index's document number. A broad query
+   * at 20k apps has thousands of hits, and reaching each one's values through its app's facts
+   * (a map lookup and three objects scattered over the heap) cost more than scoring them.
+   */
+  private readonly rows: Array<Int32Array | undefined> = []
 
   private idOf (d: number, value: string): number {
     const key = `${d}\n${value}`
@@ -80,6 +86,16 @@ export class FacetCounter {
     this.contribution(facts)
   }
 
+  /** record the facet values of the app indexed as document `doc` */
+  setDocument (doc: number, facts: AppFacts): void {
+    this.rows[doc] = this.contribution(facts).all
+  }
+
+  /** forget a document number the index no longer uses (its app was re-indexed under a new one) */
+  clearDocument (doc: number): void {
+    this.rows[doc] = undefined
+  }
+
   private contribution (facts: AppFacts): Contribution {
     let c = facts.facetCache as Contribution | undefined
     if (c != null) return c
@@ -93,9 +109,10 @@ export class FacetCounter {
     return c
   }
 
-  filterAndCount<T> (items: T[], factsOf: (item: T) => AppFacts, f: Filters, withFacets: boolean): FilterOutcome<T> {
+  filterAndCount<T extends { doc?: number }> (items: T[], factsOf: (item: T) => AppFacts, f: Filters, withFacets: boolean): FilterOutcome<T> {
     const active = hasFilters(f)
     if (!withFacets && !active) return { passed: items }
+    if (!active) return { passed: items, facets: this.countAll(items, factsOf) }
     const passed: T[] = []
     let counts = new Int32Array(this.valueOf.length)
     // with both a channel and an arch filter, channel and arch counts must respect the pairs
@@ -131,11 +148,7 @@ export class FacetCounter {
       if (pairChannel || pairArch) slow.push({ facts, mask })
     }
     if (!withFacets) return { passed }
-    const facets: Facets = { category: {}, channel: {}, arch: {}, license: {}, trust: {}, publisher: {} }
-    for (let id = 0; id < this.valueOf.length; id++) {
-      const n = counts[id] ?? 0
-      if (n > 0) facets[DIMENSIONS[this.dimensionOf[id]!]!][this.valueOf[id]!] = n
-    }
+    const facets = this.facetsOf(counts)
     for (const { facts, mask } of slow) {
       if (pairChannel && (mask === 0 || mask === CHANNEL)) {
         for (const c of facts.channels) {
@@ -149,6 +162,35 @@ export class FacetCounter {
       }
     }
     return { passed, facets }
+  }
+
+  /** facet counts with no filter chosen: every item counts in every facet */
+  private countAll<T extends { doc?: number }> (items: T[], factsOf: (item: T) => AppFacts): Facets {
+    const rows = this.rows
+    let counts = new Int32Array(this.valueOf.length)
+    for (const item of items) {
+      const doc = item.doc
+      let all = doc != null ? rows[doc] : undefined
+      if (all == null) {
+        all = this.contribution(factsOf(item)).all
+        if (counts.length < this.valueOf.length) {
+          const grown = new Int32Array(this.valueOf.length)
+          grown.set(counts)
+          counts = grown
+        }
+      }
+      for (let j = 0; j < all.length; j++) counts[all[j]!]!++
+    }
+    return this.facetsOf(counts)
+  }
+
+  private facetsOf (counts: Int32Array): Facets {
+    const facets: Facets = { category: {}, channel: {}, arch: {}, license: {}, trust: {}, publisher: {} }
+    for (let id = 0; id < this.valueOf.length; id++) {
+      const n = counts[id] ?? 0
+      if (n > 0) facets[DIMENSIONS[this.dimensionOf[id]!]!][this.valueOf[id]!] = n
+    }
+    return facets
   }
 }
 

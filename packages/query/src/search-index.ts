@@ -1,6 +1,8 @@
 import MiniSearch from 'minisearch'
 import type { Options, SearchOptions } from 'minisearch'
 import type { AppMetadata } from '@hubless/registry/records'
+import { Bm25Scorer, holdsTerm, internalsOf } from './bm25-scorer.ts'
+import type { MiniSearchInternals, TermSpec } from './bm25-scorer.ts'
 
 /**
  * The full-text index: MiniSearch with BM25 scoring, one document per app, built from the
@@ -25,6 +27,8 @@ export const FIELDS = ['name', 'keywords', 'summary', 'appId', 'description'] as
 // tuned on the judged query set of scripts/bench/query-search.ts; a heavier name weight let
 // "Tag Editor" outrank Kdenlive ("Video Editor") for "video editor"
 const BOOST = { name: 3, keywords: 2, summary: 1.5, appId: 1.2, description: 0.6 }
+// MiniSearch's defaults, which the judged set was tuned with
+const WEIGHTS = { fuzzyWeight: 0.45, prefixWeight: 0.375, k: 1.2, b: 0.7, d: 0.5 }
 
 // words that carry no meaning in a query about apps ("record my screen", "an editor for pdf")
 const STOP_WORDS = new Set([
@@ -40,15 +44,20 @@ export function processTerm (term: string): string | null {
 // MiniSearch's default tokenizer: space or punctuation
 const QUERY_SEPARATOR = /[\n\r\p{Z}\p{P}]+/u
 
+const prefixOf = (term: string): boolean => term.length >= 4
+
+// a word the index holds is taken as meant; only an unknown word is a likely typo. Expanding
+// known words too cost 3–5x the time at 20k apps and mostly added noise. Swapped letters, the
+// commonest typo, are fixed before (see rewrite), so one edit is enough below nine letters
+const fuzzyOf = (term: string, known: (term: string) => boolean): number =>
+  known(term) ? 0 : term.length >= 9 ? 2 : term.length >= 3 ? 1 : 0
+
 function searchOptions (known: (term: string) => boolean): SearchOptions {
   return {
     boost: BOOST,
     combineWith: 'OR',
-    prefix: (term) => term.length >= 4,
-    // a word the index holds is taken as meant; only an unknown word is a likely typo. Expanding
-    // known words too cost 3–5x the time at 20k apps and mostly added noise. Swapped letters, the
-    // commonest typo, are fixed before (see rewrite), so one edit is enough below nine letters
-    fuzzy: (term) => known(term) ? false : term.length >= 9 ? 2 : term.length >= 3 ? 1 : false,
+    prefix: prefixOf,
+    fuzzy: (term) => fuzzyOf(term, known) || false,
     maxFuzzy: 2
   }
 }
@@ -99,20 +108,40 @@ export function documentFor (appId: string, app: AppMetadata): SearchDocument {
 export interface IndexHit {
   id: string
   score: number
+  /** the index's number for the document ({@link SearchIndex.docOf}), when known */
+  doc?: number
+}
+
+/**
+ * BM25 sums per-term scores; an app matching more of the query's words gains up to 2x, so
+ * "torrent client" prefers a torrent client over every app named "... Client". The hits are then
+ * no longer in score order: the caller selects the page it needs.
+ */
+function matchBonus (matched: number, terms: number): number {
+  return 1 + (matched - 1) / (terms - 1)
 }
 
 export class SearchIndex {
   private readonly mini: MiniSearch<SearchDocument>
   private readonly options: SearchOptions
   private readonly known: ((term: string) => boolean) | undefined
+  private readonly scorer: Bm25Scorer | undefined
+  private readonly internals: MiniSearchInternals | undefined
 
   constructor (mini?: MiniSearch<SearchDocument>) {
     this.mini = mini ?? new MiniSearch(INDEX_OPTIONS)
+    // should a MiniSearch update change its internals, search falls back to MiniSearch's own: slower, same results
+    const internals = internalsOf(this.mini)
+    this.internals = internals
+    this.scorer = internals != null ? new Bm25Scorer(internals, { boost: BOOST, ...WEIGHTS }) : undefined
     const dictionary = (this.mini as unknown as { _index?: Partial<TermDictionary> })._index
-    // should a MiniSearch update hide the dictionary, every term gets typo tolerance: slower, same results
-    const known = typeof dictionary?.has === 'function' ? (term: string) => dictionary.has!(term) : undefined
-    this.known = known
-    this.options = searchOptions(known ?? (() => false))
+    // a replaced document's words stay in the dictionary until MiniSearch's vacuum: ask for a live
+    // document. Should a MiniSearch update hide the dictionary, every term gets typo tolerance:
+    // slower, same results
+    this.known = internals != null
+      ? (term: string) => holdsTerm(internals, term)
+      : typeof dictionary?.has === 'function' ? (term: string) => dictionary.has!(term) : undefined
+    this.options = searchOptions(this.known ?? (() => false))
   }
 
   /**
@@ -147,6 +176,14 @@ export class SearchIndex {
     else this.mini.add(doc)
   }
 
+  /**
+   * The document's number in the index, which its hits carry; it changes when the document is
+   * replaced. Undefined when the document is not indexed or the index does not number documents.
+   */
+  docOf (id: string): number | undefined {
+    return this.internals?._idToShortId.get(id)
+  }
+
   has (id: string): boolean {
     return this.mini.has(id)
   }
@@ -156,15 +193,34 @@ export class SearchIndex {
   }
 
   search (query: string): IndexHit[] {
+    return this.scorer != null ? this.scoreFast(this.scorer, this.rewrite(query)) : this.scoreWithMiniSearch(query)
+  }
+
+  private scoreFast (scorer: Bm25Scorer, query: string): IndexHit[] {
+    const known = this.known ?? (() => false)
+    const specs: TermSpec[] = []
+    for (const raw of query.split(QUERY_SEPARATOR)) {
+      const term = processTerm(raw)
+      if (term != null) specs.push({ term, prefix: prefixOf(term), fuzzy: fuzzyOf(term, known) })
+    }
+    const { ids, docs, scores, matched } = scorer.score(specs)
+    let terms = 0
+    for (let i = 0; i < matched.length; i++) terms = Math.max(terms, matched[i]!)
+    const hits: IndexHit[] = new Array(ids.length)
+    for (let i = 0; i < ids.length; i++) {
+      hits[i] = { id: ids[i]!, score: terms > 1 ? scores[i]! * matchBonus(matched[i]!, terms) : scores[i]!, doc: docs[i]! }
+    }
+    return hits
+  }
+
+  /** MiniSearch's own search, for a MiniSearch whose internals the fast scorer does not know */
+  scoreWithMiniSearch (query: string): IndexHit[] {
     const results = this.mini.search(this.rewrite(query), this.options)
     let terms = 0
     for (const r of results) terms = Math.max(terms, r.queryTerms.length)
     if (terms > 1) {
-      // BM25 sums per-term scores; an app matching more of the query's words gains up to 2x, so
-      // "torrent client" prefers a torrent client over every app named "... Client". The hits are
-      // then no longer in score order: the caller selects the page it needs. (In place: a broad
-      // query at 20k apps has thousands of hits, and copying them was a tenth of its cost.)
-      for (const r of results) r.score *= 1 + (r.queryTerms.length - 1) / (terms - 1)
+      // in place: a broad query at 20k apps has thousands of hits, and copying them was a tenth of its cost
+      for (const r of results) r.score *= matchBonus(r.queryTerms.length, terms)
     }
     return results as IndexHit[]
   }

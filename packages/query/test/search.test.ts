@@ -88,6 +88,25 @@ describe('search', () => {
     assert.equal(catalog.search({ sort: 'updated' }).hits[0]!.name, 'Krita')
   })
 
+  it('keeps the facets of a text search current when an app is replaced or its trust changes', async () => {
+    const catalog = await fixture()
+    const queries = ['video', 'shotcut', 'viewer', 'editing studio']
+    const before = queries.map(query => catalog.search({ query }).facets!)
+    const updates = [
+      // new metadata (a new document in the index) and a new category
+      await release({ publisher: OTHER, appId: 'com.example.Shotcut', name: 'Shotcut', summary: 'Free cross-platform video editing', categories: ['Education'], license: 'GPL-3.0', time: 70, version: '2.0', arch: 'aarch64' }),
+      // the same metadata, a new trust status
+      await endorse(ROOT, OTHER)
+    ]
+    for (const update of updates) catalog.add(update)
+    const fresh = await fixture()
+    fresh.addAll(updates)
+    for (const query of queries) assert.deepEqual(catalog.search({ query }), fresh.search({ query }), query)
+    assert.notDeepEqual(queries.map(query => catalog.search({ query }).facets!), before, 'the updates changed the facets')
+    assert.deepEqual(catalog.search({ query: 'shotcut' }).facets!.category, { Education: 1 })
+    assert.equal(catalog.search({ query: 'video' }).facets!.trust['unverified'], undefined)
+  })
+
   it('names bad queries', async () => {
     const catalog = await fixture()
     assert.throws(() => catalog.search({ limit: 0 }), { name: 'InvalidQueryError' })
