@@ -37,6 +37,9 @@ const BATCH = 1000
 interface Orders {
   name: string[]
   updated: string[]
+  /** the same, as hits with their index document numbers, for browsing without a query */
+  nameItems: IndexHit[]
+  updatedItems: IndexHit[]
   nameRank: Map<string, number>
   updatedRank: Map<string, number>
 }
@@ -284,6 +287,8 @@ export class CatalogImpl implements Catalog {
         if (replaced != null) this.facetCounter.clearDocument(replaced)
         this.index.put(documentFor(appId, computed.view.metadata))
         this.indexed.set(appId, computed.facts.metadataRelease)
+        // the orders' items carry document numbers
+        this.orders = undefined
       }
       const doc = this.index.docOf(appId)
       if (doc != null) this.facetCounter.setDocument(doc, computed.facts)
@@ -332,9 +337,15 @@ export class CatalogImpl implements Catalog {
     }
     const name = [...ids].sort(byName)
     const updated = [...ids].sort((a, b) => facts(b).updated - facts(a).updated || byName(a, b))
+    const item = (id: string): IndexHit => {
+      const doc = this.index.docOf(id)
+      return doc != null ? { id, score: 0, doc } : { id, score: 0 }
+    }
     this.orders = {
       name,
       updated,
+      nameItems: name.map(item),
+      updatedItems: updated.map(item),
       nameRank: new Map(name.map((id, i) => [id, i])),
       updatedRank: new Map(updated.map((id, i) => [id, i]))
     }
@@ -360,7 +371,7 @@ export class CatalogImpl implements Catalog {
     let rank: ((item: IndexHit) => number) | undefined
     if (text === '') {
       const orders = this.getOrders()
-      items = (sort === 'updated' ? orders.updated : orders.name).map(id => ({ id, score: 0 }))
+      items = sort === 'updated' ? orders.updatedItems : orders.nameItems
     } else {
       items = this.index.search(text)
       // every document is an app's unless a saved index held strays

@@ -113,6 +113,7 @@ export class FacetCounter {
     const active = hasFilters(f)
     if (!withFacets && !active) return { passed: items }
     if (!active) return { passed: items, facets: this.countAll(items, factsOf) }
+    if (f.channel == null && f.arch == null) return this.filterByRows(items, factsOf, f, withFacets)
     const passed: T[] = []
     let counts = new Int32Array(this.valueOf.length)
     // with both a channel and an arch filter, channel and arch counts must respect the pairs
@@ -162,6 +163,71 @@ export class FacetCounter {
       }
     }
     return { passed, facets }
+  }
+
+  /** the filter bit that value `id` satisfies under `f`, or 0 */
+  private satisfies (id: number, f: Filters): number {
+    const value = this.valueOf[id]!
+    switch (this.dimensionOf[id]) {
+      case 0: return f.categories?.has(value.toLowerCase()) === true ? CATEGORY : 0
+      case 3: return f.free === true && value === 'free' ? LICENSE : 0
+      case 4: return f.trustedOnly === true && value === 'trusted' ? TRUST : 0
+      case 5: return f.publisher === value ? PUBLISHER : 0
+      default: return 0
+    }
+  }
+
+  /**
+   * Filters on category, license, trust and publisher (no channel or arch, whose facets depend on
+   * the channel and arch pairs) read from the documents' rows: browsing 20k apps by category
+   * went through every app's facts (20–30 ms) before.
+   */
+  private filterByRows<T extends { doc?: number }> (items: T[], factsOf: (item: T) => AppFacts, f: Filters, withFacets: boolean): FilterOutcome<T> {
+    let required = 0
+    if (f.categories != null) required |= CATEGORY
+    if (f.free === true) required |= LICENSE
+    if (f.trustedOnly === true) required |= TRUST
+    if (f.publisher != null) required |= PUBLISHER
+    let satisfied = new Int32Array(this.valueOf.length)
+    let bits = new Int32Array(this.valueOf.length)
+    let counts = new Int32Array(this.valueOf.length)
+    const fill = (from: number): void => {
+      for (let id = from; id < this.valueOf.length; id++) {
+        satisfied[id] = this.satisfies(id, f)
+        bits[id] = BIT[DIMENSIONS[this.dimensionOf[id]!]!]
+      }
+    }
+    fill(0)
+    const passed: T[] = []
+    const rows = this.rows
+    for (const item of items) {
+      const doc = item.doc
+      let row = doc != null ? rows[doc] : undefined
+      if (row == null) {
+        const known = this.valueOf.length
+        row = this.contribution(factsOf(item)).all
+        if (this.valueOf.length > known) {
+          // the item brought values never seen before: grow the tables
+          const grow = (a: Int32Array): Int32Array<ArrayBuffer> => { const g = new Int32Array(this.valueOf.length); g.set(a); return g }
+          satisfied = grow(satisfied)
+          bits = grow(bits)
+          counts = grow(counts)
+          fill(known)
+        }
+      }
+      let met = 0
+      for (let j = 0; j < row.length; j++) met |= satisfied[row[j]!]!
+      const mask = required & ~met
+      if (mask === 0) passed.push(item)
+      if (!withFacets || (mask & (mask - 1)) !== 0) continue
+      if (mask === 0) {
+        for (let j = 0; j < row.length; j++) counts[row[j]!]!++
+      } else {
+        // fails one filter: counts only in that filter's facet
+        for (let j = 0; j < row.length; j++) if (bits[row[j]!] === mask) counts[row[j]!]!++
+      }
+    }
+    return withFacets ? { passed, facets: this.facetsOf(counts) } : { passed }
   }
 
   /** facet counts with no filter chosen: every item counts in every facet */
