@@ -22,6 +22,11 @@ export interface ServicesInit {
   peers?: string[]
   /** HTTP trustless gateways content fetches fall back to */
   gateways?: string[]
+  /**
+   * Write the saved index this many ms after the catalog changes (a daemon: a crash or SIGKILL
+   * must not cost the next start a rebuild from the whole log). Without it, only on stop.
+   */
+  saveIndexAfter?: number
 }
 
 /**
@@ -56,6 +61,7 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
   const trustRoots = createTrustRoots(layout.trustFile)
   let registry: Promise<Registry> | undefined
   let catalog: Promise<Catalog> | undefined
+  let indexSaver: IndexSaver | undefined
 
   const services: Services = {
     layout,
@@ -73,14 +79,21 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
       catalog ??= (async () => {
         const source = await services.registry(opts)
         const savedIndex = await readSavedIndex(layout.indexFile)
+        let opened: Catalog
         try {
-          return await createCatalog({ source }, { roots: await trustRoots.list(), savedIndex }, opts)
+          opened = await createCatalog({ source }, { roots: await trustRoots.list(), savedIndex }, opts)
         } catch (err) {
           if (savedIndex == null) throw err
           // a saved index from another version or a torn write: rebuild from the log
           log.error('saved index unusable, rebuilding: %e', err)
-          return createCatalog({ source }, { roots: await trustRoots.list() }, opts)
+          opened = await createCatalog({ source }, { roots: await trustRoots.list() }, opts)
         }
+        if (init.saveIndexAfter != null) {
+          indexSaver = createIndexSaver(opened, layout.indexFile, init.saveIndexAfter)
+          // what the first load (or a rebuild) brought is saved too
+          if (savedIndex == null || opened.size > 0) indexSaver.changed()
+        }
+        return opened
       })()
       return catalog
     },
@@ -93,6 +106,7 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
       if (catalog != null) {
         const opened = await catalog.catch(() => undefined)
         if (opened != null) {
+          await indexSaver?.stop()
           await writeSavedIndex(layout.indexFile, opened.save()).catch(err => { log.error('could not save the index: %e', err) })
           await opened.stop()
         }
@@ -111,6 +125,45 @@ async function readSavedIndex (path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8')
   } catch {
     return undefined
+  }
+}
+
+interface IndexSaver {
+  changed (): void
+  stop (): Promise<void>
+}
+
+/**
+ * Saves the catalog's index `delay` ms after its first unsaved change: a steady stream of records
+ * is saved every `delay` ms rather than never.
+ */
+function createIndexSaver (catalog: Catalog, path: string, delay: number): IndexSaver {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let writing: Promise<void> = Promise.resolve()
+  let stopped = false
+  const save = (): void => {
+    timer = undefined
+    writing = writing.then(async () => {
+      if (stopped) return
+      await writeSavedIndex(path, catalog.save())
+      log('saved the index to %s', path)
+    }).catch(err => { log.error('could not save the index: %e', err) })
+  }
+  const changed = (): void => {
+    if (timer == null && !stopped) {
+      timer = setTimeout(save, delay)
+      timer.unref()
+    }
+  }
+  catalog.events.addEventListener('changed', changed)
+  return {
+    changed,
+    async stop () {
+      stopped = true
+      catalog.events.removeEventListener('changed', changed)
+      clearTimeout(timer)
+      await writing
+    }
   }
 }
 

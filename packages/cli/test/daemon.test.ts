@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { runCli, startCli, tempDir } from '../../../test/helpers/cli.ts'
 import type { AddressInfo } from 'node:net'
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url))
 
 describe('hubless daemon', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
@@ -37,6 +40,40 @@ describe('hubless daemon', () => {
       assert.equal(exit.code, 0, `clean exit on SIGTERM, stderr: ${daemon.stderr()}`)
     }
     assert.equal(existsSync(join(dataDir, 'daemon.json')), false, 'the daemon removes its address file')
+  })
+
+  it('saves the search index soon after the catalog changes, so a killed daemon leaves it current', async () => {
+    const dataDir = join(dir.path, 'index')
+    const catalogFile = join(dir.path, 'hub.json')
+    const entries = JSON.parse(await readFile(join(REPO, 'data', 'appimagehub-apps.json'), 'utf8')) as unknown[]
+    await writeFile(catalogFile, JSON.stringify(entries.slice(0, 5)))
+    const daemon = await startCli(['--data-dir', dataDir, '--json', 'daemon', '--http', '127.0.0.1:0', '--save-index', '0.3'])
+    try {
+      // through the daemon: its catalog takes the imported records
+      const imported = await runCli(['--data-dir', dataDir, '--json', 'import', 'appimagehub', catalogFile], { timeout: 60_000 })
+      assert.equal(imported.code, 0, imported.stderr)
+      const search = await runCli(['--data-dir', dataDir, '--json', 'search'])
+      assert.equal(search.code, 0, search.stderr)
+      const apps = (JSON.parse(search.stdout) as Array<{ appId: string }>).map(a => a.appId)
+      assert.ok(apps.length >= 4, `the imported apps are listed: ${apps.join(', ')}`)
+      const deadline = Date.now() + 20_000
+      let saved = ''
+      while (Date.now() < deadline) {
+        saved = await readFile(join(dataDir, 'catalog-index.json'), 'utf8').catch(() => '')
+        if (apps.every(id => saved.includes(JSON.stringify(id)))) break
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      assert.ok(apps.every(id => saved.includes(JSON.stringify(id))), 'the saved index holds every app while the daemon runs')
+    } finally {
+      // no chance to save on the way out
+      await daemon.stop('SIGKILL')
+    }
+    const after = await runCli(['--data-dir', dataDir, '--json', 'search'])
+    assert.equal(after.code, 0, after.stderr)
+    assert.ok((JSON.parse(after.stdout) as unknown[]).length >= 4)
+    const bad = await runCli(['--data-dir', dataDir, 'daemon', '--save-index', 'soon'])
+    assert.equal(bad.code, 2, bad.stderr)
+    assert.match(bad.stderr, /--save-index "soon" is not a number of seconds/)
   })
 
   it('keeps the same peer id across restarts and `init` is idempotent', async () => {

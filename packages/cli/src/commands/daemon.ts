@@ -1,5 +1,6 @@
 import { startDaemon } from '../daemon/run-daemon.ts'
 import { parseHostPort } from '../daemon/http-server.ts'
+import { UsageError } from '../errors.ts'
 import { collect, parseMultiaddrArg } from '../multiaddr-arg.ts'
 import type { CommandContext } from '../context.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -11,10 +12,12 @@ export interface NodeRunOptions {
   peer?: string[]
   lan?: boolean
   http: string
+  saveIndex: string
 }
 
 export const DEFAULT_HTTP = '127.0.0.1:7420'
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+export const DEFAULT_SAVE_INDEX_SECONDS = '30'
 
 export function addNodeRunOptions (command: Command): Command {
   return command
@@ -22,16 +25,26 @@ export function addNodeRunOptions (command: Command): Command {
     .option('--peer <multiaddr>', 'a peer to dial and keep connected (repeatable)', collect)
     .option('--lan', 'discover and be discovered by peers on the local network (mDNS)')
     .option('--http <host:port>', 'where the HTTP side listens (127.0.0.1 unless exposed, e.g. 0.0.0.0:7420)', DEFAULT_HTTP)
+    .option('--save-index <seconds>', 'write the search index to the data dir this long after the catalog changes, so even a crashed node starts fast', DEFAULT_SAVE_INDEX_SECONDS)
 }
 
 /** Parses the node flags; errors name the flag */
-export function parseNodeRunOptions (options: NodeRunOptions): { listen: string[], peers: Multiaddr[], lan: boolean, http: { host: string, port: number } } {
+export function parseNodeRunOptions (options: NodeRunOptions): { listen: string[], peers: Multiaddr[], lan: boolean, http: { host: string, port: number }, saveIndexAfter: number } {
   return {
     listen: (options.listen ?? DEFAULT_LISTEN).map(ma => parseMultiaddrArg(ma, '--listen').toString()),
     peers: (options.peer ?? []).map(ma => parseMultiaddrArg(ma, '--peer')),
     lan: options.lan === true,
-    http: parseHostPort(options.http)
+    http: parseHostPort(options.http),
+    saveIndexAfter: parseSeconds(options.saveIndex ?? DEFAULT_SAVE_INDEX_SECONDS, '--save-index') * 1000
   }
+}
+
+function parseSeconds (value: string, flag: string): number {
+  const seconds = Number(value)
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
+    throw new UsageError(`${flag} "${value}" is not a number of seconds from 0.1 to 86400`)
+  }
+  return seconds
 }
 
 export function registerDaemonCommand (program: Command, context: (command: Command) => CommandContext): void {

@@ -20,6 +20,8 @@ export interface DaemonInit {
   routes?: (services: Services) => Route[]
   /** HTTP trustless gateways content fetches fall back to */
   gateways?: string[]
+  /** ms after a catalog change until the saved index is written (default: on stop only) */
+  saveIndexAfter?: number
   onNotice?: (line: string) => void
 }
 
@@ -38,7 +40,7 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     throw new DaemonRunningError(`a daemon (pid ${existing.pid}) already runs on ${init.layout.root}, its API at ${existing.api}`)
   }
 
-  const services = await openServices(init.layout, { listen: init.listen, lan: init.lan, peers: init.peers.map(p => p.toString()), gateways: init.gateways })
+  const services = await openServices(init.layout, { listen: init.listen, lan: init.lan, peers: init.peers.map(p => p.toString()), gateways: init.gateways, saveIndexAfter: init.saveIndexAfter })
   const lifetime = new AbortController()
   let http: HttpServer
   try {
