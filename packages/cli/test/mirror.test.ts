@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { EPOCH_HEADER, createCatalog, createHttpSource } from '@hubless/query'
 import { recordFromJSON } from '@hubless/registry'
 import { buildFixtures } from '../../appimage/test/fixtures/build.ts'
 import { runCli, tempDir } from '../../../test/helpers/cli.ts'
@@ -65,9 +66,37 @@ describe('hubless mirror', () => {
     assert.equal(signed.record.publisher, release.publisher)
   })
 
+  it('serves every signed record as a feed an app store\'s catalog reads and verifies over HTTP', async () => {
+    const head = await fetch(new URL('/api/v1/records', mirror!.api), { method: 'HEAD' })
+    assert.equal(head.status, 200)
+    assert.match(head.headers.get('content-type') ?? '', /^application\/x-ndjson/)
+    const epoch = head.headers.get(EPOCH_HEADER)
+    assert.ok(epoch != null && epoch !== '', 'the feed names its order')
+    const lines = (await (await fetch(new URL('/api/v1/records', mirror!.api))).text()).split('\n').filter(l => l !== '')
+    const records = await Promise.all(lines.map(async line => recordFromJSON(line)))
+    assert.ok(records.some(r => r.id === release.id), 'the published record is in the feed')
+    const rest = await fetch(new URL(`/api/v1/records?after=${lines.length}`, mirror!.api))
+    assert.equal(await rest.text(), '', 'nothing after the last line')
+    assert.equal(rest.headers.get(EPOCH_HEADER), epoch, 'the same order while the mirror runs')
+
+    // the reader's own roots decide trust, not the mirror's
+    const source = createHttpSource({ url: mirror!.api, pollInterval: 0 })
+    const catalog = await createCatalog({ source }, { roots: [release.publisher] })
+    try {
+      const app = catalog.app(release.appId)
+      assert.equal(app?.trust.status, 'trusted')
+      assert.equal(app?.latest[0]?.release.content.cid, release.cid)
+    } finally {
+      source.stop()
+      await catalog.stop()
+    }
+  })
+
   it('answers bad parameters with 400 and a JSON error, unknown things with 404, writes with 405', async () => {
     const cases: Array<[string, number]> = [
       ['/api/v1/apps?page=0', 400],
+      ['/api/v1/records?after=-1', 400],
+      ['/api/v1/records?after=1e3', 400],
       ['/api/v1/apps?pageSize=100000', 400],
       ['/api/v1/apps?channel=stable', 400],
       ['/api/v1/apps?sort=random', 400],

@@ -49,3 +49,9 @@ export class UntrustedMirrorError extends Error {
   static override name = 'UntrustedMirrorError'
   override name = 'UntrustedMirrorError'
 }
+
+/** A mirror's record feed could not be read: a bad URL, the mirror unreachable, or not a hubless mirror */
+export class HttpSourceError extends Error {
+  static override name = 'HttpSourceError'
+  override name = 'HttpSourceError'
+}

@@ -21,6 +21,7 @@ import type { TypedEventTarget } from 'main-event'
 import type { ProgressEvent } from 'progress-events'
 import { CatalogImpl } from './catalog.ts'
 import { createFreshness } from './freshness.ts'
+import { HttpRecordSource } from './http-source.ts'
 import type { ForkReport } from './forks.ts'
 import type { LicenseClass } from './licenses.ts'
 
@@ -31,9 +32,10 @@ export { compareReleases, compareVersions, parseVersion } from './version.ts'
 export { CHANNEL_LADDER, channelVisible, visibleChannels } from './channels.ts'
 export { classifyLicense } from './licenses.ts'
 export {
-  AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError, InvalidTrustPolicyError,
-  InvalidTrustRootError
+  AbortError, CatalogStoppedError, HttpSourceError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError,
+  InvalidTrustPolicyError, InvalidTrustRootError
 } from './errors.ts'
+export { EPOCH_HEADER } from './http-source.ts'
 
 export interface AbortOptions {
   signal?: AbortSignal
@@ -292,4 +294,46 @@ export interface FreshnessTracker {
 /** Create a freshness tracker (the defence against indefinite freeze); feed it what mirrors announce on `headsTopic(address)` */
 export function createFreshnessTracker (components: FreshnessComponents, init: FreshnessInit): FreshnessTracker {
   return createFreshness(components, init)
+}
+
+export interface HttpSourceInit {
+  /** a mirror's base URL, e.g. `https://mirror.example.org` (its feed is `/api/v1/records`) */
+  url: string
+  /** ms between polls for new records after the first read; 0: never. Default 30 000 */
+  pollInterval?: number
+  /** the fetch to use; default `globalThis.fetch` */
+  fetch?: typeof globalThis.fetch
+}
+
+export interface HttpSourceEvents {
+  /** a new, verified record found by a poll */
+  record: CustomEvent<CatalogRecord>
+  /** a line of the feed that is not a valid signed record (dropped; the feed goes on) */
+  rejected: CustomEvent<{ position: number, error: Error }>
+  /** a poll failed (the next one is tried as scheduled) */
+  error: CustomEvent<Error>
+}
+
+/** A {@link RecordSource} that reads and verifies a mirror's record feed over HTTP(S) */
+export interface HttpSource extends TypedEventTarget<HttpSourceEvents> {
+  records (options?: AbortOptions): AsyncIterable<CatalogRecord>
+  /** read the records the mirror took in since the last read, now; resolves with how many were read */
+  poll (options?: AbortOptions): Promise<number>
+  /** stop polling and abort reads in flight */
+  stop (): void
+}
+
+/**
+ * Records from a hubless mirror over HTTP(S), each signature verified here (the mirror is not
+ * trusted to have done it): the catalog's source where peer-to-peer is blocked, a browser
+ * included. It reads the whole feed when the catalog starts, then polls for what is new.
+ *
+ * @example
+ * ```ts
+ * const source = createHttpSource({ url: 'https://mirror.example.org' })
+ * const catalog = await createCatalog({ source }, { roots: ['did:key:z6Mk…'] })
+ * ```
+ */
+export function createHttpSource (init: HttpSourceInit): HttpSource {
+  return new HttpRecordSource(init)
 }

@@ -3,10 +3,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { createServer } from 'node:http'
+import { buildEndorseRecord, buildReleaseRecord, createPublisherKey, recordToJSON, signRecord } from '@hubless/registry/records'
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
 import type { Browser } from 'playwright-core'
+import { EPOCH_HEADER } from '../src/index.ts'
 import type { CatalogRecord } from '../src/index.ts'
+import type { AddressInfo } from 'node:net'
 import { endorse, key, release } from './records.ts'
 
 /**
@@ -41,7 +45,7 @@ describe('in the browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} i
   before(async () => {
     const result = await build({
       stdin: {
-        contents: "import { createCatalog } from './src/index.ts'\nglobalThis.hublessQuery = { createCatalog }\n",
+        contents: "import { createCatalog, createHttpSource } from './src/index.ts'\nglobalThis.hublessQuery = { createCatalog, createHttpSource }\n",
         resolveDir: pkg,
         loader: 'ts'
       },
@@ -100,6 +104,52 @@ describe('in the browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} i
       assert.match(answer.userAgent, /HeadlessChrome|Chrome/)
     } finally {
       await page.close()
+    }
+  })
+
+  it('reads a mirror\'s record feed over HTTP and verifies every signature in the page', async () => {
+    const me = createPublisherKey()
+    const author = createPublisherKey()
+    const signed = [
+      await signRecord(buildEndorseRecord(author.did, {}, { publisher: me.did }), me),
+      await signRecord(buildReleaseRecord({
+        appId: 'org.kde.krita', version: '5.2.0', channel: 'release', arch: 'x86_64',
+        content: { urls: ['https://example.org/krita.AppImage'] }, app: { name: 'Krita', summary: 'Digital painting' }
+      }, { publisher: author.did, time: 2_000 }), author)
+    ]
+    const forged = recordToJSON(await signRecord(buildReleaseRecord({
+      appId: 'org.example.Forged', version: '1.0', channel: 'release', arch: 'x86_64',
+      content: { urls: ['https://example.org/forged.AppImage'] }, app: { name: 'Forged' }
+    }, { publisher: author.did, time: 3_000 }), author))
+    forged.signature = `${forged.signature[0] === 'A' ? 'B' : 'A'}${forged.signature.slice(1)}`
+    const feed = [...signed.map(r => JSON.stringify(recordToJSON(r))), JSON.stringify(forged)].join('\n') + '\n'
+    // the page and the feed from one origin on loopback, as a mirror serves its storefront and API
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/api/v1/records') === true) {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', [EPOCH_HEADER]: 'test' }).end(feed)
+      } else {
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>hubless query</title>')
+      }
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const page = await browser!.newPage()
+    try {
+      await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { timeout: 20_000 })
+      await page.addScriptTag({ content: bundle })
+      const answer = await bounded(page.evaluate(async ({ root }) => {
+        const { createCatalog, createHttpSource } = (globalThis as unknown as { hublessQuery: typeof import('../src/index.ts') }).hublessQuery
+        const source = createHttpSource({ url: location.origin, pollInterval: 0 })
+        const rejected: string[] = []
+        source.addEventListener('rejected', event => { rejected.push(event.detail.error.name) })
+        const catalog = await createCatalog({ source }, { roots: [root] })
+        return { hits: catalog.search({ query: 'painting' }).hits.map(h => [h.appId, h.trust.status]), size: catalog.size, rejected }
+      }, { root: me.did }), AbortSignal.timeout(20_000))
+      assert.deepEqual(answer.hits, [['org.kde.krita', 'trusted']])
+      assert.equal(answer.size, 1, 'the forged record is not in the catalog')
+      assert.deepEqual(answer.rejected, ['InvalidSignatureError'])
+    } finally {
+      await page.close()
+      await new Promise(resolve => server.close(resolve))
     }
   })
 })

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { EPOCH_HEADER } from '@hubless/query'
 import { isChannel, isRecordId, recordToJSON } from '@hubless/registry'
 import { sendJson } from '../daemon/http-server.ts'
 import { BadParameterError } from '../errors.ts'
@@ -23,6 +26,9 @@ export interface PublicApiInit {
  */
 export function createPublicApiRoute (init: PublicApiInit): Route {
   const { services } = init
+  // the record feed's order is the order records entered this process's registry: stable while it
+  // runs, maybe not across restarts; a client whose cursor has another epoch reads from the start
+  const epoch = randomUUID()
   return async (req, res, url) => {
     if (!url.pathname.startsWith('/api/v1/') || url.pathname.startsWith('/api/v1/op/')) return false
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -32,7 +38,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
     }
     res.setHeader('access-control-allow-origin', '*')
     try {
-      await answer(url, res)
+      await answer(url, res, req.method === 'HEAD')
     } catch (err) {
       if (err instanceof BadParameterError) {
         sendJson(res, 400, { error: { name: err.name, message: err.message } })
@@ -43,8 +49,12 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
     return true
   }
 
-  async function answer (url: URL, res: ServerResponse): Promise<void> {
+  async function answer (url: URL, res: ServerResponse, head: boolean): Promise<void> {
     const path = url.pathname.slice('/api/v1/'.length)
+    if (path === 'records') {
+      await sendFeed(url, res, head)
+      return
+    }
     if (path === 'apps') {
       const catalog = await services.catalog()
       const { query, page } = searchQueryOf(url.searchParams)
@@ -85,6 +95,41 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
     }
     sendJson(res, 404, { error: { name: 'NotFound', message: `no API resource ${url.pathname}` } })
   }
+
+  /**
+   * Every signed record, one JSON object per line (the form of `/api/v1/records/{id}`), from the
+   * `after`-th on: what an app store's catalog reads where peer-to-peer is blocked
+   * (`createHttpSource` of @hubless/query), verifying each line itself.
+   */
+  async function sendFeed (url: URL, res: ServerResponse, head: boolean): Promise<void> {
+    const after = wholeNumber(url.searchParams, 'after')
+    const registry = await services.registry()
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-cache', [EPOCH_HEADER]: epoch })
+    if (head) {
+      res.end()
+      return
+    }
+    let position = 0
+    let batch = ''
+    for await (const signed of registry.records()) {
+      if (position++ < after) continue
+      batch += `${JSON.stringify(recordToJSON(signed))}\n`
+      if (batch.length < 64 * 1024) continue
+      if (res.destroyed) return
+      // a client that goes away mid-feed closes the response rather than draining it
+      if (!res.write(batch)) await Promise.race([once(res, 'drain'), once(res, 'close')])
+      batch = ''
+    }
+    res.end(batch)
+  }
+}
+
+function wholeNumber (params: URLSearchParams, name: string): number {
+  const value = params.get(name)
+  if (value == null || value === '') return 0
+  const n = Number(value)
+  if (!/^\d{1,15}$/.test(value) || !Number.isSafeInteger(n)) throw new BadParameterError(`${name}="${value.slice(0, 50)}" must be a whole number from 0`)
+  return n
 }
 
 function decodeSegment (segment: string): string {
