@@ -11,14 +11,16 @@
  *     signed with the publisher's key) against `append` (written by the node's own key)
  * BENCH_RECORDS (default 10000), BENCH_HOPS (default 30 samples), BENCH_AB_RECORDS (default 4000).
  */
-import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createNode } from '../../packages/net/src/index.ts'
 import type { HublessNode } from '../../packages/net/src/index.ts'
-import { createPublisherKey, createRegistry, encodeSignedRecord, signRecord } from '../../packages/registry/src/index.ts'
+import { createRegistry, decodeSignedRecord, publisherKeyFromSecret, encodeSignedRecord, signRecord } from '../../packages/registry/src/index.ts'
 import type { SignedRecord } from '../../packages/registry/src/index.ts'
 import { releaseRecord } from '../../packages/registry/test/fixtures.ts'
 import { percentile, report } from './lib/report.ts'
@@ -99,8 +101,8 @@ async function openRaw (node: HublessNode, directory: string, address: string): 
   }
 }
 
-/** One publisher for every record, so that `publish` can write with the publisher's key */
-const publisher = createPublisherKey()
+/** One publisher for every record, so that `publish` can write with the publisher's key; the same in the mirror process */
+const publisher = publisherKeyFromSecret(new Uint8Array(32).fill(7))
 
 /** `ours` publishes (the publisher's key writes the entry: one signature per record to check); `ours-append` appends as the node (two) */
 async function openOurs (node: HublessNode, directory: string, name: string, mode: 'publish' | 'append'): Promise<Store> {
@@ -127,40 +129,130 @@ async function makeRecords (n: number): Promise<SignedRecord[]> {
   return out
 }
 
+/** records as length-prefixed wire bytes, so the mirror process writes exactly these */
+function encodeRecordList (records: SignedRecord[]): Uint8Array {
+  const parts = records.map(encodeSignedRecord)
+  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.byteLength, 0))
+  const view = new DataView(out.buffer)
+  let at = 0
+  for (const p of parts) {
+    view.setUint32(at, p.byteLength)
+    out.set(p, at + 4)
+    at += 4 + p.byteLength
+  }
+  return out
+}
+
+async function decodeRecordList (bytes: Uint8Array): Promise<SignedRecord[]> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const out: SignedRecord[] = []
+  for (let at = 0; at < bytes.byteLength;) {
+    const length = view.getUint32(at)
+    out.push(await decodeSignedRecord(bytes.subarray(at + 4, at + 4 + length)))
+    at += 4 + length
+  }
+  return out
+}
+
+interface MirrorProcess {
+  multiaddr: string
+  address: string
+  /** raw: the hash of the last entry written */
+  last: string
+  writePerSec: number
+  /** the mirror process's CPU time so far, µs */
+  cpu (): Promise<number>
+  /** close the store and the node, and wait for the process to exit */
+  stop (): Promise<void>
+}
+
+/** A mirror in a child process (`--mirror`): writes the records, then answers `cpu` and `stop` on stdin */
+async function startMirrorProcess (kind: Kind, directory: string, name: string, recordsFile: string): Promise<MirrorProcess> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--mirror', kind, directory, name, recordsFile], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const next = async (): Promise<Record<string, unknown>> => {
+    const line = await Promise.race([lines.next(), new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new Error('the mirror process did not answer')) }, TIMEOUT).unref())])
+    if (line.done === true) throw new Error('the mirror process exited')
+    return JSON.parse(line.value) as Record<string, unknown>
+  }
+  cleanup.push(async () => { child.kill('SIGKILL') })
+  const ready = await next()
+  return {
+    multiaddr: ready.multiaddr as string,
+    address: ready.address as string,
+    last: ready.last as string,
+    writePerSec: ready.writePerSec as number,
+    async cpu () {
+      child.stdin.write('cpu\n')
+      return (await next()).cpu as number
+    },
+    async stop () {
+      const exited = once(child, 'exit')
+      child.stdin.write('stop\n')
+      await exited
+    }
+  }
+}
+
+async function mirrorChild (kind: Kind, directory: string, name: string, recordsFile: string): Promise<void> {
+  const records = await decodeRecordList(await readFile(recordsFile))
+  const node = await startNode(directory)
+  const store = await open(kind, node, directory, name)
+  const t = performance.now()
+  let last = ''
+  for (const r of records) last = await store.add(r)
+  const writePerSec = records.length / ((performance.now() - t) / 1000)
+  process.stdout.write(`${JSON.stringify({ multiaddr: node.libp2p.getMultiaddrs()[0]!.toString(), address: store.address, last, writePerSec })}\n`)
+  for await (const command of createInterface({ input: process.stdin })) {
+    if (command === 'cpu') {
+      const used = process.cpuUsage()
+      process.stdout.write(`${JSON.stringify({ cpu: used.user + used.system })}\n`)
+    } else if (command === 'stop') {
+      break
+    }
+  }
+  // the open stdin would keep the process alive
+  process.stdin.destroy()
+  await store.close()
+  await node.stop()
+}
+
 interface Result { writePerSec: number, catchUpPerSec: number, catchUpMs: number, catchUpCpuUs: number, reopenListMs: number, hopP50: number, hopP95: number, rssMb: number }
 
 async function run (kind: Kind, records: SignedRecord[], catchUpOnly = false): Promise<Result> {
   const name = `bench-${kind}-${Date.now()}`
   const mDir = await tempDir(`${kind}-mirror`)
-  const mirrorNode = await startNode(mDir)
-  const mirror = await open(kind, mirrorNode, mDir, name)
-  let t = performance.now()
-  let last = ''
-  for (const r of records) last = await mirror.add(r)
-  const writePerSec = records.length / ((performance.now() - t) / 1000)
-  console.log(`${kind}: wrote ${records.length} at ${writePerSec.toFixed(0)}/s`)
+  // the mirror is its own process, as it is another machine in the field: in one process the
+  // mirror's serving and the fresh peer's checking would share one JavaScript thread
+  const recordsFile = join(mDir, 'records.bin')
+  await writeFile(recordsFile, encodeRecordList(records))
+  const mirror = await startMirrorProcess(kind, mDir, name, recordsFile)
+  console.log(`${kind}: wrote ${records.length} at ${mirror.writePerSec.toFixed(0)}/s`)
+  const writePerSec = mirror.writePerSec
 
   // fresh-peer catch-up
   const fDir = await tempDir(`${kind}-fresh`)
   const freshNode = await startNode(fDir)
   // connected first: raw OrbitDB opening by address fetches the manifest from the mirror
-  await dial(freshNode, mirrorNode)
-  t = performance.now()
+  await freshNode.dial(mirror.multiaddr, { signal: AbortSignal.timeout(10_000) })
+  const mirrorCpu0 = await mirror.cpu()
+  let t = performance.now()
   const cpu = process.cpuUsage()
   const fresh = await open(kind, freshNode, fDir, kind === 'raw' ? mirror.address : name)
   // raw: the mirror's last entry joined (OrbitDB joins the whole chain behind it first); ours: every record emitted
-  await until(() => kind === 'raw' ? fresh.seen(last) : fresh.received() >= records.length, `${kind} catch-up`)
+  await until(() => kind === 'raw' ? fresh.seen(mirror.last) : fresh.received() >= records.length, `${kind} catch-up`)
   const catchUpMs = performance.now() - t
   const used = process.cpuUsage(cpu)
-  // CPU time of this process (mirror and fresh peer, all threads): the work, whatever else runs on the machine
-  const catchUpCpuUs = (used.user + used.system) / records.length
-  console.log(`${kind}: fresh peer caught up ${records.length} in ${catchUpMs.toFixed(0)} ms, ${catchUpCpuUs.toFixed(0)} µs CPU per record`)
+  const mirrorUsed = (await mirror.cpu()) - mirrorCpu0
+  // CPU time of both processes (mirror and fresh peer, all threads): the work, whatever else runs on the machine
+  const catchUpCpuUs = (used.user + used.system + mirrorUsed) / records.length
+  console.log(`${kind}: fresh peer caught up ${records.length} in ${catchUpMs.toFixed(0)} ms, ${catchUpCpuUs.toFixed(0)} µs CPU per record (fresh peer ${((used.user + used.system) / records.length).toFixed(0)}, mirror ${(mirrorUsed / records.length).toFixed(0)})`)
   await fresh.close()
   await freshNode.stop()
 
   const address = mirror.address
-  await mirror.close()
-  await mirrorNode.stop()
+  await mirror.stop()
+  t = performance.now()
   if (catchUpOnly) return { writePerSec, catchUpPerSec: records.length / (catchUpMs / 1000), catchUpMs, catchUpCpuUs, reopenListMs: Number.NaN, hopP50: Number.NaN, hopP95: Number.NaN, rssMb: Number.NaN }
 
   // reopen + list, and RSS, in a fresh process (a restarted mirror): the process's heap holds nothing else
@@ -221,6 +313,8 @@ async function rssChild (kind: Kind | 'node', directory: string, nameOrAddress: 
 
 if (process.argv[2] === '--rss') {
   await rssChild(process.argv[3] as Kind | 'node', process.argv[4]!, process.argv[5]!)
+} else if (process.argv[2] === '--mirror') {
+  await mirrorChild(process.argv[3] as Kind, process.argv[4]!, process.argv[5]!, process.argv[6]!)
 } else {
   try {
     console.log(`signing ${N} records`)
