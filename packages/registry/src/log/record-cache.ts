@@ -53,6 +53,10 @@ export function encodeFrame (item: CachedEntry): Uint8Array {
   return out
 }
 
+function copy (buf: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(buf.subarray(start, end))
+}
+
 export interface LoadedCache {
   items: CachedEntry[]
   /** bytes of whole frames; anything after is a torn write */
@@ -60,7 +64,11 @@ export interface LoadedCache {
   torn: boolean
 }
 
-/** Parse frames; records were verified before they were written, so only their bytes are decoded */
+/**
+ * Parse frames; records were verified before they were written, so only their bytes are decoded.
+ * Record bytes and signatures are copied out of `buf` (a Node Buffer's `slice` is a view, which
+ * would keep the whole file in memory for as long as any record lives).
+ */
 export function decodeFrames (buf: Uint8Array): LoadedCache {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
   const items: CachedEntry[] = []
@@ -76,11 +84,11 @@ export function decodeFrames (buf: Uint8Array): LoadedCache {
       const iLen = buf[p++]!
       const id = textDecoder.decode(buf.subarray(p, p + iLen)); p += iLen
       const rLen = view.getUint32(p); p += 4
-      const bytes = buf.slice(p, p + rLen); p += rLen
-      const signature = buf.slice(p, p + 64); p += 64
+      const bytes = copy(buf, p, p + rLen); p += rLen
+      const signature = copy(buf, p, p + 64); p += 64
       const hasC = buf[p++] === 1
       const signed: SignedRecord = { id, record: dagCbor.decode(bytes) as UnsignedRecord, bytes, signature }
-      if (hasC) { signed.countersignature = buf.slice(p, p + 64); p += 64 }
+      if (hasC) { signed.countersignature = copy(buf, p, p + 64); p += 64 }
       const eLen = view.getUint32(p); p += 4
       if (p + eLen !== end) break
       items.push({ entryHash, signed })
