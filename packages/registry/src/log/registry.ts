@@ -79,6 +79,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #indexStorage!: Storage
   #libp2p!: Libp2p
   #helia!: RegistryComponents['node']['helia']
+  #content: RegistryComponents['node']['content']
   #cache!: RecordCache
   #protocol = ''
   #stopped = false
@@ -116,6 +117,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     registerAccessControllerType()
     const directory = init.directory ?? join(components.node.directory ?? '.', 'registry')
     this.#helia = components.node.helia
+    this.#content = components.node.content
     this.#libp2p = components.node.helia.libp2p
     this.#snapshotThreshold = init.snapshotThreshold ?? DEFAULT_SNAPSHOT_THRESHOLD
     const address = await registryAddress(this.name)
@@ -366,6 +368,11 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
           has: async hash => this.#byHash.has(hash) || await this.#db.log.has(hash),
           putBlocks: async entries => {
             const blocks = entries.map(e => ({ cid: CID.parse(e.hash, base58btc), bytes: e.bytes }))
+            if (this.#content != null) {
+              // one LevelDB batch, without Helia's has + bitswap announcement per block
+              await this.#content.putBlocks(blocks)
+              return
+            }
             for await (const _ of this.#helia.blockstore.putMany(blocks)) { /* drain */ }
           },
           index: async hashes => {
