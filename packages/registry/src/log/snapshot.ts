@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto'
+import * as dagCbor from '@ipld/dag-cbor'
 import { logger } from '@libp2p/logger'
 import { Entry } from '@orbitdb/core'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { MalformedRecordError, OversizeRecordError, SnapshotTimeoutError } from '../errors.ts'
 import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
-import { publisherWroteEntry } from './access-controller.ts'
 import type { HublessAccessController } from './access-controller.ts'
-import { entrySignatureValid } from './entry-signature.ts'
 import type { CachedEntry } from './record-cache.ts'
+import { createSignatureBatch } from './signature-batch.ts'
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LogEntry } from '@orbitdb/core'
 
@@ -14,8 +19,8 @@ const log = logger('hubless:registry:snapshot')
 /**
  * Snapshots: a peer that is far behind asks a neighbour for every entry of its log in one
  * stream (u32 length + entry bytes, straight from the neighbour's record cache), checks each
- * entry once — the very checks the access controller and OrbitDB's join make, on all cores'
- * worth of concurrent WebCrypto calls — and writes the ones whose whole ancestry checked out
+ * entry once — the very checks the access controller and OrbitDB's join make, with the
+ * signatures checked on a worker thread in batches — and writes the ones whose whole ancestry checked out
  * into the log's storage and index in bulk. Then it joins the snapshot's heads through
  * OrbitDB's own `joinEntry`, which finds every ancestor already in the index and stops. The log
  * stays OrbitDB's log: the same blocks, index and heads as if it had been joined entry by entry.
@@ -27,7 +32,8 @@ export const SNAPSHOT_IDLE_TIMEOUT = 10_000
 const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024
 const MAX_ENTRY_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024
 const SEND_BATCH = 64 * 1024
-const VERIFY_CONCURRENCY = 256
+/** entries decoded between two turns of the event loop */
+const DECODE_CHUNK = 128
 
 export function snapshotProtocol (address: string): string {
   return `/hubless/registry/snapshot/1.0.0/${address.split('/').pop()}`
@@ -130,22 +136,6 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
   return entries
 }
 
-/**
- * Run `fn` over `items` with up to `limit` calls in flight, starting the next as soon as one
- * ends: signature checks run on libuv's thread pool, and a batch barrier would leave it idle
- * while the main thread prepares the next batch.
- */
-async function forEachConcurrently<T> (items: T[], limit: number, options: AbortOptions, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      options.signal?.throwIfAborted()
-      await fn(items[next++]!)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
-}
-
 export interface ImportContext {
   logId: string
   access: HublessAccessController
@@ -172,44 +162,61 @@ export interface ImportResult {
 
 type Decoded = LogEntry & { hash: string }
 
+/** OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously */
+export function decodeEntry (bytes: Uint8Array): Decoded {
+  const entry = dagCbor.decode(bytes) as LogEntry
+  const hash = CID.createV1(dagCbor.code, Digest.create(sha256.code, createHash('sha256').update(bytes).digest())).toString(base58btc)
+  return { ...entry, hash }
+}
+
 /** Check a snapshot's entries and add to the log those whose whole ancestry is valid */
 export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, options: AbortOptions = {}): Promise<ImportResult> {
-  const decoded: Array<{ entry: Decoded, bytes: Uint8Array }> = []
-  for (let i = 0; i < raw.length; i += VERIFY_CONCURRENCY) {
-    options.signal?.throwIfAborted()
-    const part = await Promise.all(raw.slice(i, i + VERIFY_CONCURRENCY).map(async bytes => {
-      try {
-        const entry = await Entry.decode(bytes)
-        return { entry, bytes }
-      } catch {
-        return undefined
-      }
-    }))
-    for (const d of part) if (d != null) decoded.push(d)
-  }
-  let rejected = raw.length - decoded.length
-
-  // new entries only, each checked once
-  const fresh: Array<{ entry: Decoded, bytes: Uint8Array }> = []
-  const seen = new Set<string>()
-  for (const d of decoded) {
-    if (seen.has(d.entry.hash)) continue
-    seen.add(d.entry.hash)
-    if (ctx.empty || !(await ctx.has(d.entry.hash))) fresh.push(d)
-  }
+  const started = performance.now()
+  let checked = started
+  let rejected = 0
   const valid = new Map<string, { entry: Decoded, bytes: Uint8Array, signed: CachedEntry['signed'] }>()
-  await forEachConcurrently(fresh, VERIFY_CONCURRENCY, options, async ({ entry, bytes }) => {
+  const seen = new Set<string>()
+  // the entry's and the record's signatures go to a worker in batches while this thread decodes
+  // the next entries; every entry is checked once, with every check canAppend and OrbitDB's join make
+  const signatures = createSignatureBatch()
+  const checks: Array<Promise<void>> = []
+  const checkEntry = async (entry: Decoded, bytes: Uint8Array): Promise<void> => {
     try {
+      if (!ctx.empty && await ctx.has(entry.hash)) return
       if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
-      const signed = await ctx.access.check(entry)
-      // an entry written by the record's publisher had its signature checked by the access controller
-      if (!publisherWroteEntry(entry)(signed.record) && !(await entrySignatureValid(entry))) throw new MalformedRecordError(`entry ${entry.hash} has an invalid OrbitDB signature`)
+      const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true })
       valid.set(entry.hash, { entry, bytes, signed })
     } catch (err) {
       rejected++
       ctx.onRejected(entry.hash, err as Error)
     }
-  })
+  }
+  try {
+    for (let i = 0; i < raw.length; i += DECODE_CHUNK) {
+      options.signal?.throwIfAborted()
+      for (const bytes of raw.slice(i, i + DECODE_CHUNK)) {
+        let entry: Decoded
+        try {
+          entry = decodeEntry(bytes)
+        } catch {
+          rejected++
+          continue
+        }
+        if (seen.has(entry.hash)) continue
+        seen.add(entry.hash)
+        checks.push(checkEntry(entry, bytes))
+      }
+      // let this chunk's checks reach the worker, and its answers come back
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    // everything is decoded: check signatures here as well until the worker holds the last of them
+    await signatures.help(options)
+    await Promise.all(checks)
+    checked = performance.now()
+  } finally {
+    signatures.close()
+  }
+  options.signal?.throwIfAborted()
 
   // keep an entry only if everything it points to is in the log or kept: what OrbitDB's join
   // would accept. A parent's Lamport time is below its child's, so one pass in time order does it.
@@ -231,6 +238,7 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
 
   await ctx.putBlocks([...kept.values()].map(v => ({ hash: v.entry.hash, bytes: v.bytes })))
   await ctx.index([...kept.keys()].filter(h => !headHashes.has(h)))
+  const written = performance.now()
   const joined: string[] = []
   for (const head of heads) {
     try {
@@ -260,7 +268,8 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
   for (const v of ordered) {
     if (inLog.has(v.entry.hash)) imported.push({ entryHash: v.entry.hash, signed: v.signed, entry: v.bytes, deps: [...v.entry.next, ...v.entry.refs] })
   }
-  log('imported %d of %d snapshot entries (%d rejected, %d heads)', imported.length, raw.length, rejected, heads.length)
+  log('imported %d of %d snapshot entries (%d rejected, %d heads): checked in %d ms, written in %d ms, joined in %d ms', imported.length, raw.length, rejected, heads.length,
+    Math.round(checked - started), Math.round(written - checked), Math.round(performance.now() - written))
   return { imported, rejected }
 }
 
