@@ -358,16 +358,16 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       if (this.#stopped) return
       try {
         const started = Date.now()
-        const raw = await fetchSnapshot(this.#libp2p, peer, this.#protocol, { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
-        const fetched = Date.now()
+        // checked while it arrives; written once all of it has arrived and been checked
+        const signal = AbortSignal.timeout(SNAPSHOT_TIMEOUT)
+        const entries = fetchSnapshot(this.#libp2p, peer, this.#protocol, { signal })
         const empty = this.#byHash.size === 0 && (await this.#db.log.heads()).length === 0
-        const result = await importSnapshot(raw, {
+        const result = await importSnapshot(entries, {
           logId: this.address,
           empty,
           access: this.#access,
           has: async hash => this.#byHash.has(hash) || await this.#db.log.has(hash),
-          putBlocks: async entries => {
-            const blocks = entries.map(e => ({ cid: CID.parse(e.hash, base58btc), bytes: e.bytes }))
+          putBlocks: async blocks => {
             if (this.#content != null) {
               // one LevelDB batch, without Helia's has + bitswap announcement per block
               await this.#content.putBlocks(blocks)
@@ -386,7 +386,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
         })
         const added = await this.#serial(async () => this.#commit(result.imported))
         this.#pinInBackground(added.map(i => i.entryHash))
-        log('snapshot from %p: %d entries fetched in %d ms, %d new records in %d ms', peer, raw.length, fetched - started, added.length, Date.now() - fetched)
+        log('snapshot from %p: %d new records (%d rejected) in %d ms', peer, added.length, result.rejected, Date.now() - started)
         if (target.hash != null && this.#byHash.has(target.hash)) return
       } catch (err) {
         // do not ask this peer again for a minute; OrbitDB's own join carries on

@@ -69,8 +69,12 @@ export async function serveSnapshot (stream: Stream, entries: AsyncIterable<Uint
   await stream.close(options)
 }
 
-/** Read a peer's snapshot: the entry bytes, bounded in count and size */
-export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: string, options: AbortOptions = {}): Promise<Uint8Array[]> {
+/**
+ * Read a peer's snapshot as it arrives: the entry bytes of each chunk received, bounded in count
+ * and size. Throws (a named error) when the peer breaks a bound, goes silent, or ends inside an
+ * entry; whatever it yielded before is then no snapshot at all.
+ */
+export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: string, options: AbortOptions = {}): AsyncGenerator<Uint8Array[]> {
   // opening the stream is bounded on its own: a peer that never finishes protocol negotiation
   // must not hold the database queue for the whole snapshot deadline
   const opening = AbortSignal.timeout(SNAPSHOT_IDLE_TIMEOUT)
@@ -95,7 +99,8 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
   }
   options.signal?.addEventListener('abort', onAbort, { once: true })
   touch()
-  const entries: Uint8Array[] = []
+  let count = 0
+  let ended = false
   let pending = new Uint8Array(0)
   let total = 0
   try {
@@ -114,6 +119,7 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
       buf.set(pending, 0)
       buf.set(bytes, pending.length)
       const view = new DataView(buf.buffer)
+      const entries: Uint8Array[] = []
       let o = 0
       while (o + 4 <= buf.length) {
         const len = view.getUint32(o)
@@ -121,19 +127,23 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
         if (o + 4 + len > buf.length) break
         entries.push(buf.subarray(o + 4, o + 4 + len))
         o += 4 + len
-        if (entries.length > MAX_SNAPSHOT_ENTRIES) throw new OversizeRecordError(`the snapshot from ${peer} has more than ${MAX_SNAPSHOT_ENTRIES} entries`)
+        if (++count > MAX_SNAPSHOT_ENTRIES) throw new OversizeRecordError(`the snapshot from ${peer} has more than ${MAX_SNAPSHOT_ENTRIES} entries`)
       }
       pending = buf.slice(o)
+      if (entries.length > 0) yield entries
     }
+    ended = true
   } catch (err) {
+    ended = true
     stream.abort(err as Error)
     throw err
   } finally {
+    // a reader that stopped early (its own error, an abort) leaves no stream open
+    if (!ended) stream.abort(new SnapshotTimeoutError(`the snapshot from ${peer} was not read to its end`))
     clearTimeout(idle)
     options.signal?.removeEventListener('abort', onAbort)
   }
   if (pending.length > 0) throw new MalformedRecordError(`the snapshot from ${peer} ends inside an entry`)
-  return entries
 }
 
 export interface ImportContext {
@@ -144,7 +154,7 @@ export interface ImportContext {
   /** true when the log holds no entry at all (then `has` need not be asked) */
   empty: boolean
   /** store entry blocks (the log's entry storage reads them back) */
-  putBlocks (entries: Array<{ hash: string, bytes: Uint8Array }>): Promise<void>
+  putBlocks (blocks: Array<{ cid: CID, bytes: Uint8Array }>): Promise<void>
   /** mark entries as part of the log (OrbitDB's index) */
   index (hashes: string[]): Promise<void>
   /** take entries out of the index again */
@@ -162,52 +172,73 @@ export interface ImportResult {
 
 type Decoded = LogEntry & { hash: string }
 
-/** OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously */
-export function decodeEntry (bytes: Uint8Array): Decoded {
+/** OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously, and the entry's CID */
+function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID } {
   const entry = dagCbor.decode(bytes) as LogEntry
-  const hash = CID.createV1(dagCbor.code, Digest.create(sha256.code, createHash('sha256').update(bytes).digest())).toString(base58btc)
-  return { ...entry, hash }
+  const cid = CID.createV1(dagCbor.code, Digest.create(sha256.code, createHash('sha256').update(bytes).digest()))
+  return { entry: { ...entry, hash: cid.toString(base58btc) }, cid }
 }
 
-/** Check a snapshot's entries and add to the log those whose whole ancestry is valid */
-export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, options: AbortOptions = {}): Promise<ImportResult> {
+/** OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously */
+export function decodeEntry (bytes: Uint8Array): Decoded {
+  return decodeWithCid(bytes).entry
+}
+
+async function * inChunks (raw: Uint8Array[]): AsyncGenerator<Uint8Array[]> {
+  for (let i = 0; i < raw.length; i += DECODE_CHUNK) yield raw.slice(i, i + DECODE_CHUNK)
+}
+
+/**
+ * Check a snapshot's entries and add to the log those whose whole ancestry is valid. `source` is
+ * the entries, or a stream of them ({@link fetchSnapshot}), checked while the rest arrives;
+ * nothing is written before the whole snapshot has arrived and been checked.
+ */
+export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8Array[]>, ctx: ImportContext, options: AbortOptions = {}): Promise<ImportResult> {
   const started = performance.now()
   let checked = started
+  let received = 0
   let rejected = 0
-  const valid = new Map<string, { entry: Decoded, bytes: Uint8Array, signed: CachedEntry['signed'] }>()
+  const valid = new Map<string, { entry: Decoded, cid: CID, bytes: Uint8Array, signed: CachedEntry['signed'] }>()
   const seen = new Set<string>()
   // the entry's and the record's signatures go to a worker in batches while this thread decodes
   // the next entries; every entry is checked once, with every check canAppend and OrbitDB's join make
   const signatures = createSignatureBatch()
   const checks: Array<Promise<void>> = []
-  const checkEntry = async (entry: Decoded, bytes: Uint8Array): Promise<void> => {
+  const checkEntry = async (entry: Decoded, cid: CID, bytes: Uint8Array): Promise<void> => {
     try {
       if (!ctx.empty && await ctx.has(entry.hash)) return
       if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
       const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true })
-      valid.set(entry.hash, { entry, bytes, signed })
+      valid.set(entry.hash, { entry, cid, bytes, signed })
     } catch (err) {
       rejected++
       ctx.onRejected(entry.hash, err as Error)
     }
   }
   try {
-    for (let i = 0; i < raw.length; i += DECODE_CHUNK) {
+    let sinceTurn = 0
+    for await (const chunk of Array.isArray(source) ? inChunks(source) : source) {
       options.signal?.throwIfAborted()
-      for (const bytes of raw.slice(i, i + DECODE_CHUNK)) {
-        let entry: Decoded
+      received += chunk.length
+      for (const bytes of chunk) {
+        let decoded: { entry: Decoded, cid: CID }
         try {
-          entry = decodeEntry(bytes)
+          decoded = decodeWithCid(bytes)
         } catch {
           rejected++
           continue
         }
-        if (seen.has(entry.hash)) continue
-        seen.add(entry.hash)
-        checks.push(checkEntry(entry, bytes))
+        if (seen.has(decoded.entry.hash)) continue
+        seen.add(decoded.entry.hash)
+        checks.push(checkEntry(decoded.entry, decoded.cid, bytes))
       }
-      // let this chunk's checks reach the worker, and its answers come back
-      await new Promise(resolve => setImmediate(resolve))
+      // let these checks reach the worker, and its answers come back (chunks that were already
+      // buffered arrive without a turn of the event loop)
+      sinceTurn += chunk.length
+      if (sinceTurn >= DECODE_CHUNK) {
+        sinceTurn = 0
+        await new Promise(resolve => setImmediate(resolve))
+      }
     }
     // everything is decoded: check signatures here as well until the worker holds the last of them
     await signatures.help(options)
@@ -222,22 +253,28 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
   // would accept. A parent's Lamport time is below its child's, so one pass in time order does it.
   const ordered = [...valid.values()].sort((a, b) => a.entry.clock.time - b.entry.clock.time)
   const kept = new Map<string, (typeof ordered)[number]>()
+  const present = async (dep: string): Promise<boolean> => kept.has(dep) || (!ctx.empty && await ctx.has(dep))
   for (const v of ordered) {
     let ok = true
-    for (const dep of [...v.entry.next, ...v.entry.refs]) {
-      if (!kept.has(dep) && (ctx.empty || !(await ctx.has(dep)))) { ok = false; break }
-    }
+    for (const dep of v.entry.next) if (!(await present(dep))) { ok = false; break }
+    if (ok) for (const dep of v.entry.refs) if (!(await present(dep))) { ok = false; break }
     if (ok) kept.set(v.entry.hash, v)
   }
   rejected += valid.size - kept.size
 
   const referenced = new Set<string>()
-  for (const v of kept.values()) for (const dep of [...v.entry.next, ...v.entry.refs]) referenced.add(dep)
+  for (const v of kept.values()) {
+    for (const dep of v.entry.next) referenced.add(dep)
+    for (const dep of v.entry.refs) referenced.add(dep)
+  }
   const heads = [...kept.values()].filter(v => !referenced.has(v.entry.hash))
   const headHashes = new Set(heads.map(v => v.entry.hash))
 
-  await ctx.putBlocks([...kept.values()].map(v => ({ hash: v.entry.hash, bytes: v.bytes })))
-  await ctx.index([...kept.keys()].filter(h => !headHashes.has(h)))
+  // blocks and index side by side (two LevelDB instances), both before the heads are joined
+  await Promise.all([
+    ctx.putBlocks([...kept.values()].map(v => ({ cid: v.cid, bytes: v.bytes }))),
+    ctx.index([...kept.keys()].filter(h => !headHashes.has(h)))
+  ])
   const written = performance.now()
   const joined: string[] = []
   for (const head of heads) {
@@ -268,7 +305,7 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
   for (const v of ordered) {
     if (inLog.has(v.entry.hash)) imported.push({ entryHash: v.entry.hash, signed: v.signed, entry: v.bytes, deps: [...v.entry.next, ...v.entry.refs] })
   }
-  log('imported %d of %d snapshot entries (%d rejected, %d heads): checked in %d ms, written in %d ms, joined in %d ms', imported.length, raw.length, rejected, heads.length,
+  log('imported %d of %d snapshot entries (%d rejected, %d heads): checked in %d ms, written in %d ms, joined in %d ms', imported.length, received, rejected, heads.length,
     Math.round(checked - started), Math.round(written - checked), Math.round(performance.now() - written))
   return { imported, rejected }
 }
