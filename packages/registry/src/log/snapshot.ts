@@ -39,31 +39,31 @@ export function snapshotProtocol (address: string): string {
   return `/hubless/registry/snapshot/1.0.0/${address.split('/').pop()}`
 }
 
-function frame (bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + bytes.length)
-  new DataView(out.buffer).setUint32(0, bytes.length)
-  out.set(bytes, 4)
-  return out
-}
-
-/** Send every entry's bytes, in log-arrival order, then close */
+/** Send every entry's bytes (u32 length + bytes), in log-arrival order, in pieces of about SEND_BATCH bytes, then close */
 export async function serveSnapshot (stream: Stream, entries: AsyncIterable<Uint8Array>, options?: AbortOptions): Promise<void> {
-  let batch: Uint8Array[] = []
+  let buf = new Uint8Array(SEND_BATCH)
+  let view = new DataView(buf.buffer)
   let size = 0
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return
-    const buf = new Uint8Array(size)
-    let o = 0
-    for (const b of batch) { buf.set(b, o); o += b.length }
-    batch = []
+    if (size === 0) return
+    const piece = buf.subarray(0, size)
+    // the stream may hold on to what it was given: frames go into a new buffer from here on
+    buf = new Uint8Array(SEND_BATCH)
+    view = new DataView(buf.buffer)
     size = 0
-    if (!stream.send(buf)) await stream.onDrain(options)
+    if (!stream.send(piece)) await stream.onDrain(options)
   }
   for await (const e of entries) {
-    const f = frame(e)
-    batch.push(f)
-    size += f.length
-    if (size >= SEND_BATCH) await flush()
+    if (size + 4 + e.length > buf.length) {
+      await flush()
+      if (4 + e.length > buf.length) {
+        buf = new Uint8Array(4 + e.length)
+        view = new DataView(buf.buffer)
+      }
+    }
+    view.setUint32(size, e.length)
+    buf.set(e, size + 4)
+    size += 4 + e.length
   }
   await flush()
   await stream.close(options)
@@ -176,7 +176,8 @@ type Decoded = LogEntry & { hash: string }
 function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID } {
   const entry = dagCbor.decode(bytes) as LogEntry
   const cid = CID.createV1(dagCbor.code, Digest.create(sha256.code, createHash('sha256').update(bytes).digest()))
-  return { entry: { ...entry, hash: cid.toString(base58btc) }, cid }
+  // the same string as cid.toString(base58btc), without the per-CID string cache that toString fills
+  return { entry: { ...entry, hash: base58btc.encode(cid.bytes) }, cid }
 }
 
 /** OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously */
@@ -253,11 +254,15 @@ export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8
   // would accept. A parent's Lamport time is below its child's, so one pass in time order does it.
   const ordered = [...valid.values()].sort((a, b) => a.entry.clock.time - b.entry.clock.time)
   const kept = new Map<string, (typeof ordered)[number]>()
-  const present = async (dep: string): Promise<boolean> => kept.has(dep) || (!ctx.empty && await ctx.has(dep))
   for (const v of ordered) {
     let ok = true
-    for (const dep of v.entry.next) if (!(await present(dep))) { ok = false; break }
-    if (ok) for (const dep of v.entry.refs) if (!(await present(dep))) { ok = false; break }
+    for (const deps of [v.entry.next, v.entry.refs]) {
+      for (const dep of deps) {
+        // an empty log holds nothing: no lookup (and no promise) per parent
+        if (!kept.has(dep) && (ctx.empty || !(await ctx.has(dep)))) { ok = false; break }
+      }
+      if (!ok) break
+    }
     if (ok) kept.set(v.entry.hash, v)
   }
   rejected += valid.size - kept.size
