@@ -472,7 +472,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       added.push({ entryHash: c.entryHash, signed: c.signed, entry })
     }
     if (added.length === 0) return added
-    await this.#cache.append(added)
+    // the entries are in the log already: the records are announced while the cache file is
+    // written (a cache that ends up behind the log is rebuilt from it on open)
+    const cached = this.#cache.append(added)
     for (const item of added) {
       this.#pending.delete(item.entryHash)
       this.#add(item)
@@ -481,6 +483,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     for (const item of added) this.safeDispatch('record', item.signed)
     // anything that waited for these
     if (this.#pending.size > 0) this.#onUpdate()
+    await cached
     return added
   }
 
