@@ -76,6 +76,8 @@ export function createSignatureBatch (init: SignatureBatchInit = {}): SignatureB
       inFlight.delete(msg.id)
       if (jobs != null) for (let i = 0; i < jobs.length; i++) jobs[i]!.resolve(msg.out[i] === 1)
       send(false)
+      // an idle worker does not keep the process alive; one with checks in hand does
+      if (inFlight.size === 0) worker?.unref()
       // after the released checks have run (they may queue more signatures)
       if (answered != null) { const wake = answered; answered = undefined; setImmediate(wake) }
     })
@@ -92,6 +94,7 @@ export function createSignatureBatch (init: SignatureBatchInit = {}): SignatureB
       const jobs = queued.splice(0, batchSize)
       const id = nextId++
       inFlight.set(id, jobs)
+      w.ref()
       const { data, lengths } = pack(jobs)
       w.postMessage({ id, data, lengths }, [data.buffer, lengths.buffer])
     }
