@@ -34,6 +34,8 @@ const MAX_ENTRY_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024
 const SEND_BATCH = 64 * 1024
 /** entries decoded between two turns of the event loop */
 const DECODE_CHUNK = 128
+/** checked entries whose blocks are written in one batch while the rest of a snapshot is checked */
+const EARLY_BLOCKS = 1024
 
 export function snapshotProtocol (address: string): string {
   return `/hubless/registry/snapshot/1.0.0/${address.split('/').pop()}`
@@ -205,12 +207,27 @@ export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8
   // the next entries; every entry is checked once, with every check canAppend and OrbitDB's join make
   const signatures = createSignatureBatch()
   const checks: Array<Promise<void>> = []
+  let unwritten: Array<{ cid: CID, bytes: Uint8Array }> = []
+  const blockWrites: Array<Promise<void>> = []
+  const writeBlocks = (): void => {
+    if (unwritten.length === 0) return
+    const blocks = unwritten
+    unwritten = []
+    const write = ctx.putBlocks(blocks)
+    // awaited (and its error thrown) before the index is written
+    write.catch(() => {})
+    blockWrites.push(write)
+  }
   const checkEntry = async (entry: Decoded, cid: CID, bytes: Uint8Array): Promise<void> => {
     try {
       if (!ctx.empty && await ctx.has(entry.hash)) return
       if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
       const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true })
       valid.set(entry.hash, { entry, cid, bytes, signed })
+      // a checked entry is a valid block whether or not its ancestry arrives: stored while the
+      // rest is checked (only the index and the heads make it part of the log)
+      unwritten.push({ cid, bytes })
+      if (unwritten.length >= EARLY_BLOCKS) writeBlocks()
     } catch (err) {
       rejected++
       ctx.onRejected(entry.hash, err as Error)
@@ -275,11 +292,9 @@ export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8
   const heads = [...kept.values()].filter(v => !referenced.has(v.entry.hash))
   const headHashes = new Set(heads.map(v => v.entry.hash))
 
-  // blocks and index side by side (two LevelDB instances), both before the heads are joined
-  await Promise.all([
-    ctx.putBlocks([...kept.values()].map(v => ({ cid: v.cid, bytes: v.bytes }))),
-    ctx.index([...kept.keys()].filter(h => !headHashes.has(h)))
-  ])
+  // the last blocks and the index side by side (two LevelDB instances), both before the heads are joined
+  writeBlocks()
+  await Promise.all([...blockWrites, ctx.index([...kept.keys()].filter(h => !headHashes.has(h)))])
   const written = performance.now()
   const joined: string[] = []
   for (const head of heads) {
