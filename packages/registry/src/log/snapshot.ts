@@ -19,11 +19,12 @@ const log = logger('hubless:registry:snapshot')
 /**
  * Snapshots: a peer that is far behind asks a neighbour for every entry of its log in one
  * stream (u32 length + entry bytes, straight from the neighbour's record cache), checks each
- * entry once — the very checks the access controller and OrbitDB's join make, with the
- * signatures checked on a worker thread in batches — and writes the ones whose whole ancestry checked out
- * into the log's storage and index in bulk. Then it joins the snapshot's heads through
- * OrbitDB's own `joinEntry`, which finds every ancestor already in the index and stops. The log
- * stays OrbitDB's log: the same blocks, index and heads as if it had been joined entry by entry.
+ * entry once while the rest arrives — the very checks the access controller and OrbitDB's join
+ * make, with the signatures checked on a worker thread in batches — and writes the ones whose
+ * whole ancestry checked out into the log's storage and index in bulk. Then it joins the
+ * snapshot's heads through OrbitDB's own `joinEntry`, which finds every ancestor already in the
+ * index and stops. The log stays OrbitDB's log: the same blocks, index and heads as if it had
+ * been joined entry by entry.
  */
 
 export const MAX_SNAPSHOT_ENTRIES = 1_000_000
