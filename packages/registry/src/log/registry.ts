@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { ComposedStorage, createOrbitDB, Entry, Identities, KeyStore, LevelStorage, LRUStorage, MemoryStorage, useAccessController } from '@orbitdb/core'
+import { ComposedStorage, createOrbitDB, Entry, Identities, KeyStore, LRUStorage, MemoryStorage, useAccessController } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
@@ -13,6 +13,8 @@ import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
 import { ACCESS_CONTROLLER_TYPE, hublessAccessController } from './access-controller.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddress } from './address.ts'
+import { openIndexStorage } from './index-storage.ts'
+import type { IndexStorage } from './index-storage.ts'
 import { RecordCache } from './record-cache.ts'
 import type { CachedEntry } from './record-cache.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
@@ -74,7 +76,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #orbitdb!: OrbitDB
   #db!: EventsDatabase
   #access!: HublessAccessController
-  #index!: Storage
+  #index!: IndexStorage
   /** what OrbitDB reads: an LRU in front of #index (an entry taken out must leave both) */
   #indexStorage!: Storage
   #libp2p!: Libp2p
@@ -129,7 +131,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#orbitdb = await createOrbitDB({ ipfs: components.node.helia, identity, identities, directory })
     try {
       // the same index OrbitDB would create, held here so that its size can be read
-      this.#index = await LevelStorage({ path: orbitPathJoin(orbitPathJoin(directory, `./${address}/`), '/log/_index/') })
+      this.#index = await openIndexStorage(orbitPathJoin(orbitPathJoin(directory, `./${address}/`), '/log/_index/'))
       this.#indexStorage = await ComposedStorage(await LRUStorage({ size: 1000 }), this.#index)
       this.#db = await this.#orbitdb.open(this.name, {
         type: DATABASE_TYPE,
@@ -375,9 +377,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
             }
             for await (const _ of this.#helia.blockstore.putMany(blocks)) { /* drain */ }
           },
-          index: async hashes => {
-            for (let i = 0; i < hashes.length; i += 256) await Promise.all(hashes.slice(i, i + 256).map(async h => this.#index.put(h, true)))
-          },
+          // what OrbitDB's join writes for each entry it takes in, in one batch
+          index: async hashes => { await this.#index.putMany(hashes, true) },
           unindex: async hashes => {
             for (const h of hashes) await this.#indexStorage.del(h)
           },
