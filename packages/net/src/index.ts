@@ -180,6 +180,14 @@ export interface Content {
   exportCar (cid: CID | string, options?: ExportCarOptions): AsyncIterable<Uint8Array>
   /** Verifies every block against its CID before storing it; returns the CAR's roots. */
   importCar (source: Uint8Array | AsyncIterable<Uint8Array>, options?: ImportCarOptions): Promise<CID[]>
+  /**
+   * Stores many blocks at once: each is checked against its CID (`BlockVerificationError`, and
+   * nothing is stored), then all are written in one LevelDB batch. Unlike `helia.blockstore.putMany`
+   * it neither asks the store whether it holds each block nor tells bitswap peers about it, and
+   * it pins nothing: for bulk imports that nobody is waiting for block by block (a registry
+   * snapshot), which pin what they keep afterwards.
+   */
+  putBlocks (blocks: Iterable<{ cid: CID, bytes: Uint8Array }>, options?: AbortOptions): Promise<void>
   /** Fetches the whole DAG, verified block by block, from local store, peers, then gateways. */
   fetch (cid: CID | string, options?: FetchOptions): Promise<FetchResult>
 }

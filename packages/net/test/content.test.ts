@@ -99,6 +99,30 @@ describe('content API', () => {
     await assert.rejects(c.content.importCar(new TextEncoder().encode('not a car')), { name: 'BadCarError' })
   })
 
+  it('stores many blocks in one batch, each checked against its CID, and reads them back through Helia', async () => {
+    const { CID } = await import('multiformats/cid')
+    const { sha256 } = await import('multiformats/hashes/sha2')
+    const { sha512 } = await import('multiformats/hashes/sha2')
+    const dir = await fixture.dir()
+    let node = await fixture.node({ directory: dir })
+    const blocks = await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+      const bytes = randomBytes(300 + i, 100 + i)
+      return { cid: CID.createV1(0x71, await (i === 7 ? sha512 : sha256).digest(bytes)), bytes }
+    }))
+    await node.content.putBlocks(blocks)
+    for (const { cid, bytes } of blocks) assert.deepEqual(await collect(node.helia.blockstore.get(cid, { offline: true })), bytes, `block ${cid} reads back`)
+
+    const spoiled = { cid: CID.createV1(0x71, await sha256.digest(Uint8Array.of(1))), bytes: Uint8Array.of(2) }
+    const fine = { cid: CID.createV1(0x71, await sha256.digest(Uint8Array.of(3))), bytes: Uint8Array.of(3) }
+    await assert.rejects(node.content.putBlocks([fine, spoiled]), { name: 'BlockVerificationError' })
+    assert.equal(await node.content.has(fine.cid), false, 'nothing of a batch with a bad block is stored')
+
+    // on disk, under the keys Helia's LevelDB blockstore reads
+    await node.stop()
+    node = await fixture.node({ directory: dir })
+    assert.deepEqual(await collect(node.helia.blockstore.get(blocks[3]!.cid, { offline: true })), blocks[3]!.bytes)
+  })
+
   it('names bad input', async () => {
     const node = await fixture.node()
     await assert.rejects(node.content.get('nonsense'), { name: 'BadCidError' })

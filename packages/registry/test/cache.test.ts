@@ -3,8 +3,8 @@ import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createPublisherKey } from '../src/index.ts'
-import { decodeFrames } from '../src/log/record-cache.ts'
-import { releaseRecord } from './fixtures.ts'
+import { decodeFrames, encodeFrame } from '../src/log/record-cache.ts'
+import { releaseRecord, signedRelease } from './fixtures.ts'
 import { ids, Peers } from './peers.ts'
 
 async function cacheFile (dir: string): Promise<string> {
@@ -46,5 +46,16 @@ describe('record cache', () => {
       await peers.stop(peer)
       assert.deepEqual(await readFile(file), whole, `the ${what} cache was rewritten`)
     }
+  })
+
+  it('keeps no view of the file it was read from (a Node Buffer\'s slice would hold all of it)', async () => {
+    const signed = await signedRelease()
+    const file = Buffer.concat([encodeFrame({ entryHash: 'zdpu-entry', signed, entry: new Uint8Array(1000) }), Buffer.alloc(4096)])
+    const [item] = decodeFrames(file).items
+    assert.ok(item != null, 'expected the frame back')
+    assert.deepEqual(item.signed.bytes, signed.bytes)
+    assert.deepEqual(item.signed.signature, signed.signature)
+    assert.notEqual(item.signed.bytes.buffer, file.buffer, 'record bytes must be a copy, not a view of the file')
+    assert.notEqual(item.signed.signature.buffer, file.buffer, 'the signature must be a copy, not a view of the file')
   })
 })

@@ -5,6 +5,7 @@ import { ForgedIdentityError, InvalidSignatureError, MalformedRecordError } from
 import { toString as bytesToString } from 'uint8arrays/to-string'
 import { didToPublicKey } from '../records/did-key.ts'
 import { decodeLogRecord } from '../records/signed.ts'
+import type { VerifySignature } from '../records/signed.ts'
 import type { UnsignedRecord } from '../records/types.ts'
 import { entrySignatureValid } from './entry-signature.ts'
 import type { SignedRecord } from '../records/types.ts'
@@ -75,10 +76,17 @@ function remember<V> (map: Map<string, V>, key: string, value: V): void {
  * Verdicts are cached by entry hash: OrbitDB's join re-checks an entry once for every path that
  * reaches it, and the cache turns those re-checks into a map lookup.
  */
+export interface CheckOptions {
+  /** how Ed25519 signatures are checked (default: records/ed25519.ts `verify`); a snapshot import batches them */
+  verify?: VerifySignature
+  /** check the entry's OrbitDB signature too, whoever wrote it (canAppend leaves that to OrbitDB's join) */
+  entrySignature?: boolean
+}
+
 /** Our controller, plus the check itself for the bulk import path */
 export interface HublessAccessController extends AccessController {
   /** the same checks as canAppend; throws the named error; caches an acceptance by entry hash */
-  check (entry: LogEntry): Promise<SignedRecord>
+  check (entry: LogEntry, options?: CheckOptions): Promise<SignedRecord>
   /** true when this entry hash was accepted before */
   accepted (hash: string): boolean
 }
@@ -137,23 +145,32 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
       }
     }
 
-    /** the record, and its signature or (written by its publisher) the entry's */
-    async function checkRecord (entry: LogEntry): Promise<SignedRecord> {
+    /** the record and its signatures, and (written by its publisher, or asked for) the entry's signature */
+    async function checkRecord (entry: LogEntry, options: CheckOptions = {}): Promise<SignedRecord> {
       // the record's own signature is always checked, even when its publisher wrote the entry:
       // a record in the log must verify anywhere it is taken to (JSON export, HTTP mirrors,
       // browsers), and that guarantee is worth the second signature check per record
-      const record = await decodeLogRecord(wireOf(entry), () => false)
-      if (publisherWroteEntry(entry)(record.record) && !(await entrySignatureValid(entry))) {
-        throw new InvalidSignatureError(`entry ${entry.hash ?? '(new)'} is written by the record's publisher but its signature does not verify`)
+      const wire = wireOf(entry)
+      let entryChecked: Promise<boolean> | undefined
+      const record = await decodeLogRecord(wire, record => {
+        // the entry's check starts beside the record's, so that a batching verify gets both at once
+        if (options.entrySignature === true || publisherWroteEntry(entry)(record)) entryChecked = entrySignatureValid(entry, options.verify)
+        return false
+      }, options.verify).catch(async err => {
+        await entryChecked
+        throw err
+      })
+      if (entryChecked != null && !(await entryChecked)) {
+        throw new InvalidSignatureError(`entry ${entry.hash ?? '(new)'} has an OrbitDB signature that does not verify`)
       }
       return record
     }
 
-    async function check (entry: LogEntry): Promise<SignedRecord> {
+    async function check (entry: LogEntry, options?: CheckOptions): Promise<SignedRecord> {
       const hash = entry.hash
       const rejection = hash == null ? undefined : rejected.get(hash)
       if (rejection != null) throw rejection
-      const record = await checkRecord(entry)
+      const record = await checkRecord(entry, options)
       await checkIdentity(entry)
       if (hash != null) remember(accepted, hash, true)
       return record

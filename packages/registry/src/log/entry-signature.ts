@@ -2,6 +2,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { Entry } from '@orbitdb/core'
 import { fromString } from 'uint8arrays/from-string'
 import { verify } from '../records/ed25519.ts'
+import type { VerifySignature } from '../records/signed.ts'
 import type { LogEntry } from '@orbitdb/core'
 
 /**
@@ -21,8 +22,11 @@ export async function verifyOrbitSignature (signature: string, key: string, data
   }
 }
 
-/** The signature check OrbitDB's `Entry.verify` makes, with Ed25519 writer keys checked through WebCrypto */
-export async function entrySignatureValid (entry: LogEntry): Promise<boolean> {
+/**
+ * The signature check OrbitDB's `Entry.verify` makes, with Ed25519 writer keys checked through
+ * WebCrypto (or `verifyFn`, a caller's batch)
+ */
+export async function entrySignatureValid (entry: LogEntry, verifyFn: VerifySignature = verify): Promise<boolean> {
   if (typeof entry.key !== 'string' || typeof entry.sig !== 'string') return false
   if (entry.key.length !== 64) {
     // another key type (OrbitDB's default secp256k1 writers): OrbitDB's own check
@@ -30,7 +34,7 @@ export async function entrySignatureValid (entry: LogEntry): Promise<boolean> {
   }
   try {
     const bytes = dagCbor.encode({ id: entry.id, payload: entry.payload, next: entry.next, refs: entry.refs, clock: entry.clock, v: entry.v })
-    return await verify(fromString(entry.sig, 'base16'), bytes, fromString(entry.key, 'base16'))
+    return await verifyFn(fromString(entry.sig, 'base16'), bytes, fromString(entry.key, 'base16'))
   } catch {
     return false
   }

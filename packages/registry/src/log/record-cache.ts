@@ -53,6 +53,28 @@ export function encodeFrame (item: CachedEntry): Uint8Array {
   return out
 }
 
+/** record bytes and signatures are copied into shared blocks of this size: one allocation for many records */
+const ARENA_BYTES = 256 * 1024
+/** the cache file is read in pieces of this size, so that loading never holds all of it */
+const READ_BYTES = 1024 * 1024
+
+/** Copies of small byte ranges, packed into shared blocks (a record is never freed apart from the others) */
+function arena (): (buf: Uint8Array, start: number, end: number) => Uint8Array {
+  let block = new Uint8Array(0)
+  let used = 0
+  return (buf, start, end) => {
+    const n = end - start
+    if (used + n > block.length) {
+      block = new Uint8Array(Math.max(ARENA_BYTES, n))
+      used = 0
+    }
+    const out = block.subarray(used, used + n)
+    out.set(buf.subarray(start, end))
+    used += n
+    return out
+  }
+}
+
 export interface LoadedCache {
   items: CachedEntry[]
   /** bytes of whole frames; anything after is a torn write */
@@ -60,36 +82,49 @@ export interface LoadedCache {
   torn: boolean
 }
 
-/** Parse frames; records were verified before they were written, so only their bytes are decoded */
-export function decodeFrames (buf: Uint8Array): LoadedCache {
+interface DecodedFrames extends LoadedCache {
+  /** what follows the whole frames is a frame cut short (more bytes may complete it), not a bad one */
+  incomplete: boolean
+}
+
+/**
+ * Parse frames; records were verified before they were written, so only their bytes are decoded.
+ * Record bytes and signatures are copied out of `buf` (a Node Buffer's `slice` is a view, which
+ * would keep the whole file in memory for as long as any record lives).
+ */
+export function decodeFrames (buf: Uint8Array, copy = arena()): DecodedFrames {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
   const items: CachedEntry[] = []
   let o = 0
+  let incomplete = true
   try {
     while (o + 4 <= buf.length) {
       const rest = view.getUint32(o)
       const end = o + 4 + rest
       if (end > buf.length) break
+      incomplete = false
       let p = o + 4
       const hLen = buf[p++]!
       const entryHash = textDecoder.decode(buf.subarray(p, p + hLen)); p += hLen
       const iLen = buf[p++]!
       const id = textDecoder.decode(buf.subarray(p, p + iLen)); p += iLen
       const rLen = view.getUint32(p); p += 4
-      const bytes = buf.slice(p, p + rLen); p += rLen
-      const signature = buf.slice(p, p + 64); p += 64
+      const bytes = copy(buf, p, p + rLen); p += rLen
+      const signature = copy(buf, p, p + 64); p += 64
       const hasC = buf[p++] === 1
       const signed: SignedRecord = { id, record: dagCbor.decode(bytes) as UnsignedRecord, bytes, signature }
-      if (hasC) { signed.countersignature = buf.slice(p, p + 64); p += 64 }
+      if (hasC) { signed.countersignature = copy(buf, p, p + 64); p += 64 }
       const eLen = view.getUint32(p); p += 4
       if (p + eLen !== end) break
       items.push({ entryHash, signed })
       o = end
+      incomplete = true
     }
   } catch (err) {
+    incomplete = false
     log('stopped reading the cache at byte %d - %e', o, err)
   }
-  return { items, validLength: o, torn: o !== buf.length }
+  return { items, validLength: o, torn: o !== buf.length, incomplete }
 }
 
 export class RecordCache {
@@ -102,13 +137,35 @@ export class RecordCache {
   }
 
   async load (): Promise<LoadedCache> {
-    let buf: Uint8Array
+    let fh: FileHandle
     try {
-      buf = await readFile(this.path)
+      fh = await open(this.path, 'r')
     } catch {
       return { items: [], validLength: 0, torn: false }
     }
-    return decodeFrames(buf)
+    const items: CachedEntry[] = []
+    const copy = arena()
+    let validLength = 0
+    let pending = new Uint8Array(0)
+    try {
+      const chunk = new Uint8Array(READ_BYTES)
+      while (true) {
+        const { bytesRead } = await fh.read(chunk, 0, READ_BYTES, null)
+        if (bytesRead === 0) break
+        const buf = new Uint8Array(pending.length + bytesRead)
+        buf.set(pending)
+        buf.set(chunk.subarray(0, bytesRead), pending.length)
+        // records are copied out of buf (and chunk is read into again)
+        const part = decodeFrames(buf, copy)
+        for (const item of part.items) items.push(item)
+        validLength += part.validLength
+        pending = buf.slice(part.validLength)
+        if (!part.incomplete) return { items, validLength, torn: true }
+      }
+    } finally {
+      await fh.close()
+    }
+    return { items, validLength, torn: pending.length > 0 }
   }
 
   /** The entry bytes of every whole frame, read from the file in order (for serving snapshots) */

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { ComposedStorage, createOrbitDB, Entry, Identities, KeyStore, LevelStorage, LRUStorage, MemoryStorage, useAccessController } from '@orbitdb/core'
+import { ComposedStorage, createOrbitDB, Entry, Identities, KeyStore, LRUStorage, MemoryStorage, useAccessController } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
@@ -13,6 +13,8 @@ import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
 import { ACCESS_CONTROLLER_TYPE, hublessAccessController } from './access-controller.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddress } from './address.ts'
+import { openIndexStorage } from './index-storage.ts'
+import type { IndexStorage } from './index-storage.ts'
 import { RecordCache } from './record-cache.ts'
 import type { CachedEntry } from './record-cache.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
@@ -74,11 +76,12 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #orbitdb!: OrbitDB
   #db!: EventsDatabase
   #access!: HublessAccessController
-  #index!: Storage
+  #index!: IndexStorage
   /** what OrbitDB reads: an LRU in front of #index (an entry taken out must leave both) */
   #indexStorage!: Storage
   #libp2p!: Libp2p
   #helia!: RegistryComponents['node']['helia']
+  #content: RegistryComponents['node']['content']
   #cache!: RecordCache
   #protocol = ''
   #stopped = false
@@ -116,6 +119,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     registerAccessControllerType()
     const directory = init.directory ?? join(components.node.directory ?? '.', 'registry')
     this.#helia = components.node.helia
+    this.#content = components.node.content
     this.#libp2p = components.node.helia.libp2p
     this.#snapshotThreshold = init.snapshotThreshold ?? DEFAULT_SNAPSHOT_THRESHOLD
     const address = await registryAddress(this.name)
@@ -127,7 +131,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#orbitdb = await createOrbitDB({ ipfs: components.node.helia, identity, identities, directory })
     try {
       // the same index OrbitDB would create, held here so that its size can be read
-      this.#index = await LevelStorage({ path: orbitPathJoin(orbitPathJoin(directory, `./${address}/`), '/log/_index/') })
+      this.#index = await openIndexStorage(orbitPathJoin(orbitPathJoin(directory, `./${address}/`), '/log/_index/'))
       this.#indexStorage = await ComposedStorage(await LRUStorage({ size: 1000 }), this.#index)
       this.#db = await this.#orbitdb.open(this.name, {
         type: DATABASE_TYPE,
@@ -356,21 +360,25 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       if (this.#stopped) return
       try {
         const started = Date.now()
-        const raw = await fetchSnapshot(this.#libp2p, peer, this.#protocol, { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
-        const fetched = Date.now()
+        // checked while it arrives; written once all of it has arrived and been checked
+        const signal = AbortSignal.timeout(SNAPSHOT_TIMEOUT)
+        const entries = fetchSnapshot(this.#libp2p, peer, this.#protocol, { signal })
         const empty = this.#byHash.size === 0 && (await this.#db.log.heads()).length === 0
-        const result = await importSnapshot(raw, {
+        const result = await importSnapshot(entries, {
           logId: this.address,
           empty,
           access: this.#access,
           has: async hash => this.#byHash.has(hash) || await this.#db.log.has(hash),
-          putBlocks: async entries => {
-            const blocks = entries.map(e => ({ cid: CID.parse(e.hash, base58btc), bytes: e.bytes }))
+          putBlocks: async blocks => {
+            if (this.#content != null) {
+              // one LevelDB batch, without Helia's has + bitswap announcement per block
+              await this.#content.putBlocks(blocks)
+              return
+            }
             for await (const _ of this.#helia.blockstore.putMany(blocks)) { /* drain */ }
           },
-          index: async hashes => {
-            for (let i = 0; i < hashes.length; i += 256) await Promise.all(hashes.slice(i, i + 256).map(async h => this.#index.put(h, true)))
-          },
+          // what OrbitDB's join writes for each entry it takes in, in one batch
+          index: async hashes => { await this.#index.putMany(hashes, true) },
           unindex: async hashes => {
             for (const h of hashes) await this.#indexStorage.del(h)
           },
@@ -379,7 +387,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
         })
         const added = await this.#serial(async () => this.#commit(result.imported))
         this.#pinInBackground(added.map(i => i.entryHash))
-        log('snapshot from %p: %d entries fetched in %d ms, %d new records in %d ms', peer, raw.length, fetched - started, added.length, Date.now() - fetched)
+        log('snapshot from %p: %d new records (%d rejected) in %d ms', peer, added.length, result.rejected, Date.now() - started)
         if (target.hash != null && this.#byHash.has(target.hash)) return
       } catch (err) {
         // do not ask this peer again for a minute; OrbitDB's own join carries on
@@ -465,7 +473,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       added.push({ entryHash: c.entryHash, signed: c.signed, entry })
     }
     if (added.length === 0) return added
-    await this.#cache.append(added)
+    // the entries are in the log already: the records are announced while the cache file is
+    // written (a cache that ends up behind the log is rebuilt from it on open)
+    const cached = this.#cache.append(added)
     for (const item of added) {
       this.#pending.delete(item.entryHash)
       this.#add(item)
@@ -474,6 +484,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     for (const item of added) this.safeDispatch('record', item.signed)
     // anything that waited for these
     if (this.#pending.size > 0) this.#onUpdate()
+    await cached
     return added
   }
 

@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto'
+import * as dagCbor from '@ipld/dag-cbor'
 import { logger } from '@libp2p/logger'
 import { Entry } from '@orbitdb/core'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { MalformedRecordError, OversizeRecordError, SnapshotTimeoutError } from '../errors.ts'
 import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
-import { publisherWroteEntry } from './access-controller.ts'
 import type { HublessAccessController } from './access-controller.ts'
-import { entrySignatureValid } from './entry-signature.ts'
 import type { CachedEntry } from './record-cache.ts'
+import { createSignatureBatch } from './signature-batch.ts'
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LogEntry } from '@orbitdb/core'
 
@@ -14,11 +19,12 @@ const log = logger('hubless:registry:snapshot')
 /**
  * Snapshots: a peer that is far behind asks a neighbour for every entry of its log in one
  * stream (u32 length + entry bytes, straight from the neighbour's record cache), checks each
- * entry once — the very checks the access controller and OrbitDB's join make, on all cores'
- * worth of concurrent WebCrypto calls — and writes the ones whose whole ancestry checked out
- * into the log's storage and index in bulk. Then it joins the snapshot's heads through
- * OrbitDB's own `joinEntry`, which finds every ancestor already in the index and stops. The log
- * stays OrbitDB's log: the same blocks, index and heads as if it had been joined entry by entry.
+ * entry once while the rest arrives — the very checks the access controller and OrbitDB's join
+ * make, with the signatures checked on a worker thread in batches — and writes the ones whose
+ * whole ancestry checked out into the log's storage and index in bulk. Then it joins the
+ * snapshot's heads through OrbitDB's own `joinEntry`, which finds every ancestor already in the
+ * index and stops. The log stays OrbitDB's log: the same blocks, index and heads as if it had
+ * been joined entry by entry.
  */
 
 export const MAX_SNAPSHOT_ENTRIES = 1_000_000
@@ -27,44 +33,51 @@ export const SNAPSHOT_IDLE_TIMEOUT = 10_000
 const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024
 const MAX_ENTRY_BYTES = MAX_ENVELOPE_BYTES + 16 * 1024
 const SEND_BATCH = 64 * 1024
-const VERIFY_CONCURRENCY = 256
+/** entries decoded between two turns of the event loop */
+const DECODE_CHUNK = 128
+/** checked entries whose blocks are written in one batch while the rest of a snapshot is checked */
+const EARLY_BLOCKS = 1024
 
 export function snapshotProtocol (address: string): string {
   return `/hubless/registry/snapshot/1.0.0/${address.split('/').pop()}`
 }
 
-function frame (bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + bytes.length)
-  new DataView(out.buffer).setUint32(0, bytes.length)
-  out.set(bytes, 4)
-  return out
-}
-
-/** Send every entry's bytes, in log-arrival order, then close */
+/** Send every entry's bytes (u32 length + bytes), in log-arrival order, in pieces of about SEND_BATCH bytes, then close */
 export async function serveSnapshot (stream: Stream, entries: AsyncIterable<Uint8Array>, options?: AbortOptions): Promise<void> {
-  let batch: Uint8Array[] = []
+  let buf = new Uint8Array(SEND_BATCH)
+  let view = new DataView(buf.buffer)
   let size = 0
   const flush = async (): Promise<void> => {
-    if (batch.length === 0) return
-    const buf = new Uint8Array(size)
-    let o = 0
-    for (const b of batch) { buf.set(b, o); o += b.length }
-    batch = []
+    if (size === 0) return
+    const piece = buf.subarray(0, size)
+    // the stream may hold on to what it was given: frames go into a new buffer from here on
+    buf = new Uint8Array(SEND_BATCH)
+    view = new DataView(buf.buffer)
     size = 0
-    if (!stream.send(buf)) await stream.onDrain(options)
+    if (!stream.send(piece)) await stream.onDrain(options)
   }
   for await (const e of entries) {
-    const f = frame(e)
-    batch.push(f)
-    size += f.length
-    if (size >= SEND_BATCH) await flush()
+    if (size + 4 + e.length > buf.length) {
+      await flush()
+      if (4 + e.length > buf.length) {
+        buf = new Uint8Array(4 + e.length)
+        view = new DataView(buf.buffer)
+      }
+    }
+    view.setUint32(size, e.length)
+    buf.set(e, size + 4)
+    size += 4 + e.length
   }
   await flush()
   await stream.close(options)
 }
 
-/** Read a peer's snapshot: the entry bytes, bounded in count and size */
-export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: string, options: AbortOptions = {}): Promise<Uint8Array[]> {
+/**
+ * Read a peer's snapshot as it arrives: the entry bytes of each chunk received, bounded in count
+ * and size. Throws (a named error) when the peer breaks a bound, goes silent, or ends inside an
+ * entry; whatever it yielded before is then no snapshot at all.
+ */
+export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: string, options: AbortOptions = {}): AsyncGenerator<Uint8Array[]> {
   // opening the stream is bounded on its own: a peer that never finishes protocol negotiation
   // must not hold the database queue for the whole snapshot deadline
   const opening = AbortSignal.timeout(SNAPSHOT_IDLE_TIMEOUT)
@@ -89,7 +102,8 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
   }
   options.signal?.addEventListener('abort', onAbort, { once: true })
   touch()
-  const entries: Uint8Array[] = []
+  let count = 0
+  let ended = false
   let pending = new Uint8Array(0)
   let total = 0
   try {
@@ -108,6 +122,7 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
       buf.set(pending, 0)
       buf.set(bytes, pending.length)
       const view = new DataView(buf.buffer)
+      const entries: Uint8Array[] = []
       let o = 0
       while (o + 4 <= buf.length) {
         const len = view.getUint32(o)
@@ -115,35 +130,23 @@ export async function fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: str
         if (o + 4 + len > buf.length) break
         entries.push(buf.subarray(o + 4, o + 4 + len))
         o += 4 + len
-        if (entries.length > MAX_SNAPSHOT_ENTRIES) throw new OversizeRecordError(`the snapshot from ${peer} has more than ${MAX_SNAPSHOT_ENTRIES} entries`)
+        if (++count > MAX_SNAPSHOT_ENTRIES) throw new OversizeRecordError(`the snapshot from ${peer} has more than ${MAX_SNAPSHOT_ENTRIES} entries`)
       }
       pending = buf.slice(o)
+      if (entries.length > 0) yield entries
     }
+    ended = true
   } catch (err) {
+    ended = true
     stream.abort(err as Error)
     throw err
   } finally {
+    // a reader that stopped early (its own error, an abort) leaves no stream open
+    if (!ended) stream.abort(new SnapshotTimeoutError(`the snapshot from ${peer} was not read to its end`))
     clearTimeout(idle)
     options.signal?.removeEventListener('abort', onAbort)
   }
   if (pending.length > 0) throw new MalformedRecordError(`the snapshot from ${peer} ends inside an entry`)
-  return entries
-}
-
-/**
- * Run `fn` over `items` with up to `limit` calls in flight, starting the next as soon as one
- * ends: signature checks run on libuv's thread pool, and a batch barrier would leave it idle
- * while the main thread prepares the next batch.
- */
-async function forEachConcurrently<T> (items: T[], limit: number, options: AbortOptions, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      options.signal?.throwIfAborted()
-      await fn(items[next++]!)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
 }
 
 export interface ImportContext {
@@ -154,7 +157,7 @@ export interface ImportContext {
   /** true when the log holds no entry at all (then `has` need not be asked) */
   empty: boolean
   /** store entry blocks (the log's entry storage reads them back) */
-  putBlocks (entries: Array<{ hash: string, bytes: Uint8Array }>): Promise<void>
+  putBlocks (blocks: Array<{ cid: CID, bytes: Uint8Array }>): Promise<void>
   /** mark entries as part of the log (OrbitDB's index) */
   index (hashes: string[]): Promise<void>
   /** take entries out of the index again */
@@ -172,44 +175,98 @@ export interface ImportResult {
 
 type Decoded = LogEntry & { hash: string }
 
-/** Check a snapshot's entries and add to the log those whose whole ancestry is valid */
-export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, options: AbortOptions = {}): Promise<ImportResult> {
-  const decoded: Array<{ entry: Decoded, bytes: Uint8Array }> = []
-  for (let i = 0; i < raw.length; i += VERIFY_CONCURRENCY) {
-    options.signal?.throwIfAborted()
-    const part = await Promise.all(raw.slice(i, i + VERIFY_CONCURRENCY).map(async bytes => {
-      try {
-        const entry = await Entry.decode(bytes)
-        return { entry, bytes }
-      } catch {
-        return undefined
-      }
-    }))
-    for (const d of part) if (d != null) decoded.push(d)
-  }
-  let rejected = raw.length - decoded.length
+/** OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously, and the entry's CID */
+function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID } {
+  const entry = dagCbor.decode(bytes) as LogEntry
+  const cid = CID.createV1(dagCbor.code, Digest.create(sha256.code, createHash('sha256').update(bytes).digest()))
+  // the same string as cid.toString(base58btc), without the per-CID string cache that toString fills
+  return { entry: { ...entry, hash: base58btc.encode(cid.bytes) }, cid }
+}
 
-  // new entries only, each checked once
-  const fresh: Array<{ entry: Decoded, bytes: Uint8Array }> = []
+/** OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously */
+export function decodeEntry (bytes: Uint8Array): Decoded {
+  return decodeWithCid(bytes).entry
+}
+
+async function * inChunks (raw: Uint8Array[]): AsyncGenerator<Uint8Array[]> {
+  for (let i = 0; i < raw.length; i += DECODE_CHUNK) yield raw.slice(i, i + DECODE_CHUNK)
+}
+
+/**
+ * Check a snapshot's entries and add to the log those whose whole ancestry is valid. `source` is
+ * the entries, or a stream of them ({@link fetchSnapshot}), checked while the rest arrives;
+ * nothing is written before the whole snapshot has arrived and been checked.
+ */
+export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8Array[]>, ctx: ImportContext, options: AbortOptions = {}): Promise<ImportResult> {
+  const started = performance.now()
+  let checked = started
+  let received = 0
+  let rejected = 0
+  const valid = new Map<string, { entry: Decoded, cid: CID, bytes: Uint8Array, signed: CachedEntry['signed'] }>()
   const seen = new Set<string>()
-  for (const d of decoded) {
-    if (seen.has(d.entry.hash)) continue
-    seen.add(d.entry.hash)
-    if (ctx.empty || !(await ctx.has(d.entry.hash))) fresh.push(d)
+  // the entry's and the record's signatures go to a worker in batches while this thread decodes
+  // the next entries; every entry is checked once, with every check canAppend and OrbitDB's join make
+  const signatures = createSignatureBatch()
+  const checks: Array<Promise<void>> = []
+  let unwritten: Array<{ cid: CID, bytes: Uint8Array }> = []
+  const blockWrites: Array<Promise<void>> = []
+  const writeBlocks = (): void => {
+    if (unwritten.length === 0) return
+    const blocks = unwritten
+    unwritten = []
+    const write = ctx.putBlocks(blocks)
+    // awaited (and its error thrown) before the index is written
+    write.catch(() => {})
+    blockWrites.push(write)
   }
-  const valid = new Map<string, { entry: Decoded, bytes: Uint8Array, signed: CachedEntry['signed'] }>()
-  await forEachConcurrently(fresh, VERIFY_CONCURRENCY, options, async ({ entry, bytes }) => {
+  const checkEntry = async (entry: Decoded, cid: CID, bytes: Uint8Array): Promise<void> => {
     try {
+      if (!ctx.empty && await ctx.has(entry.hash)) return
       if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
-      const signed = await ctx.access.check(entry)
-      // an entry written by the record's publisher had its signature checked by the access controller
-      if (!publisherWroteEntry(entry)(signed.record) && !(await entrySignatureValid(entry))) throw new MalformedRecordError(`entry ${entry.hash} has an invalid OrbitDB signature`)
-      valid.set(entry.hash, { entry, bytes, signed })
+      const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true })
+      valid.set(entry.hash, { entry, cid, bytes, signed })
+      // a checked entry is a valid block whether or not its ancestry arrives: stored while the
+      // rest is checked (only the index and the heads make it part of the log)
+      unwritten.push({ cid, bytes })
+      if (unwritten.length >= EARLY_BLOCKS) writeBlocks()
     } catch (err) {
       rejected++
       ctx.onRejected(entry.hash, err as Error)
     }
-  })
+  }
+  try {
+    let sinceTurn = 0
+    for await (const chunk of Array.isArray(source) ? inChunks(source) : source) {
+      options.signal?.throwIfAborted()
+      received += chunk.length
+      for (const bytes of chunk) {
+        let decoded: { entry: Decoded, cid: CID }
+        try {
+          decoded = decodeWithCid(bytes)
+        } catch {
+          rejected++
+          continue
+        }
+        if (seen.has(decoded.entry.hash)) continue
+        seen.add(decoded.entry.hash)
+        checks.push(checkEntry(decoded.entry, decoded.cid, bytes))
+      }
+      // let these checks reach the worker, and its answers come back (chunks that were already
+      // buffered arrive without a turn of the event loop)
+      sinceTurn += chunk.length
+      if (sinceTurn >= DECODE_CHUNK) {
+        sinceTurn = 0
+        await new Promise(resolve => setImmediate(resolve))
+      }
+    }
+    // everything is decoded: check signatures here as well until the worker holds the last of them
+    await signatures.help(options)
+    await Promise.all(checks)
+    checked = performance.now()
+  } finally {
+    signatures.close()
+  }
+  options.signal?.throwIfAborted()
 
   // keep an entry only if everything it points to is in the log or kept: what OrbitDB's join
   // would accept. A parent's Lamport time is below its child's, so one pass in time order does it.
@@ -217,20 +274,29 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
   const kept = new Map<string, (typeof ordered)[number]>()
   for (const v of ordered) {
     let ok = true
-    for (const dep of [...v.entry.next, ...v.entry.refs]) {
-      if (!kept.has(dep) && (ctx.empty || !(await ctx.has(dep)))) { ok = false; break }
+    for (const deps of [v.entry.next, v.entry.refs]) {
+      for (const dep of deps) {
+        // an empty log holds nothing: no lookup (and no promise) per parent
+        if (!kept.has(dep) && (ctx.empty || !(await ctx.has(dep)))) { ok = false; break }
+      }
+      if (!ok) break
     }
     if (ok) kept.set(v.entry.hash, v)
   }
   rejected += valid.size - kept.size
 
   const referenced = new Set<string>()
-  for (const v of kept.values()) for (const dep of [...v.entry.next, ...v.entry.refs]) referenced.add(dep)
+  for (const v of kept.values()) {
+    for (const dep of v.entry.next) referenced.add(dep)
+    for (const dep of v.entry.refs) referenced.add(dep)
+  }
   const heads = [...kept.values()].filter(v => !referenced.has(v.entry.hash))
   const headHashes = new Set(heads.map(v => v.entry.hash))
 
-  await ctx.putBlocks([...kept.values()].map(v => ({ hash: v.entry.hash, bytes: v.bytes })))
-  await ctx.index([...kept.keys()].filter(h => !headHashes.has(h)))
+  // the last blocks and the index side by side (two LevelDB instances), both before the heads are joined
+  writeBlocks()
+  await Promise.all([...blockWrites, ctx.index([...kept.keys()].filter(h => !headHashes.has(h)))])
+  const written = performance.now()
   const joined: string[] = []
   for (const head of heads) {
     try {
@@ -260,7 +326,8 @@ export async function importSnapshot (raw: Uint8Array[], ctx: ImportContext, opt
   for (const v of ordered) {
     if (inLog.has(v.entry.hash)) imported.push({ entryHash: v.entry.hash, signed: v.signed, entry: v.bytes, deps: [...v.entry.next, ...v.entry.refs] })
   }
-  log('imported %d of %d snapshot entries (%d rejected, %d heads)', imported.length, raw.length, rejected, heads.length)
+  log('imported %d of %d snapshot entries (%d rejected, %d heads): checked in %d ms, written in %d ms, joined in %d ms', imported.length, received, rejected, heads.length,
+    Math.round(checked - started), Math.round(written - checked), Math.round(performance.now() - written))
   return { imported, rejected }
 }
 

@@ -1,4 +1,5 @@
 import * as dagCbor from '@ipld/dag-cbor'
+import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
@@ -50,7 +51,8 @@ export function decodeCanonical (bytes: Uint8Array, maxBytes: number, what: stri
 /** CIDv1 (dag-cbor, sha2-256) of canonical record bytes, as a base32 string */
 export async function recordIdOf (bytes: Uint8Array): Promise<string> {
   const digest = await sha256.digest(bytes)
-  return CID.createV1(dagCbor.code, digest).toString()
+  // CID#toString() (base32), without the per-CID string cache it fills
+  return base32.encode(CID.createV1(dagCbor.code, digest).bytes)
 }
 
 /** true when `id` is the canonical string of a CIDv1 dag-cbor sha2-256: the shape of a record id */

@@ -70,16 +70,26 @@ export async function countersignRecord (signed: SignedRecord<RotateKeyRecord>, 
   return { ...signed, countersignature: await sign(signed.bytes, newKey) }
 }
 
-async function checkSignatures (bytes: Uint8Array, record: UnsignedRecord, signature: Uint8Array, countersignature: Uint8Array | undefined, publisherVouched = false): Promise<void> {
-  if (!publisherVouched && !(await verify(signature, bytes, didToPublicKey(record.publisher)))) {
+/** An Ed25519 check: {@link verify}, or a caller's that checks many at once */
+export type VerifySignature = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => Promise<boolean>
+
+async function checkSignatures (signed: SignedRecord, publisherVouched = false, verifyFn: VerifySignature = verify): Promise<void> {
+  const { bytes, record, signature, countersignature } = signed
+  const rotate = record.kind === 'rotate-key'
+  // both checks in flight at once (a caller's verifyFn may batch them); the verdicts are read in a fixed order
+  const [signatureValid, countersignatureValid] = await Promise.all([
+    publisherVouched || verifyFn(signature, bytes, didToPublicKey(record.publisher)),
+    !rotate || countersignature == null || verifyFn(countersignature, bytes, didToPublicKey((record as RotateKeyRecord).newKey))
+  ])
+  if (!signatureValid) {
     throw new InvalidSignatureError(`the signature does not verify against the publisher ${record.publisher}`)
   }
-  if (record.kind === 'rotate-key') {
+  if (rotate) {
     if (countersignature == null) {
       throw new InvalidSignatureError('a rotate-key record needs a countersignature by its new key')
     }
-    if (!(await verify(countersignature, bytes, didToPublicKey(record.newKey)))) {
-      throw new InvalidSignatureError(`the countersignature does not verify against the new key ${record.newKey}`)
+    if (!countersignatureValid) {
+      throw new InvalidSignatureError(`the countersignature does not verify against the new key ${(record as RotateKeyRecord).newKey}`)
     }
   } else if (countersignature != null) {
     throw new MalformedRecordError(`a ${record.kind} record carries no countersignature`)
@@ -123,9 +133,9 @@ export async function parseSignedRecord (wire: Uint8Array): Promise<SignedRecord
  * (the OrbitDB entry's) is checked instead. The countersignature of a rotate-key record, by
  * another key, is always checked.
  */
-export async function decodeLogRecord (wire: Uint8Array, publisherVouched: (record: UnsignedRecord) => boolean): Promise<SignedRecord> {
+export async function decodeLogRecord (wire: Uint8Array, publisherVouched: (record: UnsignedRecord) => boolean, verifyFn?: VerifySignature): Promise<SignedRecord> {
   const signed = await parseSignedRecord(wire)
-  await checkSignatures(signed.bytes, signed.record, signed.signature, signed.countersignature, publisherVouched(signed.record))
+  await checkSignatures(signed, publisherVouched(signed.record), verifyFn)
   return signed
 }
 
@@ -140,7 +150,7 @@ export function encodeSignedRecord (signed: SignedRecord): Uint8Array {
 export async function decodeSignedRecord (wire: Uint8Array, options?: VerifyOptions): Promise<SignedRecord> {
   options?.signal?.throwIfAborted()
   const signed = await parseSignedRecord(wire)
-  await checkSignatures(signed.bytes, signed.record, signed.signature, signed.countersignature)
+  await checkSignatures(signed)
   return signed
 }
 
@@ -164,7 +174,7 @@ export async function verifyRecord (input: Uint8Array | SignedRecord, options?: 
   if (input.record != null && !equals(encodeCanonical(input.record), signed.bytes)) {
     throw new MalformedRecordError('the record object differs from the signed bytes')
   }
-  await checkSignatures(signed.bytes, signed.record, signed.signature, signed.countersignature)
+  await checkSignatures(signed)
   return signed
 }
 
