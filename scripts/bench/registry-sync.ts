@@ -1,15 +1,15 @@
 /**
  * @hubless/registry against raw OrbitDB 4 (issue 4, "Speed: the crux"), both in the same run on
- * the same @hubless/net nodes (LevelDB on disk, TCP on 127.0.0.1):
+ * the same @hubless/net nodes (LevelDB on disk, TCP on 127.0.0.1; the mirror in a process of its
+ * own, as another machine would be):
  *   - write: appending N records on a mirror (raw: db.add of the same wire bytes, stock
  *     IPFSAccessController with write ['*'])
  *   - catch-up: a fresh peer dials the mirror and takes in all N records (goal >= 5,000/s, >= 25x raw)
  *   - 2-hop latency: A - B - C in a line, a record published on A reaches C (goal p50 <= 300 ms)
  *   - reopen + list: reopening the mirror's database and listing every record (goal <= 300 ms)
  *   - RSS: a fresh process opening the mirror's data dir and listing it (goal <= 250 MB)
- *   - one vs two signatures per record: catch-up of records written by `publish` (the entry is
- *     signed with the publisher's key) against `append` (written by the node's own key)
- * BENCH_RECORDS (default 10000), BENCH_HOPS (default 30 samples), BENCH_AB_RECORDS (default 4000).
+ * Records are written with `publish` (the publisher's key writes the entry); every peer checks both
+ * the entry's and the record's signature. BENCH_RECORDS (default 10000), BENCH_HOPS (default 30 samples).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
@@ -30,8 +30,6 @@ const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
 const N = Number(process.env.BENCH_RECORDS ?? 10_000)
 const HOPS = Number(process.env.BENCH_HOPS ?? 30)
-const AB_RECORDS = Math.min(N, Number(process.env.BENCH_AB_RECORDS ?? 4000))
-const AB_ROUNDS = 4
 const TIMEOUT = 20 * 60_000
 
 interface RawDb {
@@ -104,14 +102,14 @@ async function openRaw (node: HublessNode, directory: string, address: string): 
 /** One publisher for every record, so that `publish` can write with the publisher's key; the same in the mirror process */
 const publisher = publisherKeyFromSecret(new Uint8Array(32).fill(7))
 
-/** `ours` publishes (the publisher's key writes the entry: one signature per record to check); `ours-append` appends as the node (two) */
-async function openOurs (node: HublessNode, directory: string, name: string, mode: 'publish' | 'append'): Promise<Store> {
+/** `ours` publishes: the publisher's key writes the entry */
+async function openOurs (node: HublessNode, directory: string, name: string): Promise<Store> {
   const registry = await createRegistry({ node }, { name, directory: join(directory, 'registry') })
   const ids = new Set<string>()
   registry.addEventListener('record', e => { ids.add(e.detail.id) })
   return {
     address: registry.address,
-    add: async signed => mode === 'publish' ? (await registry.publish(signed.record, publisher)).id : (await registry.append(signed)).id,
+    add: async signed => (await registry.publish(signed.record, publisher)).id,
     seen: token => ids.has(token),
     received: () => ids.size,
     async list () { let n = 0; for await (const _ of registry.records()) n++; return n },
@@ -119,9 +117,9 @@ async function openOurs (node: HublessNode, directory: string, name: string, mod
   }
 }
 
-type Kind = 'raw' | 'ours' | 'ours-append'
+type Kind = 'raw' | 'ours'
 const open = async (kind: Kind, node: HublessNode, directory: string, name: string): Promise<Store> =>
-  kind === 'raw' ? openRaw(node, directory, name) : openOurs(node, directory, name, kind === 'ours' ? 'publish' : 'append')
+  kind === 'raw' ? openRaw(node, directory, name) : openOurs(node, directory, name)
 
 async function makeRecords (n: number): Promise<SignedRecord[]> {
   const out: SignedRecord[] = []
@@ -219,7 +217,7 @@ async function mirrorChild (kind: Kind, directory: string, name: string, records
 
 interface Result { writePerSec: number, catchUpPerSec: number, catchUpMs: number, catchUpCpuUs: number, reopenListMs: number, hopP50: number, hopP95: number, rssMb: number }
 
-async function run (kind: Kind, records: SignedRecord[], catchUpOnly = false): Promise<Result> {
+async function run (kind: Kind, records: SignedRecord[]): Promise<Result> {
   const name = `bench-${kind}-${Date.now()}`
   const mDir = await tempDir(`${kind}-mirror`)
   // the mirror is its own process, as it is another machine in the field: in one process the
@@ -253,7 +251,6 @@ async function run (kind: Kind, records: SignedRecord[], catchUpOnly = false): P
   const address = mirror.address
   await mirror.stop()
   t = performance.now()
-  if (catchUpOnly) return { writePerSec, catchUpPerSec: records.length / (catchUpMs / 1000), catchUpMs, catchUpCpuUs, reopenListMs: Number.NaN, hopP50: Number.NaN, hopP95: Number.NaN, rssMb: Number.NaN }
 
   // reopen + list, and RSS, in a fresh process (a restarted mirror): the process's heap holds nothing else
   const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--rss', kind, mDir, kind === 'raw' ? address : name], { encoding: 'utf8', timeout: 5 * 60_000 })
@@ -325,16 +322,6 @@ if (process.argv[2] === '--rss') {
     console.log(`a node alone: ${nodeOnly.stdout.trim()}`)
     const raw = await run('raw', records)
     const ours = await run('ours', records)
-    // one vs two signatures per record: smaller runs, alternating, so that order and warm-up do not favour one
-    const ab: Record<'ours' | 'ours-append', number[]> = { ours: [], 'ours-append': [] }
-    const abRecords = records.slice(0, AB_RECORDS)
-    for (let round = 0; round < AB_ROUNDS; round++) {
-      for (const kind of (round % 2 === 0 ? ['ours-append', 'ours'] : ['ours', 'ours-append']) as Array<'ours' | 'ours-append'>) {
-        ab[kind].push((await run(kind, abRecords, true)).catchUpCpuUs)
-      }
-    }
-    const oneSig = percentile(ab.ours, 50)
-    const twoSig = percentile(ab['ours-append'], 50)
     const figures: Figure[] = [
       { name: 'fresh-peer catch-up', value: ours.catchUpPerSec, unit: 'records/s', baseline: raw.catchUpPerSec, goal: '>= 5000 records/s and >= 25x raw' },
       { name: 'two-hop latency p50', value: ours.hopP50, unit: 'ms', baseline: raw.hopP50, goal: '<= 300 ms' },
@@ -342,10 +329,9 @@ if (process.argv[2] === '--rss') {
       { name: `reopen + list ${N}`, value: ours.reopenListMs, unit: 'ms', baseline: raw.reopenListMs, goal: '<= 300 ms' },
       { name: `mirror RSS holding ${N}`, value: ours.rssMb, unit: 'MB', baseline: raw.rssMb, goal: '<= 250 MB' },
       { name: 'publish (append as the publisher)', value: ours.writePerSec, unit: 'records/s', baseline: raw.writePerSec },
-      { name: 'catch-up CPU per record', value: ours.catchUpCpuUs, unit: 'µs', baseline: raw.catchUpCpuUs },
-      { name: `catch-up ${AB_RECORDS} CPU, one vs two signatures`, value: oneSig, unit: 'µs/record', baseline: twoSig }
+      { name: 'catch-up CPU per record', value: ours.catchUpCpuUs, unit: 'µs', baseline: raw.catchUpCpuUs }
     ]
-    report('registry-sync', figures, { records: N, hops: HOPS, nodeRssMb, raw, ours, oneVsTwoSignatures: { records: AB_RECORDS, one: ab.ours, two: ab['ours-append'] } })
+    report('registry-sync', figures, { records: N, hops: HOPS, nodeRssMb, raw, ours })
   } finally {
     for (const fn of cleanup.reverse()) await fn().catch(() => {})
   }

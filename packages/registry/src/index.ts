@@ -95,6 +95,12 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
   get (id: string, options?: AbortOptions): Promise<SignedRecord | undefined>
   has (id: string, options?: AbortOptions): Promise<boolean>
   status (options?: AbortOptions): Promise<RegistryStatus>
+  /**
+   * Resolves once every entry of the log is pinned. Entries a snapshot brings in are pinned in
+   * the background (and checked again at every open); call this before a garbage collection of
+   * the node's blocks, which would delete an unpinned entry.
+   */
+  pinsSettled (options?: AbortOptions): Promise<void>
   /** close the database (not the node) */
   stop (): Promise<void>
 }

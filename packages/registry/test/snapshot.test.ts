@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { createOrbitDB } from '@orbitdb/core'
+import { decode } from '@ipld/dag-cbor'
 import { base58btc } from 'multiformats/bases/base58'
+import { concat } from 'uint8arrays/concat'
 import { CID } from 'multiformats/cid'
 import { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE, createPublisherKey } from '../src/index.ts'
 import { snapshotProtocol } from '../src/log/snapshot.ts'
@@ -13,6 +15,23 @@ import { connect, ids, Peers, waitForRecords } from './peers.ts'
 
 const RECORDS = 120
 const init = { name: 'test-registry', snapshotThreshold: 16 }
+
+/** the pinned OrbitDB log entries of a peer (dag-cbor blocks with an entry's fields), as base58btc hashes */
+async function pinnedEntries (peer: Awaited<ReturnType<Peers['start']>>): Promise<string[]> {
+  const hashes: string[] = []
+  for await (const pin of peer.node.helia.pins.ls()) {
+    const bytes = await toBuffer(peer.node.helia.blockstore.get(pin.cid))
+    const value = decode<Record<string, unknown>>(bytes)
+    if (value != null && typeof value === 'object' && 'clock' in value && 'payload' in value && 'next' in value) hashes.push(pin.cid.toString(base58btc))
+  }
+  return hashes
+}
+
+async function toBuffer (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  for await (const chunk of source) chunks.push(chunk)
+  return concat(chunks)
+}
 
 describe('snapshot catch-up', () => {
   const peers = new Peers()
@@ -44,6 +63,30 @@ describe('snapshot catch-up', () => {
     await connect(fresh, mirror)
     const next = await fresh.registry.publish(releaseRecord(key, {}, RECORDS), key)
     await waitForRecords(mirror.registry, [next])
+  })
+
+  it('pins every entry a snapshot brought again at open, so a garbage collection keeps the log', async () => {
+    const mirror = await peers.start(undefined, { ...init, name: 'pinned-registry' })
+    const key = createPublisherKey()
+    const published = []
+    for (let i = 0; i < 40; i++) published.push(await mirror.registry.publish(releaseRecord(key, {}, i), key))
+    const freshDir = await peers.dir()
+    let fresh = await peers.start(freshDir, { ...init, name: 'pinned-registry' })
+    await connect(fresh, mirror)
+    await waitForRecords(fresh.registry, published)
+    await fresh.registry.pinsSettled({ signal: AbortSignal.timeout(30_000) })
+    // what a stop in the middle of the background pinning leaves: the blocks, unpinned
+    const entries = await pinnedEntries(fresh)
+    assert.ok(entries.length >= published.length, `every entry is pinned: ${entries.length}`)
+    for (const hash of entries.slice(0, 20)) await fresh.node.content.unpin(CID.parse(hash, base58btc))
+    await peers.stop(fresh)
+    await peers.stop(mirror)
+
+    fresh = await peers.start(freshDir, { ...init, name: 'pinned-registry' })
+    await fresh.registry.pinsSettled({ signal: AbortSignal.timeout(30_000) })
+    await fresh.node.content.gc()
+    for (const hash of entries) assert.equal(await fresh.node.content.has(CID.parse(hash, base58btc)), true, `entry ${hash} survived the collection`)
+    assert.deepEqual(await ids(fresh.registry), published.map(p => p.id).sort())
   })
 
   it('a peer serving a bad snapshot does not stop catch-up', async () => {

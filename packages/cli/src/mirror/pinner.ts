@@ -209,7 +209,11 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
         init.onEvent?.({ type: 'unpinned', cid, appId: item.appId, version: item.version })
       }
     }
-    if (removed > 0) await services.node.content.gc({ signal: controller.signal })
+    if (removed > 0) {
+      // the registry's entries must all be pinned first, or the collection takes them too
+      await registry.pinsSettled({ signal: controller.signal })
+      await services.node.content.gc({ signal: controller.signal })
+    }
   }
 
   const onRecord = (event: CustomEvent<SignedRecord>): void => { consider(event.detail) }

@@ -180,6 +180,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       this.#announceInterval = setInterval(() => { this.#announceSoon() }, every)
       this.#announceInterval.unref?.()
     }
+    // entries a snapshot brought are pinned after the fact; a stop may have cut that short, and an
+    // unpinned entry would be lost to the next garbage collection: check them all again, behind
+    this.#pinInBackground([...this.#byHash])
     log('opened %s at %s with %d records', this.name, this.address, this.#items.length)
   }
 
@@ -394,6 +397,16 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
         this.#snapshotFailed.set(peer.toString(), Date.now() + 60_000)
         log('snapshot from %p failed - %e', peer, err)
       }
+    }
+  }
+
+  async pinsSettled (options?: AbortOptions): Promise<void> {
+    this.#check(options)
+    // entries that arrive while this waits join the queue, and are waited for too
+    let queue: Promise<void> | undefined
+    while (queue !== this.#pinQueue) {
+      queue = this.#pinQueue
+      await raceSignal(queue, options?.signal)
     }
   }
 
