@@ -14,6 +14,7 @@ import { blockMatches } from './dag.ts'
 import { BadCarError, BlockVerificationError, ContentNotFoundError } from './errors.ts'
 import { fetchDag } from './fetch.ts'
 import { drain, toBytes } from './iterables.ts'
+import { GcGate } from './gc-gate.ts'
 import type { FetchDefaults } from './fetch.ts'
 import type { AddOptions, CatOptions, Content, ExportCarOptions, GcOptions, GcResult, ImportCarOptions, NodeHelia, PinOptions } from './index.ts'
 import type { AbortOptions } from '@libp2p/interface'
@@ -89,6 +90,7 @@ async function blockHashMatches (helia: NodeHelia, cid: CID, bytes: Uint8Array):
 
 /** `store`: the LevelDB blockstore under Helia's, for `putBlocks`; without it blocks go through Helia's `putMany` */
 export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?: LevelBlockstore): Content {
+  const gate = new GcGate()
   const fs = unixfs(helia)
   const content: Content = {
     async add (source, options: AddOptions = {}) {
@@ -150,9 +152,13 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
       return helia.pins.isPinned(parseCid(cid), options)
     },
 
+    async holdGc (options: AbortOptions = {}) {
+      return gate.hold(options.signal)
+    },
+
     async gc (options: GcOptions = {}): Promise<GcResult> {
       let removed = 0
-      await helia.gc({
+      await gate.collect(async () => helia.gc({
         signal: options.signal,
         onProgress: (evt) => {
           if (evt.type === 'helia:gc:deleted') {
@@ -160,7 +166,7 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
             options.onProgress?.(new CustomProgressEvent('hubless:gc:deleted', evt.detail))
           }
         }
-      })
+      }))
       log('gc removed %d blocks', removed)
       return { removed }
     },

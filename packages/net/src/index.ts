@@ -175,8 +175,13 @@ export interface Content {
   /** Idempotent. */
   unpin (cid: CID | string, options?: AbortOptions): Promise<void>
   isPinned (cid: CID | string, options?: AbortOptions): Promise<boolean>
-  /** Deletes every block that no pin holds. */
+  /** Deletes every block that no pin holds, once every hold taken before ({@link holdGc}) has ended. */
   gc (options?: GcOptions): Promise<GcResult>
+  /**
+   * Keeps garbage collection from starting until the returned function is called: for work that
+   * stores blocks now and pins them later ({@link putBlocks}). Waits for a collection that runs.
+   */
+  holdGc (options?: AbortOptions): Promise<() => void>
   exportCar (cid: CID | string, options?: ExportCarOptions): AsyncIterable<Uint8Array>
   /** Verifies every block against its CID before storing it; returns the CAR's roots. */
   importCar (source: Uint8Array | AsyncIterable<Uint8Array>, options?: ImportCarOptions): Promise<CID[]>

@@ -123,6 +123,35 @@ describe('content API', () => {
     assert.deepEqual(await collect(node.helia.blockstore.get(blocks[3]!.cid, { offline: true })), blocks[3]!.bytes)
   })
 
+  it('holds garbage collection back while blocks stored now are pinned later', async () => {
+    const node = await fixture.node()
+    const { CID } = await import('multiformats/cid')
+    const { sha256 } = await import('multiformats/hashes/sha2')
+    const block = async (n: number): Promise<{ cid: InstanceType<typeof CID>, bytes: Uint8Array }> => {
+      const bytes = randomBytes(200, 900 + n)
+      return { cid: CID.createV1(0x55, await sha256.digest(bytes)), bytes }
+    }
+    const [kept, dropped] = [await block(1), await block(2)]
+    const release = await node.content.holdGc()
+    await node.content.putBlocks([kept, dropped])
+    let collected = false
+    const gc = node.content.gc().then(result => { collected = true; return result })
+    await new Promise(resolve => setTimeout(resolve, 200))
+    assert.equal(collected, false, 'the collection waits for the hold')
+    assert.equal(await node.content.has(kept.cid), true)
+    await node.content.pin(kept.cid)
+    // a hold asked for while a collection waits comes after it
+    let heldAgain = false
+    const again = node.content.holdGc().then(r => { heldAgain = true; return r })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(heldAgain, false, 'a new hold waits for the collection')
+    release()
+    assert.ok((await gc).removed >= 1)
+    ;(await again)()
+    assert.equal(await node.content.has(kept.cid), true, 'pinned during the hold: kept')
+    assert.equal(await node.content.has(dropped.cid), false, 'never pinned: collected once the hold ended')
+  })
+
   it('names bad input', async () => {
     const node = await fixture.node()
     await assert.rejects(node.content.get('nonsense'), { name: 'BadCidError' })

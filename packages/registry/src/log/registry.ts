@@ -361,6 +361,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       .filter(p => this.#db.sync.peers.has(p.toString()) && (this.#snapshotFailed.get(p.toString()) ?? 0) < Date.now())
     for (const peer of peers) {
       if (this.#stopped) return
+      // no garbage collection from the first block stored until the last one kept is pinned
+      const releaseGc = await this.#content?.holdGc?.()
+      let pinned: Promise<void> = Promise.resolve()
       try {
         const started = Date.now()
         // checked while it arrives; written once all of it has arrived and been checked
@@ -389,13 +392,15 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
           onRejected: (hash, error) => { this.safeDispatch('rejected', { entry: hash, error }) }
         })
         const added = await this.#serial(async () => this.#commit(result.imported))
-        this.#pinInBackground(added.map(i => i.entryHash))
+        pinned = this.#pinInBackground(added.map(i => i.entryHash))
         log('snapshot from %p: %d new records (%d rejected) in %d ms', peer, added.length, result.rejected, Date.now() - started)
         if (target.hash != null && this.#byHash.has(target.hash)) return
       } catch (err) {
         // do not ask this peer again for a minute; OrbitDB's own join carries on
         this.#snapshotFailed.set(peer.toString(), Date.now() + 60_000)
         log('snapshot from %p failed - %e', peer, err)
+      } finally {
+        void pinned.finally(() => { releaseGc?.() })
       }
     }
   }
@@ -411,7 +416,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   }
 
   /** OrbitDB pins the entries it joins, so that garbage collection spares them; snapshot entries are pinned after the fact */
-  #pinInBackground (hashes: string[]): void {
+  #pinInBackground (hashes: string[]): Promise<void> {
     this.#pinQueue = this.#pinQueue.then(async () => {
       for (const hash of hashes) {
         if (this.#stopped) return
@@ -425,6 +430,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
         }
       }
     })
+    return this.#pinQueue
   }
 
   /**
