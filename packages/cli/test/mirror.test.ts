@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { EPOCH_HEADER, createCatalog, createHttpSource } from '@hubless/query'
@@ -25,10 +26,11 @@ describe('hubless mirror', () => {
   let mirror: RunningMirror | undefined
   let trustedOnly: RunningMirror | undefined
   let release: { id: string, appId: string, cid: string, publisher: string }
+  let appImage: string
 
   before(async () => {
     dir = await tempDir('hubless-mirror-')
-    const appImage = (await buildFixtures(join(dir.path, 'fx'), [{ compressor: 'zstd', blockSize: 131072, fragments: true }])).fixtures[0]!.path
+    appImage = (await buildFixtures(join(dir.path, 'fx'), [{ compressor: 'zstd', blockSize: 131072, fragments: true }])).fixtures[0]!.path
     mirror = await startMirror({ layout: dataDirLayout(join(dir.path, 'all')), listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], lan: false, http: { host: '127.0.0.1', port: 0 }, pin: 'all' })
     trustedOnly = await startMirror({ layout: dataDirLayout(join(dir.path, 'trusted')), listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], lan: false, http: { host: '127.0.0.1', port: 0 }, pin: 'trusted' })
     await trustedOnly.services.node.dial(mirror.multiaddrs[0]!)
@@ -90,6 +92,33 @@ describe('hubless mirror', () => {
       source.stop()
       await catalog.stop()
     }
+  })
+
+  it('serves a user whose peer-to-peer is blocked: search, show and get with --mirror, all verified', async () => {
+    const user = join(dir.path, 'firewalled')
+    // no --peer, no listen address: this user's node reaches nobody; only HTTP to the mirror
+    const trusted = await runCli(['--data-dir', user, 'trust', 'add', release.publisher])
+    assert.equal(trusted.code, 0, trusted.stderr)
+    const found = await runCli(['--data-dir', user, '--json', 'search', '--mirror', mirror!.api])
+    assert.equal(found.code, 0, found.stderr)
+    const hits = JSON.parse(found.stdout) as Array<{ appId: string, trust: string }>
+    assert.deepEqual(hits.map(h => [h.appId, h.trust]), [[release.appId, 'trusted']], 'trusted by this user\'s own root')
+    const local = await runCli(['--data-dir', user, '--json', 'search'])
+    assert.deepEqual(JSON.parse(local.stdout), [], 'nothing reached the user\'s registry by peer-to-peer')
+    const shown = await runCli(['--data-dir', user, '--json', 'show', release.appId, '--mirror', mirror!.api])
+    assert.equal(shown.code, 0, shown.stderr)
+    assert.equal((JSON.parse(shown.stdout) as { latest: Array<{ release: { content: { cid: string } } }> }).latest[0]?.release.content.cid, release.cid)
+    const output = join(dir.path, 'firewalled.AppImage')
+    const got = await runCli(['--data-dir', user, '--json', 'get', release.appId, '--mirror', mirror!.api, '-o', output], { timeout: 90_000 })
+    assert.equal(got.code, 0, got.stderr)
+    const result = JSON.parse(got.stdout) as { sources: Record<string, number>, verified: boolean }
+    assert.equal(result.verified, true)
+    assert.ok((result.sources[mirror!.api] ?? 0) > 0, `blocks came through the mirror's gateway: ${JSON.stringify(result.sources)}`)
+    assert.deepEqual(await readFile(output), await readFile(appImage))
+    const unreachable = await runCli(['--data-dir', user, 'search', '--mirror', 'http://127.0.0.1:9'])
+    assert.notEqual(unreachable.code, 0)
+    assert.match(unreachable.stderr, /HttpSourceError|cannot reach/)
+    assert.equal(unreachable.stderr.trim().split('\n').length, 1, `one line: ${unreachable.stderr}`)
   })
 
   it('answers bad parameters with 400 and a JSON error, unknown things with 404, writes with 405', async () => {

@@ -20,6 +20,7 @@ interface SearchOptions {
   sort?: 'relevance' | 'updated' | 'name'
   limit: string
   page: string
+  mirror?: string
 }
 
 /** What a user of the catalog does: search, show, trust, get, status */
@@ -36,6 +37,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     .option('--sort <order>', 'relevance, updated or name')
     .option('--limit <n>', 'results per page', '20')
     .option('--page <n>', 'page number', '1')
+    .option('--mirror <url>', 'read the catalog from this hubless mirror over HTTP(S), every record verified here (where peer-to-peer is blocked)')
     .action(async (words: string[], options: SearchOptions, command: Command) => {
       const { layout, out, signal } = context(command)
       const limit = wholeNumber(options.limit, '--limit')
@@ -50,7 +52,8 @@ export function registerCatalogCommands (program: Command, context: (command: Co
         publisher: options.publisher,
         sort: options.sort,
         limit,
-        offset: (page - 1) * limit
+        offset: (page - 1) * limit,
+        mirror: options.mirror
       }, { signal })
       const rows = results.hits.map(hit => ({
         appId: hit.appId,
@@ -72,9 +75,10 @@ export function registerCatalogCommands (program: Command, context: (command: Co
   program.command('show')
     .description('an app: versions per channel and architecture, publisher, trust path, content CID, SHA-256, URLs')
     .argument('<app>', 'app id')
-    .action(async (appId: string, _options: unknown, command: Command) => {
+    .option('--mirror <url>', 'read the catalog from this hubless mirror over HTTP(S), every record verified here (where peer-to-peer is blocked)')
+    .action(async (appId: string, options: { mirror?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
-      const app = await runOperation(layout, showApp, { appId }, { signal })
+      const app = await runOperation(layout, showApp, { appId, mirror: options.mirror }, { signal })
       if (app == null) throw new UsageError(`no app ${appId} in the registry (try \`hubless search\`)`)
       out.result(app, () => formatApp(app))
     })
@@ -110,12 +114,13 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     .option('-o, --output <path>', 'where to write it (default: ./APP-VERSION-ARCH.AppImage)')
     .option('--gateway <url>', 'an IPFS trustless gateway to fall back to (repeatable)', collect)
     .option('--allow-untrusted', 'also get apps whose publisher you do not trust')
-    .action(async (appId: string, options: { channel?: string, arch?: string, output?: string, gateway?: string[], allowUntrusted?: boolean }, command: Command) => {
+    .option('--mirror <url>', 'read the catalog from this hubless mirror over HTTP(S) and download through it, all verified here (where peer-to-peer is blocked)')
+    .action(async (appId: string, options: { channel?: string, arch?: string, output?: string, gateway?: string[], allowUntrusted?: boolean, mirror?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
       const gateways = options.gateway ?? (process.env.HUBLESS_GATEWAYS ?? '').split(/[\s,]+/).filter(g => g !== '')
       const output = resolve(options.output ?? `${appId}.AppImage`)
       const result = await runOperation(layout, get, {
-        appId, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted
+        appId, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted, mirror: options.mirror
       }, { signal, onProgress: progressBar(out) })
       out.endProgress()
       out.result(result, `${result.path}: ${appId} ${result.version} (${result.channel}, ${result.arch}), sha256 ${result.sha256} ${result.verified ? 'verified' : 'NOT verified (the record names no hash)'}, ${result.trust.status}`)

@@ -1,5 +1,6 @@
 import { isChannel } from '@hubless/registry'
 import { UsageError } from '../errors.ts'
+import { catalogFor } from './catalog-source.ts'
 import { defineOperation } from './operation.ts'
 import type { AppView, SearchQuery, SearchResults } from '@hubless/query'
 
@@ -14,6 +15,8 @@ export interface SearchInput {
   sort?: 'relevance' | 'updated' | 'name'
   limit?: number
   offset?: number
+  /** read the catalog from this mirror over HTTP(S) instead of the registry */
+  mirror?: string
 }
 
 export function toSearchQuery (input: SearchInput): SearchQuery {
@@ -38,13 +41,22 @@ export function toSearchQuery (input: SearchInput): SearchQuery {
 }
 
 export const search = defineOperation<SearchInput, SearchResults>('search', async ({ services, signal }, input) => {
-  const catalog = await services.catalog({ signal })
-  return catalog.search(toSearchQuery(input))
+  const query = toSearchQuery(input)
+  const { catalog, done } = await catalogFor(services, input.mirror, signal)
+  try {
+    return catalog.search(query)
+  } finally {
+    await done()
+  }
 })
 
-export const showApp = defineOperation<{ appId: string }, AppView | null>('show', async ({ services, signal }, input) => {
-  const catalog = await services.catalog({ signal })
-  return catalog.app(input.appId) ?? null
+export const showApp = defineOperation<{ appId: string, mirror?: string }, AppView | null>('show', async ({ services, signal }, input) => {
+  const { catalog, done } = await catalogFor(services, input.mirror, signal)
+  try {
+    return catalog.app(input.appId) ?? null
+  } finally {
+    await done()
+  }
 })
 
 export interface TrustInput {

@@ -4,6 +4,7 @@ import { chmod, open, rename, rm, stat } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import { isChannel } from '@hubless/registry'
 import { AppNotFoundError, DownloadFailedError, SourceLiedError, UntrustedAppError, UsageError } from '../errors.ts'
+import { catalogFor } from './catalog-source.ts'
 import { defineOperation } from './operation.ts'
 import type { OperationContext } from './operation.ts'
 import type { ReleaseView, TrustVerdict } from '@hubless/query'
@@ -19,6 +20,8 @@ export interface GetInput {
   allowUntrusted?: boolean
   /** HTTP trustless gateways to fall back to */
   gateways?: string[]
+  /** read the catalog from this mirror over HTTP(S), and fetch through its gateway */
+  mirror?: string
 }
 
 export interface GetOutput {
@@ -49,12 +52,14 @@ export const get = defineOperation<GetInput, GetOutput>('get', async (context, i
   if (input.channel != null && !isChannel(input.channel)) {
     throw new UsageError(`--channel "${input.channel}" is not one of release, beta, alpha, nightly, continuous`)
   }
-  const catalog = await services.catalog({ signal })
+  const { catalog, done } = await catalogFor(services, input.mirror, signal)
+  // the views are read here; the download below needs nothing more of the catalog
   const app = catalog.app(input.appId)
+  const release = catalog.latest(input.appId, { channel: input.channel as ReleaseView['channel'] | undefined, arch: input.arch })
+  await done()
   if (app == null) {
     throw new AppNotFoundError(`no app ${input.appId} in the registry (try \`hubless search\`)`)
   }
-  const release = catalog.latest(input.appId, { channel: input.channel as ReleaseView['channel'] | undefined, arch: input.arch })
   if (release == null) {
     throw new AppNotFoundError(`${input.appId} has no usable release on channel ${input.channel ?? 'release'}${input.arch == null ? '' : ` for ${input.arch}`}`)
   }
@@ -72,7 +77,9 @@ export const get = defineOperation<GetInput, GetOutput>('get', async (context, i
   let fetched = false
   if (content.cid != null) {
     try {
-      await fetchByCid(context, content.cid, content.size, part, input.gateways ?? [], sources)
+      // a mirror serves the trustless gateway too
+      const gateways = [...(input.gateways ?? []), ...(input.mirror != null ? [input.mirror] : [])]
+      await fetchByCid(context, content.cid, content.size, part, gateways, sources)
       fetched = true
     } catch (err) {
       signal.throwIfAborted()
