@@ -65,6 +65,14 @@ describe('TUF threats', () => {
     return out
   }
 
+  /** random content of `size` bytes held by a node of the swarm, and that node's trustless gateway */
+  async function servedContent (size: number): Promise<{ data: Uint8Array, cid: Awaited<ReturnType<Peer['node']['content']['add']>>, gateway: TestServer }> {
+    const holder = await swarm.node()
+    const data = randomBytes(size)
+    const cid = await holder.content.add(data, { chunker: fixedSizeChunker(64 * 1024) })
+    return { data, cid, gateway: await serveGateway(createGatewayHandler(holder)) }
+  }
+
   /** `hubless get` (the operation, in this process) of a URL-only record for `data` listing `urls` in order */
   async function getThroughUrls (appId: string, data: Uint8Array, urls: string[]): Promise<{ sha256: string, bytes: Uint8Array }> {
     const dir = await swarm.dir()
@@ -101,10 +109,7 @@ describe('TUF threats', () => {
   })
 
   it('arbitrary software: tampered bytes from a gateway or a URL are rejected (CID, SHA-256) and another source is used', async () => {
-    const holder = await swarm.node()
-    const data = randomBytes(200_000)
-    const cid = await holder.content.add(data, { chunker: fixedSizeChunker(64 * 1024) })
-    const gateway = await serveGateway(createGatewayHandler(holder))
+    const { data, cid, gateway } = await servedContent(200_000)
     const liar = await serveTampering(gateway.url)
     const honestFile = await serveFile(data)
     const tamperedFile = await serveFile(data, true)
@@ -266,10 +271,7 @@ describe('TUF threats', () => {
   })
 
   it('endless data: a gateway or URL that streams past the declared size, or an oversize record, is cut off', async () => {
-    const holder = await swarm.node()
-    const data = randomBytes(100_000)
-    const cid = await holder.content.add(data, { chunker: fixedSizeChunker(64 * 1024) })
-    const gateway = await serveGateway(createGatewayHandler(holder))
+    const { data, cid, gateway } = await servedContent(100_000)
     const sent = { bytes: 0 }
     const endless = await serveEndless(sent)
     const honestFile = await serveFile(data)

@@ -89,10 +89,16 @@ export class Bm25Scorer {
   private readonly touched: number[] = []
   private readonly internals: MiniSearchInternals
   private readonly weights: ScoringWeights
+  /** the boosted fields by MiniSearch's field id; their average lengths change with every document */
+  private readonly fields: Array<{ id: number, boost: number, avg: number }>
 
   constructor (internals: MiniSearchInternals, weights: ScoringWeights) {
     this.internals = internals
     this.weights = weights
+    this.fields = Object.entries(weights.boost).flatMap(([field, boost]) => {
+      const id = internals._fieldIds[field]
+      return id != null ? [{ id, boost, avg: 1 }] : []
+    })
   }
 
   private ensureCapacity (n: number): void {
@@ -106,11 +112,8 @@ export class Bm25Scorer {
   score (specs: TermSpec[]): ScoredHits {
     const ix = this.internals
     this.ensureCapacity(ix._nextId)
-    const fields: Array<{ id: number, boost: number, avg: number }> = []
-    for (const [field, boost] of Object.entries(this.weights.boost)) {
-      const id = ix._fieldIds[field]
-      if (id != null) fields.push({ id, boost, avg: ix._avgFieldLength[id] ?? 1 })
-    }
+    const fields = this.fields
+    for (const field of fields) field.avg = ix._avgFieldLength[field.id] ?? 1
     // a repeated word adds its score again but counts once as a matched word, as in MiniSearch: its
     // second pass touches exactly the documents its first did
     const seen = new Set<string>()
