@@ -81,6 +81,8 @@ export interface CheckOptions {
   verify?: VerifySignature
   /** check the entry's OrbitDB signature too, whoever wrote it (canAppend leaves that to OrbitDB's join) */
   entrySignature?: boolean
+  /** the bytes the entry's signature signs, when the caller has them already (entry-bytes.ts) */
+  signedEntryBytes?: Uint8Array
 }
 
 /** Our controller, plus the check itself for the bulk import path */
@@ -154,7 +156,7 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
       let entryChecked: Promise<boolean> | undefined
       const record = await decodeLogRecord(wire, record => {
         // the entry's check starts beside the record's, so that a batching verify gets both at once
-        if (options.entrySignature === true || publisherWroteEntry(entry)(record)) entryChecked = entrySignatureValid(entry, options.verify)
+        if (options.entrySignature === true || publisherWroteEntry(entry)(record)) entryChecked = entrySignatureValid(entry, options.verify, options.signedEntryBytes)
         return false
       }, options.verify).catch(async err => {
         await entryChecked

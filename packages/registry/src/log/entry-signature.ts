@@ -24,16 +24,17 @@ export async function verifyOrbitSignature (signature: string, key: string, data
 
 /**
  * The signature check OrbitDB's `Entry.verify` makes, with Ed25519 writer keys checked through
- * WebCrypto (or `verifyFn`, a caller's batch)
+ * WebCrypto (or `verifyFn`, a caller's batch). `signedBytes`, when given, must be what
+ * re-encoding the entry's signed fields gives (entry-bytes.ts takes them from the entry's bytes).
  */
-export async function entrySignatureValid (entry: LogEntry, verifyFn: VerifySignature = verify): Promise<boolean> {
+export async function entrySignatureValid (entry: LogEntry, verifyFn: VerifySignature = verify, signedBytes?: Uint8Array): Promise<boolean> {
   if (typeof entry.key !== 'string' || typeof entry.sig !== 'string') return false
   if (entry.key.length !== 64) {
     // another key type (OrbitDB's default secp256k1 writers): OrbitDB's own check
     return Entry.verify({ verify: async (sig, key, data) => verifyOther(sig, key, data) }, entry)
   }
   try {
-    const bytes = dagCbor.encode({ id: entry.id, payload: entry.payload, next: entry.next, refs: entry.refs, clock: entry.clock, v: entry.v })
+    const bytes = signedBytes ?? dagCbor.encode({ id: entry.id, payload: entry.payload, next: entry.next, refs: entry.refs, clock: entry.clock, v: entry.v })
     return await verifyFn(fromString(entry.sig, 'base16'), bytes, fromString(entry.key, 'base16'))
   } catch {
     return false

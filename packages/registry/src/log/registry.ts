@@ -39,6 +39,14 @@ const MAX_ANCESTOR_PREFETCH = 4_096
 /** heads fetched and joined in the background at once; more wait for their next announcement */
 const MAX_BACKGROUND_JOINS = 64
 const SNAPSHOT_TIMEOUT = 120_000
+/**
+ * Past entries each new entry names besides its parents (OrbitDB's `refs`; its default is 16).
+ * They only let a walk fetch several ancestors per round trip; with 16, they were about half of
+ * every entry's bytes, which every peer catching up transfers, hashes, decodes and stores. A gap
+ * of up to DEFAULT_SNAPSHOT_THRESHOLD entries is still fetched in about a dozen rounds with 4;
+ * longer ones go through a snapshot. Entries from other writers may carry any number.
+ */
+export const REFERENCES_COUNT = 4
 
 let registered = false
 
@@ -135,6 +143,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       this.#indexStorage = await ComposedStorage(await LRUStorage({ size: 1000 }), this.#index)
       this.#db = await this.#orbitdb.open(this.name, {
         type: DATABASE_TYPE,
+        referencesCount: REFERENCES_COUNT,
         indexStorage: this.#indexStorage,
         AccessController: hublessAccessController({
           accepted: (hash, record, entry) => {

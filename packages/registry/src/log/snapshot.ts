@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import { logger } from '@libp2p/logger'
 import { Entry } from '@orbitdb/core'
-import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -10,6 +9,8 @@ import { MalformedRecordError, OversizeRecordError, SnapshotTimeoutError } from 
 import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import type { CachedEntry } from './record-cache.ts'
+import { base58btcEncode } from './base58.ts'
+import { parseCanonicalEntry } from './entry-bytes.ts'
 import { createSignatureBatch } from './signature-batch.ts'
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LogEntry } from '@orbitdb/core'
@@ -175,12 +176,17 @@ export interface ImportResult {
 
 type Decoded = LogEntry & { hash: string }
 
-/** OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously, and the entry's CID */
-function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID } {
-  const entry = dagCbor.decode(bytes) as LogEntry
+/**
+ * OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously, the
+ * entry's CID, and (for the canonical common shape, see entry-bytes.ts) the bytes its signature signs
+ */
+function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID, signedBytes?: Uint8Array } {
+  const parsed = parseCanonicalEntry(bytes)
+  const entry = (parsed?.entry ?? dagCbor.decode(bytes)) as Decoded
   const cid = CID.createV1(dagCbor.code, Digest.create(sha256.code, createHash('sha256').update(bytes).digest()))
   // the same string as cid.toString(base58btc), without the per-CID string cache that toString fills
-  return { entry: { ...entry, hash: base58btc.encode(cid.bytes) }, cid }
+  entry.hash = base58btcEncode(cid.bytes)
+  return parsed == null ? { entry, cid } : { entry, cid, signedBytes: parsed.signedBytes }
 }
 
 /** OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously */
@@ -219,11 +225,11 @@ export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8
     write.catch(() => {})
     blockWrites.push(write)
   }
-  const checkEntry = async (entry: Decoded, cid: CID, bytes: Uint8Array): Promise<void> => {
+  const checkEntry = async (entry: Decoded, cid: CID, bytes: Uint8Array, signedBytes: Uint8Array | undefined): Promise<void> => {
     try {
       if (!ctx.empty && await ctx.has(entry.hash)) return
       if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
-      const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true })
+      const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true, signedEntryBytes: signedBytes })
       valid.set(entry.hash, { entry, cid, bytes, signed })
       // a checked entry is a valid block whether or not its ancestry arrives: stored while the
       // rest is checked (only the index and the heads make it part of the log)
@@ -240,7 +246,7 @@ export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8
       options.signal?.throwIfAborted()
       received += chunk.length
       for (const bytes of chunk) {
-        let decoded: { entry: Decoded, cid: CID }
+        let decoded: ReturnType<typeof decodeWithCid>
         try {
           decoded = decodeWithCid(bytes)
         } catch {
@@ -249,7 +255,7 @@ export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8
         }
         if (seen.has(decoded.entry.hash)) continue
         seen.add(decoded.entry.hash)
-        checks.push(checkEntry(decoded.entry, decoded.cid, bytes))
+        checks.push(checkEntry(decoded.entry, decoded.cid, bytes, decoded.signedBytes))
       }
       // let these checks reach the worker, and its answers come back (chunks that were already
       // buffered arrive without a turn of the event loop)

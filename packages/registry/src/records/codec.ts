@@ -76,3 +76,47 @@ export function isCidString (value: unknown): value is string {
     return false
   }
 }
+
+/**
+ * The argument of the dag-cbor head at `pos` if it has major type `major`, is minimally encoded
+ * (as dag-cbor's strict decoder demands) and is a safe integer: [argument, position after the
+ * head]; otherwise undefined. For the fast paths that read canonical bytes without a decoder.
+ */
+export function readCborHead (b: Uint8Array, pos: number, major: number): [number, number] | undefined {
+  const first = b[pos]
+  if (first === undefined || first >> 5 !== major) return undefined
+  const info = first & 0x1f
+  if (info < 24) return [info, pos + 1]
+  const size = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : info === 27 ? 8 : 0
+  if (size === 0 || pos + 1 + size > b.length) return undefined
+  let value = 0
+  for (let i = 1; i <= size; i++) value = value * 256 + b[pos + i]!
+  // the smallest value that needs this size; above 2^53 - 1 dag-cbor gives a bigint
+  const least = size === 1 ? 24 : 2 ** (8 * size / 2)
+  if (value < least || value > Number.MAX_SAFE_INTEGER) return undefined
+  return [value, pos + 1 + size]
+}
+
+/**
+ * The common record envelope `{ c?: 64 bytes, r: bytes, s: 64 bytes }` read straight from its
+ * canonical bytes, as copies (what dag-cbor's decoder gives); undefined for anything else, which
+ * the caller decodes and checks the generic way (decodeCanonical), so both agree on every input.
+ */
+export function parseCanonicalEnvelope (wire: Uint8Array): { r: Uint8Array, s: Uint8Array, c?: Uint8Array } | undefined {
+  const count = wire[0] === 0xa2 ? 2 : wire[0] === 0xa3 ? 3 : 0
+  if (count === 0) return undefined
+  const out: { r?: Uint8Array, s?: Uint8Array, c?: Uint8Array } = {}
+  let pos = 1
+  for (const name of count === 3 ? ['c', 'r', 's'] as const : ['r', 's'] as const) {
+    if (wire[pos] !== 0x61 || wire[pos + 1] !== name.charCodeAt(0)) return undefined
+    const header = readCborHead(wire, pos + 2, 2)
+    if (header === undefined) return undefined
+    const [length, start] = header
+    if (start + length > wire.length || (name !== 'r' && length !== 64)) return undefined
+    // a copy, and a plain Uint8Array even when `wire` is a Buffer (whose slice is a view)
+    out[name] = new Uint8Array(wire.subarray(start, start + length))
+    pos = start + length
+  }
+  if (pos !== wire.length) return undefined
+  return out as { r: Uint8Array, s: Uint8Array, c?: Uint8Array }
+}

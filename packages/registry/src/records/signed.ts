@@ -4,7 +4,7 @@ import { toString as bytesToString } from 'uint8arrays/to-string'
 import {
   InvalidPublisherKeyError, InvalidSignatureError, MalformedRecordError, OversizeRecordError
 } from '../errors.ts'
-import { decodeCanonical, encodeCanonical, MAX_ENVELOPE_BYTES, MAX_RECORD_BYTES, recordIdOf } from './codec.ts'
+import { decodeCanonical, encodeCanonical, MAX_ENVELOPE_BYTES, MAX_RECORD_BYTES, parseCanonicalEnvelope, recordIdOf } from './codec.ts'
 import { didToPublicKey } from './did-key.ts'
 import { sign, verify } from './ed25519.ts'
 import type { PublisherKey } from './ed25519.ts'
@@ -106,7 +106,8 @@ function isBytes (value: unknown): value is Uint8Array {
  * uses {@link decodeSignedRecord}.
  */
 export async function parseSignedRecord (wire: Uint8Array): Promise<SignedRecord> {
-  const envelope = decodeCanonical(wire, MAX_ENVELOPE_BYTES, 'the record envelope')
+  const envelope = (wire instanceof Uint8Array && wire.byteLength <= MAX_ENVELOPE_BYTES ? parseCanonicalEnvelope(wire) : undefined) ??
+    decodeCanonical(wire, MAX_ENVELOPE_BYTES, 'the record envelope')
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope) || isBytes(envelope)) {
     throw new MalformedRecordError('the record envelope must be a map { r, s, c? }')
   }

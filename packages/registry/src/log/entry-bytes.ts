@@ -1,0 +1,132 @@
+import { readCborHead } from '../records/codec.ts'
+import type { LogEntry } from '@orbitdb/core'
+
+/**
+ * A fast path for the shape of nearly every entry a snapshot brings: an OrbitDB v2 events-log
+ * entry `{ v, id, key, sig, next, refs, clock: { id, time }, payload: { op, key: null, value },
+ * identity }` in its canonical dag-cbor form, with ASCII strings. For such bytes the entry is the
+ * value `dagCbor.decode` gives, and the bytes its signature covers (the canonical encoding of
+ * `{ id, payload, next, refs, clock, v }`, what OrbitDB's `Entry.verify` re-encodes) are pieces of
+ * the entry's own bytes: canonical key order puts the six signed fields in the same order in both
+ * maps. Anything else (another layout, a non-minimal length, a non-ASCII string) returns
+ * undefined, and the caller takes dag-cbor's generic decoder and re-encoding, so both paths agree
+ * on every input (a property test compares them).
+ */
+export interface ParsedEntry {
+  entry: LogEntry
+  /** what the entry's signature signs */
+  signedBytes: Uint8Array
+}
+
+const MAJOR_UINT = 0
+const MAJOR_BYTES = 2
+const MAJOR_TEXT = 3
+const MAJOR_ARRAY = 4
+const MAJOR_MAP = 5
+const NULL = 0xf6
+
+/** The ASCII bytes of a map key, with its one-byte text header */
+function keyBytes (key: string): number[] {
+  return [0x60 + key.length, ...[...key].map(c => c.charCodeAt(0))]
+}
+const KEYS = Object.fromEntries(['v', 'id', 'key', 'sig', 'next', 'refs', 'clock', 'payload', 'identity', 'time', 'op', 'value'].map(k => [k, keyBytes(k)])) as Record<string, number[]>
+
+class Reader {
+  pos = 0
+  readonly bytes: Uint8Array
+  constructor (bytes: Uint8Array) { this.bytes = bytes }
+
+  /** the argument of a head of major type `major`, minimally encoded and <= 2^53 - 1; -1 when not */
+  head (major: number): number {
+    const head = readCborHead(this.bytes, this.pos, major)
+    if (head === undefined) return -1
+    this.pos = head[1]
+    return head[0]
+  }
+
+  key (key: string): boolean {
+    const expected = KEYS[key]!
+    const b = this.bytes
+    if (this.pos + expected.length > b.length) return false
+    for (let i = 0; i < expected.length; i++) if (b[this.pos + i] !== expected[i]) return false
+    this.pos += expected.length
+    return true
+  }
+
+  /** an ASCII text string, or undefined */
+  text (): string | undefined {
+    const length = this.head(MAJOR_TEXT)
+    if (length < 0 || this.pos + length > this.bytes.length) return undefined
+    const b = this.bytes
+    const end = this.pos + length
+    let out = ''
+    // short strings (hashes, keys, signatures): char codes in pieces, no TextDecoder round trip
+    for (let i = this.pos; i < end; i += 1024) {
+      const piece = b.subarray(i, Math.min(end, i + 1024))
+      for (let j = 0; j < piece.length; j++) if (piece[j]! > 0x7f) return undefined
+      out += String.fromCharCode.apply(null, piece as unknown as number[])
+    }
+    this.pos = end
+    return out
+  }
+
+  texts (): string[] | undefined {
+    const count = this.head(MAJOR_ARRAY)
+    if (count < 0 || count > this.bytes.length - this.pos) return undefined
+    const out: string[] = []
+    for (let i = 0; i < count; i++) {
+      const t = this.text()
+      if (t === undefined) return undefined
+      out.push(t)
+    }
+    return out
+  }
+}
+
+/** The entry and its signed bytes, or undefined when `bytes` is not the canonical common shape */
+export function parseCanonicalEntry (bytes: Uint8Array): ParsedEntry | undefined {
+  const r = new Reader(bytes)
+  if (r.head(MAJOR_MAP) !== 9) return undefined
+  const signedStart = r.pos
+  if (!r.key('v')) return undefined
+  const v = r.head(MAJOR_UINT)
+  if (v < 0 || !r.key('id')) return undefined
+  const id = r.text()
+  if (id === undefined) return undefined
+  const unsignedStart = r.pos
+  if (!r.key('key')) return undefined
+  const key = r.text()
+  if (key === undefined || !r.key('sig')) return undefined
+  const sig = r.text()
+  if (sig === undefined) return undefined
+  const signedRest = r.pos
+  if (!r.key('next')) return undefined
+  const next = r.texts()
+  if (next === undefined || !r.key('refs')) return undefined
+  const refs = r.texts()
+  if (refs === undefined || !r.key('clock') || r.head(MAJOR_MAP) !== 2 || !r.key('id')) return undefined
+  const clockId = r.text()
+  if (clockId === undefined || !r.key('time')) return undefined
+  const time = r.head(MAJOR_UINT)
+  if (time < 0 || !r.key('payload') || r.head(MAJOR_MAP) !== 3 || !r.key('op')) return undefined
+  const op = r.text()
+  if (op === undefined || !r.key('key') || bytes[r.pos] !== NULL) return undefined
+  r.pos++
+  if (!r.key('value')) return undefined
+  const valueLength = r.head(MAJOR_BYTES)
+  if (valueLength < 0 || r.pos + valueLength > bytes.length) return undefined
+  // a copy, and a plain Uint8Array even when `bytes` is a Buffer (whose slice is a view)
+  const value = new Uint8Array(bytes.subarray(r.pos, r.pos + valueLength))
+  r.pos += valueLength
+  const signedEnd = r.pos
+  if (!r.key('identity')) return undefined
+  const identity = r.text()
+  if (identity === undefined || r.pos !== bytes.length) return undefined
+
+  const signedBytes = new Uint8Array(1 + (unsignedStart - signedStart) + (signedEnd - signedRest))
+  signedBytes[0] = 0xa6
+  signedBytes.set(bytes.subarray(signedStart, unsignedStart), 1)
+  signedBytes.set(bytes.subarray(signedRest, signedEnd), 1 + unsignedStart - signedStart)
+  const entry: LogEntry = { id, payload: { op, key: null, value }, next, refs, clock: { id: clockId, time }, v, key, identity, sig }
+  return { entry, signedBytes }
+}

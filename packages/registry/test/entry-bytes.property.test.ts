@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import * as dagCbor from '@ipld/dag-cbor'
+import fc from 'fast-check'
+import { base58btc } from 'multiformats/bases/base58'
+import { base58btcEncode } from '../src/log/base58.ts'
+import { parseCanonicalEntry } from '../src/log/entry-bytes.ts'
+import { decodeCanonical, parseCanonicalEnvelope } from '../src/records/codec.ts'
+
+// The fast paths must agree with dag-cbor's generic decoder (and OrbitDB's re-encoding of the
+// signed fields) on every input they accept, and accept the common shape
+
+const ascii = fc.string({ maxLength: 80, unit: fc.integer({ min: 0, max: 0x7f }).map(c => String.fromCharCode(c)) })
+const anyText = fc.oneof(ascii, fc.string({ maxLength: 30, unit: 'grapheme' }))
+const uint = fc.oneof(fc.nat({ max: 30 }), fc.nat({ max: 70_000 }), fc.nat({ max: 2 ** 32 + 5 }), fc.nat({ max: Number.MAX_SAFE_INTEGER }))
+
+const entryOf = (text: fc.Arbitrary<string>) => fc.record({
+  v: uint,
+  id: text,
+  key: text,
+  sig: text,
+  next: fc.array(text, { maxLength: 30 }),
+  refs: fc.array(text, { maxLength: 5 }),
+  clock: fc.record({ id: text, time: uint }),
+  payload: fc.record({ op: text, key: fc.constant(null), value: fc.uint8Array({ maxLength: 600 }) }),
+  identity: text
+})
+const asciiEntry = entryOf(ascii)
+const anyEntry = entryOf(anyText)
+
+function signedFields (e: Record<string, unknown>): Uint8Array {
+  return dagCbor.encode({ id: e.id, payload: e.payload, next: e.next, refs: e.refs, clock: e.clock, v: e.v })
+}
+
+/** bytes with a few bytes changed, cut short, or grown */
+const mutated = (bytes: Uint8Array): fc.Arbitrary<Uint8Array> => fc.oneof(
+  fc.array(fc.tuple(fc.nat({ max: Math.max(0, bytes.length - 1) }), fc.nat({ max: 255 })), { minLength: 1, maxLength: 3 }).map(edits => {
+    const out = bytes.slice()
+    for (const [at, value] of edits) out[at] = value
+    return out
+  }),
+  fc.nat({ max: bytes.length }).map(n => bytes.slice(0, n)),
+  fc.uint8Array({ minLength: 1, maxLength: 4 }).map(tail => Uint8Array.from([...bytes, ...tail]))
+)
+
+function genericDecode (bytes: Uint8Array): { ok: true, value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: dagCbor.decode(bytes) }
+  } catch {
+    return { ok: false }
+  }
+}
+
+describe('base58btcEncode', () => {
+  it('gives what multiformats gives, leading zeros included', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 70 }), fc.nat({ max: 4 }), (bytes, zeros) => {
+      const input = Uint8Array.from([...new Array<number>(zeros).fill(0), ...bytes])
+      assert.equal(base58btcEncode(input), base58btc.encode(input))
+    }), { numRuns: 2000 })
+  })
+})
+
+describe('parseCanonicalEntry', () => {
+  it('reads every canonical ASCII entry as dag-cbor does, and its signed bytes as OrbitDB re-encodes them', () => {
+    fc.assert(fc.property(fc.oneof(asciiEntry, anyEntry), value => {
+      const bytes = dagCbor.encode(value)
+      const parsed = parseCanonicalEntry(bytes)
+      const decoded = dagCbor.decode(bytes) as Record<string, unknown>
+      const allAscii = [value.id, value.key, value.sig, value.clock.id, value.payload.op, value.identity, ...value.next, ...value.refs].every(s => /^[\0-\x7f]*$/.test(s))
+      if (!allAscii) {
+        assert.equal(parsed, undefined)
+        return
+      }
+      assert.ok(parsed != null, 'the common shape takes the fast path')
+      assert.deepEqual(parsed.entry, decoded)
+      assert.equal(Buffer.compare(parsed.signedBytes, signedFields(decoded)), 0)
+    }), { numRuns: 500 })
+  })
+
+  it('never accepts bytes that dag-cbor reads differently or not at all', () => {
+    let accepted = 0
+    fc.assert(fc.property(asciiEntry.chain(v => mutated(dagCbor.encode(v))), bytes => {
+      const parsed = parseCanonicalEntry(bytes)
+      if (parsed == null) return
+      accepted++
+      const generic = genericDecode(bytes)
+      assert.ok(generic.ok, 'dag-cbor decodes what the fast path accepted')
+      assert.deepEqual(parsed.entry, generic.value)
+      assert.equal(Buffer.compare(parsed.signedBytes, signedFields(generic.value as Record<string, unknown>)), 0)
+    }), { numRuns: 4000 })
+    // changed bytes inside strings and byte strings still parse: the check above ran on many
+    assert.ok(accepted > 100, `only ${accepted} mutated entries took the fast path`)
+  })
+
+  it('leaves non-canonical encodings to the generic path', () => {
+    const value = { v: 2, id: '/orbitdb/x', key: 'k', sig: 's', next: [], refs: [], clock: { id: 'k', time: 1 }, payload: { op: 'ADD', key: null, value: new Uint8Array(3) }, identity: 'i' }
+    const bytes = dagCbor.encode(value)
+    assert.ok(parseCanonicalEntry(bytes) != null)
+    // v: 2 as a one-byte argument (0x18 0x02) instead of inline
+    const padded = Uint8Array.from([bytes[0]!, ...bytes.subarray(1, 3), 0x18, 0x02, ...bytes.subarray(4)])
+    assert.equal(parseCanonicalEntry(padded), undefined)
+    // a map with a tenth key
+    assert.equal(parseCanonicalEntry(dagCbor.encode({ ...value, extra: 1 })), undefined)
+  })
+})
+
+describe('parseCanonicalEnvelope', () => {
+  const envelope = fc.record({ r: fc.uint8Array({ maxLength: 400 }), s: fc.uint8Array({ minLength: 64, maxLength: 64 }), c: fc.option(fc.uint8Array({ minLength: 64, maxLength: 64 }), { nil: undefined }) })
+    .map(({ c, ...rest }) => c == null ? rest : { ...rest, c })
+
+  it('reads every common envelope as the generic canonical decoder does', () => {
+    fc.assert(fc.property(envelope, value => {
+      const bytes = dagCbor.encode(value)
+      assert.deepEqual(parseCanonicalEnvelope(bytes), decodeCanonical(bytes, 1e6, 'the envelope'))
+    }), { numRuns: 500 })
+  })
+
+  it('never accepts what the generic decoder rejects or reads differently', () => {
+    fc.assert(fc.property(envelope.chain(v => mutated(dagCbor.encode(v))), bytes => {
+      const fast = parseCanonicalEnvelope(bytes)
+      if (fast == null) return
+      assert.deepEqual(fast, decodeCanonical(bytes, 1e6, 'the envelope'))
+    }), { numRuns: 3000 })
+  })
+})
