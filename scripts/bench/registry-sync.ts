@@ -8,8 +8,9 @@
  *   - 2-hop latency: A - B - C in a line, a record published on A reaches C (goal p50 <= 300 ms)
  *   - reopen + list: reopening the mirror's database and listing every record (goal <= 300 ms)
  *   - RSS: a fresh process opening the mirror's data dir and listing it (goal <= 250 MB)
- * Records are written with `publish` (the publisher's key writes the entry); every peer checks both
- * the entry's and the record's signature. BENCH_RECORDS (default 10000), BENCH_HOPS (default 30 samples).
+ * Records are written with `publish` (the publisher's key writes the entry, whose signature is the
+ * record's: one signature per record; raw OrbitDB writes the same records with their own
+ * signatures as well). BENCH_RECORDS (default 10000), BENCH_HOPS (default 30 samples).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'

@@ -85,7 +85,7 @@ const end = await sample()
 
 // what the records themselves weigh: their wire bytes, from the log
 let recordBytes = 0
-for await (const r of registry.records()) recordBytes += r.bytes.byteLength + r.signature.byteLength
+for await (const r of registry.records()) recordBytes += r.bytes.byteLength + (r.signature?.byteLength ?? 0)
 const perRecordBytes = recordBytes / Math.max(1, end.records)
 const added = end.records - base.records
 const heapGrowth = end.heap - base.heap

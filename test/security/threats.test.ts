@@ -21,6 +21,7 @@ import type { PublisherKey, ReleaseDraft, SignedRecord, UnsignedRecord } from '@
 import { dataDirLayout } from '../../packages/cli/src/data-dir.ts'
 import { get } from '../../packages/cli/src/operations/get.ts'
 import { openServices } from '../../packages/cli/src/services.ts'
+import { errorName } from '../../packages/registry/test/fixtures.ts'
 import { createHostilePeer } from './hostile-peer.ts'
 import { serveEndless, serveFile, serveGateway, serveTampering } from './servers.ts'
 import type { TestServer } from './servers.ts'
@@ -39,15 +40,6 @@ function draft (appId: string, version: string, extra: Partial<ReleaseDraft> = {
     app: { name: appId.split('.').at(-1)!, summary: 'a test app' },
     ...extra
   }
-}
-
-async function errorName (p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-  } catch (err) {
-    return (err as Error).name
-  }
-  return 'no error'
 }
 
 describe('TUF threats', () => {

@@ -121,7 +121,7 @@ describe('in the browser', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} i
       appId: 'org.example.Forged', version: '1.0', channel: 'release', arch: 'x86_64',
       content: { urls: ['https://example.org/forged.AppImage'] }, app: { name: 'Forged' }
     }, { publisher: author.did, time: 3_000 }), author))
-    forged.signature = `${forged.signature[0] === 'A' ? 'B' : 'A'}${forged.signature.slice(1)}`
+    forged.signature = `${forged.signature![0] === 'A' ? 'B' : 'A'}${forged.signature!.slice(1)}`
     const feed = [...signed.map(r => JSON.stringify(recordToJSON(r))), JSON.stringify(forged)].join('\n') + '\n'
     // the page and the feed from one origin on loopback, as a mirror serves its storefront and API
     const server = createServer((req, res) => {

@@ -77,7 +77,7 @@ describe('HTTP record source', () => {
     const tampered = recordToJSON(await release(4))
     ;(tampered.record as { version: string }).version = '9.9' // no longer the record its id names
     const forged = recordToJSON(await release(10))
-    forged.signature = `${forged.signature[0] === 'A' ? 'B' : 'A'}${forged.signature.slice(1)}`
+    forged.signature = `${forged.signature![0] === 'A' ? 'B' : 'A'}${forged.signature!.slice(1)}`
     mirror.lines = [
       JSON.stringify(recordToJSON(good[0]!)),
       'not json at all',

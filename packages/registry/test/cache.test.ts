@@ -56,6 +56,6 @@ describe('record cache', () => {
     assert.deepEqual(item.signed.bytes, signed.bytes)
     assert.deepEqual(item.signed.signature, signed.signature)
     assert.notEqual(item.signed.bytes.buffer, file.buffer, 'record bytes must be a copy, not a view of the file')
-    assert.notEqual(item.signed.signature.buffer, file.buffer, 'the signature must be a copy, not a view of the file')
+    assert.notEqual(item.signed.signature!.buffer, file.buffer, 'the signature must be a copy, not a view of the file')
   })
 })

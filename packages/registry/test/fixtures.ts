@@ -21,3 +21,13 @@ export function releaseRecord (key: PublisherKey, overrides: Partial<ReleaseReco
 export async function signedRelease (key: PublisherKey = createPublisherKey(), n = 0): Promise<SignedRecord<ReleaseRecord>> {
   return signRecord(releaseRecord(key, {}, n), key)
 }
+
+/** The name of the error `p` rejects with, or 'no error' */
+export async function errorName (p: Promise<unknown>): Promise<string> {
+  try {
+    await p
+  } catch (err) {
+    return (err as Error).name
+  }
+  return 'no error'
+}

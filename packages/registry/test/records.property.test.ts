@@ -97,7 +97,7 @@ describe('records (properties)', () => {
     await fc.assert(fc.asyncProperty(release, fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (record, at, xor, inSignature) => {
       const signed = await signRecord(record, key)
       if (inSignature) {
-        const signature = Uint8Array.from(signed.signature)
+        const signature = Uint8Array.from(signed.signature!)
         signature[at % 64]! ^= xor
         await expectNamedRejection(decodeSignedRecord(encodeSignedRecord({ ...signed, signature })))
       } else {

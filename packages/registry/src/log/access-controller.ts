@@ -7,6 +7,7 @@ import { didToPublicKey } from '../records/did-key.ts'
 import { decodeLogRecord } from '../records/signed.ts'
 import type { VerifySignature } from '../records/signed.ts'
 import type { UnsignedRecord } from '../records/types.ts'
+import { entryProofOf } from './entry-proof.ts'
 import { entrySignatureValid } from './entry-signature.ts'
 import type { SignedRecord } from '../records/types.ts'
 import type { AccessController, AccessControllerFactory, AccessControllerInit, Identities, LogEntry } from '@orbitdb/core'
@@ -49,10 +50,10 @@ function wireOf (entry: LogEntry): Uint8Array {
 
 /**
  * An entry whose writer key is the record's publisher key is signed by the publisher over bytes
- * that contain the record. Such an entry's OrbitDB signature is checked by the access controller
- * (a snapshot's other entries by the snapshot loader). Checking it *instead of* the record's own
- * signature saved 10-19% CPU per caught-up record, but let a record that fails verifyRecord
- * outside the log into it; both are checked.
+ * that contain the record. Its OrbitDB signature is then checked by the access controller (a
+ * snapshot's other entries by the snapshot loader), and it is the signature of a record that has
+ * none of its own (what `publish` writes: one signature per record). A record that does carry
+ * its own signature always has it checked, so that every record in the log verifies outside it.
  */
 export function publisherWroteEntry (entry: Pick<LogEntry, 'key'>): (record: UnsignedRecord) => boolean {
   return record => typeof entry.key === 'string' && entry.key.length === 64 && entry.key === bytesToString(didToPublicKey(record.publisher), 'base16')
@@ -149,15 +150,13 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
 
     /** the record and its signatures, and (written by its publisher, or asked for) the entry's signature */
     async function checkRecord (entry: LogEntry, options: CheckOptions = {}): Promise<SignedRecord> {
-      // the record's own signature is always checked, even when its publisher wrote the entry:
-      // a record in the log must verify anywhere it is taken to (JSON export, HTTP mirrors,
-      // browsers), and that guarantee is worth the second signature check per record
       const wire = wireOf(entry)
       let entryChecked: Promise<boolean> | undefined
       const record = await decodeLogRecord(wire, record => {
+        const wrote = publisherWroteEntry(entry)(record)
         // the entry's check starts beside the record's, so that a batching verify gets both at once
-        if (options.entrySignature === true || publisherWroteEntry(entry)(record)) entryChecked = entrySignatureValid(entry, options.verify, options.signedEntryBytes)
-        return false
+        if (options.entrySignature === true || wrote) entryChecked = entrySignatureValid(entry, options.verify, options.signedEntryBytes)
+        return wrote
       }, options.verify).catch(async err => {
         await entryChecked
         throw err
@@ -165,6 +164,8 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
       if (entryChecked != null && !(await entryChecked)) {
         throw new InvalidSignatureError(`entry ${entry.hash ?? '(new)'} has an OrbitDB signature that does not verify`)
       }
+      // signed by this entry: the entry's fields go with the record wherever it is taken
+      if (record.signature == null) record.entry = entryProofOf(entry)
       return record
     }
 

@@ -2,6 +2,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises'
 import * as dagCbor from '@ipld/dag-cbor'
 import { logger } from '@libp2p/logger'
 import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
+import { entryProofFromBytes } from './entry-proof.ts'
 import type { FileHandle } from 'node:fs/promises'
 
 const log = logger('hubless:registry:cache')
@@ -19,8 +20,12 @@ const log = logger('hubless:registry:cache')
  * (which, with the ordering, means every entry is) and rebuilds it from the log otherwise.
  *
  * Frame: u32 length of the rest | u8 hashLen | hash | u8 idLen | id | u32 rLen | r | 64 s |
- *        u8 hasCountersignature | [64 c] | u32 entryLen | entry bytes
+ *        u8 flags | [64 c] | u32 entryLen | entry bytes
+ * flags: 1 = a countersignature follows, 2 = the record has no own signature (s is zeros; the
+ * entry signs it, and its proof is read from the entry bytes on load)
  */
+const HAS_COUNTERSIGNATURE = 1
+const ENTRY_SIGNED = 2
 
 export interface CachedEntry {
   entryHash: string
@@ -46,8 +51,9 @@ export function encodeFrame (item: CachedEntry): Uint8Array {
   out[o++] = h.length; out.set(h, o); o += h.length
   out[o++] = i.length; out.set(i, o); o += i.length
   view.setUint32(o, r.length); o += 4; out.set(r, o); o += r.length
-  out.set(item.signed.signature, o); o += 64
-  out[o++] = c == null ? 0 : 1
+  if (item.signed.signature != null) out.set(item.signed.signature, o)
+  o += 64
+  out[o++] = (c == null ? 0 : HAS_COUNTERSIGNATURE) | (item.signed.signature == null ? ENTRY_SIGNED : 0)
   if (c != null) { out.set(c, o); o += 64 }
   view.setUint32(o, entry.length); o += 4; out.set(entry, o)
   return out
@@ -110,12 +116,14 @@ export function decodeFrames (buf: Uint8Array, copy = arena()): DecodedFrames {
       const id = textDecoder.decode(buf.subarray(p, p + iLen)); p += iLen
       const rLen = view.getUint32(p); p += 4
       const bytes = copy(buf, p, p + rLen); p += rLen
-      const signature = copy(buf, p, p + 64); p += 64
-      const hasC = buf[p++] === 1
-      const signed: SignedRecord = { id, record: dagCbor.decode(bytes) as UnsignedRecord, bytes, signature }
-      if (hasC) { signed.countersignature = copy(buf, p, p + 64); p += 64 }
+      const signatureAt = p; p += 64
+      const flags = buf[p++]!
+      const signed: SignedRecord = { id, record: dagCbor.decode(bytes) as UnsignedRecord, bytes }
+      if ((flags & ENTRY_SIGNED) === 0) signed.signature = copy(buf, signatureAt, signatureAt + 64)
+      if ((flags & HAS_COUNTERSIGNATURE) !== 0) { signed.countersignature = copy(buf, p, p + 64); p += 64 }
       const eLen = view.getUint32(p); p += 4
       if (p + eLen !== end) break
+      if ((flags & ENTRY_SIGNED) !== 0) signed.entry = entryProofFromBytes(buf.subarray(p, end))
       items.push({ entryHash, signed })
       o = end
       incomplete = true
@@ -186,7 +194,7 @@ export class RecordCache {
       p += 1 + buf[p]!
       p += 1 + buf[p]!
       p += 4 + view.getUint32(p) + 64
-      p += buf[p] === 1 ? 65 : 1
+      p += (buf[p]! & HAS_COUNTERSIGNATURE) !== 0 ? 65 : 1
       const eLen = view.getUint32(p)
       p += 4
       if (p + eLen !== end) return

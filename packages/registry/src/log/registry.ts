@@ -5,8 +5,8 @@ import { TypedEventEmitter } from 'main-event'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { concat } from 'uint8arrays/concat'
-import { RegistryStoppedError } from '../errors.ts'
-import { encodeSignedRecord, signRecord, verifyRecord } from '../records/signed.ts'
+import { InvalidSignatureError, RegistryStoppedError } from '../errors.ts'
+import { encodeSignedRecord, prepareRecord, verifyRecord } from '../records/signed.ts'
 import type { PublisherKey } from '../records/ed25519.ts'
 import type { SignOptions } from '../records/signed.ts'
 import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
@@ -15,6 +15,7 @@ import type { HublessAccessController } from './access-controller.ts'
 import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddress } from './address.ts'
 import { openIndexStorage } from './index-storage.ts'
 import type { IndexStorage } from './index-storage.ts'
+import { entryProofOf } from './entry-proof.ts'
 import { RecordCache } from './record-cache.ts'
 import type { CachedEntry } from './record-cache.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
@@ -537,17 +538,23 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   }
 
   async append (signed: SignedRecord, options?: AbortOptions): Promise<SignedRecord> {
-    return this.#append(signed, undefined, options)
+    this.#check(options)
+    const verified = await verifyRecord(signed, options)
+    const known = this.#byId.get(verified.id)
+    if (known != null) return known.signed
+    if (verified.signature == null) {
+      // its proof is an entry of another log (or of this one, which would hold it): in a new entry
+      // by this node it would have no signature at all
+      throw new InvalidSignatureError(`record ${verified.id} is signed by its entry in ${verified.entry?.id ?? 'a log'}; only a record with its own signature can be appended by another writer`)
+    }
+    return this.#append(verified, undefined, options)
   }
 
   /**
    * Append as `writer` (a publisher's identity) or as this node. Appends run one at a time, so
    * that the writer fields OrbitDB reads while it creates the entry belong to one identity.
    */
-  async #append (signed: SignedRecord, writer: Identity | undefined, options?: AbortOptions): Promise<SignedRecord> {
-    this.#check(options)
-    const verified = await verifyRecord(signed, options)
-    if (this.#byId.has(verified.id)) return verified
+  async #append (verified: SignedRecord, writer: Identity | undefined, options?: AbortOptions): Promise<SignedRecord> {
     this.#check(options)
     const add = this.#appending.then(async () => {
       Object.assign(this.#writer, writer ?? this.#nodeWriter)
@@ -560,21 +567,29 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#appending = add.catch(() => {})
     const hash = await raceSignal(add, options?.signal)
     const entry = await this.#db.log.get(hash)
-    if (entry != null) {
-      await this.#serial(async () => this.#commit([{ entryHash: hash, signed: verified, deps: [...entry.next, ...entry.refs] }]))
-    }
-    return verified
+    if (entry == null) return verified
+    const stored = verified.signature == null ? { ...verified, entry: entryProofOf(entry) } : verified
+    await this.#serial(async () => this.#commit([{ entryHash: hash, signed: stored, deps: [...entry.next, ...entry.refs] }]))
+    return stored
   }
 
+  /**
+   * Publish as the record's publisher: the OrbitDB entry is written with `key`, and its signature
+   * is the record's (the record carries no second one, see {@link EntryProof}), so every peer
+   * checks one signature per record.
+   */
   async publish (record: UnsignedRecord, key: PublisherKey, options?: AbortOptions & SignOptions): Promise<SignedRecord> {
-    const signed = await signRecord(record, key, options)
+    this.#check(options)
+    const prepared = await prepareRecord(record, key, options)
+    const known = this.#byId.get(prepared.id)
+    if (known != null) return known.signed
     let writer = this.#publisherIdentities.get(key.did)
     if (writer == null) {
       writer = identityForKey(this.#helia, key, options)
       writer.catch(() => { this.#publisherIdentities.delete(key.did) })
       this.#publisherIdentities.set(key.did, writer)
     }
-    return this.#append(signed, await writer, options)
+    return this.#append(prepared, await writer, options)
   }
 
   async * records (options?: AbortOptions): AsyncGenerator<SignedRecord> {

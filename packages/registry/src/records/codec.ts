@@ -98,17 +98,23 @@ export function readCborHead (b: Uint8Array, pos: number, major: number): [numbe
 }
 
 /**
- * The common record envelope `{ c?: 64 bytes, r: bytes, s: 64 bytes }` read straight from its
- * canonical bytes, as copies (what dag-cbor's decoder gives); undefined for anything else, which
- * the caller decodes and checks the generic way (decodeCanonical), so both agree on every input.
+ * The record envelope `{ c?: 64 bytes, r: bytes, s?: 64 bytes }` read straight from its canonical
+ * bytes, as copies (what dag-cbor's decoder gives); undefined for anything else, which the caller
+ * decodes and checks the generic way (decodeCanonical), so both agree on every input.
  */
-export function parseCanonicalEnvelope (wire: Uint8Array): { r: Uint8Array, s: Uint8Array, c?: Uint8Array } | undefined {
-  const count = wire[0] === 0xa2 ? 2 : wire[0] === 0xa3 ? 3 : 0
-  if (count === 0) return undefined
+export function parseCanonicalEnvelope (wire: Uint8Array): { r: Uint8Array, s?: Uint8Array, c?: Uint8Array } | undefined {
+  const count = (wire[0] ?? 0) - 0xa0
+  if (count < 1 || count > 3) return undefined
   const out: { r?: Uint8Array, s?: Uint8Array, c?: Uint8Array } = {}
   let pos = 1
-  for (const name of count === 3 ? ['c', 'r', 's'] as const : ['r', 's'] as const) {
-    if (wire[pos] !== 0x61 || wire[pos + 1] !== name.charCodeAt(0)) return undefined
+  let read = 0
+  // canonical order of one-letter keys is alphabetical
+  for (const name of ['c', 'r', 's'] as const) {
+    if (read === count) break
+    if (wire[pos] !== 0x61 || wire[pos + 1] !== name.charCodeAt(0)) {
+      if (name === 'r') return undefined
+      continue
+    }
     const header = readCborHead(wire, pos + 2, 2)
     if (header === undefined) return undefined
     const [length, start] = header
@@ -116,7 +122,8 @@ export function parseCanonicalEnvelope (wire: Uint8Array): { r: Uint8Array, s: U
     // a copy, and a plain Uint8Array even when `wire` is a Buffer (whose slice is a view)
     out[name] = new Uint8Array(wire.subarray(start, start + length))
     pos = start + length
+    read++
   }
-  if (pos !== wire.length) return undefined
-  return out as { r: Uint8Array, s: Uint8Array, c?: Uint8Array }
+  if (read !== count || pos !== wire.length || out.r === undefined) return undefined
+  return out as { r: Uint8Array, s?: Uint8Array, c?: Uint8Array }
 }

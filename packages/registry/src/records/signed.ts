@@ -9,7 +9,7 @@ import { didToPublicKey } from './did-key.ts'
 import { sign, verify } from './ed25519.ts'
 import type { PublisherKey } from './ed25519.ts'
 import { validateRecord } from './schema.ts'
-import type { RotateKeyRecord, SignedRecord, UnsignedRecord } from './types.ts'
+import type { EntryProof, RotateKeyRecord, SignedRecord, UnsignedRecord } from './types.ts'
 
 /** Verification is quick and local; the signal is checked before the work starts */
 export interface VerifyOptions {
@@ -26,7 +26,9 @@ export interface SignedRecordJSON {
   id: string
   record: UnsignedRecord
   /** base64url (no padding) Ed25519 signature over the canonical dag-cbor of `record` */
-  signature: string
+  signature?: string
+  /** instead of `signature`: the log entry, written by the publisher, that signs the record */
+  entry?: EntryProof
   countersignature?: string
 }
 
@@ -41,6 +43,16 @@ function checkSize (bytes: Uint8Array): void {
  * publisher. A rotate-key record is also countersigned by `options.newKey`.
  */
 export async function signRecord<R extends UnsignedRecord> (record: R, key: PublisherKey, options: SignOptions = {}): Promise<SignedRecord<R>> {
+  const signed = await prepareRecord(record, key, options)
+  signed.signature = await sign(signed.bytes, key)
+  return signed
+}
+
+/**
+ * What {@link signRecord} makes, without the publisher's own signature: for the registry's
+ * `publish`, where the log entry the publisher writes signs the record ({@link EntryProof}).
+ */
+export async function prepareRecord<R extends UnsignedRecord> (record: R, key: PublisherKey, options: SignOptions = {}): Promise<SignedRecord<R>> {
   options.signal?.throwIfAborted()
   const bytes = encodeCanonical(record)
   checkSize(bytes)
@@ -49,7 +61,7 @@ export async function signRecord<R extends UnsignedRecord> (record: R, key: Publ
   if (decoded.publisher !== key.did) {
     throw new InvalidPublisherKeyError(`record.publisher is ${decoded.publisher} but the signing key is ${key.did}`)
   }
-  const signed: SignedRecord<R> = { id: await recordIdOf(bytes), record: decoded, bytes, signature: await sign(bytes, key) }
+  const signed: SignedRecord<R> = { id: await recordIdOf(bytes), record: decoded, bytes }
   if (decoded.kind === 'rotate-key') {
     const newKey = options.newKey
     if (newKey == null || newKey.did !== (decoded as RotateKeyRecord).newKey) {
@@ -73,16 +85,33 @@ export async function countersignRecord (signed: SignedRecord<RotateKeyRecord>, 
 /** An Ed25519 check: {@link verify}, or a caller's that checks many at once */
 export type VerifySignature = (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => Promise<boolean>
 
-async function checkSignatures (signed: SignedRecord, publisherVouched = false, verifyFn: VerifySignature = verify): Promise<void> {
+/**
+ * The publisher's signature: the record's own, or else its entry's. `entryChecked` is for the
+ * log's access controller, which checks the entry's signature itself when the publisher wrote
+ * the entry: a record without its own signature is then signed by that entry.
+ */
+async function checkSignatures (signed: SignedRecord, entryChecked = false, verifyFn: VerifySignature = verify): Promise<void> {
   const { bytes, record, signature, countersignature } = signed
   const rotate = record.kind === 'rotate-key'
+  let own: boolean | Promise<boolean>
+  if (signature != null) {
+    own = verifyFn(signature, bytes, didToPublicKey(record.publisher))
+  } else if (entryChecked) {
+    own = true
+  } else if (signed.entry != null) {
+    own = verifyEntryProof(signed, signed.entry, verifyFn)
+  } else {
+    throw new InvalidSignatureError('the record has no signature of its own and no log entry that signs it')
+  }
   // both checks in flight at once (a caller's verifyFn may batch them); the verdicts are read in a fixed order
   const [signatureValid, countersignatureValid] = await Promise.all([
-    publisherVouched || verifyFn(signature, bytes, didToPublicKey(record.publisher)),
+    own,
     !rotate || countersignature == null || verifyFn(countersignature, bytes, didToPublicKey((record as RotateKeyRecord).newKey))
   ])
   if (!signatureValid) {
-    throw new InvalidSignatureError(`the signature does not verify against the publisher ${record.publisher}`)
+    throw new InvalidSignatureError(signature != null
+      ? `the signature does not verify against the publisher ${record.publisher}`
+      : `the log entry that carries the record is not signed by its publisher ${record.publisher}`)
   }
   if (rotate) {
     if (countersignature == null) {
@@ -94,6 +123,35 @@ async function checkSignatures (signed: SignedRecord, publisherVouched = false, 
   } else if (countersignature != null) {
     throw new MalformedRecordError(`a ${record.kind} record carries no countersignature`)
   }
+}
+
+function isStringArray (value: unknown, max: number): value is string[] {
+  return Array.isArray(value) && value.length <= max && value.every(v => typeof v === 'string' && v.length <= 256)
+}
+
+/** An entry proof's fields, checked for shape (MalformedRecordError) before anything is encoded */
+export function checkEntryProof (value: unknown): EntryProof {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedRecordError('the entry proof must be an object { id, next, refs, clock, v, sig }')
+  const { id, next, refs, clock, v, sig, ...rest } = value as Record<string, unknown>
+  if (Object.keys(rest).length > 0) throw new MalformedRecordError(`unknown fields in the entry proof: ${Object.keys(rest).slice(0, 5).join(', ')}`)
+  if (typeof id !== 'string' || id.length > 256) throw new MalformedRecordError('entry.id must be the log id')
+  if (!isStringArray(next, 1024) || !isStringArray(refs, 1024)) throw new MalformedRecordError('entry.next and entry.refs must be lists of entry hashes')
+  const c = clock as Record<string, unknown> | null
+  if (typeof c !== 'object' || c === null || typeof c.id !== 'string' || c.id.length > 256 || !Number.isSafeInteger(c.time) || (c.time as number) < 0 || Object.keys(c).length !== 2) {
+    throw new MalformedRecordError('entry.clock must be { id, time }')
+  }
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw new MalformedRecordError('entry.v must be a whole number')
+  if (typeof sig !== 'string' || !/^[0-9a-f]{128}$/.test(sig)) throw new MalformedRecordError('entry.sig must be a 64-byte signature in lowercase hex')
+  return { id, next, refs, clock: { id: c.id, time: c.time as number }, v: v as number, sig }
+}
+
+/** true when the entry's signature, by the record's publisher, covers this record */
+async function verifyEntryProof (signed: SignedRecord, proof: EntryProof, verifyFn: VerifySignature): Promise<boolean> {
+  const { id, next, refs, clock, v, sig } = checkEntryProof(proof)
+  // the entry's payload, as the registry writes it: an events-log ADD of the wire envelope
+  const payload = { op: 'ADD', key: null, value: encodeSignedRecord({ ...signed, signature: undefined }) }
+  const bytes = encodeCanonical({ id, payload, next, refs, clock, v })
+  return verifyFn(fromString(sig, 'base16'), bytes, didToPublicKey(signed.record.publisher))
 }
 
 function isBytes (value: unknown): value is Uint8Array {
@@ -109,40 +167,42 @@ export async function parseSignedRecord (wire: Uint8Array): Promise<SignedRecord
   const envelope = (wire instanceof Uint8Array && wire.byteLength <= MAX_ENVELOPE_BYTES ? parseCanonicalEnvelope(wire) : undefined) ??
     decodeCanonical(wire, MAX_ENVELOPE_BYTES, 'the record envelope')
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope) || isBytes(envelope)) {
-    throw new MalformedRecordError('the record envelope must be a map { r, s, c? }')
+    throw new MalformedRecordError('the record envelope must be a map { r, s?, c? }')
   }
   const { r, s, c, ...rest } = envelope as Record<string, unknown>
   if (Object.keys(rest).length > 0) {
     throw new MalformedRecordError(`the record envelope has unknown fields: ${Object.keys(rest).slice(0, 5).join(', ')}`)
   }
   if (!isBytes(r)) throw new MalformedRecordError('envelope.r must be the record bytes')
-  if (!isBytes(s) || s.byteLength !== 64) throw new MalformedRecordError('envelope.s must be a 64-byte Ed25519 signature')
+  if (s !== undefined && (!isBytes(s) || s.byteLength !== 64)) throw new MalformedRecordError('envelope.s must be a 64-byte Ed25519 signature')
   if (c !== undefined && (!isBytes(c) || c.byteLength !== 64)) throw new MalformedRecordError('envelope.c must be a 64-byte Ed25519 signature')
   if (r.byteLength > MAX_RECORD_BYTES) {
     throw new OversizeRecordError(`the record is ${r.byteLength} bytes; the limit is ${MAX_RECORD_BYTES}`)
   }
   const record = validateRecord(decodeCanonical(r, MAX_RECORD_BYTES, 'the record'))
-  const signed: SignedRecord = { id: await recordIdOf(r), record, bytes: r, signature: s }
+  const signed: SignedRecord = { id: await recordIdOf(r), record, bytes: r }
+  if (s !== undefined) signed.signature = s
   if (c !== undefined) signed.countersignature = c
   return signed
 }
 
 /**
  * For the log's access controller: parse a wire envelope and check it like
- * {@link decodeSignedRecord}, except that with `publisherVouched` the publisher's own signature is
- * not checked, because another signature by the same key over bytes that contain this record
- * (the OrbitDB entry's) is checked instead. The countersignature of a rotate-key record, by
- * another key, is always checked.
+ * {@link decodeSignedRecord}, except that a record without its own signature is accepted when
+ * `publisherWroteEntry` says the entry carrying it was written by the record's publisher, whose
+ * signature on that entry the caller checks. A record's own signature, and the countersignature
+ * of a rotate-key record, are always checked.
  */
-export async function decodeLogRecord (wire: Uint8Array, publisherVouched: (record: UnsignedRecord) => boolean, verifyFn?: VerifySignature): Promise<SignedRecord> {
+export async function decodeLogRecord (wire: Uint8Array, publisherWroteEntry: (record: UnsignedRecord) => boolean, verifyFn?: VerifySignature): Promise<SignedRecord> {
   const signed = await parseSignedRecord(wire)
-  await checkSignatures(signed, publisherVouched(signed.record), verifyFn)
+  await checkSignatures(signed, publisherWroteEntry(signed.record), verifyFn)
   return signed
 }
 
-/** The one wire form of a signed record: canonical dag-cbor `{ r: bytes, s: signature, c?: countersignature }` */
+/** The one wire form of a signed record: canonical dag-cbor `{ r: bytes, s?: signature, c?: countersignature }` */
 export function encodeSignedRecord (signed: SignedRecord): Uint8Array {
-  const envelope: Record<string, Uint8Array> = { r: signed.bytes, s: signed.signature }
+  const envelope: Record<string, Uint8Array> = { r: signed.bytes }
+  if (signed.signature != null) envelope.s = signed.signature
   if (signed.countersignature != null) envelope.c = signed.countersignature
   return encodeCanonical(envelope)
 }
@@ -162,8 +222,8 @@ export async function decodeSignedRecord (wire: Uint8Array, options?: VerifyOpti
 export async function verifyRecord (input: Uint8Array | SignedRecord, options?: VerifyOptions): Promise<SignedRecord> {
   options?.signal?.throwIfAborted()
   if (isBytes(input)) return decodeSignedRecord(input)
-  if (typeof input !== 'object' || input === null || !isBytes(input.bytes) || !isBytes(input.signature)) {
-    throw new MalformedRecordError('expected wire bytes or a SignedRecord { id, record, bytes, signature }')
+  if (typeof input !== 'object' || input === null || !isBytes(input.bytes) || (input.signature == null ? input.entry == null : !isBytes(input.signature))) {
+    throw new MalformedRecordError('expected wire bytes or a SignedRecord { id, record, bytes, signature or entry }')
   }
   // structure, id and record first: cheaper than signatures, and the more telling error
   const signed = await parseSignedRecord(encodeSignedRecord(input))
@@ -175,13 +235,16 @@ export async function verifyRecord (input: Uint8Array | SignedRecord, options?: 
   if (input.record != null && !equals(encodeCanonical(input.record), signed.bytes)) {
     throw new MalformedRecordError('the record object differs from the signed bytes')
   }
+  if (signed.signature == null) signed.entry = checkEntryProof(input.entry)
   await checkSignatures(signed)
   return signed
 }
 
 /** The JSON form of a signed record, for HTTP mirrors; the canonical bytes are the dag-cbor of `record` */
 export function recordToJSON (signed: SignedRecord): SignedRecordJSON {
-  const json: SignedRecordJSON = { id: signed.id, record: signed.record, signature: bytesToString(signed.signature, 'base64url') }
+  const json: SignedRecordJSON = { id: signed.id, record: signed.record }
+  if (signed.signature != null) json.signature = bytesToString(signed.signature, 'base64url')
+  else if (signed.entry != null) json.entry = signed.entry
   if (signed.countersignature != null) json.countersignature = bytesToString(signed.countersignature, 'base64url')
   return json
 }
@@ -206,18 +269,16 @@ export async function recordFromJSON (json: string | SignedRecordJSON, options?:
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new MalformedRecordError('a JSON record must be an object { id, record, signature, countersignature? }')
+    throw new MalformedRecordError('a JSON record must be an object { id, record, signature or entry, countersignature? }')
   }
-  const { id, record, signature, countersignature, ...rest } = value as Record<string, unknown>
+  const { id, record, signature, entry, countersignature, ...rest } = value as Record<string, unknown>
   if (Object.keys(rest).length > 0) throw new MalformedRecordError(`unknown fields in the JSON record: ${Object.keys(rest).slice(0, 5).join(', ')}`)
   if (typeof id !== 'string') throw new MalformedRecordError('the JSON record\'s id must be a string (the record\'s CID)')
   const bytes = encodeCanonical(record)
-  const signed: SignedRecord = {
-    id: id as string,
-    record: record as UnsignedRecord,
-    bytes,
-    signature: b64(signature, 'signature')
-  }
+  const signed: SignedRecord = { id: id as string, record: record as UnsignedRecord, bytes }
+  if (signature !== undefined && entry !== undefined) throw new MalformedRecordError('a JSON record carries a signature or an entry, not both')
+  if (signature !== undefined || entry === undefined) signed.signature = b64(signature, 'signature')
+  else signed.entry = checkEntryProof(entry)
   if (countersignature !== undefined) signed.countersignature = b64(countersignature, 'countersignature')
   return verifyRecord(signed)
 }

@@ -115,9 +115,28 @@ export interface RevokeKeyRecord extends RecordBase {
 export type UnsignedRecord = ReleaseRecord | YankRecord | EndorseRecord | UnendorseRecord | RotateKeyRecord | RevokeKeyRecord
 
 /**
+ * The registry log entry that signs a record published into the log by its publisher: the
+ * entry's fields other than its payload (the record's wire envelope) and its key (the
+ * publisher's). Its signature, by the publisher, covers the canonical dag-cbor of
+ * `{ id, payload: { op: 'ADD', key: null, value: envelope }, next, refs, clock, v }`, as OrbitDB
+ * signs every entry, so the one signature serves the log and the record alike.
+ */
+export interface EntryProof {
+  /** the log's id (its OrbitDB address) */
+  id: string
+  next: string[]
+  refs: string[]
+  clock: { id: string, time: number }
+  v: number
+  /** hex Ed25519 signature by the record's publisher */
+  sig: string
+}
+
+/**
  * A record as it travels: the canonical dag-cbor encoding of the unsigned record, and the
- * signatures over exactly those bytes. `id` is the CIDv1 (dag-cbor, sha2-256) of `bytes`, so two
- * peers name a record identically however they received it.
+ * signatures over it. `id` is the CIDv1 (dag-cbor, sha2-256) of `bytes`, so two peers name a
+ * record identically however they received it. A record carries its own `signature`, or (when
+ * its publisher wrote it into the registry's log) the `entry` that signs it.
  */
 export interface SignedRecord<R extends UnsignedRecord = UnsignedRecord> {
   id: string
@@ -125,7 +144,9 @@ export interface SignedRecord<R extends UnsignedRecord = UnsignedRecord> {
   /** canonical dag-cbor of `record` */
   bytes: Uint8Array
   /** Ed25519 signature by `record.publisher` over `bytes` */
-  signature: Uint8Array
+  signature?: Uint8Array
+  /** the log entry, written by `record.publisher`, that signs the record instead */
+  entry?: EntryProof
   /** rotate-key only: signature by `record.newKey` over `bytes` */
   countersignature?: Uint8Array
 }
