@@ -4,7 +4,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { base58btc } from 'multiformats/bases/base58'
 import { base58btcEncode } from '../src/log/base58.ts'
-import { parseCanonicalEntry } from '../src/log/entry-bytes.ts'
+import { parseCanonicalEntry, readEntryProof } from '../src/log/entry-bytes.ts'
 import { decodeCanonical, parseCanonicalEnvelope } from '../src/records/codec.ts'
 
 // The fast paths must agree with dag-cbor's generic decoder (and OrbitDB's re-encoding of the
@@ -90,6 +90,18 @@ describe('parseCanonicalEntry', () => {
     }), { numRuns: 4000 })
     // changed bytes inside strings and byte strings still parse: the check above ran on many
     assert.ok(accepted > 100, `only ${accepted} mutated entries took the fast path`)
+  })
+
+  it('reads the same proof fields as the full parse (readEntryProof, for the record cache)', () => {
+    const same = (value: string): string => value
+    fc.assert(fc.property(fc.oneof(asciiEntry, asciiEntry.chain(v => mutated(dagCbor.encode(v)))), value => {
+      const bytes = value instanceof Uint8Array ? value : dagCbor.encode(value)
+      const full = parseCanonicalEntry(bytes)
+      const proof = readEntryProof(bytes, same, same)
+      if (full == null) return
+      const { id, next, refs, clock, v, sig } = full.entry
+      assert.deepEqual(proof, { id, next, refs, clock, v, sig })
+    }), { numRuns: 1000 })
   })
 
   it('leaves non-canonical encodings to the generic path', () => {

@@ -1,4 +1,5 @@
 import { readCborHead } from '../records/codec.ts'
+import type { EntryProof } from '../records/types.ts'
 import type { LogEntry } from '@orbitdb/core'
 
 /**
@@ -70,6 +71,14 @@ class Reader {
     return out
   }
 
+  /** past a byte or text string, without reading it; false when there is none */
+  skipString (major: number): boolean {
+    const length = this.head(major)
+    if (length < 0 || this.pos + length > this.bytes.length) return false
+    this.pos += length
+    return true
+  }
+
   texts (): string[] | undefined {
     const count = this.head(MAJOR_ARRAY)
     if (count < 0 || count > this.bytes.length - this.pos) return undefined
@@ -129,4 +138,31 @@ export function parseCanonicalEntry (bytes: Uint8Array): ParsedEntry | undefined
   signedBytes.set(bytes.subarray(signedRest, signedEnd), 1 + unsignedStart - signedStart)
   const entry: LogEntry = { id, payload: { op, key: null, value }, next, refs, clock: { id: clockId, time }, v, key, identity, sig }
   return { entry, signedBytes }
+}
+
+/**
+ * The fields of an {@link EntryProof} (all but the signature, as hex) from an entry's canonical
+ * bytes, reading nothing else and copying no payload: for the record cache, which loads one per
+ * record signed by its entry. `shared` and `hash` may return an equal string already held (the
+ * log id and writer key; the entry hashes of `next` and `refs`). Undefined when the bytes are not
+ * the canonical common shape.
+ */
+export function readEntryProof (bytes: Uint8Array, shared: (value: string) => string, hash: (value: string) => string): EntryProof | undefined {
+  const r = new Reader(bytes)
+  if (r.head(MAJOR_MAP) !== 9 || !r.key('v')) return undefined
+  const v = r.head(MAJOR_UINT)
+  if (v < 0 || !r.key('id')) return undefined
+  const id = r.text()
+  if (id === undefined || !r.key('key') || !r.skipString(MAJOR_TEXT) || !r.key('sig')) return undefined
+  const sig = r.text()
+  if (sig === undefined || !r.key('next')) return undefined
+  const next = r.texts()
+  if (next === undefined || !r.key('refs')) return undefined
+  const refs = r.texts()
+  if (refs === undefined || !r.key('clock') || r.head(MAJOR_MAP) !== 2 || !r.key('id')) return undefined
+  const clockId = r.text()
+  if (clockId === undefined || !r.key('time')) return undefined
+  const time = r.head(MAJOR_UINT)
+  if (time < 0) return undefined
+  return { id: shared(id), next: next.map(hash), refs: refs.map(hash), clock: { id: shared(clockId), time }, v, sig }
 }

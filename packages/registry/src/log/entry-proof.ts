@@ -1,5 +1,5 @@
 import * as dagCbor from '@ipld/dag-cbor'
-import { parseCanonicalEntry } from './entry-bytes.ts'
+import { readEntryProof } from './entry-bytes.ts'
 import type { EntryProof } from '../records/types.ts'
 import type { LogEntry } from '@orbitdb/core'
 
@@ -18,7 +18,12 @@ export function entryProofOf (entry: LogEntry): EntryProof {
   return { id: intern(entry.id), next: entry.next, refs: entry.refs, clock: { id: intern(entry.clock.id), time: entry.clock.time }, v: entry.v, sig: entry.sig }
 }
 
-/** {@link entryProofOf} from the entry's bytes (entries in the record cache were checked when they entered the log) */
-export function entryProofFromBytes (bytes: Uint8Array): EntryProof {
-  return entryProofOf(parseCanonicalEntry(bytes)?.entry ?? dagCbor.decode(bytes) as LogEntry)
+/**
+ * {@link entryProofOf} from the entry's bytes (entries in the record cache were checked when they
+ * entered the log). `hashes` gives the strings of entry hashes already held, so that `next` and
+ * `refs` share them rather than hold copies.
+ */
+export function entryProofFromBytes (bytes: Uint8Array, hashes?: Map<string, string>): EntryProof {
+  const proof = readEntryProof(bytes, intern, value => hashes?.get(value) ?? value)
+  return proof ?? entryProofOf(dagCbor.decode(bytes) as LogEntry)
 }

@@ -98,7 +98,7 @@ interface DecodedFrames extends LoadedCache {
  * Record bytes and signatures are copied out of `buf` (a Node Buffer's `slice` is a view, which
  * would keep the whole file in memory for as long as any record lives).
  */
-export function decodeFrames (buf: Uint8Array, copy = arena()): DecodedFrames {
+export function decodeFrames (buf: Uint8Array, copy = arena(), hashes = new Map<string, string>()): DecodedFrames {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
   const items: CachedEntry[] = []
   let o = 0
@@ -123,7 +123,8 @@ export function decodeFrames (buf: Uint8Array, copy = arena()): DecodedFrames {
       if ((flags & HAS_COUNTERSIGNATURE) !== 0) { signed.countersignature = copy(buf, p, p + 64); p += 64 }
       const eLen = view.getUint32(p); p += 4
       if (p + eLen !== end) break
-      if ((flags & ENTRY_SIGNED) !== 0) signed.entry = entryProofFromBytes(buf.subarray(p, end))
+      if ((flags & ENTRY_SIGNED) !== 0) signed.entry = entryProofFromBytes(buf.subarray(p, end), hashes)
+      hashes.set(entryHash, entryHash)
       items.push({ entryHash, signed })
       o = end
       incomplete = true
@@ -153,6 +154,8 @@ export class RecordCache {
     }
     const items: CachedEntry[] = []
     const copy = arena()
+    // entry hashes read so far: the proofs' parents share their strings
+    const hashes = new Map<string, string>()
     let validLength = 0
     let pending = new Uint8Array(0)
     try {
@@ -164,7 +167,7 @@ export class RecordCache {
         buf.set(pending)
         buf.set(chunk.subarray(0, bytesRead), pending.length)
         // records are copied out of buf (and chunk is read into again)
-        const part = decodeFrames(buf, copy)
+        const part = decodeFrames(buf, copy, hashes)
         for (const item of part.items) items.push(item)
         validLength += part.validLength
         pending = buf.slice(part.validLength)
