@@ -92,20 +92,31 @@ class Reader {
   }
 }
 
-/** The entry and its signed bytes, or undefined when `bytes` is not the canonical common shape */
-export function parseCanonicalEntry (bytes: Uint8Array): ParsedEntry | undefined {
-  const r = new Reader(bytes)
-  if (r.head(MAJOR_MAP) !== 9) return undefined
-  const signedStart = r.pos
-  if (!r.key('v')) return undefined
+/** The fields up to the clock, in canonical order, and where the unsigned `key` and `sig` lie */
+interface Head {
+  v: number
+  id: string
+  key: string | undefined
+  sig: string
+  next: string[]
+  refs: string[]
+  clock: { id: string, time: number }
+  /** where `key` starts and where `next` starts: the signed fields are around them */
+  unsignedStart: number
+  signedRest: number
+}
+
+/** `{ v, id, key, sig, next, refs, clock` of a canonical entry; `key` is skipped unless `withKey` */
+function readHead (r: Reader, withKey: boolean): Head | undefined {
+  if (r.head(MAJOR_MAP) !== 9 || !r.key('v')) return undefined
   const v = r.head(MAJOR_UINT)
   if (v < 0 || !r.key('id')) return undefined
   const id = r.text()
   if (id === undefined) return undefined
   const unsignedStart = r.pos
   if (!r.key('key')) return undefined
-  const key = r.text()
-  if (key === undefined || !r.key('sig')) return undefined
+  const key = withKey ? r.text() : undefined
+  if ((withKey ? key === undefined : !r.skipString(MAJOR_TEXT)) || !r.key('sig')) return undefined
   const sig = r.text()
   if (sig === undefined) return undefined
   const signedRest = r.pos
@@ -117,7 +128,15 @@ export function parseCanonicalEntry (bytes: Uint8Array): ParsedEntry | undefined
   const clockId = r.text()
   if (clockId === undefined || !r.key('time')) return undefined
   const time = r.head(MAJOR_UINT)
-  if (time < 0 || !r.key('payload') || r.head(MAJOR_MAP) !== 3 || !r.key('op')) return undefined
+  if (time < 0) return undefined
+  return { v, id, key, sig, next, refs, clock: { id: clockId, time }, unsignedStart, signedRest }
+}
+
+/** The entry and its signed bytes, or undefined when `bytes` is not the canonical common shape */
+export function parseCanonicalEntry (bytes: Uint8Array): ParsedEntry | undefined {
+  const r = new Reader(bytes)
+  const head = readHead(r, true)
+  if (head === undefined || head.key === undefined || !r.key('payload') || r.head(MAJOR_MAP) !== 3 || !r.key('op')) return undefined
   const op = r.text()
   if (op === undefined || !r.key('key') || bytes[r.pos] !== NULL) return undefined
   r.pos++
@@ -132,37 +151,26 @@ export function parseCanonicalEntry (bytes: Uint8Array): ParsedEntry | undefined
   const identity = r.text()
   if (identity === undefined || r.pos !== bytes.length) return undefined
 
-  const signedBytes = new Uint8Array(1 + (unsignedStart - signedStart) + (signedEnd - signedRest))
+  // the map header (1 byte) is replaced: six fields instead of nine
+  const { unsignedStart, signedRest } = head
+  const signedBytes = new Uint8Array(unsignedStart + (signedEnd - signedRest))
   signedBytes[0] = 0xa6
-  signedBytes.set(bytes.subarray(signedStart, unsignedStart), 1)
-  signedBytes.set(bytes.subarray(signedRest, signedEnd), 1 + unsignedStart - signedStart)
-  const entry: LogEntry = { id, payload: { op, key: null, value }, next, refs, clock: { id: clockId, time }, v, key, identity, sig }
+  signedBytes.set(bytes.subarray(1, unsignedStart), 1)
+  signedBytes.set(bytes.subarray(signedRest, signedEnd), unsignedStart)
+  const { v, id, key, sig, next, refs, clock } = head
+  const entry: LogEntry = { id, payload: { op, key: null, value }, next, refs, clock, v, key, identity, sig }
   return { entry, signedBytes }
 }
 
 /**
- * The fields of an {@link EntryProof} (all but the signature, as hex) from an entry's canonical
- * bytes, reading nothing else and copying no payload: for the record cache, which loads one per
- * record signed by its entry. `shared` and `hash` may return an equal string already held (the
- * log id and writer key; the entry hashes of `next` and `refs`). Undefined when the bytes are not
- * the canonical common shape.
+ * The fields of an {@link EntryProof} from an entry's canonical bytes, reading nothing after the
+ * clock and copying no payload: for the record cache, which loads one per record signed by its
+ * entry. `shared` and `hash` may return an equal string already held (the log id and writer key;
+ * the entry hashes of `next` and `refs`). Undefined when the bytes are not the common shape.
  */
 export function readEntryProof (bytes: Uint8Array, shared: (value: string) => string, hash: (value: string) => string): EntryProof | undefined {
-  const r = new Reader(bytes)
-  if (r.head(MAJOR_MAP) !== 9 || !r.key('v')) return undefined
-  const v = r.head(MAJOR_UINT)
-  if (v < 0 || !r.key('id')) return undefined
-  const id = r.text()
-  if (id === undefined || !r.key('key') || !r.skipString(MAJOR_TEXT) || !r.key('sig')) return undefined
-  const sig = r.text()
-  if (sig === undefined || !r.key('next')) return undefined
-  const next = r.texts()
-  if (next === undefined || !r.key('refs')) return undefined
-  const refs = r.texts()
-  if (refs === undefined || !r.key('clock') || r.head(MAJOR_MAP) !== 2 || !r.key('id')) return undefined
-  const clockId = r.text()
-  if (clockId === undefined || !r.key('time')) return undefined
-  const time = r.head(MAJOR_UINT)
-  if (time < 0) return undefined
-  return { id: shared(id), next: next.map(hash), refs: refs.map(hash), clock: { id: shared(clockId), time }, v, sig }
+  const head = readHead(new Reader(bytes), false)
+  if (head === undefined) return undefined
+  const { v, id, sig, next, refs, clock } = head
+  return { id: shared(id), next: next.map(hash), refs: refs.map(hash), clock: { id: shared(clock.id), time: clock.time }, v, sig }
 }
