@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { base58btc } from 'multiformats/bases/base58'
 import { base58btcEncode } from '../src/log/base58.ts'
 import { parseCanonicalEntry, readEntryProof } from '../src/log/entry-bytes.ts'
+import { isPlainCanonical } from '../src/records/canonical-form.ts'
 import { decodeCanonical, parseCanonicalEnvelope } from '../src/records/codec.ts'
 
 // The fast paths must agree with dag-cbor's generic decoder (and OrbitDB's re-encoding of the
@@ -134,5 +135,54 @@ describe('parseCanonicalEnvelope', () => {
       if (fast == null) return
       assert.deepEqual(fast, decodeCanonical(bytes, 1e6, 'the envelope'))
     }), { numRuns: 3000 })
+  })
+})
+
+describe('isPlainCanonical', () => {
+  const value = fc.letrec(tie => ({
+    node: fc.oneof({ depthSize: 'small' },
+      fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), fc.nat({ max: 300 }), fc.double({ noNaN: true, noDefaultInfinity: true }),
+      anyText, fc.constantFrom(null, true, false), fc.uint8Array({ maxLength: 40 }),
+      fc.array(tie('node'), { maxLength: 5 }), fc.dictionary(fc.oneof(ascii, anyText, fc.constant('__proto__')), tie('node'), { maxKeys: 5 }))
+  })).node
+
+  function reencodes (bytes: Uint8Array): boolean {
+    try {
+      return Buffer.compare(dagCbor.encode(dagCbor.decode(bytes)), bytes) === 0
+    } catch {
+      return false
+    }
+  }
+
+  it('is true only for bytes that re-encode to themselves, and for most encodings of plain values', () => {
+    let plain = 0
+    fc.assert(fc.property(value, v => {
+      const bytes = dagCbor.encode(v)
+      if (isPlainCanonical(bytes)) {
+        plain++
+        assert.ok(reencodes(bytes))
+      }
+    }), { numRuns: 2000 })
+    assert.ok(plain > 1000, `only ${plain} of 2000 shown canonical`)
+  })
+
+  it('is never true for changed bytes that do not re-encode to themselves', () => {
+    fc.assert(fc.property(value.chain(v => mutated(dagCbor.encode(v))), bytes => {
+      let decodes = true
+      try { dagCbor.decode(bytes) } catch { decodes = false }
+      if (decodes && isPlainCanonical(bytes)) assert.ok(reencodes(bytes))
+    }), { numRuns: 5000 })
+  })
+
+  it('holds non-canonical forms to the re-encoding check', () => {
+    const cases = [
+      Uint8Array.of(0x18, 0x05), // 5 in a one-byte argument
+      Uint8Array.of(0xa2, 0x62, 0x61, 0x61, 0x01, 0x61, 0x62, 0x02), // key "aa" before "b"
+      Uint8Array.of(0x63, 0xef, 0xbb, 0xbf), // a lone BOM
+      Uint8Array.of(0x62, 0xc0, 0x80), // overlong NUL
+      Uint8Array.of(0xf7), // undefined
+      Uint8Array.of(0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0) // 1.0 as a float
+    ]
+    for (const bytes of cases) assert.equal(isPlainCanonical(bytes), false)
   })
 })

@@ -1,4 +1,4 @@
-import { readCborHead } from '../records/codec.ts'
+import { readCborHead } from '../records/cbor-head.ts'
 import type { EntryProof } from '../records/types.ts'
 import type { LogEntry } from '@orbitdb/core'
 
