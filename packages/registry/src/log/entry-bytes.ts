@@ -1,4 +1,4 @@
-import { readCborHead } from '../records/cbor-head.ts'
+import { cborHeadSize, cborHeadValue } from '../records/cbor-head.ts'
 import type { EntryProof } from '../records/types.ts'
 import type { LogEntry } from '@orbitdb/core'
 
@@ -35,14 +35,17 @@ const KEYS = Object.fromEntries(['v', 'id', 'key', 'sig', 'next', 'refs', 'clock
 class Reader {
   pos = 0
   readonly bytes: Uint8Array
-  constructor (bytes: Uint8Array) { this.bytes = bytes }
+  readonly buffer: Buffer
+  constructor (bytes: Uint8Array) {
+    this.bytes = bytes
+    this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
 
   /** the argument of a head of major type `major`, minimally encoded and <= 2^53 - 1; -1 when not */
   head (major: number): number {
-    const head = readCborHead(this.bytes, this.pos, major)
-    if (head === undefined) return -1
-    this.pos = head[1]
-    return head[0]
+    const value = cborHeadValue(this.bytes, this.pos, major)
+    if (value >= 0) this.pos += cborHeadSize(this.bytes[this.pos]!)
+    return value
   }
 
   key (key: string): boolean {
@@ -60,13 +63,9 @@ class Reader {
     if (length < 0 || this.pos + length > this.bytes.length) return undefined
     const b = this.bytes
     const end = this.pos + length
-    let out = ''
-    // short strings (hashes, keys, signatures): char codes in pieces, no TextDecoder round trip
-    for (let i = this.pos; i < end; i += 1024) {
-      const piece = b.subarray(i, Math.min(end, i + 1024))
-      for (let j = 0; j < piece.length; j++) if (piece[j]! > 0x7f) return undefined
-      out += String.fromCharCode.apply(null, piece as unknown as number[])
-    }
+    for (let i = this.pos; i < end; i++) if (b[i]! > 0x7f) return undefined
+    // latin1 equals ASCII for these bytes, decoded in one native call
+    const out = this.buffer.toString('latin1', this.pos, end)
     this.pos = end
     return out
   }

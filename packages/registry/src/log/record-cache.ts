@@ -37,26 +37,44 @@ export interface CachedEntry {
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
-export function encodeFrame (item: CachedEntry): Uint8Array {
-  const h = textEncoder.encode(item.entryHash)
-  const i = textEncoder.encode(item.signed.id)
+function frameLength (item: CachedEntry): number {
+  const c = item.signed.countersignature
+  return 4 + 1 + Buffer.byteLength(item.entryHash) + 1 + Buffer.byteLength(item.signed.id) + 4 + item.signed.bytes.length + 64 + 1 + (c == null ? 0 : 64) + 4 + (item.entry?.length ?? 0)
+}
+
+/** write one frame at `o` of `out`; returns the position after it */
+function writeFrame (item: CachedEntry, out: Uint8Array, view: DataView, o: number): number {
   const r = item.signed.bytes
   const c = item.signed.countersignature
   const entry = item.entry ?? new Uint8Array(0)
-  const rest = 1 + h.length + 1 + i.length + 4 + r.length + 64 + 1 + (c == null ? 0 : 64) + 4 + entry.length
-  const out = new Uint8Array(4 + rest)
-  const view = new DataView(out.buffer)
-  let o = 0
-  view.setUint32(o, rest); o += 4
-  out[o++] = h.length; out.set(h, o); o += h.length
-  out[o++] = i.length; out.set(i, o); o += i.length
+  view.setUint32(o, frameLength(item) - 4); o += 4
+  for (const text of [item.entryHash, item.signed.id]) {
+    const { written } = textEncoder.encodeInto(text, out.subarray(o + 1, o + 1 + Buffer.byteLength(text)))
+    out[o] = written
+    o += 1 + written
+  }
   view.setUint32(o, r.length); o += 4; out.set(r, o); o += r.length
   if (item.signed.signature != null) out.set(item.signed.signature, o)
   o += 64
   out[o++] = (c == null ? 0 : HAS_COUNTERSIGNATURE) | (item.signed.signature == null ? ENTRY_SIGNED : 0)
   if (c != null) { out.set(c, o); o += 64 }
   view.setUint32(o, entry.length); o += 4; out.set(entry, o)
+  return o + entry.length
+}
+
+/** Frames of `items`, one after the other, in one allocation */
+export function encodeFrames (items: CachedEntry[]): Uint8Array {
+  let size = 0
+  for (const item of items) size += frameLength(item)
+  const out = new Uint8Array(size)
+  const view = new DataView(out.buffer)
+  let o = 0
+  for (const item of items) o = writeFrame(item, out, view, o)
   return out
+}
+
+export function encodeFrame (item: CachedEntry): Uint8Array {
+  return encodeFrames([item])
 }
 
 /** record bytes and signatures are copied into shared blocks of this size: one allocation for many records */
@@ -228,7 +246,7 @@ export class RecordCache {
   /** Append frames in call order */
   async append (items: CachedEntry[]): Promise<void> {
     if (items.length === 0) return
-    const frames = items.map(encodeFrame)
+    const frames = [encodeFrames(items)]
     const task = this.#queue.then(async () => {
       this.#handle ??= await open(this.path, 'a', 0o600)
       await this.#handle.writev(frames)

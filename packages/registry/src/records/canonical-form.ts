@@ -1,4 +1,4 @@
-import { readCborHead } from './cbor-head.ts'
+import { cborHeadSize, cborHeadValue } from './cbor-head.ts'
 
 /**
  * A conservative check that dag-cbor bytes are the one canonical encoding of what they hold,
@@ -25,9 +25,9 @@ function item (b: Uint8Array, pos: number, depth: number): number {
   const major = first >> 5
   if (major === 7) return first >= 0xf4 && first <= 0xf6 ? pos + 1 : -1
   if (major === 6) return -1
-  const head = readCborHead(b, pos, major)
-  if (head === undefined) return -1
-  const [arg, next] = head
+  const arg = cborHeadValue(b, pos, major)
+  if (arg < 0) return -1
+  const next = pos + cborHeadSize(first)
   switch (major) {
     case 0: return next
     // -1 - arg must stay a safe integer
@@ -44,9 +44,9 @@ function item (b: Uint8Array, pos: number, depth: number): number {
       let previous = -1
       let previousLength = 0
       for (let i = 0; i < arg; i++) {
-        const keyHead = readCborHead(b, at, 3)
-        if (keyHead === undefined) return -1
-        const [length, start] = keyHead
+        const length = cborHeadValue(b, at, 3)
+        if (length < 0) return -1
+        const start = at + cborHeadSize(b[at]!)
         if (start + length > b.length || !validText(b, start, start + length) || isProto(b, start, length)) return -1
         if (previous >= 0 && compareKeys(b, previous, previousLength, start, length) >= 0) return -1
         previous = start
