@@ -86,9 +86,9 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
   readonly name: string
   /** the OrbitDB address, `/orbitdb/zdpu…`, equal to `await registryAddress(name)` */
   readonly address: string
-  /** verify a signed record and append it to the log as this peer (a no-op if the log holds it); resolves once it is stored locally */
+  /** verify a record with its own signature and append it to the log as this peer (a no-op if the log holds it); resolves once it is stored locally */
   append (signed: SignedRecord, options?: AbortOptions): Promise<SignedRecord>
-  /** sign with `key` and append, writing the OrbitDB entry with the same key (peers then check one signature for it, not two) */
+  /** append as the record's publisher: the OrbitDB entry is written and signed with `key`, and that signature is the record's (it carries `entry` as its proof, no signature of its own): one check per record on every peer */
   publish (record: UnsignedRecord, key: PublisherKey, options?: AbortOptions & SignOptions): Promise<SignedRecord>
   /** every record of the local log, in the order it entered this peer's log; each was verified when it did */
   records (options?: AbortOptions): AsyncIterable<SignedRecord>
