@@ -4,7 +4,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { base58btc } from 'multiformats/bases/base58'
 import { base58btcEncode } from '../src/log/base58.ts'
-import { parseCanonicalEntry, readEntryProof } from '../src/log/entry-bytes.ts'
+import { parseCanonicalEntry, readEntryIdentity, readEntryProof } from '../src/log/entry-bytes.ts'
 import { isPlainCanonical } from '../src/records/canonical-form.ts'
 import { decodeCanonical, parseCanonicalEnvelope } from '../src/records/codec.ts'
 
@@ -93,15 +93,16 @@ describe('parseCanonicalEntry', () => {
     assert.ok(accepted > 100, `only ${accepted} mutated entries took the fast path`)
   })
 
-  it('reads the same proof fields as the full parse (readEntryProof, for the record cache)', () => {
+  it('reads the same proof fields and writer identity as the full parse (for the record cache)', () => {
     const same = (value: string): string => value
     fc.assert(fc.property(fc.oneof(asciiEntry, asciiEntry.chain(v => mutated(dagCbor.encode(v)))), value => {
       const bytes = value instanceof Uint8Array ? value : dagCbor.encode(value)
       const full = parseCanonicalEntry(bytes)
       const proof = readEntryProof(bytes, same, same)
       if (full == null) return
-      const { id, next, refs, clock, v, sig } = full.entry
+      const { id, next, refs, clock, v, sig, identity } = full.entry
       assert.deepEqual(proof, { id, next, refs, clock, v, sig })
+      assert.equal(readEntryIdentity(bytes), identity)
     }), { numRuns: 1000 })
   })
 

@@ -17,12 +17,16 @@ const RECORDS = 120
 const init = { name: 'test-registry', snapshotThreshold: 16 }
 
 /** the pinned OrbitDB log entries of a peer (dag-cbor blocks with an entry's fields), as base58btc hashes */
-async function pinnedEntries (peer: Awaited<ReturnType<Peers['start']>>): Promise<string[]> {
+/** pinned log entries, or pinned writer identities */
+async function pinnedEntries (peer: Awaited<ReturnType<Peers['start']>>, kind: 'entries' | 'identities' = 'entries'): Promise<string[]> {
   const hashes: string[] = []
   for await (const pin of peer.node.helia.pins.ls()) {
     const bytes = await toBuffer(peer.node.helia.blockstore.get(pin.cid))
     const value = decode<Record<string, unknown>>(bytes)
-    if (value != null && typeof value === 'object' && 'clock' in value && 'payload' in value && 'next' in value) hashes.push(pin.cid.toString(base58btc))
+    if (value == null || typeof value !== 'object') continue
+    const entry = 'clock' in value && 'payload' in value && 'next' in value
+    const identity = 'publicKey' in value && 'signatures' in value
+    if (kind === 'entries' ? entry : identity) hashes.push(pin.cid.toString(base58btc))
   }
   return hashes
 }
@@ -65,7 +69,7 @@ describe('snapshot catch-up', () => {
     await waitForRecords(mirror.registry, [next])
   })
 
-  it('pins every entry a snapshot brought again at open, so a garbage collection keeps the log', async () => {
+  it('pins every entry a snapshot brought, and their writer identities, again at open, so a garbage collection keeps the log', async () => {
     const mirror = await peers.start(undefined, { ...init, name: 'pinned-registry' })
     const key = createPublisherKey()
     const published = []
@@ -78,14 +82,17 @@ describe('snapshot catch-up', () => {
     // what a stop in the middle of the background pinning leaves: the blocks, unpinned
     const entries = await pinnedEntries(fresh)
     assert.ok(entries.length >= published.length, `every entry is pinned: ${entries.length}`)
-    for (const hash of entries.slice(0, 20)) await fresh.node.content.unpin(CID.parse(hash, base58btc))
+    const writers = await pinnedEntries(fresh, 'identities')
+    // the publisher's, and this node's own
+    assert.equal(writers.length, 2, `writer identities pinned: ${writers.length}`)
+    for (const hash of [...entries.slice(0, 20), ...writers]) await fresh.node.content.unpin(CID.parse(hash, base58btc))
     await peers.stop(fresh)
     await peers.stop(mirror)
 
     fresh = await peers.start(freshDir, { ...init, name: 'pinned-registry' })
     await fresh.registry.pinsSettled({ signal: AbortSignal.timeout(30_000) })
     await fresh.node.content.gc()
-    for (const hash of entries) assert.equal(await fresh.node.content.has(CID.parse(hash, base58btc)), true, `entry ${hash} survived the collection`)
+    for (const hash of [...entries, ...writers]) assert.equal(await fresh.node.content.has(CID.parse(hash, base58btc)), true, `block ${hash} survived the collection`)
     assert.deepEqual(await ids(fresh.registry), published.map(p => p.id).sort())
   })
 

@@ -131,34 +131,48 @@ function readHead (r: Reader, withKey: boolean): Head | undefined {
   return { v, id, key, sig, next, refs, clock: { id: clockId, time }, unsignedStart, signedRest }
 }
 
-/** The entry and its signed bytes, or undefined when `bytes` is not the canonical common shape */
-export function parseCanonicalEntry (bytes: Uint8Array): ParsedEntry | undefined {
-  const r = new Reader(bytes)
-  const head = readHead(r, true)
-  if (head === undefined || head.key === undefined || !r.key('payload') || r.head(MAJOR_MAP) !== 3 || !r.key('op')) return undefined
+/** `payload: { op, key: null, value }, identity }` after the clock; the value is copied only if `withValue` */
+function readTail (r: Reader, withValue: boolean): { op: string, value: Uint8Array | undefined, signedEnd: number, identity: string } | undefined {
+  if (!r.key('payload') || r.head(MAJOR_MAP) !== 3 || !r.key('op')) return undefined
   const op = r.text()
-  if (op === undefined || !r.key('key') || bytes[r.pos] !== NULL) return undefined
+  if (op === undefined || !r.key('key') || r.bytes[r.pos] !== NULL) return undefined
   r.pos++
   if (!r.key('value')) return undefined
   const valueLength = r.head(MAJOR_BYTES)
-  if (valueLength < 0 || r.pos + valueLength > bytes.length) return undefined
+  if (valueLength < 0 || r.pos + valueLength > r.bytes.length) return undefined
   // a copy, and a plain Uint8Array even when `bytes` is a Buffer (whose slice is a view)
-  const value = new Uint8Array(bytes.subarray(r.pos, r.pos + valueLength))
+  const value = withValue ? new Uint8Array(r.bytes.subarray(r.pos, r.pos + valueLength)) : undefined
   r.pos += valueLength
   const signedEnd = r.pos
   if (!r.key('identity')) return undefined
   const identity = r.text()
-  if (identity === undefined || r.pos !== bytes.length) return undefined
+  if (identity === undefined || r.pos !== r.bytes.length) return undefined
+  return { op, value, signedEnd, identity }
+}
 
+/** The entry and its signed bytes, or undefined when `bytes` is not the canonical common shape */
+export function parseCanonicalEntry (bytes: Uint8Array): ParsedEntry | undefined {
+  const r = new Reader(bytes)
+  const head = readHead(r, true)
+  if (head === undefined || head.key === undefined) return undefined
+  const tail = readTail(r, true)
+  if (tail === undefined || tail.value === undefined) return undefined
   // the map header (1 byte) is replaced: six fields instead of nine
   const { unsignedStart, signedRest } = head
-  const signedBytes = new Uint8Array(unsignedStart + (signedEnd - signedRest))
+  const signedBytes = new Uint8Array(unsignedStart + (tail.signedEnd - signedRest))
   signedBytes[0] = 0xa6
   signedBytes.set(bytes.subarray(1, unsignedStart), 1)
-  signedBytes.set(bytes.subarray(signedRest, signedEnd), unsignedStart)
+  signedBytes.set(bytes.subarray(signedRest, tail.signedEnd), unsignedStart)
   const { v, id, key, sig, next, refs, clock } = head
-  const entry: LogEntry = { id, payload: { op, key: null, value }, next, refs, clock, v, key, identity, sig }
+  const entry: LogEntry = { id, payload: { op: tail.op, key: null, value: tail.value }, next, refs, clock, v, key, identity: tail.identity, sig }
   return { entry, signedBytes }
+}
+
+/** The writer identity an entry in the common canonical shape names, read without copying its payload */
+export function readEntryIdentity (bytes: Uint8Array): string | undefined {
+  const r = new Reader(bytes)
+  if (readHead(r, false) === undefined) return undefined
+  return readTail(r, false)?.identity
 }
 
 /**

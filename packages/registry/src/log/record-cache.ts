@@ -2,6 +2,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises'
 import * as dagCbor from '@ipld/dag-cbor'
 import { logger } from '@libp2p/logger'
 import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
+import { readEntryIdentity } from './entry-bytes.ts'
 import { entryProofFromBytes } from './entry-proof.ts'
 import type { FileHandle } from 'node:fs/promises'
 
@@ -101,6 +102,8 @@ function arena (): (buf: Uint8Array, start: number, end: number) => Uint8Array {
 
 export interface LoadedCache {
   items: CachedEntry[]
+  /** the writer identities (hashes) the entries name */
+  writers: Set<string>
   /** bytes of whole frames; anything after is a torn write */
   validLength: number
   torn: boolean
@@ -116,7 +119,7 @@ interface DecodedFrames extends LoadedCache {
  * Record bytes and signatures are copied out of `buf` (a Node Buffer's `slice` is a view, which
  * would keep the whole file in memory for as long as any record lives).
  */
-export function decodeFrames (buf: Uint8Array, copy = arena(), hashes = new Map<string, string>()): DecodedFrames {
+export function decodeFrames (buf: Uint8Array, copy = arena(), hashes = new Map<string, string>(), writers = new Set<string>()): DecodedFrames {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
   const items: CachedEntry[] = []
   let o = 0
@@ -141,7 +144,10 @@ export function decodeFrames (buf: Uint8Array, copy = arena(), hashes = new Map<
       if ((flags & HAS_COUNTERSIGNATURE) !== 0) { signed.countersignature = copy(buf, p, p + 64); p += 64 }
       const eLen = view.getUint32(p); p += 4
       if (p + eLen !== end) break
-      if ((flags & ENTRY_SIGNED) !== 0) signed.entry = entryProofFromBytes(buf.subarray(p, end), hashes)
+      const entryBytes = buf.subarray(p, end)
+      if ((flags & ENTRY_SIGNED) !== 0) signed.entry = entryProofFromBytes(entryBytes, hashes)
+      const writer = writerOf(entryBytes)
+      if (writer !== undefined) writers.add(writer)
       hashes.set(entryHash, entryHash)
       items.push({ entryHash, signed })
       o = end
@@ -151,7 +157,19 @@ export function decodeFrames (buf: Uint8Array, copy = arena(), hashes = new Map<
     incomplete = false
     log('stopped reading the cache at byte %d - %e', o, err)
   }
-  return { items, validLength: o, torn: o !== buf.length, incomplete }
+  return { items, writers, validLength: o, torn: o !== buf.length, incomplete }
+}
+
+/** the writer identity an entry names, if its bytes say (they were checked when it entered the log) */
+function writerOf (entryBytes: Uint8Array): string | undefined {
+  const fast = readEntryIdentity(entryBytes)
+  if (fast !== undefined) return fast
+  try {
+    const identity = (dagCbor.decode(entryBytes) as { identity?: unknown }).identity
+    return typeof identity === 'string' ? identity : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export class RecordCache {
@@ -168,12 +186,13 @@ export class RecordCache {
     try {
       fh = await open(this.path, 'r')
     } catch {
-      return { items: [], validLength: 0, torn: false }
+      return { items: [], writers: new Set(), validLength: 0, torn: false }
     }
     const items: CachedEntry[] = []
     const copy = arena()
     // entry hashes read so far: the proofs' parents share their strings
     const hashes = new Map<string, string>()
+    const writers = new Set<string>()
     let validLength = 0
     let pending = new Uint8Array(0)
     try {
@@ -185,16 +204,16 @@ export class RecordCache {
         buf.set(pending)
         buf.set(chunk.subarray(0, bytesRead), pending.length)
         // records are copied out of buf (and chunk is read into again)
-        const part = decodeFrames(buf, copy, hashes)
+        const part = decodeFrames(buf, copy, hashes, writers)
         for (const item of part.items) items.push(item)
         validLength += part.validLength
         pending = buf.slice(part.validLength)
-        if (!part.incomplete) return { items, validLength, torn: true }
+        if (!part.incomplete) return { items, writers, validLength, torn: true }
       }
     } finally {
       await fh.close()
     }
-    return { items, validLength, torn: pending.length > 0 }
+    return { items, writers, validLength, torn: pending.length > 0 }
   }
 
   /** The entry bytes of every whole frame, read from the file in order (for serving snapshots) */

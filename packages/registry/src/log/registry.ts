@@ -190,9 +190,11 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       this.#announceInterval = setInterval(() => { this.#announceSoon() }, every)
       this.#announceInterval.unref?.()
     }
-    // entries a snapshot brought are pinned after the fact; a stop may have cut that short, and an
-    // unpinned entry would be lost to the next garbage collection: check them all again, behind
-    this.#pinInBackground([...this.#byHash])
+    // entries a snapshot brought, and the writer identities entries name, are pinned after the
+    // fact; a stop may have cut that short, and an unpinned block would be lost to the next
+    // garbage collection (an identity block: peers asking this one could no longer check the
+    // entries that name it): check them all again, behind
+    this.#pinInBackground([...this.#byHash, ...this.#writers])
     log('opened %s at %s with %d records', this.name, this.address, this.#items.length)
   }
 
@@ -200,6 +202,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   async #loadCache (): Promise<void> {
     const loaded = await this.#cache.load()
     let items = loaded.items
+    this.#writers = loaded.writers
     const hashes = new Set(items.map(i => i.entryHash))
     const heads = await this.#db.log.heads()
     if (loaded.torn || heads.some(h => !hashes.has(h.hash!)) || (heads.length === 0 && items.length > 0)) {
@@ -209,6 +212,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
         const bytes = await this.#db.log.storage.get(entry.hash!)
         if (bytes == null) continue
         rebuilt.push({ entryHash: entry.hash!, signed: await this.#access.check(entry), entry: bytes, clock: entry.clock.time })
+        this.#writers.add(entry.identity)
       }
       rebuilt.sort((a, b) => a.clock - b.clock)
       await this.#cache.rewrite(rebuilt)
@@ -216,6 +220,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     }
     for (const item of items) this.#add(item)
   }
+
+  /** writer identities the log's entries name, as the record cache read them (see #loadCache) */
+  #writers = new Set<string>()
 
   #add (item: CachedEntry): boolean {
     if (this.#byHash.has(item.entryHash)) return false
