@@ -3,7 +3,7 @@ import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createPublisherKey } from '../src/index.ts'
-import { decodeFrames, encodeFrame } from '../src/log/record-cache.ts'
+import { decodeFrames, encodeFrames } from '../src/log/record-cache.ts'
 import { releaseRecord, signedRelease } from './fixtures.ts'
 import { ids, Peers } from './peers.ts'
 
@@ -50,7 +50,7 @@ describe('record cache', () => {
 
   it('keeps no view of the file it was read from (a Node Buffer\'s slice would hold all of it)', async () => {
     const signed = await signedRelease()
-    const file = Buffer.concat([encodeFrame({ entryHash: 'zdpu-entry', signed, entry: new Uint8Array(1000) }), Buffer.alloc(4096)])
+    const file = Buffer.concat([encodeFrames([{ entryHash: 'zdpu-entry', signed, entry: new Uint8Array(1000) }]), Buffer.alloc(4096)])
     const [item] = decodeFrames(file).items
     assert.ok(item != null, 'expected the frame back')
     assert.deepEqual(item.signed.bytes, signed.bytes)

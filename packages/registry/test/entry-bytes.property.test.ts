@@ -4,7 +4,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { base58btc } from 'multiformats/bases/base58'
 import { base58btcEncode } from '../src/log/base58.ts'
-import { parseCanonicalEntry, readEntryIdentity, readEntryProof } from '../src/log/entry-bytes.ts'
+import { parseCanonicalEntry, readCachedEntry } from '../src/log/entry-bytes.ts'
 import { isPlainCanonical } from '../src/records/canonical-form.ts'
 import { decodeCanonical, parseCanonicalEnvelope } from '../src/records/codec.ts'
 
@@ -98,11 +98,11 @@ describe('parseCanonicalEntry', () => {
     fc.assert(fc.property(fc.oneof(asciiEntry, asciiEntry.chain(v => mutated(dagCbor.encode(v)))), value => {
       const bytes = value instanceof Uint8Array ? value : dagCbor.encode(value)
       const full = parseCanonicalEntry(bytes)
-      const proof = readEntryProof(bytes, same, same)
+      const cached = readCachedEntry(bytes, true, same, same)
       if (full == null) return
       const { id, next, refs, clock, v, sig, identity } = full.entry
-      assert.deepEqual(proof, { id, next, refs, clock, v, sig })
-      assert.equal(readEntryIdentity(bytes), identity)
+      assert.deepEqual(cached, { identity, proof: { id, next, refs, clock, v, sig } })
+      assert.deepEqual(readCachedEntry(bytes, false, same, same), { identity })
     }), { numRuns: 1000 })
   })
 

@@ -168,22 +168,21 @@ export function parseCanonicalEntry (bytes: Uint8Array): ParsedEntry | undefined
   return { entry, signedBytes }
 }
 
-/** The writer identity an entry in the common canonical shape names, read without copying its payload */
-export function readEntryIdentity (bytes: Uint8Array): string | undefined {
-  const r = new Reader(bytes)
-  if (readHead(r, false) === undefined) return undefined
-  return readTail(r, false)?.identity
-}
-
 /**
- * The fields of an {@link EntryProof} from an entry's canonical bytes, reading nothing after the
- * clock and copying no payload: for the record cache, which loads one per record signed by its
- * entry. `shared` and `hash` may return an equal string already held (the log id and writer key;
- * the entry hashes of `next` and `refs`). Undefined when the bytes are not the common shape.
+ * What the record cache reads of each entry it loads, in one walk of the entry's canonical bytes
+ * and copying no payload: the writer identity it names and, `withProof`, the fields of an
+ * {@link EntryProof} (for a record its entry signs). `shared` and `hash` may return an equal
+ * string already held (the log id and writer key; the entry hashes of `next` and `refs`).
+ * Undefined when the bytes are not the common shape.
  */
-export function readEntryProof (bytes: Uint8Array, shared: (value: string) => string, hash: (value: string) => string): EntryProof | undefined {
-  const head = readHead(new Reader(bytes), false)
+export function readCachedEntry (bytes: Uint8Array, withProof: boolean, shared: (value: string) => string, hash: (value: string) => string): { identity: string, proof?: EntryProof } | undefined {
+  const r = new Reader(bytes)
+  const head = readHead(r, false)
   if (head === undefined) return undefined
+  const tail = readTail(r, false)
+  if (tail === undefined) return undefined
+  const identity = shared(tail.identity)
+  if (!withProof) return { identity }
   const { v, id, sig, next, refs, clock } = head
-  return { id: shared(id), next: next.map(hash), refs: refs.map(hash), clock: { id: shared(clock.id), time: clock.time }, v, sig }
+  return { identity, proof: { id: shared(id), next: next.map(hash), refs: refs.map(hash), clock: { id: shared(clock.id), time: clock.time }, v, sig } }
 }

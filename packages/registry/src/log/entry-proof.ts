@@ -1,5 +1,5 @@
 import * as dagCbor from '@ipld/dag-cbor'
-import { readEntryProof } from './entry-bytes.ts'
+import { readCachedEntry } from './entry-bytes.ts'
 import type { EntryProof } from '../records/types.ts'
 import type { LogEntry } from '@orbitdb/core'
 
@@ -19,11 +19,23 @@ export function entryProofOf (entry: LogEntry): EntryProof {
 }
 
 /**
- * {@link entryProofOf} from the entry's bytes (entries in the record cache were checked when they
- * entered the log). `hashes` gives the strings of entry hashes already held, so that `next` and
- * `refs` share them rather than hold copies.
+ * The writer identity an entry in the record cache names and, `withProof`, {@link entryProofOf}
+ * it, from its bytes (checked when the entry entered the log). `hashes` gives the strings of
+ * entry hashes already held, so that `next` and `refs` share them rather than hold copies. Throws
+ * when a proof is asked of bytes that are no entry; an identity that cannot be read is undefined.
  */
-export function entryProofFromBytes (bytes: Uint8Array, hashes?: Map<string, string>): EntryProof {
-  const proof = readEntryProof(bytes, intern, value => hashes?.get(value) ?? value)
-  return proof ?? entryProofOf(dagCbor.decode(bytes) as LogEntry)
+export function cachedEntryFields (bytes: Uint8Array, withProof: boolean, hashes?: Map<string, string>): { identity?: string, proof?: EntryProof } {
+  const fast = readCachedEntry(bytes, withProof, intern, value => hashes?.get(value) ?? value)
+  if (fast !== undefined) return fast
+  let entry: LogEntry | undefined
+  try {
+    entry = dagCbor.decode(bytes) as LogEntry
+  } catch (err) {
+    if (withProof) throw err
+    return {}
+  }
+  const identity = typeof entry?.identity === 'string' ? intern(entry.identity) : undefined
+  if (!withProof) return identity === undefined ? {} : { identity }
+  const proof = entryProofOf(entry)
+  return identity === undefined ? { proof } : { identity, proof }
 }

@@ -2,8 +2,7 @@ import { open, readFile, rename, rm } from 'node:fs/promises'
 import * as dagCbor from '@ipld/dag-cbor'
 import { logger } from '@libp2p/logger'
 import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
-import { readEntryIdentity } from './entry-bytes.ts'
-import { entryProofFromBytes } from './entry-proof.ts'
+import { cachedEntryFields } from './entry-proof.ts'
 import type { FileHandle } from 'node:fs/promises'
 
 const log = logger('hubless:registry:cache')
@@ -74,10 +73,6 @@ export function encodeFrames (items: CachedEntry[]): Uint8Array {
   return out
 }
 
-export function encodeFrame (item: CachedEntry): Uint8Array {
-  return encodeFrames([item])
-}
-
 /** record bytes and signatures are copied into shared blocks of this size: one allocation for many records */
 const ARENA_BYTES = 256 * 1024
 /** the cache file is read in pieces of this size, so that loading never holds all of it */
@@ -144,10 +139,9 @@ export function decodeFrames (buf: Uint8Array, copy = arena(), hashes = new Map<
       if ((flags & HAS_COUNTERSIGNATURE) !== 0) { signed.countersignature = copy(buf, p, p + 64); p += 64 }
       const eLen = view.getUint32(p); p += 4
       if (p + eLen !== end) break
-      const entryBytes = buf.subarray(p, end)
-      if ((flags & ENTRY_SIGNED) !== 0) signed.entry = entryProofFromBytes(entryBytes, hashes)
-      const writer = writerOf(entryBytes)
-      if (writer !== undefined) writers.add(writer)
+      const { identity, proof } = cachedEntryFields(buf.subarray(p, end), (flags & ENTRY_SIGNED) !== 0, hashes)
+      if (proof !== undefined) signed.entry = proof
+      if (identity !== undefined) writers.add(identity)
       hashes.set(entryHash, entryHash)
       items.push({ entryHash, signed })
       o = end
@@ -158,18 +152,6 @@ export function decodeFrames (buf: Uint8Array, copy = arena(), hashes = new Map<
     log('stopped reading the cache at byte %d - %e', o, err)
   }
   return { items, writers, validLength: o, torn: o !== buf.length, incomplete }
-}
-
-/** the writer identity an entry names, if its bytes say (they were checked when it entered the log) */
-function writerOf (entryBytes: Uint8Array): string | undefined {
-  const fast = readEntryIdentity(entryBytes)
-  if (fast !== undefined) return fast
-  try {
-    const identity = (dagCbor.decode(entryBytes) as { identity?: unknown }).identity
-    return typeof identity === 'string' ? identity : undefined
-  } catch {
-    return undefined
-  }
 }
 
 export class RecordCache {
@@ -249,12 +231,12 @@ export class RecordCache {
     const tmp = `${this.path}.tmp`
     const fh = await open(tmp, 'w', 0o600)
     try {
-      let batch: Uint8Array[] = []
+      let batch: CachedEntry[] = []
       for (const item of items) {
-        batch.push(encodeFrame(item))
-        if (batch.length >= 1024) { await fh.writev(batch); batch = [] }
+        batch.push(item)
+        if (batch.length >= 1024) { await fh.writev([encodeFrames(batch)]); batch = [] }
       }
-      if (batch.length > 0) await fh.writev(batch)
+      if (batch.length > 0) await fh.writev([encodeFrames(batch)])
       await fh.sync()
     } finally {
       await fh.close()
