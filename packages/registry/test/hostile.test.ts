@@ -63,6 +63,24 @@ describe('hostile writers', () => {
     await waitForRecords(b.registry, [next])
     assert.equal((await b.registry.status()).records, 2)
   }
+  /**
+   * A writer outside the registry: real OrbitDB on a node of its own, writing as `identity` with a
+   * controller that lets everything in, connected to `peer`; resolves once it holds the log's heads
+   */
+  async function rogueWriter (name: string, identity: (helia: Awaited<ReturnType<Peers['start']>>['node']['helia']) => Promise<Identity>, peer: TwoPeers['b'], signal: AbortSignal): Promise<{ db: Awaited<ReturnType<OrbitDB['open']>>, heads: Awaited<ReturnType<Awaited<ReturnType<OrbitDB['open']>>['log']['heads']>>, orbit: OrbitDB }> {
+    const writer = await peers.start(undefined, { name: 'unrelated' })
+    const orbit = await createOrbitDB({ ipfs: writer.node.helia, directory: await peers.dir(), identity: await identity(writer.node.helia) })
+    const db = await orbit.open(name, { type: 'events', AccessController: permissive })
+    await connect(writer, peer)
+    let heads = await db.log.heads()
+    while (heads.length === 0) {
+      signal.throwIfAborted()
+      await new Promise(resolve => setTimeout(resolve, 50))
+      heads = await db.log.heads()
+    }
+    return { db, heads, orbit }
+  }
+
   let attackerOrbit: OrbitDB | undefined
   let keystore: KeyStoreInstance | undefined
   after(async () => {
@@ -142,26 +160,17 @@ describe('hostile writers', () => {
 
   it('admits a publisher-written entry on its entry signature, and rejects it when that signature is bad', async () => {
     const { a, b, key, rejected } = await twoPeersWithOneRecord('one-signature')
-
+    const signal = AbortSignal.timeout(20_000)
     // the publisher's own writer identity, but every entry signed by some other key
-    const attacker = await peers.start(undefined, { name: 'unrelated' })
-    const honest = await identityForKey(attacker.node.helia, key)
     const other = createPublisherKey()
-    const badSigner: Identity = { ...honest, sign: async (_i: Identity, data: string | Uint8Array) => bytesToString(await signBytes(typeof data === 'string' ? fromString(data) : data, other), 'base16') }
-    const orbit = await createOrbitDB({ ipfs: attacker.node.helia, directory: await peers.dir(), identity: badSigner })
+    const badSigner = async (helia: Parameters<typeof identityForKey>[0]): Promise<Identity> => ({
+      ...await identityForKey(helia, key),
+      sign: async (_i: Identity, data: string | Uint8Array) => bytesToString(await signBytes(typeof data === 'string' ? fromString(data) : data, other), 'base16')
+    })
+    const { db, heads, orbit } = await rogueWriter('one-signature', badSigner, b, signal)
     try {
-      const db = await orbit.open('one-signature', { type: 'events', AccessController: permissive })
-      await connect(attacker, b)
-      const signal = AbortSignal.timeout(20_000)
       // the attacker replicated a's entry: it was written with the publisher's key
-      let entries = await db.log.heads()
-      while (entries.length === 0) {
-        signal.throwIfAborted()
-        await new Promise(resolve => setTimeout(resolve, 50))
-        entries = await db.log.heads()
-      }
-      assert.equal(entries[0]!.key, bytesToString(key.publicKey, 'base16'), 'registry.publish writes with the publisher key')
-
+      assert.equal(heads[0]!.key, bytesToString(key.publicKey, 'base16'), 'registry.publish writes with the publisher key')
       const hash = await db.add(encodeSignedRecord(await signRecord(releaseRecord(key, {}, 2), key)))
       await expectRejectedWhileReplicating({ a, b, key, rejected }, hash, 'InvalidSignatureError', signal)
     } finally {
@@ -171,22 +180,28 @@ describe('hostile writers', () => {
 
   it('rejects a publisher-written entry whose record signature is bad, though the entry signature is good', async () => {
     const { a, b, key, rejected } = await twoPeersWithOneRecord('record-signature')
-
+    const signal = AbortSignal.timeout(20_000)
     // the publisher's own writer identity signs the entry properly; only the record's signature is broken
-    const writer = await peers.start(undefined, { name: 'unrelated' })
-    const orbit = await createOrbitDB({ ipfs: writer.node.helia, directory: await peers.dir(), identity: await identityForKey(writer.node.helia, key) })
+    const { db, orbit } = await rogueWriter('record-signature', async helia => identityForKey(helia, key), b, signal)
     try {
-      const db = await orbit.open('record-signature', { type: 'events', AccessController: permissive })
-      await connect(writer, b)
-      const signal = AbortSignal.timeout(20_000)
-      while ((await db.log.heads()).length === 0) {
-        signal.throwIfAborted()
-        await new Promise(resolve => setTimeout(resolve, 50))
-      }
       const wire = encodeSignedRecord(await signRecord(releaseRecord(key, {}, 2), key))
       wire[wire.length - 1]! ^= 1
       const hash = await db.add(wire)
       // a record in the log verifies anywhere, so its own signature is checked
+      await expectRejectedWhileReplicating({ a, b, key, rejected }, hash, 'InvalidSignatureError', signal)
+    } finally {
+      await orbit.stop()
+    }
+  })
+
+  it('rejects a record without its own signature in an entry another writer wrote, while replication goes on', async () => {
+    const { a, b, key, rejected } = await twoPeersWithOneRecord('entry-signed')
+    const signal = AbortSignal.timeout(20_000)
+    // a valid writer identity of another key writes the publisher's record without a signature
+    const { db, orbit } = await rogueWriter('entry-signed', async helia => identityForKey(helia, createPublisherKey()), b, signal)
+    try {
+      const unsigned = { ...(await signRecord(releaseRecord(key, {}, 2), key)), signature: undefined }
+      const hash = await db.add(encodeSignedRecord(unsigned))
       await expectRejectedWhileReplicating({ a, b, key, rejected }, hash, 'InvalidSignatureError', signal)
     } finally {
       await orbit.stop()
