@@ -5,6 +5,7 @@
  * a dropped connection or a dead process — and the log must hold the same records afterwards.
  */
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -19,10 +20,11 @@ const RUNS = Number(process.env.HUBLESS_FUZZ_RUNS ?? 500)
 interface Answer { status: number, body: string }
 
 /** A raw request: the path goes out exactly as given (fetch would normalise `..` away) */
-async function send (base: URL, method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
+async function send (base: URL | { socketPath: string }, method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): Promise<Answer> {
+  const target = base instanceof URL ? { host: base.hostname, port: base.port } : base
   return await new Promise((resolve, reject) => {
     // a fresh connection each time, so that one case's closed socket is not another's failure
-    const req = request({ host: base.hostname, port: base.port, method, path, headers, agent: false, signal: AbortSignal.timeout(20_000) }, res => {
+    const req = request({ ...target, method, path, headers, agent: false, signal: AbortSignal.timeout(20_000) }, res => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => { chunks.push(c) })
       res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }) })
@@ -76,6 +78,9 @@ describe('HTTP endpoints of a running mirror under fuzzing', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   let mirror: RunningCli
   let api: URL
+  /** the local operation API (a Unix socket in the data dir) and the headers our own client sends */
+  let local: { socketPath: string }
+  let localHeaders: Record<string, string>
   let recordsBefore = 0
   const tally = { cases: 0, statuses: new Map<number, number>() }
 
@@ -98,6 +103,9 @@ describe('HTTP endpoints of a running mirror under fuzzing', () => {
     mirror = await startCli(['--data-dir', data, '--json', 'mirror', '--http', '127.0.0.1:0', '--pin', 'none'], { timeout: 60_000 })
     const ready = JSON.parse(mirror.readyLine) as { api: string, multiaddrs: string[] }
     api = new URL(ready.api)
+    const daemonFile = JSON.parse(await readFile(join(data, 'daemon.json'), 'utf8')) as { api: string }
+    local = { socketPath: daemonFile.api.replace(/^unix:/, '') }
+    localHeaders = { host: 'localhost', 'content-type': 'application/json', authorization: `Bearer ${(await readFile(join(data, 'api-token'), 'utf8')).trim()}` }
     // a few real records, replicated into the mirror by a publishing peer
     const author = await swarm.start()
     await author.node.dial(ready.multiaddrs[0]!, { signal: AbortSignal.timeout(10_000) })
@@ -145,7 +153,7 @@ describe('HTTP endpoints of a running mirror under fuzzing', () => {
       fc.constantFrom('{', '[]', 'null', '1', '"x"', '{"query": {"$gt": ""}}', '{"limit": -1}', '{"limit": 1e309}', '{"appId": "../../etc"}', '{"appId": null}', '{"add": "not a key"}', '{"query": ' + '['.repeat(5000) + '}')
     )
     await fc.assert(fc.asyncProperty(fc.constantFrom(...ops), fc.constantFrom('POST', 'POST', 'GET', 'PUT'), body, async (op, m, b) => {
-      const answer = await send(api, m, `/api/v1/op/${op}`, b, { 'content-type': 'application/json' })
+      const answer = await send(local, m, `/api/v1/op/${op}`, b, localHeaders)
       check(`${m} /api/v1/op/${op} ${b.slice(0, 80)}`, answer)
       if (answer.status === 200) {
         // a stream of NDJSON lines ending in a result or a named error
@@ -154,7 +162,8 @@ describe('HTTP endpoints of a running mirror under fuzzing', () => {
       }
     }), { numRuns: Math.max(50, Math.ceil(RUNS / 3)) })
     const huge = new Uint8Array(2 * 1024 * 1024).fill(0x20)
-    check('an oversized body', await send(api, 'POST', '/api/v1/op/search', huge, { 'content-type': 'application/json' }))
+    check('an oversized body', await send(local, 'POST', '/api/v1/op/search', huge, localHeaders))
+    assert.equal((await send(api, 'POST', '/api/v1/op/status', '{}', { 'content-type': 'application/json' })).status, 404, 'the public port serves no operations')
   })
 
   it('leaves the log unchanged and the mirror healthy', async () => {

@@ -30,6 +30,9 @@ export interface DataDirLayout {
   trustFile: string
   /** written by a running daemon: how other commands reach it */
   daemonFile: string
+  /** the daemon's local operation API: its Unix socket (0600) and this run's token (0600) */
+  apiSocket: string
+  apiToken: string
 }
 
 export function dataDirLayout (root: string): DataDirLayout {
@@ -40,6 +43,8 @@ export function dataDirLayout (root: string): DataDirLayout {
     registry: join(root, 'registry'),
     indexFile: join(root, 'catalog-index.json'),
     trustFile: join(root, 'trust.json'),
-    daemonFile: join(root, 'daemon.json')
+    daemonFile: join(root, 'daemon.json'),
+    apiSocket: join(root, 'api.sock'),
+    apiToken: join(root, 'api-token')
   }
 }

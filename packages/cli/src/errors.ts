@@ -15,6 +15,12 @@ export class DaemonUnreachableError extends Error {
   override name = 'DaemonUnreachableError'
 }
 
+/** The daemon's local API refused a request (a stale token file, or a request that is not from our own client) */
+export class LocalApiRefusedError extends Error {
+  static override name = 'LocalApiRefusedError'
+  override name = 'LocalApiRefusedError'
+}
+
 export class DaemonRunningError extends Error {
   static override name = 'DaemonRunningError'
   override name = 'DaemonRunningError'

@@ -1,6 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { isAlive, readDaemonFile } from './daemon/daemon-file.ts'
-import { DaemonUnreachableError, RemoteOperationError } from './errors.ts'
+import { DaemonUnreachableError } from './errors.ts'
+import { callOperation } from './local-api/client.ts'
 import { operations } from './operations/index.ts'
 import { openServices } from './services.ts'
 import type { DataDirLayout } from './data-dir.ts'
@@ -25,7 +26,7 @@ export async function runOperation<Input, Output> (layout: DataDirLayout, operat
   const daemon = await readDaemonFile(layout.daemonFile)
   if (daemon != null && isAlive(daemon.pid)) {
     try {
-      return await runRemote(daemon.api, operation, input, options)
+      return await callOperation<Output>(operation.name, input, { endpoint: daemon.api, tokenFile: layout.apiToken, ...options })
     } catch (err) {
       if (!(err instanceof DaemonUnreachableError)) {
         throw err
@@ -39,55 +40,5 @@ export async function runOperation<Input, Output> (layout: DataDirLayout, operat
     return await operation.run({ services, signal: options.signal, onProgress: options.onProgress }, input)
   } finally {
     await services.stop()
-  }
-}
-
-async function runRemote<Input, Output> (api: string, operation: Operation<Input, Output>, input: Input, options: RunOperationOptions): Promise<Output> {
-  let response: Response
-  try {
-    response = await fetch(new URL(`/api/v1/op/${operation.name}`, api), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(input ?? {}),
-      signal: options.signal
-    })
-  } catch (err) {
-    options.signal.throwIfAborted()
-    throw new DaemonUnreachableError(`the daemon at ${api} does not answer: ${(err as Error).message}`)
-  }
-  if (response.body == null) {
-    throw new DaemonUnreachableError(`the daemon at ${api} sent no body`)
-  }
-
-  for await (const line of readLines(response.body)) {
-    const message = JSON.parse(line) as { progress?: ProgressLine, result?: Output, error?: { name: string, message: string } }
-    if (message.progress != null) {
-      options.onProgress?.(message.progress)
-    } else if (message.error != null) {
-      throw new RemoteOperationError(message.error.message, message.error.name)
-    } else if ('result' in message) {
-      return message.result as Output
-    }
-  }
-  throw new DaemonUnreachableError(`the daemon at ${api} closed the answer to ${operation.name} without a result`)
-}
-
-async function * readLines (body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder()
-  let buffered = ''
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true })
-    let newline = buffered.indexOf('\n')
-    while (newline >= 0) {
-      const line = buffered.slice(0, newline).trim()
-      buffered = buffered.slice(newline + 1)
-      if (line !== '') {
-        yield line
-      }
-      newline = buffered.indexOf('\n')
-    }
-  }
-  if (buffered.trim() !== '') {
-    yield buffered.trim()
   }
 }

@@ -146,10 +146,8 @@ describe('hubless mirror', () => {
       }
     }
     assert.equal((await fetch(new URL('/api/v1/apps', mirror!.api), { method: 'POST' })).status, 405)
-    assert.equal((await fetch(new URL('/api/v1/op/status', mirror!.api), { method: 'POST', body: '{' })).status, 400, 'a body that is not JSON')
-    const op = await fetch(new URL('/api/v1/op/status', mirror!.api), { method: 'POST', body: '{}' })
-    assert.equal(op.status, 200, 'loopback clients may run operations')
-    assert.match(await op.text(), /"result":\{/)
+    const op = await fetch(new URL('/api/v1/op/status', mirror!.api), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    assert.equal(op.status, 404, 'the public side serves no operations, even to loopback clients')
   })
 
   it('lists the app with its trust status and facets', async () => {

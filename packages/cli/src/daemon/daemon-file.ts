@@ -1,10 +1,13 @@
 import { readFile, rm, writeFile } from 'node:fs/promises'
 
-/** What a running daemon records in the data dir so that other commands find its API */
+/** What a running daemon records in the data dir so that other commands find it */
 export interface DaemonFile {
   pid: number
-  api: string
   peerId: string
+  /** the local operation API (`unix:PATH` or `http://127.0.0.1:PORT`); its token is in DATA_DIR/api-token */
+  api: string
+  /** the public HTTP side (gateway, and a mirror's API and storefront) */
+  http: string
 }
 
 export async function writeDaemonFile (path: string, info: DaemonFile): Promise<void> {
@@ -19,10 +22,9 @@ export async function readDaemonFile (path: string): Promise<DaemonFile | undefi
     return undefined
   }
   try {
-    const parsed: unknown = JSON.parse(text)
-    if (typeof parsed === 'object' && parsed !== null && 'api' in parsed && typeof parsed.api === 'string' &&
-      'pid' in parsed && typeof parsed.pid === 'number' && 'peerId' in parsed && typeof parsed.peerId === 'string') {
-      return { api: parsed.api, pid: parsed.pid, peerId: parsed.peerId }
+    const parsed = JSON.parse(text) as Partial<Record<keyof DaemonFile, unknown>> | null
+    if (typeof parsed?.api === 'string' && typeof parsed.http === 'string' && typeof parsed.pid === 'number' && typeof parsed.peerId === 'string') {
+      return { api: parsed.api, http: parsed.http, pid: parsed.pid, peerId: parsed.peerId }
     }
   } catch {}
   return undefined

@@ -113,11 +113,6 @@ export function sendJson (res: ServerResponse, status: number, body: unknown): v
   res.end(text)
 }
 
-export function isLoopback (req: IncomingMessage): boolean {
-  const address = req.socket.remoteAddress ?? ''
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.')
-}
-
 /** Reads a JSON request body of at most `limit` bytes */
 export async function readJsonBody (req: IncomingMessage, limit = 1024 * 1024): Promise<unknown> {
   const chunks: Buffer[] = []

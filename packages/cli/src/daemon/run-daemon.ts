@@ -1,11 +1,13 @@
 import { createGatewayHandler } from '@hubless/net'
-import { createApiRoutes } from './api-routes.ts'
 import { isAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
-import { startHttpServer } from './http-server.ts'
+import { sendJson, startHttpServer } from './http-server.ts'
+import { createOperationHandler } from '../local-api/handler.ts'
+import { startLocalApi } from '../local-api/server.ts'
 import { DaemonRunningError } from '../errors.ts'
 import { serveHolds } from '../holds-protocol.ts'
 import { openServices } from '../services.ts'
 import type { HttpServer, Route } from './http-server.ts'
+import type { LocalApi } from '../local-api/server.ts'
 import type { DataDirLayout } from '../data-dir.ts'
 import type { Services } from '../services.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -29,7 +31,10 @@ export interface RunningDaemon {
   services: Services
   peerId: string
   multiaddrs: string[]
+  /** the public HTTP side: `http://host:port` (gateway; a mirror's API and storefront) */
   api: string
+  /** the local operation API, for this user's own `hubless` commands only */
+  localApi: string
   stop (): Promise<void>
 }
 
@@ -37,30 +42,39 @@ export interface RunningDaemon {
 export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   const existing = await readDaemonFile(init.layout.daemonFile)
   if (existing != null && existing.pid !== process.pid && isAlive(existing.pid)) {
-    throw new DaemonRunningError(`a daemon (pid ${existing.pid}) already runs on ${init.layout.root}, its API at ${existing.api}`)
+    throw new DaemonRunningError(`a daemon (pid ${existing.pid}) already runs on ${init.layout.root}, its HTTP side at ${existing.http}`)
   }
 
   const services = await openServices(init.layout, { listen: init.listen, lan: init.lan, peers: init.peers.map(p => p.toString()), gateways: init.gateways, saveIndexAfter: init.saveIndexAfter })
   const lifetime = new AbortController()
   let http: HttpServer
+  let localApi: LocalApi
   try {
     // the daemon replicates the registry with every connected peer from the start
     await services.registry()
     await serveHolds(services)
     const gateway = createGatewayHandler(services.node)
     const gatewayRoute: Route = async (req, res) => gateway(req, res)
-    http = await startHttpServer(init.http, [
-      createApiRoutes(services, lifetime.signal),
-      ...(init.routes?.(services) ?? []),
-      gatewayRoute
-    ])
+    const healthRoute: Route = async (_req, res, url) => {
+      if (url.pathname !== '/healthz') return false
+      sendJson(res, 200, { ok: true, peerId: services.node.peerId.toString() })
+      return true
+    }
+    // the public side never serves operations: they act with the node's keys (SECURITY.md)
+    http = await startHttpServer(init.http, [healthRoute, ...(init.routes?.(services) ?? []), gatewayRoute])
+    try {
+      localApi = await startLocalApi({ socketPath: init.layout.apiSocket, tokenFile: init.layout.apiToken }, createOperationHandler(services, lifetime.signal))
+    } catch (err) {
+      await http.close()
+      throw err
+    }
   } catch (err) {
     await services.stop()
     throw err
   }
 
   const peerId = services.node.peerId.toString()
-  await writeDaemonFile(init.layout.daemonFile, { pid: process.pid, api: http.url, peerId })
+  await writeDaemonFile(init.layout.daemonFile, { pid: process.pid, api: localApi.endpoint, http: http.url, peerId })
   // the node keeps these peers connected; a first dial here only tells the operator about a dead one
   for (const peer of init.peers) {
     services.node.dial(peer, { signal: AbortSignal.any([lifetime.signal, AbortSignal.timeout(10_000)]) }).then(
@@ -70,13 +84,16 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   }
 
   const httpServer = http
+  const local = localApi
   return {
     services,
     peerId,
     multiaddrs: services.node.getMultiaddrs(),
     api: http.url,
+    localApi: local.endpoint,
     async stop () {
       lifetime.abort()
+      await local.close()
       await httpServer.close()
       await services.stop()
       await removeDaemonFile(init.layout.daemonFile, process.pid)
