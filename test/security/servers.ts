@@ -55,10 +55,14 @@ export async function serveTampering (upstream: string): Promise<TestServer> {
   })
 }
 
-/** answers every request with 200 and bytes that never end (until the client hangs up); counts bytes sent */
-export async function serveEndless (sent: { bytes: number }): Promise<TestServer> {
-  return serve((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/octet-stream' })
+/**
+ * answers every request with bytes that never end (until the client hangs up), with 200, or 206 to
+ * a Range request as if resuming; counts bytes sent, and records Range headers in `ranges` if given
+ */
+export async function serveEndless (sent: { bytes: number, ranges?: Array<string | undefined> }): Promise<TestServer> {
+  return serve((req, res) => {
+    sent.ranges?.push(req.headers.range)
+    res.writeHead(/^bytes=[1-9]\d*-$/.test(req.headers.range ?? '') ? 206 : 200, { 'content-type': 'application/octet-stream' })
     const chunk = new Uint8Array(64 * 1024).fill(0x41)
     const pump = (): void => {
       while (!res.destroyed) {

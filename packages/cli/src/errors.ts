@@ -74,3 +74,9 @@ export class SourceLiedError extends Error {
   static override name = 'SourceLiedError'
   override name = 'SourceLiedError'
 }
+
+/** A download whose record names no size passed the cap `get` sets for it (`--max-size`, default 8 GiB); nothing of it was kept */
+export class DownloadTooLargeError extends Error {
+  static override name = 'DownloadTooLargeError'
+  override name = 'DownloadTooLargeError'
+}

@@ -72,6 +72,18 @@ export class GatewayRequestError extends Error {
   }
 }
 
+/** A DAG being fetched adds up to more bytes than the caller's `maxBytes`; the fetch stopped there. */
+export class ContentTooLargeError extends Error {
+  static override name = 'ContentTooLargeError'
+  override name = 'ContentTooLargeError'
+  readonly maxBytes: number
+
+  constructor (message: string, maxBytes: number) {
+    super(message)
+    this.maxBytes = maxBytes
+  }
+}
+
 /** A gateway URL given in the configuration is not an http(s) URL. */
 export class BadGatewayUrlError extends Error {
   static override name = 'BadGatewayUrlError'

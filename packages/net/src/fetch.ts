@@ -2,7 +2,7 @@ import { logger } from '@libp2p/logger'
 import { CustomProgressEvent } from 'progress-events'
 import { drain, toBytes } from './iterables.ts'
 import { blockMatches, walkDag } from './dag.ts'
-import { BlockVerificationError, ContentNotFoundError, GatewayRequestError, GatewayVerificationError } from './errors.ts'
+import { BlockVerificationError, ContentNotFoundError, ContentTooLargeError, GatewayRequestError, GatewayVerificationError } from './errors.ts'
 import { checkGatewayUrl, requestBlock } from './gateway-client.ts'
 import type { FetchOptions, FetchResult, NodeHelia } from './index.ts'
 import type { CID } from 'multiformats/cid'
@@ -109,6 +109,10 @@ async function fetchBlock (state: FetchState, cid: CID): Promise<Uint8Array> {
 function count (state: FetchState, cid: CID, bytes: Uint8Array, source: string): void {
   state.result.blocks++
   state.result.bytes += bytes.byteLength
+  const { maxBytes } = state.options
+  if (maxBytes != null && state.result.bytes > maxBytes) {
+    throw new ContentTooLargeError(`The DAG under ${state.result.cid} adds up to more than the limit of ${maxBytes} bytes (${state.result.blocks} blocks so far); fetched no further`, maxBytes)
+  }
   state.result.sources[source] = (state.result.sources[source] ?? 0) + 1
   state.options.onProgress?.(new CustomProgressEvent('hubless:fetch:block', { cid, bytes: bytes.byteLength, source }))
 }

@@ -149,6 +149,11 @@ export interface FetchOptions extends AbortOptions, ProgressOptions<FetchProgres
   gatewayTimeout?: number
   /** Pin the DAG once it is complete. Default false. */
   pin?: boolean
+  /**
+   * Stop with `ContentTooLargeError` once the DAG's blocks (local ones included, file bytes and
+   * the nodes linking them) add up to more than this many bytes. Default: no limit.
+   */
+  maxBytes?: number
 }
 
 export interface FetchResult {

@@ -5,6 +5,7 @@ import { search, showApp, trust } from '../operations/catalog.ts'
 import { get } from '../operations/get.ts'
 import { status } from '../operations/status.ts'
 import { runOperation } from '../run-operation.ts'
+import { parseSizeArg } from '../size-arg.ts'
 import { progressBar } from './progress.ts'
 import type { CommandContext } from '../context.ts'
 import type { AppView, ReleaseView } from '@hubless/query'
@@ -115,12 +116,14 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     .option('--gateway <url>', 'an IPFS trustless gateway to fall back to (repeatable)', collect)
     .option('--allow-untrusted', 'also get apps whose publisher you do not trust')
     .option('--mirror <url>', 'read the catalog from this hubless mirror over HTTP(S) and download through it, all verified here (where peer-to-peer is blocked)')
-    .action(async (appId: string, options: { channel?: string, arch?: string, output?: string, gateway?: string[], allowUntrusted?: boolean, mirror?: string }, command: Command) => {
+    .option('--max-size <size>', 'stop a download past this size when the record names none (older records; default 8G; e.g. 512M, 16G)')
+    .action(async (appId: string, options: { channel?: string, arch?: string, output?: string, gateway?: string[], allowUntrusted?: boolean, mirror?: string, maxSize?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
+      const maxBytes = options.maxSize == null ? undefined : parseSizeArg(options.maxSize, '--max-size')
       const gateways = options.gateway ?? (process.env.HUBLESS_GATEWAYS ?? '').split(/[\s,]+/).filter(g => g !== '')
       const output = resolve(options.output ?? `${appId}.AppImage`)
       const result = await runOperation(layout, get, {
-        appId, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted, mirror: options.mirror
+        appId, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted, mirror: options.mirror, maxBytes
       }, { signal, onProgress: progressBar(out) })
       out.endProgress()
       out.result(result, `${result.path}: ${appId} ${result.version} (${result.channel}, ${result.arch}), sha256 ${result.sha256} ${result.verified ? 'verified' : 'NOT verified (the record names no hash)'}, ${result.trust.status}`)

@@ -3,6 +3,7 @@ import { isChannel } from '@hubless/registry'
 import { UsageError } from '../errors.ts'
 import { startMirror } from '../mirror/run-mirror.ts'
 import { collect } from '../multiaddr-arg.ts'
+import { parseSizeArg } from '../size-arg.ts'
 import { addNodeRunOptions, parseNodeRunOptions, untilAborted } from './daemon.ts'
 import type { NodeRunOptions } from './daemon.ts'
 import type { CommandContext } from '../context.ts'
@@ -51,7 +52,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         gateways: options.gateway,
         pin,
         channels,
-        maxBytes: options.maxBytes == null ? undefined : parseSize(options.maxBytes),
+        maxBytes: options.maxBytes == null ? undefined : parseSizeArg(options.maxBytes, '--max-bytes'),
         seed,
         publicUrl: options.publicUrl,
         onNotice: line => { log({ event: 'notice', message: line }) },
@@ -70,12 +71,4 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
 function parsePin (value: string): PinPolicy {
   if (value === 'all' || value === 'trusted' || value === 'none') return value
   throw new UsageError(`--pin "${value}" is not one of all, trusted, none`)
-}
-
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }
-
-export function parseSize (value: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(value.trim())
-  if (match == null) throw new UsageError(`--max-bytes "${value}" is not a size (e.g. 500M, 20G)`)
-  return Math.floor(Number(match[1]) * (UNITS[(match[2] ?? '').toLowerCase()] ?? 1))
 }
