@@ -18,7 +18,7 @@ import { sign } from '../../packages/registry/src/records/ed25519.ts'
 
 const NAMED = new Set([
   'InvalidSignatureError', 'MalformedRecordError', 'OversizeRecordError', 'UnknownRecordKindError', 'InvalidAppIdError',
-  'InvalidChannelError', 'InvalidFieldError', 'InvalidPublisherKeyError'
+  'InvalidChannelError', 'InvalidFieldError', 'InvalidPublisherKeyError', 'MalformedTextError', 'MissingSizeError'
 ])
 const RUNS = Number(process.env.HUBLESS_FUZZ_RUNS ?? 1000)
 export const tally = { cases: 0 }

@@ -11,7 +11,7 @@ import { buildReleaseRecord, createPublisherKey, MAX_RECORD_BYTES } from '@huble
 import type { PublisherKey, ReleaseRecord } from '@hubless/registry'
 import { createHostilePeer, settledHeap } from './hostile-peer.ts'
 import type { HostilePeer } from './hostile-peer.ts'
-import { connect, ids, Swarm, until, waitForRecords } from './swarm.ts'
+import { connect, honestPair, ids, Swarm, until, waitForRecords } from './swarm.ts'
 import type { Peer } from './swarm.ts'
 
 const FLOOD = 2_000
@@ -38,11 +38,9 @@ describe('hostile peer', () => {
   const rejected = new Map<string, number>()
 
   before(async () => {
-    a = await swarm.start()
-    b = await swarm.start()
-    await connect(a, b)
-    valid.push((await a.registry.publish(release(key, 0), key)).id)
-    await waitForRecords(b.registry, valid)
+    const pair = await honestPair(swarm, release(key, 0), key)
+    ;({ a, b } = pair)
+    valid.push(pair.first)
     b.registry.addEventListener('rejected', e => { rejected.set(e.detail.error.name, (rejected.get(e.detail.error.name) ?? 0) + 1) })
     hostile = await createHostilePeer(a.registry.address, `/hubless/registry/snapshot/1.0.0/${a.registry.address.split('/').pop()}`)
   })

@@ -6,8 +6,8 @@
  */
 import { createNode } from '@hubless/net'
 import type { HublessNode } from '@hubless/net'
-import type { RegistryInit } from '@hubless/registry'
-import { Peers } from '../../packages/registry/test/peers.ts'
+import type { PublisherKey, RegistryInit, UnsignedRecord } from '@hubless/registry'
+import { Peers, waitForRecords } from '../../packages/registry/test/peers.ts'
 import type { Peer } from '../../packages/registry/test/peers.ts'
 
 export type { Peer } from '../../packages/registry/test/peers.ts'
@@ -39,6 +39,16 @@ export class Swarm extends Peers {
     this.nodes.clear()
     await super.cleanup()
   }
+}
+
+/** Two connected peers of the swarm's registry, both holding `first`, which `a` published as `key` */
+export async function honestPair (swarm: Swarm, first: UnsignedRecord, key: PublisherKey): Promise<{ a: Peer, b: Peer, first: string }> {
+  const a = await swarm.start()
+  const b = await swarm.start()
+  await connect(a, b)
+  const id = (await a.registry.publish(first, key)).id
+  await waitForRecords(b.registry, [id])
+  return { a, b, first: id }
 }
 
 export async function connect (a: { node: HublessNode } | HublessNode, b: { node: HublessNode } | HublessNode): Promise<void> {

@@ -104,3 +104,15 @@ export class SnapshotTimeoutError extends Error {
   static override name = 'SnapshotTimeoutError'
   override name = 'SnapshotTimeoutError'
 }
+
+/** A string in a record is not well-formed UTF-16 (a lone surrogate), so it has no UTF-8 form to sign */
+export class MalformedTextError extends Error {
+  static override name = 'MalformedTextError'
+  override name = 'MalformedTextError'
+}
+
+/** A release names its content's SHA-256 but not its size, so a download cannot be bounded before it is checked */
+export class MissingSizeError extends Error {
+  static override name = 'MissingSizeError'
+  override name = 'MissingSizeError'
+}

@@ -69,6 +69,8 @@ export interface RegistryStatus {
   identity: string
   /** ms since epoch of the last head exchange or replicated record */
   lastSync?: number
+  /** entries refused since the registry was opened (each `rejected` event but those for a writer identity not fetched yet) */
+  rejected: number
 }
 
 export interface RegistryEvents {

@@ -11,7 +11,7 @@ import { CONTENT_CID } from './fixtures.ts'
 
 const NAMED = new Set([
   'InvalidSignatureError', 'MalformedRecordError', 'OversizeRecordError', 'UnknownRecordKindError',
-  'InvalidAppIdError', 'InvalidChannelError', 'InvalidFieldError'
+  'InvalidAppIdError', 'InvalidChannelError', 'InvalidFieldError', 'MalformedTextError', 'MissingSizeError'
 ])
 
 const key = publisherKeyFromSecret(new Uint8Array(32).fill(1))
@@ -21,7 +21,7 @@ const printable = fc.string({ minLength: 1, maxLength: 40, unit: fc.constantFrom
 
 const release: fc.Arbitrary<ReleaseRecord> = fc.record({
   appId: fc.array(segment, { minLength: 3, maxLength: 5 }).map(s => s.join('.')),
-  version: fc.stringMatching(/^[0-9A-Za-z.+~-]{1,20}$/),
+  version: fc.stringMatching(/^[0-9A-Za-z+~-][0-9A-Za-z.+~-]{0,19}$/),
   channel: fc.constantFrom(...CHANNELS),
   arch: fc.constantFrom('x86_64', 'aarch64', 'armhf', 'i686'),
   time: fc.nat({ max: 2 ** 45 }),

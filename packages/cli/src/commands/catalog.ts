@@ -141,6 +141,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
         `heads      ${result.registry.heads.length}`,
         `peers      ${result.peers.length} connected, ${result.registry.peers.length} replicating`,
         `last sync  ${result.registry.lastSync ?? 'never'}`,
+        ...(result.registry.rejected === 0 ? [] : [`rejected   ${result.registry.rejected} entries refused since opening (DEBUG=hubless:*:error shows why)`]),
         ...(result.publisher == null ? [] : [`publisher  ${result.publisher}`])
       ].join('\n'))
     })

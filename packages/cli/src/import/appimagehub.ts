@@ -1,4 +1,4 @@
-import { LIMITS, buildReleaseRecord, isHttpUrl, publisherKeyFromSecret, validateRecord } from '@hubless/registry/records'
+import { LIMITS, buildReleaseRecord, cleanVersion, isHttpUrl, isSafeVersion, publisherKeyFromSecret, validateRecord } from '@hubless/registry/records'
 import { declaredAppId, githubAppId, hubAppId } from './app-id.ts'
 import { InvalidCatalogError } from '../errors.ts'
 import { appstreamToText, cleanInlineText, cleanLine, hasControl } from './text.ts'
@@ -159,8 +159,9 @@ function versionOf (entry: AppImageHubEntry): string | undefined {
   const latest = isObject(entry.appstreamLatestRelease) ? entry.appstreamLatestRelease.version : undefined
   for (const candidate of [entry.version, latest]) {
     if (typeof candidate !== 'string') continue
-    const v = candidate.trim()
-    if (v !== '' && v.length <= LIMITS.version && /^[\x21-\x7e]+$/.test(v)) return v
+    // `../x` or `.glibc2.17` would be a path in the file name `APP-VERSION-ARCH.AppImage`: the registry refuses them
+    const v = cleanVersion(candidate)
+    if (v.length <= LIMITS.version && isSafeVersion(v)) return v
   }
   return undefined
 }

@@ -1,6 +1,11 @@
+import { cleanIdentityText, cleanProseText } from '@hubless/registry/records'
+
 /**
  * Turns catalog text into what a record accepts: no control characters (the registry rejects
- * them so that no record can smuggle terminal escapes), trimmed, and cut to the schema's limits.
+ * them so that no record can smuggle terminal escapes), no lone surrogates, bidirectional
+ * formatting or invisible characters (the registry rejects them so that no name can pose as
+ * another: its records/text-rules.ts says which), trimmed, and cut to the schema's limits.
+ * One-liners (names, summaries, licenses) lose the zero width joiners too; descriptions keep them.
  */
 
 // \r and the other C0/C1 controls go; \t and \n survive (the schema allows them)
@@ -14,7 +19,7 @@ export function hasControl (text: string): boolean {
 /** A trimmed single-line text without control characters, at most `max` characters; undefined when empty */
 export function cleanLine (value: unknown, max: number): string | undefined {
   if (typeof value !== 'string') return undefined
-  const text = value.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim()
+  const text = cleanIdentityText(value).replace(CONTROL, ' ').replace(/\s+/g, ' ').trim()
   return text === '' ? undefined : cut(text, max)
 }
 
@@ -34,7 +39,8 @@ function decodeEntities (text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|[a-zA-Z]{2,8});/g, (whole, name: string) => {
     if (name.startsWith('#')) {
       const code = name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number.parseInt(name.slice(1), 10)
-      return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : whole
+      // `&#x202E;` is as much an override as the character itself
+      return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? cleanProseText(String.fromCodePoint(code)) : whole
     }
     return ENTITIES[name] ?? whole
   })
@@ -49,7 +55,7 @@ function decodeEntities (text: string): string {
 export function appstreamToText (markup: unknown, max: number): string | undefined {
   if (typeof markup !== 'string') return undefined
   const blocks: string[] = []
-  const html = markup.replace(CONTROL, ' ')
+  const html = cleanProseText(markup).replace(CONTROL, ' ')
   const pattern = /<(p|li)\b[^>]*>([\s\S]*?)<\/\1\s*>/gi
   let consumed = false
   for (const match of html.matchAll(pattern)) {

@@ -6,9 +6,10 @@ import { buildReleaseRecord, findPreviousRelease, IncompleteDraftError, isChanne
 import { NotReplicatedError, UsageError } from '../errors.ts'
 import { askHolds, holdsAll } from '../holds-protocol.ts'
 import type { HoldsQuery } from '../holds-protocol.ts'
+import { imageApp, imageVersion } from './image-text.ts'
 import { defineOperation } from './operation.ts'
 import type { OperationContext } from './operation.ts'
-import type { AppMetadata, Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
+import type { Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
 
 export interface PublishInput {
   /** absolute path of the AppImage */
@@ -61,7 +62,7 @@ export const publish = defineOperation<PublishInput, PublishOutput>('publish', a
   const appImage = await openAppImage(input.file, { signal })
   const metadata = await readAppImageMetadata(appImage, { signal }).finally(async () => { await appImage.close() })
   const draft = metadata.draft
-  const version = input.version ?? draft.version
+  const version = input.version ?? imageVersion(draft)
   if (version == null || version.trim() === '') {
     throw new IncompleteDraftError(`${input.file} declares no version (no AppStream <release>); pass --version`)
   }
@@ -92,17 +93,7 @@ export const publish = defineOperation<PublishInput, PublishOutput>('publish', a
   }
   const previous = findPreviousRelease(mine, { publisher: key.did, appId, channel: input.channel })
 
-  const app: AppMetadata = {
-    name: draft.name,
-    summary: draft.summary,
-    description: draft.description,
-    categories: draft.categories.length > 0 ? draft.categories : undefined,
-    keywords: draft.keywords.length > 0 ? draft.keywords : undefined,
-    license: draft.license,
-    developer: draft.developer,
-    homepage: draft.homepage != null && isHttpUrl(draft.homepage) ? draft.homepage : undefined,
-    icon
-  }
+  const app = imageApp(draft, icon)
   const record = buildReleaseRecord({
     appId,
     version,

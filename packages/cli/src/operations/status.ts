@@ -13,6 +13,8 @@ export interface StatusOutput {
     /** peers replicating the registry with us */
     peers: string[]
     lastSync?: string
+    /** entries the access controller refused since the registry opened (a hostile writer, or a rule this version tightened) */
+    rejected: number
   }
   publisher?: string
 }
@@ -33,7 +35,8 @@ export const status = defineOperation<Record<string, never>, StatusOutput & { re
       records: s.records,
       heads: s.heads,
       peers: s.peers,
-      lastSync: s.lastSync == null ? undefined : new Date(s.lastSync).toISOString()
+      lastSync: s.lastSync == null ? undefined : new Date(s.lastSync).toISOString(),
+      rejected: s.rejected
     },
     publisher
   }

@@ -24,7 +24,7 @@ export const ACCESS_CONTROLLER_TYPE = 'hubless'
 export const ACCESS_CONTROLLER_ADDRESS = '/hubless/records-v1'
 
 /** Rejections that depend only on the entry's bytes; the verdict is cached by entry hash */
-const DEFINITIVE = new Set(['InvalidSignatureError', 'MalformedRecordError', 'OversizeRecordError', 'UnknownRecordKindError', 'InvalidAppIdError', 'InvalidChannelError', 'InvalidFieldError', 'InvalidPublisherKeyError', 'ForgedIdentityError'])
+const DEFINITIVE = new Set(['InvalidSignatureError', 'MalformedRecordError', 'OversizeRecordError', 'UnknownRecordKindError', 'InvalidAppIdError', 'InvalidChannelError', 'InvalidFieldError', 'InvalidPublisherKeyError', 'ForgedIdentityError', 'MalformedTextError', 'MissingSizeError'])
 
 const MAX_CACHED = 100_000
 

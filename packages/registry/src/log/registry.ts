@@ -102,6 +102,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   readonly #byId = new Map<string, CachedEntry>()
   readonly #byHash = new Set<string>()
   #lastSync: number | undefined
+  #rejected = 0
   #announceTimer: ReturnType<typeof setTimeout> | undefined
   #announceInterval: ReturnType<typeof setInterval> | undefined
   #snapshotThreshold = DEFAULT_SNAPSHOT_THRESHOLD
@@ -150,9 +151,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
           accepted: (hash, record, entry) => {
             if (this.#pending.size < 200_000) this.#pending.set(hash, { record, clock: entry.clock.time, deps: [...entry.next, ...entry.refs] })
           },
-          rejected: (hash, error) => {
-            this.safeDispatch('rejected', { entry: hash, error })
-          }
+          rejected: (hash, error) => { this.#onRejected(hash, error) }
         }, ac => { this.#access = ac })
       })
     } catch (err) {
@@ -234,6 +233,18 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#items.push(kept)
     this.#byId.set(item.signed.id, kept)
     return true
+  }
+
+  /**
+   * Never silent: an entry that older peers accepted and this one refuses (a rule tightened
+   * since) stops replication of what follows it in this peer's log, and an operator must be able
+   * to see that (`DEBUG=hubless:*:error`, the `rejected` event, `status().rejected`).
+   */
+  #onRejected (hash: string | undefined, error: Error): void {
+    // a writer identity not fetched yet is asked again later, not refused
+    if (!('transient' in error)) this.#rejected++
+    log.error('refused entry %s: %s - %s', hash ?? '(new)', error.name, error.message)
+    this.safeDispatch('rejected', { entry: hash, error })
   }
 
   safeDispatch<K extends keyof RegistryEvents> (type: K, detail: RegistryEvents[K] extends CustomEvent<infer D> ? D : never): void {
@@ -406,7 +417,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
             for (const h of hashes) await this.#indexStorage.del(h)
           },
           joinEntry: this.#joinEntry,
-          onRejected: (hash, error) => { this.safeDispatch('rejected', { entry: hash, error }) }
+          onRejected: (hash, error) => { this.#onRejected(hash, error) }
         })
         const added = await this.#serial(async () => this.#commit(result.imported))
         pinned = this.#pinInBackground(added.map(i => i.entryHash))
@@ -627,7 +638,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       records: this.#byId.size,
       heads: heads.map(h => h.hash!),
       peers: [...this.#db.sync.peers],
-      identity: this.#nodeWriter.hash
+      identity: this.#nodeWriter.hash,
+      rejected: this.#rejected
     }
     if (this.#lastSync != null) status.lastSync = this.#lastSync
     return status

@@ -15,7 +15,7 @@
 export * from './types.ts'
 export {
   InvalidAppIdError, InvalidChannelError, InvalidFieldError, InvalidPublisherKeyError, InvalidSignatureError,
-  IncompleteDraftError, MalformedRecordError, OversizeRecordError, UnknownRecordKindError
+  IncompleteDraftError, MalformedRecordError, MalformedTextError, MissingSizeError, OversizeRecordError, UnknownRecordKindError
 } from '../errors.ts'
 export { MAX_ENVELOPE_BYTES, MAX_RECORD_BYTES, encodeCanonical, isCidString, isRecordId, recordIdOf } from './codec.ts'
 export { didToPublicKey, isDidKey, publicKeyToDid } from './did-key.ts'
@@ -31,6 +31,7 @@ export {
   buildEndorseRecord, buildReleaseRecord, buildRevokeKeyRecord, buildRotateKeyRecord, buildUnendorseRecord,
   buildYankRecord, findPreviousRelease, findRelease, withoutUndefined
 } from './builders.ts'
+export { cleanIdentityText, cleanProseText, cleanVersion, isSafeVersion } from './text-rules.ts'
 export type { BuildOptions, BuildReleaseOptions, ReleaseDraft } from './builders.ts'
 export { MAX_HEADS_BYTES, decodeSignedHeads, encodeSignedHeads, headsTopic, signHeads } from './heads.ts'
 export type { HeadsAnnouncement, SignedHeads } from './heads.ts'

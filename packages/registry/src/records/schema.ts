@@ -1,8 +1,9 @@
 import {
-  InvalidAppIdError, InvalidChannelError, InvalidFieldError, MalformedRecordError, UnknownRecordKindError
+  InvalidAppIdError, InvalidChannelError, InvalidFieldError, MalformedRecordError, MissingSizeError, UnknownRecordKindError
 } from '../errors.ts'
 import { isCidString, isRecordId } from './codec.ts'
 import { isDidKey } from './did-key.ts'
+import { assertWellFormedText, CONTROL, identityTextProblem, isSafeVersion, proseTextProblem } from './text-rules.ts'
 import { CHANNELS, RECORD_KINDS, RECORD_VERSION } from './types.ts'
 import type { Channel, RecordKind, UnsignedRecord } from './types.ts'
 
@@ -58,16 +59,35 @@ function onlyKeys (obj: Obj, path: string, allowed: readonly string[]): void {
   }
 }
 
-// printable, no control characters (C0, DEL, C1) so that no record can smuggle terminal escapes
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to reject them
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/
+/**
+ * How a text field is shown decides what it may hold (text-rules.ts): `identity` text (names,
+ * developer, license, categories, keywords, import source) may hold no control, bidirectional or
+ * invisible character; `prose` (summary, description, reasons) may also hold the zero width
+ * joiner and non-joiner, which scripts and emoji need; `plain` (update information) only no
+ * control characters.
+ */
+type TextKind = 'identity' | 'prose' | 'plain'
 
-function text (obj: Obj, key: string, path: string, max: number, optional = false): void {
+function textProblem (value: string, kind: TextKind): string | undefined {
+  if (kind === 'identity') return identityTextProblem(value)
+  if (kind === 'prose') return proseTextProblem(value)
+  return CONTROL.test(value) ? 'a control character' : undefined
+}
+
+function checkText (value: unknown, path: string, max: number, kind: TextKind): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw fieldError(path, `a non-empty string of at most ${max} characters`, value)
+  }
+  const problem = textProblem(value, kind)
+  if (problem != null) {
+    throw new InvalidFieldError(`${path} holds ${problem}, which could make it show as something it is not; remove it`)
+  }
+}
+
+function text (obj: Obj, key: string, path: string, max: number, kind: TextKind, optional = false): void {
   const value = obj[key]
   if (value === undefined && optional) return
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || CONTROL.test(value)) {
-    throw fieldError(`${path}.${key}`, `a non-empty string of at most ${max} characters without control characters`, value)
-  }
+  checkText(value, `${path}.${key}`, max, kind)
 }
 
 function integer (obj: Obj, key: string, path: string, optional = false): void {
@@ -107,9 +127,7 @@ function cidOrHttpUrl (value: unknown, path: string): void {
 }
 
 function word (value: unknown, path: string): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.word || CONTROL.test(value)) {
-    throw fieldError(path, `a non-empty string of at most ${LIMITS.word} characters`, value)
-  }
+  checkText(value, path, LIMITS.word, 'identity')
 }
 
 function did (obj: Obj, key: string, path: string): void {
@@ -152,7 +170,13 @@ export function isRecordKind (value: unknown): value is RecordKind {
   return typeof value === 'string' && (RECORD_KINDS as readonly string[]).includes(value)
 }
 
-const VERSION = /^[\x21-\x7e]+$/
+function version (obj: Obj, path: string): void {
+  text(obj, 'version', path, LIMITS.version, 'plain')
+  if (!isSafeVersion(obj.version)) {
+    throw fieldError(`${path}.version`, 'printable ASCII without spaces, "/" or "\\", not starting with "." (it becomes part of a file name)', obj.version)
+  }
+}
+
 const ARCH = /^[A-Za-z0-9_-]+$/
 const SHA256 = /^[0-9a-f]{64}$/
 
@@ -164,23 +188,26 @@ function validateContent (value: unknown, path: string): void {
     throw fieldError(`${path}.sha256`, '64 lowercase hex characters', value.sha256)
   }
   integer(value, 'size', path, true)
+  if (value.sha256 !== undefined && value.size === undefined) {
+    throw new MissingSizeError(`${path} names a sha256 but no size: a release that names its hash must name its size in bytes too, so that a download can be cut off at that length; add content.size or drop content.sha256`)
+  }
   list(value, 'urls', path, LIMITS.urls, false, httpUrl)
   if (value.cid === undefined && (value.urls as unknown[]).length === 0) {
     throw new InvalidFieldError(`${path} needs a cid or at least one URL, or nobody can fetch the release`)
   }
-  text(value, 'updateInformation', path, LIMITS.updateInformation, true)
+  text(value, 'updateInformation', path, LIMITS.updateInformation, 'plain', true)
 }
 
 function validateApp (value: unknown, path: string): void {
   if (!isObject(value)) throw fieldError(path, 'an object', value)
   onlyKeys(value, path, ['name', 'summary', 'description', 'categories', 'keywords', 'license', 'developer', 'homepage', 'icon', 'screenshots'])
-  text(value, 'name', path, LIMITS.name)
-  text(value, 'summary', path, LIMITS.summary, true)
-  text(value, 'description', path, LIMITS.description, true)
+  text(value, 'name', path, LIMITS.name, 'identity')
+  text(value, 'summary', path, LIMITS.summary, 'prose', true)
+  text(value, 'description', path, LIMITS.description, 'prose', true)
   list(value, 'categories', path, LIMITS.categories, true, word)
   list(value, 'keywords', path, LIMITS.keywords, true, word)
-  text(value, 'license', path, LIMITS.license, true)
-  text(value, 'developer', path, LIMITS.shortText, true)
+  text(value, 'license', path, LIMITS.license, 'identity', true)
+  text(value, 'developer', path, LIMITS.shortText, 'identity', true)
   if (value.homepage !== undefined) httpUrl(value.homepage, `${path}.homepage`)
   if (value.icon !== undefined) cidOrHttpUrl(value.icon, `${path}.icon`)
   list(value, 'screenshots', path, LIMITS.screenshots, true, cidOrHttpUrl)
@@ -191,12 +218,11 @@ const BASE_KEYS = ['v', 'kind', 'publisher', 'time'] as const
 function validateRelease (r: Obj): void {
   onlyKeys(r, 'record', [...BASE_KEYS, 'appId', 'version', 'channel', 'arch', 'content', 'app', 'previous', 'imported'])
   assertAppId(r.appId, 'record.appId')
-  text(r, 'version', 'record', LIMITS.version)
-  if (!VERSION.test(r.version as string)) throw fieldError('record.version', 'printable ASCII without spaces', r.version)
+  version(r, 'record')
   if (!isChannel(r.channel)) {
     throw new InvalidChannelError(`record.channel ${JSON.stringify(String(r.channel).slice(0, 40))} is not one of ${CHANNELS.join(', ')}`)
   }
-  text(r, 'arch', 'record', LIMITS.arch)
+  text(r, 'arch', 'record', LIMITS.arch, 'plain')
   if (!ARCH.test(r.arch as string)) throw fieldError('record.arch', 'letters, digits, "_" or "-" (x86_64, aarch64, …)', r.arch)
   validateContent(r.content, 'record.content')
   validateApp(r.app, 'record.app')
@@ -204,8 +230,8 @@ function validateRelease (r: Obj): void {
   if (r.imported !== undefined) {
     if (!isObject(r.imported)) throw fieldError('record.imported', 'an object', r.imported)
     onlyKeys(r.imported, 'record.imported', ['source', 'sourceId'])
-    text(r.imported, 'source', 'record.imported', LIMITS.word)
-    text(r.imported, 'sourceId', 'record.imported', LIMITS.shortText)
+    text(r.imported, 'source', 'record.imported', LIMITS.word, 'identity')
+    text(r.imported, 'sourceId', 'record.imported', LIMITS.shortText, 'identity')
   }
 }
 
@@ -213,8 +239,8 @@ function validateYank (r: Obj): void {
   onlyKeys(r, 'record', [...BASE_KEYS, 'release', 'appId', 'version', 'reason'])
   recordId(r, 'release', 'record')
   assertAppId(r.appId, 'record.appId')
-  text(r, 'version', 'record', LIMITS.version)
-  text(r, 'reason', 'record', LIMITS.reason)
+  version(r, 'record')
+  text(r, 'reason', 'record', LIMITS.reason, 'prose')
 }
 
 function validateEndorse (r: Obj): void {
@@ -238,7 +264,7 @@ function validateRotate (r: Obj): void {
 function validateRevoke (r: Obj): void {
   onlyKeys(r, 'record', [...BASE_KEYS, 'since', 'reason'])
   integer(r, 'since', 'record')
-  text(r, 'reason', 'record', LIMITS.reason)
+  text(r, 'reason', 'record', LIMITS.reason, 'prose')
 }
 
 const BY_KIND: Record<RecordKind, (r: Obj) => void> = {
@@ -253,6 +279,8 @@ const BY_KIND: Record<RecordKind, (r: Obj) => void> = {
 /** Check that `value` is a well-formed unsigned record of a known kind; throws a named error saying what is wrong */
 export function validateRecord (value: unknown): UnsignedRecord {
   if (!isObject(value)) throw new MalformedRecordError('a record must be a map')
+  // first, so that a lone surrogate anywhere gets its own error, not a field's
+  assertWellFormedText(value)
   if (value.v !== RECORD_VERSION) {
     throw fieldError('record.v', `${RECORD_VERSION} (the record schema version this peer knows)`, value.v)
   }

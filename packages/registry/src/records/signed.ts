@@ -8,7 +8,9 @@ import { decodeCanonical, encodeCanonical, MAX_ENVELOPE_BYTES, MAX_RECORD_BYTES,
 import { didToPublicKey } from './did-key.ts'
 import { sign, verify } from './ed25519.ts'
 import type { PublisherKey } from './ed25519.ts'
+import { withoutUndefined } from './builders.ts'
 import { validateRecord } from './schema.ts'
+import { assertWellFormedText } from './text-rules.ts'
 import type { EntryProof, RotateKeyRecord, SignedRecord, UnsignedRecord } from './types.ts'
 
 /** Verification is quick and local; the signal is checked before the work starts */
@@ -54,6 +56,9 @@ export async function signRecord<R extends UnsignedRecord> (record: R, key: Publ
  */
 export async function prepareRecord<R extends UnsignedRecord> (record: R, key: PublisherKey, options: SignOptions = {}): Promise<SignedRecord<R>> {
   options.signal?.throwIfAborted()
+  // before encoding too: the encoder turns a lone surrogate into U+FFFD, and the decoder drops a
+  // leading U+FEFF, so that what the publisher gave and what they would sign could differ
+  validateRecord(withoutUndefined(record))
   const bytes = encodeCanonical(record)
   checkSize(bytes)
   // validate what will be read back, not the caller's object (which may hold undefined fields)
@@ -232,6 +237,7 @@ export async function verifyRecord (input: Uint8Array | SignedRecord, options?: 
     const shown = typeof input.id === 'string' ? input.id.slice(0, 80) : `of type ${typeof input.id}`
     throw new MalformedRecordError(`the record id ${shown} is not the hash of its bytes (${signed.id})`)
   }
+  if (input.record != null) assertWellFormedText(input.record)
   if (input.record != null && !equals(encodeCanonical(input.record), signed.bytes)) {
     throw new MalformedRecordError('the record object differs from the signed bytes')
   }
@@ -274,6 +280,8 @@ export async function recordFromJSON (json: string | SignedRecordJSON, options?:
   const { id, record, signature, entry, countersignature, ...rest } = value as Record<string, unknown>
   if (Object.keys(rest).length > 0) throw new MalformedRecordError(`unknown fields in the JSON record: ${Object.keys(rest).slice(0, 5).join(', ')}`)
   if (typeof id !== 'string') throw new MalformedRecordError('the JSON record\'s id must be a string (the record\'s CID)')
+  // JSON can spell a lone surrogate ("\ud800"); encoding would make it U+FFFD and verify other text than was sent
+  assertWellFormedText(record)
   const bytes = encodeCanonical(record)
   const signed: SignedRecord = { id: id as string, record: record as UnsignedRecord, bytes }
   if (signature !== undefined && entry !== undefined) throw new MalformedRecordError('a JSON record carries a signature or an entry, not both')
