@@ -1,6 +1,8 @@
 /**
  * The Debian tools the tests use, installed when missing: mksquashfs/unsquashfs build and check
- * AppImage fixtures, chromium runs the browser tests, ip makes the mDNS test's network namespace.
+ * AppImage fixtures, chromium runs the browser tests, ip makes the mDNS test's network namespace,
+ * zsyncmake and zsync check the mirror's zsync control files and range requests against the real
+ * zsync 0.6 client.
  * As root (CI, these machines) it installs them with apt-get; otherwise it says what to install.
  * Part of `pnpm test`, so the README's test command works on a fresh machine.
  */
@@ -10,7 +12,9 @@ const tools: Array<{ command: string, pkg: string }> = [
   { command: 'mksquashfs', pkg: 'squashfs-tools' },
   { command: 'unsquashfs', pkg: 'squashfs-tools' },
   { command: 'chromium', pkg: 'chromium' },
-  { command: 'ip', pkg: 'iproute2' }
+  { command: 'ip', pkg: 'iproute2' },
+  { command: 'zsync', pkg: 'zsync' },
+  { command: 'zsyncmake', pkg: 'zsync' }
 ]
 
 const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0

@@ -83,3 +83,9 @@ export class FileTooLargeError extends Error {
   static override name = 'FileTooLargeError'
   override name = 'FileTooLargeError'
 }
+
+/** A zsync control file cannot be made as asked: a field with a line break, a bad block size, a source shorter or longer than it said */
+export class ZsyncInputError extends Error {
+  static override name = 'ZsyncInputError'
+  override name = 'ZsyncInputError'
+}

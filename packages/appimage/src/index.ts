@@ -5,7 +5,8 @@
  * ELF runtime (architecture, update information, embedded signature), the SquashFS 4.0 image
  * (files, directories, symlinks; gzip and zstd), the desktop entry, icon and AppStream metainfo,
  * and from them a release draft for hubless. Its chunker cuts an AppImage at the SquashFS block
- * boundaries so that IPFS deduplicates unchanged files between releases and between apps.
+ * boundaries so that IPFS deduplicates unchanged files between releases and between apps, and
+ * it writes the zsync control files (`.zsync`) that AppImage updaters read.
  *
  * @example
  * ```ts
@@ -34,3 +35,4 @@ export { openSquashfs, type ReadFileOptions, type Squashfs, type SquashfsBlockMa
 export type { AbortOptions } from './types.ts'
 export { parseUpdateInformation, type UpdateInformation } from './update-info.ts'
 export { parseAppStream } from './appstream.ts'
+export { makeZsyncControlFile, md4, ZSYNC_VERSION, type ZsyncByteSource, type ZsyncInit, type ZsyncOptions, type ZsyncParameters, type ZsyncProgressEvents, zsyncParameters } from './zsync/index.ts'

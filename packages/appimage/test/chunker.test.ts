@@ -10,22 +10,12 @@ import { createBytesReader, createFileReader, createSquashfsChunker, fastCdc, pl
 import { capChunks } from '../src/chunker.ts'
 import { SquashfsImage } from '../src/squashfs/filesystem.ts'
 import { assemble, buildRuntime, mksquashfs, pseudoRandom } from './fixtures/build.ts'
-import { useFixtures } from './helpers.ts'
+import { ofBytes, useFixtures } from './helpers.ts'
 
 async function collect (chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const out: Uint8Array[] = []
   for await (const c of chunks) out.push(c)
   return out
-}
-
-async function * ofBytes (bytes: Uint8Array, pieces: number[]): AsyncGenerator<Uint8Array> {
-  let at = 0
-  let i = 0
-  while (at < bytes.byteLength) {
-    const n = Math.max(1, pieces[i++ % pieces.length] ?? 65536)
-    yield bytes.subarray(at, at + n)
-    at += n
-  }
 }
 
 const hex = (c: Uint8Array): string => createHash('sha256').update(c).digest('hex')

@@ -34,3 +34,14 @@ export async function rejection (p: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected a rejection, the call succeeded')
 }
+
+/** `bytes` as a stream of pieces of the given sizes, repeated (pieces of 64 KiB when none are given) */
+export async function * ofBytes (bytes: Uint8Array, pieces: number[]): AsyncGenerator<Uint8Array> {
+  let at = 0
+  let i = 0
+  while (at < bytes.byteLength) {
+    const n = Math.max(1, pieces[i++ % pieces.length] ?? 65536)
+    yield bytes.subarray(at, at + n)
+    at += n
+  }
+}

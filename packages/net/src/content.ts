@@ -30,7 +30,7 @@ function isNotFound (err: unknown): boolean {
   return name === 'NotFoundError' || name === 'BlockNotFoundWhileOfflineError'
 }
 
-function notFound (cid: CID, err: unknown): Error {
+export function notFound (cid: CID, err: unknown): Error {
   if (isNotFound(err)) {
     return new ContentNotFoundError(`Block ${cid} (or one it links to) is not in the local store: ${(err as Error).message}`)
   }

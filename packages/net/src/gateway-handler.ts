@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
 import { exportLocalCar } from './car-export.ts'
+import { sendRangedFile } from './file-response.ts'
 import { toBytes } from './iterables.ts'
 import type { NodeHelia } from './index.ts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -50,7 +51,8 @@ const IMMUTABLE = {
 /**
  * The IPFS trustless-gateway protocol for the blocks a node holds: `GET /ipfs/{cid}` with
  * `?format=raw` or `Accept: application/vnd.ipld.raw` answers one block, `?format=car` or
- * `Accept: application/vnd.ipld.car` the DAG under it as a CAR. It never asks the network for
+ * `Accept: application/vnd.ipld.car` the DAG under it as a CAR. A block answers `Range` requests
+ * (a CAR does not: its bytes depend on the traversal). It never asks the network for
  * blocks; a gateway that did would let any client make the node fetch anything.
  */
 export function createGatewayHandler (node: { helia: NodeHelia }, init: GatewayHandlerInit = {}): GatewayHandler {
@@ -97,14 +99,11 @@ export function createGatewayHandler (node: { helia: NodeHelia }, init: GatewayH
       }
       if (format === 'raw') {
         const bytes = await toBytes(helia.blockstore.get(cid, { offline: true, signal: controller.signal }))
-        res.writeHead(200, {
-          ...IMMUTABLE,
-          'content-type': RAW,
-          'content-length': String(bytes.byteLength),
+        const block = { size: bytes.byteLength, async * read (offset: number, length: number) { yield bytes.subarray(offset, offset + length) } }
+        await sendRangedFile(req, res, block, {
           etag: `"${cid.toString()}.raw"`,
-          'content-disposition': `attachment; filename="${cid.toString()}.bin"`
+          headers: { ...IMMUTABLE, 'content-type': RAW, 'content-disposition': `attachment; filename="${cid.toString()}.bin"` }
         })
-        res.end(req.method === 'HEAD' ? undefined : bytes)
         return true
       }
       res.writeHead(200, {

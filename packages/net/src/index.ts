@@ -5,7 +5,8 @@
  * opt-in mDNS, a bootstrap list that is empty by default) and Helia (bitswap, LevelDB
  * blockstore and datastore) under one data directory, with a content API (UnixFS add/cat, pins,
  * garbage collection, CAR export/import), a verified fetch that falls back to HTTP trustless
- * gateways, and a trustless-gateway HTTP handler for serving what the node holds.
+ * gateways, a trustless-gateway HTTP handler for serving what the node holds, and HTTP answers
+ * with byte ranges (206, multipart/byteranges) for the files it holds.
  *
  * Nothing reaches outside the machine unless configured: the default listen address is
  * 127.0.0.1, there are no default bootstrap peers, routers or gateways, and mDNS is off.
@@ -26,6 +27,8 @@ export * from './errors.ts'
 export { createGatewayHandler } from './gateway-handler.ts'
 export type { GatewayHandler, GatewayHandlerInit } from './gateway-handler.ts'
 export { fixedSizeChunker } from './chunker.ts'
+export { type ByteRange, ifRangeAllows, parseRange } from './byte-ranges.ts'
+export { type FileResponseInit, openUnixfsFile, type RangedFile, sendRangedFile } from './file-response.ts'
 
 /** The libp2p services every hubless node runs. OrbitDB reads `libp2p.services.pubsub`. */
 export type NodeServices = {

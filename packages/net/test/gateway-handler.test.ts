@@ -38,6 +38,20 @@ describe('trustless gateway handler', () => {
     assert.deepEqual(body, new Uint8Array(Buffer.concat(chunks)))
   })
 
+  it('answers a range of a block (?format=raw) with 206, and says a CAR has no ranges', async () => {
+    const block = await fetch(`${server.url}/ipfs/${cid}?format=raw`)
+    const bytes = new Uint8Array(await block.arrayBuffer())
+    assert.equal(block.headers.get('accept-ranges'), 'bytes')
+    const response = await fetch(`${server.url}/ipfs/${cid}?format=raw`, { headers: { range: 'bytes=2-5' } })
+    assert.equal(response.status, 206)
+    assert.equal(response.headers.get('content-range'), `bytes 2-5/${bytes.byteLength}`)
+    assert.deepEqual(new Uint8Array(await response.arrayBuffer()), bytes.subarray(2, 6))
+    const car = await fetch(`${server.url}/ipfs/${cid}?format=car`, { headers: { range: 'bytes=2-5' } })
+    assert.equal(car.status, 200)
+    assert.equal(car.headers.get('accept-ranges'), 'none')
+    await car.arrayBuffer()
+  })
+
   it('answers Accept: application/vnd.ipld.car with the DAG as a CAR', async () => {
     const response = await fetch(`${server.url}/ipfs/${cid}`, { headers: { accept: 'application/vnd.ipld.car' } })
     assert.equal(response.status, 200)

@@ -1,7 +1,8 @@
 import { CID } from 'multiformats/cid'
 import { sendJson } from '../daemon/http-server.ts'
 import type { Route } from '../daemon/http-server.ts'
-import type { HublessNode } from '@hubless/net'
+import { openUnixfsFile, sendRangedFile } from '@hubless/net'
+import type { HublessNode, RangedFile } from '@hubless/net'
 
 const RAW = 'application/vnd.ipld.raw'
 const CAR = 'application/vnd.ipld.car'
@@ -11,7 +12,8 @@ const CAR = 'application/vnd.ipld.car'
  * following the storefront's download link, an <img> of an icon) gets the file's bytes, read
  * from blocks this mirror holds, each of which was verified against its CID when it arrived.
  * Requests for `?format=raw|car` fall through to the trustless gateway. Record-supplied content
- * is untrusted: it is served sandboxed, never as a page of this origin.
+ * is untrusted: it is served sandboxed, never as a page of this origin. Byte ranges are answered
+ * (zsync and download managers resume and patch with them).
  */
 export function createFileRoute (node: HublessNode): Route {
   return async (req, res, url) => {
@@ -29,40 +31,27 @@ export function createFileRoute (node: HublessNode): Route {
       sendJson(res, 404, { error: { name: 'ContentNotFoundError', message: `this mirror does not hold ${cid}` } })
       return true
     }
-    const controller = new AbortController()
-    res.once('close', () => { controller.abort() })
-    const chunks = node.content.cat(cid, { offline: true, signal: controller.signal })[Symbol.asyncIterator]()
-    let first: IteratorResult<Uint8Array>
+    let file: RangedFile
+    let first: Uint8Array
     try {
-      first = await chunks.next()
+      file = await openUnixfsFile(node.helia, cid)
+      first = await readHead(file)
     } catch (err) {
       sendJson(res, 404, { error: { name: (err as Error).name, message: `${cid} is not complete here` } })
       return true
     }
     const download = url.searchParams.get('download') === 'true' || url.searchParams.has('filename')
     const filename = (url.searchParams.get('filename') ?? cid.toString()).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200)
-    res.writeHead(200, {
-      'content-type': download ? 'application/octet-stream' : sniff(first.done === true ? undefined : first.value),
-      'cache-control': 'public, max-age=31536000, immutable',
+    await sendRangedFile(req, res, file, {
       etag: `"${cid.toString()}"`,
-      'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox",
-      ...(download ? { 'content-disposition': `attachment; filename="${filename}"` } : {})
-    })
-    if (req.method === 'HEAD' || first.done === true) {
-      res.end()
-      return true
-    }
-    try {
-      let next: IteratorResult<Uint8Array> = first
-      while (next.done !== true) {
-        if (!res.write(next.value)) await new Promise(resolve => res.once('drain', resolve))
-        next = await chunks.next()
+      headers: {
+        'content-type': download ? 'application/octet-stream' : sniff(first.byteLength === 0 ? undefined : first),
+        'cache-control': 'public, max-age=31536000, immutable',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox",
+        ...(download ? { 'content-disposition': `attachment; filename="${filename}"` } : {})
       }
-      res.end()
-    } catch {
-      res.destroy()
-    }
+    })
     return true
   }
 }
@@ -70,6 +59,13 @@ export function createFileRoute (node: HublessNode): Route {
 function wantsIpld (accept: string | undefined, url: URL): boolean {
   const format = url.searchParams.get('format')
   return format === 'raw' || format === 'car' || (accept ?? '').includes(RAW) || (accept ?? '').includes(CAR)
+}
+
+/** The first bytes of a file, for sniffing its type; throws when its first leaf is missing */
+async function readHead (file: RangedFile): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  for await (const chunk of file.read(0, Math.min(256, file.size))) chunks.push(chunk)
+  return Buffer.concat(chunks)
 }
 
 function sniff (bytes: Uint8Array | undefined): string {

@@ -7,6 +7,7 @@ import { importAppImageHub } from '../operations/import-appimagehub.ts'
 import { apiAppDetail } from './api-mapping.ts'
 import { createFeedRoute } from './feed-route.ts'
 import { createFileRoute } from './file-route.ts'
+import { createLatestRoute } from './latest-route.ts'
 import { createMirrorMetrics } from './metrics.ts'
 import { startPinner } from './pinner.ts'
 import { createPublicApiRoute } from './public-api.ts'
@@ -83,6 +84,7 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
         }
       }),
       createStorefrontRoute(),
+      counted(createLatestRoute({ catalog: async () => services.catalog(), node: services.node }), 'gateway'),
       counted(createFileRoute(services.node), 'gateway')
     ]
   }
