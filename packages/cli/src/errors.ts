@@ -74,3 +74,27 @@ export class SourceLiedError extends Error {
   static override name = 'SourceLiedError'
   override name = 'SourceLiedError'
 }
+
+/** An update signed by another key than the installed release, with no key rotation linking the two */
+export class SignerChangedError extends Error {
+  static override name = 'SignerChangedError'
+  override name = 'SignerChangedError'
+}
+
+/** `update`, `rollback` or `remove` of an app that `hubless install` did not install */
+export class NotInstalledError extends Error {
+  static override name = 'NotInstalledError'
+  override name = 'NotInstalledError'
+}
+
+/** `install` of an app that is installed already */
+export class AlreadyInstalledError extends Error {
+  static override name = 'AlreadyInstalledError'
+  override name = 'AlreadyInstalledError'
+}
+
+/** `rollback` with no previous version kept */
+export class NoPreviousVersionError extends Error {
+  static override name = 'NoPreviousVersionError'
+  override name = 'NoPreviousVersionError'
+}
