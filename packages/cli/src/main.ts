@@ -73,7 +73,8 @@ export async function main (argv: string[]): Promise<number> {
 
   try {
     await program.parseAsync(argv, { from: 'user' })
-    return 0
+    // a command that printed its result but failed in part (`update` of several apps) sets the code
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed help, the version or the usage error

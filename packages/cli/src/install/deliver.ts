@@ -73,7 +73,7 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
         if (source === 'local') bytesReused += bytes
         else bytesFetched += bytes
         blocks++
-        onProgress?.({ phase: `fetching blocks (${bytesReused === 0 ? 'none' : 'some'} reused)`, done: blocks, unit: 'items' })
+        onProgress?.({ phase: `fetching blocks (${source})`, done: blocks, unit: 'items' })
       }
     })
   } catch (err) {

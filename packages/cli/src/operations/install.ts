@@ -178,7 +178,7 @@ export const update = defineOperation<UpdateInput, UpdateOutput>('update', async
         results.push(await updateOne(context, app, selection!, input, mirror))
       } catch (err) {
         context.signal.throwIfAborted()
-        if (wanted.length === 1) throw err
+        if (input.appIds?.length === 1) throw err
         results.push({ appId: app.appId, status: 'failed', from: app.version, path: app.path, error: { name: (err as Error).name, message: (err as Error).message } })
       }
     }
