@@ -273,20 +273,19 @@ export interface RemoveOutput {
   kept?: string
 }
 
-/** Deletes the AppImage (unless `keepFile`), the previous version kept, the desktop entry, the icon and the record */
+/** Deletes the AppImage (unless `keepFile`), the previous version kept for rollback, the desktop entry, the icon and the record */
 export const remove = defineOperation<RemoveInput, RemoveOutput>('remove', async (context, input) => {
   const store = installedApps(context.services.layout.installedFile)
   const app = await requireInstalled(input.appId, store)
   const removed: string[] = []
-  const files = [app.desktopFile, app.iconFile, ...(input.keepFile === true ? [] : [app.path, app.previous?.path])]
+  // the previous version is hubless's own copy, for rollback: it goes even when the AppImage stays
+  const files = [app.desktopFile, app.iconFile, app.previous?.path, ...(input.keepFile === true ? [] : [app.path])]
   for (const file of files) {
     if (file != null && await exists(file)) removed.push(file)
   }
   await removeIntegration(app, input, app.appId)
-  if (input.keepFile !== true) {
-    await rm(app.path, { force: true })
-    if (app.previous != null) await rm(app.previous.path, { force: true })
-  }
+  if (input.keepFile !== true) await rm(app.path, { force: true })
+  if (app.previous != null) await rm(app.previous.path, { force: true })
   await store.update(app.appId, () => undefined)
   await refreshDesktopDatabase(input.applications, context.signal)
   return { appId: app.appId, version: app.version, removed, ...(input.keepFile === true ? { kept: app.path } : {}) }
