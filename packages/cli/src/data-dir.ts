@@ -28,6 +28,8 @@ export interface DataDirLayout {
   indexFile: string
   /** the reader's trust roots */
   trustFile: string
+  /** what `hubless install` installed */
+  installedFile: string
   /** written by a running daemon: how other commands reach it */
   daemonFile: string
   /** the daemon's local operation API: its Unix socket (0600) and this run's token (0600) */
@@ -43,6 +45,7 @@ export function dataDirLayout (root: string): DataDirLayout {
     registry: join(root, 'registry'),
     indexFile: join(root, 'catalog-index.json'),
     trustFile: join(root, 'trust.json'),
+    installedFile: join(root, 'installed.json'),
     daemonFile: join(root, 'daemon.json'),
     apiSocket: join(root, 'api.sock'),
     apiToken: join(root, 'api-token')

@@ -80,3 +80,27 @@ export class DownloadTooLargeError extends Error {
   static override name = 'DownloadTooLargeError'
   override name = 'DownloadTooLargeError'
 }
+
+/** An update signed by another key than the installed release, with no key rotation linking the two */
+export class SignerChangedError extends Error {
+  static override name = 'SignerChangedError'
+  override name = 'SignerChangedError'
+}
+
+/** `update`, `rollback` or `remove` of an app that `hubless install` did not install */
+export class NotInstalledError extends Error {
+  static override name = 'NotInstalledError'
+  override name = 'NotInstalledError'
+}
+
+/** `install` of an app that is installed already */
+export class AlreadyInstalledError extends Error {
+  static override name = 'AlreadyInstalledError'
+  override name = 'AlreadyInstalledError'
+}
+
+/** `rollback` with no previous version kept */
+export class NoPreviousVersionError extends Error {
+  static override name = 'NoPreviousVersionError'
+  override name = 'NoPreviousVersionError'
+}

@@ -5,6 +5,7 @@ import { registerIdCommand } from './commands/id.ts'
 import { registerInitCommand } from './commands/init.ts'
 import { registerImportCommand } from './commands/import.ts'
 import { registerInspectCommand } from './commands/inspect.ts'
+import { registerInstallCommands } from './commands/install.ts'
 import { registerKeyCommands } from './commands/key.ts'
 import { registerMirrorCommand } from './commands/mirror.ts'
 import { registerPublisherCommands } from './commands/publisher.ts'
@@ -68,10 +69,12 @@ export async function main (argv: string[]): Promise<number> {
   registerKeyCommands(program, context)
   registerCatalogCommands(program, context)
   registerImportCommand(program, context)
+  registerInstallCommands(program, context)
 
   try {
     await program.parseAsync(argv, { from: 'user' })
-    return 0
+    // a command that printed its result but failed in part (`update` of several apps) sets the code
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander already printed help, the version or the usage error

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { createSquashfsChunker, openAppImage, readAppImageMetadata } from '@hubless/appimage'
+import { openAppImage, readAppImageMetadata } from '@hubless/appimage'
 import { buildReleaseRecord, findPreviousRelease, IncompleteDraftError, isChannel, isHttpUrl } from '@hubless/registry'
 import { NotReplicatedError, UsageError } from '../errors.ts'
 import { askHolds, holdsAll } from '../holds-protocol.ts'
 import type { HoldsQuery } from '../holds-protocol.ts'
 import { imageApp, imageVersion } from './image-text.ts'
+import { addAppImageContent } from './appimage-content.ts'
 import { defineOperation } from './operation.ts'
 import type { OperationContext } from './operation.ts'
 import type { Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
@@ -71,13 +72,9 @@ export const publish = defineOperation<PublishInput, PublishOutput>('publish', a
 
   const sha256 = await hashFile(input.file, size, context)
   onProgress?.({ phase: 'adding content', done: 0, total: size })
-  const chunker = await createSquashfsChunker(input.file, { signal })
-  const cid = await services.node.content.add(input.file, {
-    chunker,
+  const cid = await addAppImageContent(services, input.file, {
     signal,
-    onProgress: event => {
-      if (event.type === 'hubless:content:bytes') onProgress?.({ phase: 'adding content', done: event.detail.bytes, total: size })
-    }
+    onBytes: bytes => { onProgress?.({ phase: 'adding content', done: bytes, total: size }) }
   })
   let icon: string | undefined
   if (metadata.icon != null) {
