@@ -8,7 +8,7 @@ import { askHolds, holdsAll } from '../holds-protocol.ts'
 import type { HoldsQuery } from '../holds-protocol.ts'
 import { defineOperation } from './operation.ts'
 import type { OperationContext } from './operation.ts'
-import type { AppMetadata, Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
+import type { AppMetadata, Channel } from '@hubless/registry'
 
 export interface PublishInput {
   /** absolute path of the AppImage */
@@ -84,13 +84,9 @@ export const publish = defineOperation<PublishInput, PublishOutput>('publish', a
   }
 
   const registry = await services.registry({ signal })
-  const mine: Array<SignedRecord<ReleaseRecord>> = []
-  for await (const signed of registry.records({ signal })) {
-    if (signed.record.kind === 'release' && signed.record.publisher === key.did && signed.record.appId === appId) {
-      mine.push(signed as SignedRecord<ReleaseRecord>)
-    }
-  }
-  const previous = findPreviousRelease(mine, { publisher: key.did, appId, channel: input.channel })
+  // the catalog indexes every release by app and key, trusted or not: no walk over the registry
+  const chain = { publisher: key.did, appId, channel: input.channel }
+  const previous = findPreviousRelease((await services.catalog({ signal })).releases(chain), chain)
 
   const app: AppMetadata = {
     name: draft.name,
