@@ -104,3 +104,9 @@ export class SnapshotTimeoutError extends Error {
   static override name = 'SnapshotTimeoutError'
   override name = 'SnapshotTimeoutError'
 }
+
+/** A holds request or answer is not the bounded JSON `/hubless/holds/1.0.0` exchanges */
+export class InvalidHoldsMessageError extends Error {
+  static override name = 'InvalidHoldsMessageError'
+  override name = 'InvalidHoldsMessageError'
+}

@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createSquashfsChunker, openAppImage, readAppImageMetadata } from '@hubless/appimage'
-import { buildReleaseRecord, findPreviousRelease, IncompleteDraftError, isChannel, isHttpUrl } from '@hubless/registry'
+import { askHolds, buildReleaseRecord, findPreviousRelease, holdsAll, IncompleteDraftError, isChannel, isHttpUrl } from '@hubless/registry'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { NotReplicatedError, UsageError } from '../errors.ts'
-import { askHolds, holdsAll } from '../holds-protocol.ts'
-import type { HoldsQuery } from '../holds-protocol.ts'
 import { defineOperation } from './operation.ts'
 import type { OperationContext } from './operation.ts'
-import type { AppMetadata, Channel } from '@hubless/registry'
+import type { AppMetadata, Channel, HoldsQuery } from '@hubless/registry'
 
 export interface PublishInput {
   /** absolute path of the AppImage */
@@ -151,7 +150,7 @@ async function waitForPeers ({ services, signal, onProgress }: OperationContext,
     const peers = connected()
     const answers = await Promise.all(peers.map(async peer => {
       try {
-        return { peer, answer: await askHolds(node, peer, query, { signal: AbortSignal.any([signal, AbortSignal.timeout(5_000)]) }) }
+        return { peer, answer: await askHolds(node.libp2p, peerIdFromString(peer), query, { signal: AbortSignal.any([signal, AbortSignal.timeout(5_000)]) }) }
       } catch {
         return { peer, answer: undefined }
       }
