@@ -15,11 +15,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildReleaseRecord, encodeCanonical, publicKeyToDid, recordIdOf, RECORD_VERSION } from '../../packages/registry/src/records/index.ts'
-import type { EndorseRecord, ReleaseDraft, ReleaseRecord, UnsignedRecord } from '../../packages/registry/src/records/index.ts'
+import { buildReleaseRecord, encodeCanonical, publicKeyToDid, recordIdOf, RECORD_VERSION } from '@hubless/registry/records'
+import type { EndorseRecord, ReleaseDraft, ReleaseRecord, UnsignedRecord } from '@hubless/registry/records'
+import { createCatalog } from '@hubless/query'
+import type { Catalog, CatalogRecord } from '@hubless/query'
+// the importer moves to the mirror package; until then it has no package entry point
 import { mapAppImageHubCatalog } from '../../packages/cli/src/import/appimagehub.ts'
-import { createCatalog } from '../../packages/query/src/index.ts'
-import type { Catalog, CatalogRecord } from '../../packages/query/src/index.ts'
 import { percentile, report } from './lib/report.ts'
 import type { Figure } from './lib/report.ts'
 

@@ -1,108 +1,49 @@
+/**
+ * The catalog's read room: `CatalogImpl` answers every question (search, app views, the newest
+ * release for a reader, releases by app or key, trust) from the indexes the ingest room
+ * (`catalog-state.ts`) keeps, and feeds that room from its record source.
+ */
+
 import { logger } from '@libp2p/logger'
-import { isDidKey, validateRecord } from '@hubless/registry/records'
-import type { Architecture, Channel, YankRecord } from '@hubless/registry/records'
-import { TypedEventEmitter } from 'main-event'
+import type { Architecture, Channel } from '@hubless/registry/records'
 import { CustomProgressEvent } from 'progress-events'
-import { computeApp, nameKey } from './app-view.ts'
-import type { AppContext, ComputedApp, ReleaseEntry } from './app-view.ts'
+import { nameKey } from './app-view.ts'
+import type { ReleaseEntry } from './app-view.ts'
+import { CatalogState, checkRecord } from './catalog-state.ts'
 import { CHANNEL_LADDER, isChannel } from './channels.ts'
-import {
-  AbortError, CatalogStoppedError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError, InvalidTrustPolicyError, InvalidTrustRootError
-} from './errors.ts'
-import { FacetCounter } from './facets.ts'
+import { AbortError, CatalogStoppedError, InvalidQueryError } from './errors.ts'
 import type { Filters } from './facets.ts'
-import { ForkDetector } from './forks.ts'
 import type { ForkReport } from './forks.ts'
-import { Identities } from './identities.ts'
 import type {
-  AppView, Catalog, CatalogComponents, CatalogEvents, CatalogInit, CatalogOptions, CatalogRecord, ReleaseView,
-  SearchHit, SearchQuery, SearchResults, SortOrder, TrustedKey
+  AppView, Catalog, CatalogComponents, CatalogEvents, CatalogInit, CatalogOptions, CatalogRecord, CatalogRelease, ReleaseFilter, ReleaseView,
+  SearchHit, SearchQuery, SearchResults, TrustedKey
 } from './index.ts'
-import { parseSavedIndex, serializeIndex } from './saved-index.ts'
-import { SearchIndex, documentFor } from './search-index.ts'
+import { serializeIndex } from './saved-index.ts'
 import type { IndexHit } from './search-index.ts'
+import { checkSearchQuery } from './search-query.ts'
 import { selectTop } from './select.ts'
-import { TrustGraph, explainPath } from './trust.ts'
-import { parseVersion } from './version.ts'
+import { explainPath } from './trust.ts'
 import { shown } from './shown.ts'
+import type { TypedEventTarget } from 'main-event'
 
 const log = logger('hubless:query:catalog')
 
-const DEFAULT_MAX_DEPTH = 2
-const DEFAULT_LIMIT = 20
-const MAX_LIMIT = 1000
-const MAX_QUERY_LENGTH = 512
 const BATCH = 1000
 
 interface Orders {
-  name: string[]
-  updated: string[]
-  /** the same, as hits with their index document numbers, for browsing without a query */
+  generation: number
+  /** hits with their index document numbers, for browsing without a query */
   nameItems: IndexHit[]
   updatedItems: IndexHit[]
   nameRank: Map<string, number>
   updatedRank: Map<string, number>
 }
 
-function checkRoots (roots: unknown): string[] {
-  if (!Array.isArray(roots)) throw new InvalidTrustRootError('roots must be an array of did:key strings')
-  for (const root of roots) {
-    if (!isDidKey(root)) {
-      throw new InvalidTrustRootError(`trust root ${JSON.stringify(shown(root))} is not a did:key (did:key:z6Mk…); give a publisher key`)
-    }
-  }
-  return [...new Set(roots as string[])]
-}
-
-function checkRecord (input: unknown): CatalogRecord {
-  const candidate = input as Partial<CatalogRecord> | null
-  if (candidate == null || typeof candidate !== 'object' || typeof candidate.id !== 'string' || candidate.id === '') {
-    throw new InvalidRecordError('a catalog record needs a string id and a record; pass what the registry yields')
-  }
-  try {
-    validateRecord(candidate.record)
-  } catch (err) {
-    throw new InvalidRecordError(`record ${candidate.id.slice(0, 80)} is malformed: ${(err as Error).message}`, { cause: err })
-  }
-  return { id: candidate.id, record: candidate.record! }
-}
-
-function savedRecord (input: unknown): CatalogRecord {
-  const r = input as Partial<CatalogRecord> | null
-  const record = r?.record as unknown as Record<string, unknown> | undefined
-  if (typeof r?.id !== 'string' || record == null || typeof record !== 'object' || typeof record.kind !== 'string' || typeof record.publisher !== 'string' || typeof record.time !== 'number') {
-    throw new InvalidSavedIndexError('a record lacks its id, kind, publisher or time')
-  }
-  if (record.kind === 'release' && (typeof record.appId !== 'string' || typeof record.version !== 'string' || record.app == null || record.content == null)) {
-    throw new InvalidSavedIndexError(`release ${r.id.slice(0, 80)} lacks its app id, version, app or content`)
-  }
-  return r as CatalogRecord
-}
-
 export class CatalogImpl implements Catalog {
-  readonly events = new TypedEventEmitter<CatalogEvents>()
-  private readonly records = new Map<string, CatalogRecord>()
-  private readonly releases = new Map<string, ReleaseEntry>()
-  private readonly releasesByApp = new Map<string, Map<string, ReleaseEntry>>()
-  private readonly yanks = new Map<string, Array<{ id: string, record: YankRecord }>>()
-  private readonly identities = new Identities()
-  private readonly trust: TrustGraph
-  private readonly forkDetector = new ForkDetector()
-  private readonly apps = new Map<string, ComputedApp>()
-  private readonly indexed: Map<string, string>
-  /** normalised name and app id → app ids, for exact matches the index may rank low or drop */
-  private readonly exact = new Map<string, Set<string>>()
-  private readonly index: SearchIndex
-  private readonly dirty = new Set<string>()
-  private readonly facetCounter = new FacetCounter()
-  private allDirty = false
-  private readonly depthMemo = new Map<string, number>()
+  private readonly state: CatalogState
   private orders: Orders | undefined
-  private readonly clock: () => number
   private readonly arch: Architecture | undefined
-  private readonly maxDepth: number
   private readonly source: CatalogComponents['source']
-  private readonly ctx: AppContext
   private stopped = false
   private readonly onRecord = (event: CustomEvent<CatalogRecord>): void => {
     try {
@@ -114,37 +55,13 @@ export class CatalogImpl implements Catalog {
   }
 
   constructor (components: CatalogComponents, init: CatalogInit) {
-    this.clock = components.clock ?? Date.now
     this.source = components.source
     this.arch = init.arch
-    const maxDepth = init.maxDepth ?? DEFAULT_MAX_DEPTH
-    if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > 16) {
-      throw new InvalidTrustPolicyError(`maxDepth must be an integer from 0 to 16 (endorsement steps from a root), not ${shown(maxDepth)}`)
-    }
-    this.maxDepth = maxDepth
-    this.trust = new TrustGraph(this.identities, { roots: checkRoots(init.roots ?? []), maxDepth })
-    this.ctx = {
-      identities: this.identities,
-      trust: this.trust,
-      yanksOf: id => this.yanks.get(id),
-      chainDepth: id => this.chainDepth(id),
-      forksOf: appId => this.forkDetector.forksOf(appId)
-    }
-    if (init.savedIndex != null) {
-      const loaded = parseSavedIndex(init.savedIndex)
-      this.index = loaded.search
-      this.indexed = loaded.indexed
-      try {
-        // the file is the reader's own, written from verified records: a structural check is enough
-        for (const record of loaded.records) this.ingest(savedRecord(record))
-        this.flush(false)
-      } catch (err) {
-        throw new InvalidSavedIndexError(`the saved index holds a damaged record (${(err as Error).message}); delete it and rebuild`, { cause: err })
-      }
-    } else {
-      this.index = new SearchIndex()
-      this.indexed = new Map()
-    }
+    this.state = new CatalogState({ roots: init.roots, maxDepth: init.maxDepth, savedIndex: init.savedIndex, clock: components.clock ?? Date.now })
+  }
+
+  get events (): TypedEventTarget<CatalogEvents> {
+    return this.state.events
   }
 
   async start (options: CatalogOptions): Promise<void> {
@@ -157,7 +74,7 @@ export class CatalogImpl implements Catalog {
       for await (const record of source.records({ signal: options.signal })) {
         if (options.signal?.aborted === true) throw new AbortError('loading the catalog was aborted')
         try {
-          this.ingest(checkRecord(record))
+          this.state.ingest(checkRecord(record))
         } catch (err) {
           log.error('skipped a record from the source: %s', (err as Error).message)
         }
@@ -170,166 +87,42 @@ export class CatalogImpl implements Catalog {
       throw err
     }
     options.onProgress?.(new CustomProgressEvent('catalog:load', { records: count }))
-    this.flush(true)
+    this.state.flush(true)
   }
 
   get size (): number {
     this.sync()
-    return this.apps.size
+    return this.state.apps.size
   }
 
   private ensureOpen (): void {
     if (this.stopped) throw new CatalogStoppedError('the catalog is stopped; create a new one')
   }
 
-  /** take a record into the state; true when it was new */
-  private ingest (input: CatalogRecord): boolean {
-    const { id, record } = input
-    if (this.records.has(id)) return false
-    this.records.set(id, { id, record })
-    switch (record.kind) {
-      case 'release': {
-        const entry: ReleaseEntry = { id, record, parsed: parseVersion(record.version) }
-        this.releases.set(id, entry)
-        let app = this.releasesByApp.get(record.appId)
-        if (app == null) {
-          app = new Map()
-          this.releasesByApp.set(record.appId, app)
-        }
-        app.set(id, entry)
-        this.depthMemo.clear()
-        this.dirty.add(record.appId)
-        const fork = this.forkDetector.add(id, record)
-        if (fork != null) {
-          log('fork in the chain of %s for %s: %s', fork.publisher, fork.appId, fork.releases.join(', '))
-          this.events.safeDispatchEvent('fork', { detail: fork })
-        }
-        break
-      }
-      case 'yank': {
-        const list = this.yanks.get(record.release) ?? []
-        list.push({ id, record })
-        // the first valid yank gives the reason: make "first" independent of arrival order
-        list.sort((a, b) => a.record.time - b.record.time || (a.id < b.id ? -1 : 1))
-        this.yanks.set(record.release, list)
-        const target = this.releases.get(record.release)?.record.appId
-        this.dirty.add(target ?? record.appId)
-        break
-      }
-      case 'endorse':
-        this.trust.addEndorsement(id, record)
-        this.allDirty = true
-        break
-      case 'unendorse':
-        this.trust.addUnendorsement(id, record)
-        this.allDirty = true
-        break
-      case 'rotate-key':
-        this.identities.addRotation(id, record)
-        this.trust.invalidate()
-        this.allDirty = true
-        break
-      case 'revoke-key':
-        this.identities.addRevocation(record)
-        this.trust.invalidate()
-        this.allDirty = true
-        break
-    }
-    return true
-  }
-
-  private chainDepth (id: string): number {
-    const memo = this.depthMemo.get(id)
-    if (memo != null) return memo
-    const walk: string[] = []
-    const seen = new Set<string>()
-    let current: string | undefined = id
-    let base = 0
-    while (current != null) {
-      const known = this.depthMemo.get(current)
-      if (known != null) {
-        base = known + 1
-        break
-      }
-      if (seen.has(current)) break
-      seen.add(current)
-      walk.push(current)
-      const previous: string | undefined = this.releases.get(current)?.record.previous
-      current = previous != null && this.releases.has(previous) ? previous : undefined
-    }
-    for (let i = walk.length - 1; i >= 0; i--) {
-      this.depthMemo.set(walk[i]!, base + (walk.length - 1 - i))
-    }
-    return this.depthMemo.get(id) ?? 0
-  }
-
-  /** recompute what changed; returns and (when `emit`) announces the app ids whose view changed */
-  private flush (emit: boolean): string[] {
-    if (this.trust.refresh(this.clock())) this.allDirty = true
-    if (!this.allDirty && this.dirty.size === 0) return []
-    const targets = this.allDirty ? [...this.releasesByApp.keys()] : [...this.dirty]
-    this.dirty.clear()
-    this.allDirty = false
-    const changed: string[] = []
-    for (const appId of targets) {
-      const entries = this.releasesByApp.get(appId)
-      if (entries == null) continue
-      const computed = computeApp(appId, entries.values(), this.ctx)
-      if (computed == null) continue
-      const previous = this.apps.get(appId)
-      if (previous != null) this.exact.get(previous.facts.nameKey)?.delete(appId)
-      this.addExact(computed.facts.nameKey, appId)
-      this.addExact(appId.toLowerCase(), appId)
-      this.apps.set(appId, computed)
-      if (previous?.fingerprint !== computed.fingerprint) changed.push(appId)
-      if (this.indexed.get(appId) !== computed.facts.metadataRelease || !this.index.has(appId)) {
-        const replaced = this.index.docOf(appId)
-        if (replaced != null) this.facetCounter.clearDocument(replaced)
-        this.index.put(documentFor(appId, computed.view.metadata))
-        this.indexed.set(appId, computed.facts.metadataRelease)
-        // the orders' items carry document numbers
-        this.orders = undefined
-      }
-      const doc = this.index.docOf(appId)
-      if (doc != null) this.facetCounter.setDocument(doc, computed.facts)
-      else this.facetCounter.prepare(computed.facts)
-    }
-    if (changed.length > 0) {
-      this.orders = undefined
-      if (emit) this.events.safeDispatchEvent('changed', { detail: { appIds: changed } })
-    }
-    return changed
-  }
-
-  private addExact (key: string, appId: string): void {
-    const set = this.exact.get(key)
-    if (set == null) this.exact.set(key, new Set([appId]))
-    else set.add(appId)
-  }
-
   /** bring views up to date before answering (pending records, expired endorsements) */
   private sync (): void {
-    this.flush(true)
+    this.state.flush(true)
   }
 
   add (record: CatalogRecord): string[] {
     this.ensureOpen()
-    this.ingest(checkRecord(record))
-    return this.flush(true)
+    this.state.ingest(checkRecord(record))
+    return this.state.flush(true)
   }
 
   addAll (records: Iterable<CatalogRecord>): string[] {
     this.ensureOpen()
     const checked: CatalogRecord[] = []
     for (const record of records) checked.push(checkRecord(record))
-    for (const record of checked) this.ingest(record)
-    return this.flush(true)
+    for (const record of checked) this.state.ingest(record)
+    return this.state.flush(true)
   }
 
   private getOrders (): Orders {
-    if (this.orders != null) return this.orders
-    const ids = [...this.apps.keys()]
-    const facts = (id: string) => this.apps.get(id)!.facts
+    const { apps, index, generation } = this.state
+    if (this.orders?.generation === generation) return this.orders
+    const ids = [...apps.keys()]
+    const facts = (id: string) => apps.get(id)!.facts
     const byName = (a: string, b: string): number => {
       const x = facts(a).nameKey
       const y = facts(b).nameKey
@@ -338,12 +131,11 @@ export class CatalogImpl implements Catalog {
     const name = [...ids].sort(byName)
     const updated = [...ids].sort((a, b) => facts(b).updated - facts(a).updated || byName(a, b))
     const item = (id: string): IndexHit => {
-      const doc = this.index.docOf(id)
+      const doc = index.docOf(id)
       return doc != null ? { id, score: 0, doc } : { id, score: 0 }
     }
     this.orders = {
-      name,
-      updated,
+      generation,
       nameItems: name.map(item),
       updatedItems: updated.map(item),
       nameRank: new Map(name.map((id, i) => [id, i])),
@@ -352,19 +144,12 @@ export class CatalogImpl implements Catalog {
     return this.orders
   }
 
-  search (query: SearchQuery = {}): SearchResults {
+  search (input: SearchQuery = {}): SearchResults {
     this.ensureOpen()
-    const text = typeof query.query === 'string' ? query.query.trim() : ''
-    if (query.query != null && typeof query.query !== 'string') throw new InvalidQueryError('query must be a string')
-    if (text.length > MAX_QUERY_LENGTH) throw new InvalidQueryError(`the query is ${text.length} characters long; the limit is ${MAX_QUERY_LENGTH}`)
-    const limit = query.limit ?? DEFAULT_LIMIT
-    const offset = query.offset ?? 0
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidQueryError(`limit must be an integer from 1 to ${MAX_LIMIT}, not ${shown(limit)}`)
-    if (!Number.isInteger(offset) || offset < 0) throw new InvalidQueryError(`offset must be a non-negative integer, not ${shown(offset)}`)
-    if (query.channel != null && !isChannel(query.channel)) throw new InvalidQueryError(`channel must be one of ${CHANNEL_LADDER.join(', ')}, not ${shown(query.channel)}`)
-    const sort: SortOrder = query.sort ?? (text === '' ? 'name' : 'relevance')
-    if (sort !== 'relevance' && sort !== 'updated' && sort !== 'name') throw new InvalidQueryError(`sort must be relevance, updated or name, not ${shown(sort)}`)
+    const query = checkSearchQuery(input)
+    const { query: text, sort, offset, limit } = query
     this.sync()
+    const { apps, index, exact } = this.state
 
     let items: IndexHit[]
     // what orders the hits: for relevance, exact name or app id matches first, then the score
@@ -373,12 +158,12 @@ export class CatalogImpl implements Catalog {
       const orders = this.getOrders()
       items = sort === 'updated' ? orders.updatedItems : orders.nameItems
     } else {
-      items = this.index.search(text)
+      items = index.search(text)
       // every document is an app's unless a saved index held strays
-      if (this.index.size !== this.apps.size) items = items.filter(hit => this.apps.has(hit.id))
+      if (index.size !== apps.size) items = items.filter(hit => apps.has(hit.id))
       if (sort === 'relevance') {
         // an exact name or app id match comes first, whatever BM25 says, even when the index dropped it
-        const exactIds = this.exact.get(nameKey(text))
+        const exactIds = exact.get(nameKey(text))
         if (exactIds != null && exactIds.size > 0) {
           const found = new Set(items.map(hit => hit.id))
           for (const id of exactIds) if (!found.has(id)) items.push({ id, score: 0 })
@@ -393,17 +178,13 @@ export class CatalogImpl implements Catalog {
       }
     }
     const filters: Filters = {}
-    if (query.category != null) {
-      const categories: unknown[] = Array.isArray(query.category) ? query.category : [query.category]
-      if (!categories.every(c => typeof c === 'string')) throw new InvalidQueryError('category must be a string or a list of strings')
-      filters.categories = new Set((categories as string[]).map(c => c.toLowerCase()))
-    }
+    if (query.category != null) filters.categories = new Set(query.category.map(c => c.toLowerCase()))
     if (query.channel != null) filters.channel = query.channel
     if (query.arch != null) filters.arch = query.arch
     if (query.free === true) filters.free = true
     if (query.trustedOnly === true) filters.trustedOnly = true
-    if (query.publisher != null) filters.publisher = this.identities.identityOf(query.publisher)
-    const outcome = this.facetCounter.filterAndCount(items, item => this.apps.get(item.id)!.facts, filters, query.facets !== false)
+    if (query.publisher != null) filters.publisher = this.state.identities.identityOf(query.publisher)
+    const outcome = this.state.facetCounter.filterAndCount(items, item => apps.get(item.id)!.facts, filters, query.facets !== false)
     const ordered = rank != null ? selectTop(outcome.passed, offset + limit, rank) : outcome.passed
     const hits = ordered.slice(offset, offset + limit).map(item => this.hit(item.id, item.score, query))
     const results: SearchResults = { hits, total: outcome.passed.length, offset, limit }
@@ -429,7 +210,7 @@ export class CatalogImpl implements Catalog {
   }
 
   private hit (appId: string, score: number, query: SearchQuery): SearchHit {
-    const { view, facts } = this.apps.get(appId)!
+    const { view, facts } = this.state.apps.get(appId)!
     const release = this.pick(view, query.channel, query.arch, query.arch != null)
     const hit: SearchHit = {
       appId,
@@ -454,38 +235,59 @@ export class CatalogImpl implements Catalog {
   app (appId: string): AppView | undefined {
     this.ensureOpen()
     this.sync()
-    return this.apps.get(appId)?.view
+    return this.state.apps.get(appId)?.view
   }
 
   latest (appId: string, options: { channel?: Channel, arch?: Architecture } = {}): ReleaseView | undefined {
     this.ensureOpen()
-    if (options.channel != null && !isChannel(options.channel)) throw new InvalidQueryError(`channel must be one of ${CHANNEL_LADDER.join(', ')}, not ${shown(options.channel)}`)
+    if (options.channel != null && !isChannel(options.channel)) throw new InvalidQueryError(`channel must be one of ${CHANNEL_LADDER.join(', ')}, not ${shown(options.channel)}`, { parameter: 'channel' })
     const view = this.app(appId)
     if (view == null) return undefined
     return this.pick(view, options.channel ?? 'release', options.arch, options.arch != null)
   }
 
+  releases (filter: ReleaseFilter): CatalogRelease[] {
+    this.ensureOpen()
+    const { appId, publisher, channel, arch, version } = filter ?? {}
+    for (const [name, value] of Object.entries({ appId, publisher, channel, arch, version })) {
+      if (value != null && typeof value !== 'string') throw new InvalidQueryError(`${name} must be a string, not ${shown(value)}`, { parameter: name })
+    }
+    if (appId == null && publisher == null) throw new InvalidQueryError('name an appId or a publisher: releases are looked up by either, never by a scan', { parameter: 'appId' })
+    const byApp = appId != null ? this.state.releasesByApp.get(appId) : undefined
+    const byKey = publisher != null ? this.state.releasesByPublisher.get(publisher) : undefined
+    if ((appId != null && byApp == null) || (publisher != null && byKey == null)) return []
+    // the smaller of the two indexes, filtered by the rest
+    const entries: Map<string, ReleaseEntry> = byApp == null || (byKey != null && byKey.size < byApp.size) ? byKey! : byApp
+    const found: CatalogRelease[] = []
+    for (const { id, record } of entries.values()) {
+      if ((appId != null && record.appId !== appId) || (publisher != null && record.publisher !== publisher)) continue
+      if ((channel != null && record.channel !== channel) || (arch != null && record.arch !== arch) || (version != null && record.version !== version)) continue
+      found.push({ id, record })
+    }
+    return found
+  }
+
   forks (): ForkReport[] {
     this.ensureOpen()
-    return this.forkDetector.all()
+    return this.state.forkDetector.all()
   }
 
   roots (): string[] {
-    return [...this.trust.policy.roots]
+    return [...this.state.trust.policy.roots]
   }
 
   setRoots (roots: string[]): void {
     this.ensureOpen()
-    this.trust.setPolicy({ roots: checkRoots(roots), maxDepth: this.maxDepth })
-    this.allDirty = true
-    this.flush(true)
+    this.state.setRoots(roots)
+    this.state.flush(true)
   }
 
   trusted (): TrustedKey[] {
     this.ensureOpen()
     this.sync()
-    this.trust.refresh(this.clock())
-    return [...this.trust.trustedIdentities()].map(([key, path]) => ({
+    const { trust } = this.state
+    trust.refresh(this.state.now())
+    return [...trust.trustedIdentities()].map(([key, path]) => ({
       key,
       depth: path.depth,
       path: path.steps.map(step => step.key),
@@ -496,7 +298,7 @@ export class CatalogImpl implements Catalog {
   save (): string {
     this.ensureOpen()
     this.sync()
-    return serializeIndex(this.records.values(), this.indexed, this.index)
+    return serializeIndex(this.state.records.values(), this.state.indexed, this.state.index)
   }
 
   async stop (): Promise<void> {
@@ -505,4 +307,3 @@ export class CatalogImpl implements Catalog {
     this.source?.removeEventListener?.('record', this.onRecord)
   }
 }
-

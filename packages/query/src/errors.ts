@@ -8,10 +8,19 @@ export class InvalidSavedIndexError extends Error {
   override name = 'InvalidSavedIndexError'
 }
 
-/** A search or browse option is out of range or of the wrong type */
+/**
+ * A search or browse option is out of range or of the wrong type (see `SEARCH_LIMITS`);
+ * `parameter` names it (`query`, `limit`, `pageSize`, `channel`…) when one option is to blame
+ */
 export class InvalidQueryError extends Error {
   static override name = 'InvalidQueryError'
   override name = 'InvalidQueryError'
+  readonly parameter?: string
+
+  constructor (message?: string, options?: ErrorOptions & { parameter?: string }) {
+    super(message, options)
+    if (options?.parameter != null) this.parameter = options.parameter
+  }
 }
 
 /** A record handed to the catalog does not have the shape of a signed hubless record */

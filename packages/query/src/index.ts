@@ -15,7 +15,7 @@
  */
 
 import type {
-  AppMetadata, Architecture, Channel, HeadsAnnouncement, ReleaseContent, SignedRecord
+  AppMetadata, Architecture, Channel, HeadsAnnouncement, ReleaseContent, ReleaseRecord, SignedRecord
 } from '@hubless/registry/records'
 import type { TypedEventTarget } from 'main-event'
 import type { ProgressEvent } from 'progress-events'
@@ -36,6 +36,8 @@ export {
   InvalidTrustPolicyError, InvalidTrustRootError
 } from './errors.ts'
 export { EPOCH_HEADER } from './http-source.ts'
+export { SEARCH_LIMITS, checkSearchQuery, parseSearchQuery } from './search-query.ts'
+export type { CheckedSearchQuery, ParseSearchQueryOptions, SearchParams } from './search-query.ts'
 
 export interface AbortOptions {
   signal?: AbortSignal
@@ -164,8 +166,9 @@ export interface SearchQuery {
   publisher?: string
   /** default: relevance with a query, name without */
   sort?: SortOrder
+  /** hits skipped, at most `SEARCH_LIMITS.offset` */
   offset?: number
-  /** default 20, at most 1000 */
+  /** default 20, at most `SEARCH_LIMITS.pageSize` (1000) */
   limit?: number
   /** compute facet counts (default true) */
   facets?: boolean
@@ -211,6 +214,22 @@ export interface SearchResults {
   facets?: Facets
 }
 
+/**
+ * Which releases {@link Catalog.releases} returns. `appId` or `publisher` (or both) must be
+ * named: those are the indexes; the other fields filter what they hold.
+ */
+export interface ReleaseFilter {
+  appId?: string
+  /** the signing key itself, not the other keys of its identity */
+  publisher?: string
+  channel?: Channel
+  arch?: Architecture
+  version?: string
+}
+
+/** A release record as the catalog holds it */
+export type CatalogRelease = CatalogRecord & { record: ReleaseRecord }
+
 export interface TrustedKey {
   /** the identity's current key */
   key: string
@@ -237,6 +256,13 @@ export interface Catalog {
   app (appId: string): AppView | undefined
   /** the newest usable release for a reader (default channel release, any arch) */
   latest (appId: string, options?: { channel?: Channel, arch?: Architecture }): ReleaseView | undefined
+  /**
+   * Every release the catalog took in that matches `filter`, whatever its trust, owner, yank or
+   * revocation (what a publisher asks about its own releases: the previous one, the one to
+   * yank), in the order the catalog took them in. Looked up in the app's or the key's index:
+   * the cost is the releases of that app or key, never the whole catalog.
+   */
+  releases (filter: ReleaseFilter): CatalogRelease[]
   forks (): ForkReport[]
   roots (): string[]
   /** replace the reader's roots (did:keys); views are re-evaluated */

@@ -116,3 +116,9 @@ export class MissingSizeError extends Error {
   static override name = 'MissingSizeError'
   override name = 'MissingSizeError'
 }
+
+/** A holds request or answer is not the bounded JSON `/hubless/holds/1.0.0` exchanges */
+export class InvalidHoldsMessageError extends Error {
+  static override name = 'InvalidHoldsMessageError'
+  override name = 'InvalidHoldsMessageError'
+}

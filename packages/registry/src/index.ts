@@ -9,6 +9,8 @@
  * - The log: one OrbitDB `events` database per registry name at an address that depends on the
  *   name alone, open to every writer and guarded by an access controller that accepts exactly
  *   the valid signed records whose writer identity is bound to the entry's signing key.
+ * - Holds (`holds(init)(components)`): the `/hubless/holds/1.0.0` protocol a publisher asks
+ *   "do you keep these records and pins?" before it calls a release safe elsewhere.
  */
 
 import { openRegistry } from './log/registry.ts'
@@ -21,9 +23,11 @@ import type { TypedEventTarget } from 'main-event'
 
 export * from './records/index.ts'
 export {
-  ForgedIdentityError, InvalidRegistryNameError, KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError, SnapshotTimeoutError,
-  WrongPassphraseError
+  ForgedIdentityError, InvalidHoldsMessageError, InvalidRegistryNameError, KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError,
+  SnapshotTimeoutError, WrongPassphraseError
 } from './errors.ts'
+export { HOLDS_PROTOCOL, askHolds, holds, holdsAll, parseHoldsQuery } from './holds.ts'
+export type { HoldsAnswer, HoldsComponents, HoldsInit, HoldsQuery, HoldsService } from './holds.ts'
 export { createKeyStore, deserializeKey, serializeKey } from './keys/index.ts'
 export type { KeyExportOptions, KeyImportOptions, KeyReadOptions, KeyStore, KeyStoreInit, KeyWriteOptions } from './keys/index.ts'
 export { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE } from './log/access-controller.ts'

@@ -1,10 +1,10 @@
 import { createGatewayHandler } from '@hubless/net'
+import { holds } from '@hubless/registry'
 import { isAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
 import { sendJson, startHttpServer } from './http-server.ts'
 import { createOperationHandler } from '../local-api/handler.ts'
 import { startLocalApi } from '../local-api/server.ts'
 import { DaemonRunningError } from '../errors.ts'
-import { serveHolds } from '../holds-protocol.ts'
 import { openServices } from '../services.ts'
 import type { HttpServer, Route } from './http-server.ts'
 import type { LocalApi } from '../local-api/server.ts'
@@ -52,7 +52,7 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   try {
     // the daemon replicates the registry with every connected peer from the start
     await services.registry()
-    await serveHolds(services)
+    await holds()({ registrar: services.node.libp2p, registry: await services.registry(), content: services.node.content }).start()
     const gateway = createGatewayHandler(services.node)
     const gatewayRoute: Route = async (req, res) => gateway(req, res)
     const healthRoute: Route = async (_req, res, url) => {

@@ -36,12 +36,12 @@ export const importAppImageHub = defineOperation<{ file: string }, ImportOutput>
   const registry = await services.registry({ signal })
 
   const existing = new Set<string>()
-  const mine: Array<SignedRecord<ReleaseRecord>> = []
-  for await (const signed of registry.records({ signal })) {
-    const r = signed.record
-    if (r.kind === 'release' && r.publisher === key.did && r.imported?.source === APPIMAGEHUB_SOURCE) {
-      existing.add(draftFingerprint(draftOfRecord(r)))
-      mine.push(signed as SignedRecord<ReleaseRecord>)
+  const mine: Array<Pick<SignedRecord<ReleaseRecord>, 'id' | 'record'>> = []
+  // the importer key's releases, from the catalog's index by key: no walk over the registry
+  for (const release of (await services.catalog({ signal })).releases({ publisher: key.did })) {
+    if (release.record.imported?.source === APPIMAGEHUB_SOURCE) {
+      existing.add(draftFingerprint(draftOfRecord(release.record)))
+      mine.push(release)
     }
   }
 

@@ -2,15 +2,14 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { openAppImage, readAppImageMetadata } from '@hubless/appimage'
-import { buildReleaseRecord, findPreviousRelease, IncompleteDraftError, isChannel, isHttpUrl } from '@hubless/registry'
+import { askHolds, buildReleaseRecord, findPreviousRelease, holdsAll, IncompleteDraftError, isChannel, isHttpUrl } from '@hubless/registry'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { NotReplicatedError, UsageError } from '../errors.ts'
-import { askHolds, holdsAll } from '../holds-protocol.ts'
-import type { HoldsQuery } from '../holds-protocol.ts'
-import { imageApp, imageVersion } from './image-text.ts'
 import { addAppImageContent } from './appimage-content.ts'
+import { imageApp, imageVersion } from './image-text.ts'
 import { defineOperation } from './operation.ts'
 import type { OperationContext } from './operation.ts'
-import type { Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
+import type { Channel, HoldsQuery } from '@hubless/registry'
 
 export interface PublishInput {
   /** absolute path of the AppImage */
@@ -82,13 +81,9 @@ export const publish = defineOperation<PublishInput, PublishOutput>('publish', a
   }
 
   const registry = await services.registry({ signal })
-  const mine: Array<SignedRecord<ReleaseRecord>> = []
-  for await (const signed of registry.records({ signal })) {
-    if (signed.record.kind === 'release' && signed.record.publisher === key.did && signed.record.appId === appId) {
-      mine.push(signed as SignedRecord<ReleaseRecord>)
-    }
-  }
-  const previous = findPreviousRelease(mine, { publisher: key.did, appId, channel: input.channel })
+  // the catalog indexes every release by app and key, trusted or not: no walk over the registry
+  const chain = { publisher: key.did, appId, channel: input.channel }
+  const previous = findPreviousRelease((await services.catalog({ signal })).releases(chain), chain)
 
   const app = imageApp(draft, icon)
   const record = buildReleaseRecord({
@@ -143,7 +138,7 @@ async function waitForPeers ({ services, signal, onProgress }: OperationContext,
     const peers = connected()
     const answers = await Promise.all(peers.map(async peer => {
       try {
-        return { peer, answer: await askHolds(node, peer, query, { signal: AbortSignal.any([signal, AbortSignal.timeout(5_000)]) }) }
+        return { peer, answer: await askHolds(node.libp2p, peerIdFromString(peer), query, { signal: AbortSignal.any([signal, AbortSignal.timeout(5_000)]) }) }
       } catch {
         return { peer, answer: undefined }
       }

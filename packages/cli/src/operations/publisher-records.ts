@@ -6,7 +6,6 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UsageError } from '../errors.ts'
 import { defineOperation } from './operation.ts'
-import type { ReleaseRecord, SignedRecord } from '@hubless/registry'
 
 /** Records a publisher writes about its own releases and about other keys */
 
@@ -20,14 +19,8 @@ export const yank = defineOperation<{ appId: string, version: string, reason: st
   if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the release is withdrawn')
   const key = await services.publisherKey({ signal })
   const registry = await services.registry({ signal })
-  let release: SignedRecord<ReleaseRecord> | undefined
-  for await (const signed of registry.records({ signal })) {
-    const r = signed.record
-    if (r.kind === 'release' && r.publisher === key.did && r.appId === input.appId && r.version === input.version) {
-      release = signed as SignedRecord<ReleaseRecord>
-      break
-    }
-  }
+  // the first of this key's releases of the app at that version, looked up in the catalog's index
+  const release = (await services.catalog({ signal })).releases({ appId: input.appId, publisher: key.did, version: input.version })[0]
   if (release == null) {
     throw new UsageError(`you (${key.did}) published no release ${input.version} of ${input.appId}; only a release's own publisher can yank it`)
   }

@@ -71,7 +71,7 @@ export function buildReleaseRecord (draft: ReleaseDraft, options: BuildReleaseOp
   })
 }
 
-export function buildYankRecord (release: SignedRecord<ReleaseRecord>, reason: string, options: BuildOptions): YankRecord {
+export function buildYankRecord (release: Pick<SignedRecord<ReleaseRecord>, 'id' | 'record'>, reason: string, options: BuildOptions): YankRecord {
   return { ...base(options), kind: 'yank', release: release.id, appId: release.record.appId, version: release.record.version, reason }
 }
 
@@ -96,16 +96,16 @@ export function buildRevokeKeyRecord (since: number, reason: string, options: Bu
  * those releases names as `previous` (the newest by time, then id, if the chain forked). Its id
  * is the `previous` of the next release.
  */
-export function findPreviousRelease (records: Iterable<SignedRecord<UnsignedRecord>>, query: { publisher: string, appId: string, channel: Channel }): SignedRecord<ReleaseRecord> | undefined {
-  const mine: Array<SignedRecord<ReleaseRecord>> = []
+export function findPreviousRelease<R extends Pick<SignedRecord<UnsignedRecord>, 'id' | 'record'> = SignedRecord<UnsignedRecord>> (records: Iterable<R>, query: { publisher: string, appId: string, channel: Channel }): (R & { record: ReleaseRecord }) | undefined {
+  const mine: Array<R & { record: ReleaseRecord }> = []
   for (const r of records) {
     const rec = r.record
     if (rec.kind === 'release' && rec.publisher === query.publisher && rec.appId === query.appId && rec.channel === query.channel) {
-      mine.push(r as SignedRecord<ReleaseRecord>)
+      mine.push(r as R & { record: ReleaseRecord })
     }
   }
   const named = new Set(mine.map(r => r.record.previous).filter(p => p != null))
-  let best: SignedRecord<ReleaseRecord> | undefined
+  let best: (R & { record: ReleaseRecord }) | undefined
   for (const r of mine) {
     if (named.has(r.id)) continue
     if (best == null || r.record.time > best.record.time || (r.record.time === best.record.time && r.id > best.id)) best = r

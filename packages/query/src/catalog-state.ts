@@ -1,0 +1,270 @@
+/**
+ * The catalog's ingest room: it takes records in (checked, deduplicated) and keeps the indexes
+ * every question is answered from: releases by id, by app and by signing key, yanks, identities,
+ * the trust graph, fork reports, the computed app views, the search index and facet counts.
+ * `flush` brings the views up to date with what came in; the read room (`catalog.ts`) only reads.
+ */
+
+import { logger } from '@libp2p/logger'
+import { isDidKey, validateRecord } from '@hubless/registry/records'
+import type { YankRecord } from '@hubless/registry/records'
+import { TypedEventEmitter } from 'main-event'
+import { computeApp } from './app-view.ts'
+import type { AppContext, ComputedApp, ReleaseEntry } from './app-view.ts'
+import { InvalidRecordError, InvalidSavedIndexError, InvalidTrustPolicyError, InvalidTrustRootError } from './errors.ts'
+import { FacetCounter } from './facets.ts'
+import { ForkDetector } from './forks.ts'
+import { Identities } from './identities.ts'
+import type { CatalogEvents, CatalogRecord } from './index.ts'
+import { parseSavedIndex } from './saved-index.ts'
+import { SearchIndex, documentFor } from './search-index.ts'
+import { TrustGraph } from './trust.ts'
+import { parseVersion } from './version.ts'
+import { shown } from './shown.ts'
+
+const log = logger('hubless:query:catalog')
+
+const DEFAULT_MAX_DEPTH = 2
+
+export function checkRoots (roots: unknown): string[] {
+  if (!Array.isArray(roots)) throw new InvalidTrustRootError('roots must be an array of did:key strings')
+  for (const root of roots) {
+    if (!isDidKey(root)) {
+      throw new InvalidTrustRootError(`trust root ${JSON.stringify(shown(root))} is not a did:key (did:key:z6Mk…); give a publisher key`)
+    }
+  }
+  return [...new Set(roots as string[])]
+}
+
+export function checkRecord (input: unknown): CatalogRecord {
+  const candidate = input as Partial<CatalogRecord> | null
+  if (candidate == null || typeof candidate !== 'object' || typeof candidate.id !== 'string' || candidate.id === '') {
+    throw new InvalidRecordError('a catalog record needs a string id and a record; pass what the registry yields')
+  }
+  try {
+    validateRecord(candidate.record)
+  } catch (err) {
+    throw new InvalidRecordError(`record ${candidate.id.slice(0, 80)} is malformed: ${(err as Error).message}`, { cause: err })
+  }
+  return { id: candidate.id, record: candidate.record! }
+}
+
+function savedRecord (input: unknown): CatalogRecord {
+  const r = input as Partial<CatalogRecord> | null
+  const record = r?.record as unknown as Record<string, unknown> | undefined
+  if (typeof r?.id !== 'string' || record == null || typeof record !== 'object' || typeof record.kind !== 'string' || typeof record.publisher !== 'string' || typeof record.time !== 'number') {
+    throw new InvalidSavedIndexError('a record lacks its id, kind, publisher or time')
+  }
+  if (record.kind === 'release' && (typeof record.appId !== 'string' || typeof record.version !== 'string' || record.app == null || record.content == null)) {
+    throw new InvalidSavedIndexError(`release ${r.id.slice(0, 80)} lacks its app id, version, app or content`)
+  }
+  return r as CatalogRecord
+}
+
+export interface CatalogStateInit {
+  roots?: string[]
+  maxDepth?: number
+  savedIndex?: string | Uint8Array
+  clock: () => number
+}
+
+function addTo<K, V> (index: Map<K, Map<string, V>>, key: K, id: string, value: V): void {
+  let entries = index.get(key)
+  if (entries == null) {
+    entries = new Map()
+    index.set(key, entries)
+  }
+  entries.set(id, value)
+}
+
+export class CatalogState {
+  readonly events = new TypedEventEmitter<CatalogEvents>()
+  readonly records = new Map<string, CatalogRecord>()
+  readonly releases = new Map<string, ReleaseEntry>()
+  /** app id → its releases, every signer's, in the order they came in */
+  readonly releasesByApp = new Map<string, Map<string, ReleaseEntry>>()
+  /** signing key → its releases, every app's, in the order they came in */
+  readonly releasesByPublisher = new Map<string, Map<string, ReleaseEntry>>()
+  readonly yanks = new Map<string, Array<{ id: string, record: YankRecord }>>()
+  readonly identities = new Identities()
+  readonly trust: TrustGraph
+  readonly forkDetector = new ForkDetector()
+  readonly apps = new Map<string, ComputedApp>()
+  readonly indexed: Map<string, string>
+  /** normalised name and app id → app ids, for exact matches the index may rank low or drop */
+  readonly exact = new Map<string, Set<string>>()
+  readonly index: SearchIndex
+  readonly facetCounter = new FacetCounter()
+  readonly maxDepth: number
+  /** bumped whenever the apps, their facts or their documents change (orders built before are stale) */
+  generation = 0
+  private readonly dirty = new Set<string>()
+  private allDirty = false
+  private readonly depthMemo = new Map<string, number>()
+  private readonly clock: () => number
+  private readonly ctx: AppContext
+
+  constructor (init: CatalogStateInit) {
+    this.clock = init.clock
+    const maxDepth = init.maxDepth ?? DEFAULT_MAX_DEPTH
+    if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > 16) {
+      throw new InvalidTrustPolicyError(`maxDepth must be an integer from 0 to 16 (endorsement steps from a root), not ${shown(maxDepth)}`)
+    }
+    this.maxDepth = maxDepth
+    this.trust = new TrustGraph(this.identities, { roots: checkRoots(init.roots ?? []), maxDepth })
+    this.ctx = {
+      identities: this.identities,
+      trust: this.trust,
+      yanksOf: id => this.yanks.get(id),
+      chainDepth: id => this.chainDepth(id),
+      forksOf: appId => this.forkDetector.forksOf(appId)
+    }
+    if (init.savedIndex != null) {
+      const loaded = parseSavedIndex(init.savedIndex)
+      this.index = loaded.search
+      this.indexed = loaded.indexed
+      try {
+        // the file is the reader's own, written from verified records: a structural check is enough
+        for (const record of loaded.records) this.ingest(savedRecord(record))
+        this.flush(false)
+      } catch (err) {
+        throw new InvalidSavedIndexError(`the saved index holds a damaged record (${(err as Error).message}); delete it and rebuild`, { cause: err })
+      }
+    } else {
+      this.index = new SearchIndex()
+      this.indexed = new Map()
+    }
+  }
+
+  /** ms since epoch, by the catalog's clock */
+  now (): number {
+    return this.clock()
+  }
+
+  /** take a record into the state; true when it was new */
+  ingest (input: CatalogRecord): boolean {
+    const { id, record } = input
+    if (this.records.has(id)) return false
+    this.records.set(id, { id, record })
+    switch (record.kind) {
+      case 'release': {
+        const entry: ReleaseEntry = { id, record, parsed: parseVersion(record.version) }
+        this.releases.set(id, entry)
+        addTo(this.releasesByApp, record.appId, id, entry)
+        addTo(this.releasesByPublisher, record.publisher, id, entry)
+        this.depthMemo.clear()
+        this.dirty.add(record.appId)
+        const fork = this.forkDetector.add(id, record)
+        if (fork != null) {
+          log('fork in the chain of %s for %s: %s', fork.publisher, fork.appId, fork.releases.join(', '))
+          this.events.safeDispatchEvent('fork', { detail: fork })
+        }
+        break
+      }
+      case 'yank': {
+        const list = this.yanks.get(record.release) ?? []
+        list.push({ id, record })
+        // the first valid yank gives the reason: make "first" independent of arrival order
+        list.sort((a, b) => a.record.time - b.record.time || (a.id < b.id ? -1 : 1))
+        this.yanks.set(record.release, list)
+        const target = this.releases.get(record.release)?.record.appId
+        this.dirty.add(target ?? record.appId)
+        break
+      }
+      case 'endorse':
+        this.trust.addEndorsement(id, record)
+        this.allDirty = true
+        break
+      case 'unendorse':
+        this.trust.addUnendorsement(id, record)
+        this.allDirty = true
+        break
+      case 'rotate-key':
+        this.identities.addRotation(id, record)
+        this.trust.invalidate()
+        this.allDirty = true
+        break
+      case 'revoke-key':
+        this.identities.addRevocation(record)
+        this.trust.invalidate()
+        this.allDirty = true
+        break
+    }
+    return true
+  }
+
+  /** the views must be recomputed against a new trust policy */
+  setRoots (roots: string[]): void {
+    this.trust.setPolicy({ roots: checkRoots(roots), maxDepth: this.maxDepth })
+    this.allDirty = true
+  }
+
+  private chainDepth (id: string): number {
+    const memo = this.depthMemo.get(id)
+    if (memo != null) return memo
+    const walk: string[] = []
+    const seen = new Set<string>()
+    let current: string | undefined = id
+    let base = 0
+    while (current != null) {
+      const known = this.depthMemo.get(current)
+      if (known != null) {
+        base = known + 1
+        break
+      }
+      if (seen.has(current)) break
+      seen.add(current)
+      walk.push(current)
+      const previous: string | undefined = this.releases.get(current)?.record.previous
+      current = previous != null && this.releases.has(previous) ? previous : undefined
+    }
+    for (let i = walk.length - 1; i >= 0; i--) {
+      this.depthMemo.set(walk[i]!, base + (walk.length - 1 - i))
+    }
+    return this.depthMemo.get(id) ?? 0
+  }
+
+  /** recompute what changed; returns and (when `emit`) announces the app ids whose view changed */
+  flush (emit: boolean): string[] {
+    if (this.trust.refresh(this.clock())) this.allDirty = true
+    if (!this.allDirty && this.dirty.size === 0) return []
+    const targets = this.allDirty ? [...this.releasesByApp.keys()] : [...this.dirty]
+    this.dirty.clear()
+    this.allDirty = false
+    const changed: string[] = []
+    for (const appId of targets) {
+      const entries = this.releasesByApp.get(appId)
+      if (entries == null) continue
+      const computed = computeApp(appId, entries.values(), this.ctx)
+      if (computed == null) continue
+      const previous = this.apps.get(appId)
+      if (previous != null) this.exact.get(previous.facts.nameKey)?.delete(appId)
+      this.addExact(computed.facts.nameKey, appId)
+      this.addExact(appId.toLowerCase(), appId)
+      this.apps.set(appId, computed)
+      if (previous?.fingerprint !== computed.fingerprint) changed.push(appId)
+      if (this.indexed.get(appId) !== computed.facts.metadataRelease || !this.index.has(appId)) {
+        const replaced = this.index.docOf(appId)
+        if (replaced != null) this.facetCounter.clearDocument(replaced)
+        this.index.put(documentFor(appId, computed.view.metadata))
+        this.indexed.set(appId, computed.facts.metadataRelease)
+        // the orders' items carry document numbers
+        this.generation++
+      }
+      const doc = this.index.docOf(appId)
+      if (doc != null) this.facetCounter.setDocument(doc, computed.facts)
+      else this.facetCounter.prepare(computed.facts)
+    }
+    if (changed.length > 0) {
+      this.generation++
+      if (emit) this.events.safeDispatchEvent('changed', { detail: { appIds: changed } })
+    }
+    return changed
+  }
+
+  private addExact (key: string, appId: string): void {
+    const set = this.exact.get(key)
+    if (set == null) this.exact.set(key, new Set([appId]))
+    else set.add(appId)
+  }
+}
