@@ -68,3 +68,9 @@ export class SourceLiedError extends Error {
   static override name = 'SourceLiedError'
   override name = 'SourceLiedError'
 }
+
+/** an expensive route has as many requests running and waiting as it takes; the client should retry later */
+export class ServerBusyError extends Error {
+  static override name = 'ServerBusyError'
+  override name = 'ServerBusyError'
+}

@@ -1,5 +1,5 @@
 import { CID } from 'multiformats/cid'
-import { sendJson } from '../daemon/http-server.ts'
+import { drained, sendJson } from '../daemon/http-server.ts'
 import type { Route } from '../daemon/http-server.ts'
 import type { HublessNode } from '@hubless/net'
 
@@ -56,7 +56,7 @@ export function createFileRoute (node: HublessNode): Route {
     try {
       let next: IteratorResult<Uint8Array> = first
       while (next.done !== true) {
-        if (!res.write(next.value)) await new Promise(resolve => res.once('drain', resolve))
+        if (!res.write(next.value) && !(await drained(res))) return true
         next = await chunks.next()
       }
       res.end()
