@@ -59,6 +59,8 @@ async function connected (base: string): Promise<Socket> {
   const { hostname, port } = new URL(base)
   const socket = connect(Number(port), hostname)
   socket.on('error', () => {})
+  // read whatever the server answers (a 408), else the end of the stream is never seen
+  socket.resume()
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve)
     socket.once('error', reject)
