@@ -104,3 +104,9 @@ export class NoPreviousVersionError extends Error {
   static override name = 'NoPreviousVersionError'
   override name = 'NoPreviousVersionError'
 }
+
+/** an expensive route has as many requests running and waiting as it takes; the client should retry later */
+export class ServerBusyError extends Error {
+  static override name = 'ServerBusyError'
+  override name = 'ServerBusyError'
+}

@@ -1,22 +1,40 @@
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { EPOCH_HEADER } from '@hubless/query'
 import { isChannel, isRecordId, recordToJSON } from '@hubless/registry'
 import { sendJson } from '../daemon/http-server.ts'
 import { BadParameterError } from '../errors.ts'
+import { createAnswerCache } from './answer-cache.ts'
 import { apiAppDetail, apiAppList } from './api-mapping.ts'
+import { encodeAnswer } from './encoded-answer.ts'
+import { createGenerations } from './generations.ts'
+import { createLimiter } from './limiter.ts'
+import { sendAnswer } from './send-answer.ts'
 import type { Route } from '../daemon/http-server.ts'
 import type { Services } from '../services.ts'
+import type { EncodedAnswer } from './encoded-answer.ts'
+import type { Generations } from './generations.ts'
+import type { Limiter } from './limiter.ts'
 import type { SearchQuery } from '@hubless/query'
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 
 const MAX_PAGE_SIZE = 100
 const MAX_QUERY_LENGTH = 256
+/** records turned into lines between two turns of the event loop */
+const LINES_PER_TURN = 500
+const JSON_TYPE = 'application/json; charset=utf-8'
+const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8'
 
 export interface PublicApiInit {
   services: Services
   /** extra facts for `/api/v1/status` (the mirror's pins, missing content) */
   status?: () => Promise<Record<string, unknown>>
+  /** change counters of the catalog and the registry, the keys of cached answers; default over `services` */
+  generations?: Generations
+  /** bounds the expensive answers (searches, the record listing); default one of this route's own */
+  limiter?: Limiter
+  /** called when an answer is built rather than served from the cache (tests count builds) */
+  onBuild?: (key: string) => void
 }
 
 /**
@@ -29,6 +47,12 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
   // the record feed's order is the order records entered this process's registry: stable while it
   // runs, maybe not across restarts; a client whose cursor has another epoch reads from the start
   const epoch = randomUUID()
+  const generations = init.generations ?? createGenerations(services)
+  const limiter = init.limiter ?? createLimiter()
+  // each cache follows one source: searches the catalog, listings the registry (whose lines every `after` shares)
+  const searches = createAnswerCache<EncodedAnswer>({ maxEntries: 64, onBuild: init.onBuild })
+  const listings = createAnswerCache<EncodedAnswer>({ maxEntries: 16, onBuild: init.onBuild })
+  const recordLines = createAnswerCache<string[]>({ maxEntries: 1 })
   return async (req, res, url) => {
     if (!url.pathname.startsWith('/api/v1/') || url.pathname.startsWith('/api/v1/op/')) return false
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -38,7 +62,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
     }
     res.setHeader('access-control-allow-origin', '*')
     try {
-      await answer(url, res, req.method === 'HEAD')
+      await answer(url, req, res)
     } catch (err) {
       if (err instanceof BadParameterError) {
         sendJson(res, 400, { error: { name: err.name, message: err.message } })
@@ -49,17 +73,22 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
     return true
   }
 
-  async function answer (url: URL, res: ServerResponse, head: boolean): Promise<void> {
+  async function answer (url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = url.pathname.slice('/api/v1/'.length)
     if (path === 'records') {
-      await sendFeed(url, res, head)
+      await sendFeed(url, req, res)
       return
     }
     if (path === 'apps') {
-      const catalog = await services.catalog()
       const { query, page } = searchQueryOf(url.searchParams)
-      const results = catalog.search(query)
-      sendJson(res, 200, apiAppList(query.query ?? '', page, results, appId => catalog.app(appId)?.metadata))
+      const generation = await generations.catalog()
+      const key = `apps?${[...url.searchParams].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`
+      const list = await searches.get(generation, key, async () => limiter.run(async () => {
+        const catalog = await services.catalog()
+        const results = catalog.search(query)
+        return encodeAnswer(JSON.stringify(apiAppList(query.query ?? '', page, results, appId => catalog.app(appId)?.metadata)), JSON_TYPE)
+      }))
+      sendAnswer(req, res, list, { 'cache-control': 'no-cache' })
       return
     }
     if (path.startsWith('apps/')) {
@@ -101,26 +130,25 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
    * `after`-th on: what an app store's catalog reads where peer-to-peer is blocked
    * (`createHttpSource` of @hubless/query), verifying each line itself.
    */
-  async function sendFeed (url: URL, res: ServerResponse, head: boolean): Promise<void> {
+  async function sendFeed (url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const after = wholeNumber(url.searchParams, 'after')
+    const generation = await generations.registry()
+    const listing = await listings.get(generation, `records?after=${after}`, async () => limiter.run(async () => {
+      const lines = await recordLines.get(generation, 'lines', readLines)
+      return encodeAnswer(lines.slice(after).join(''), NDJSON_TYPE)
+    }))
+    sendAnswer(req, res, listing, { 'cache-control': 'no-cache', [EPOCH_HEADER]: epoch })
+  }
+
+  /** every record as a line of the listing, yielding to other requests now and then */
+  async function readLines (): Promise<string[]> {
     const registry = await services.registry()
-    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-cache', [EPOCH_HEADER]: epoch })
-    if (head) {
-      res.end()
-      return
-    }
-    let position = 0
-    let batch = ''
+    const lines: string[] = []
     for await (const signed of registry.records()) {
-      if (position++ < after) continue
-      batch += `${JSON.stringify(recordToJSON(signed))}\n`
-      if (batch.length < 64 * 1024) continue
-      if (res.destroyed) return
-      // a client that goes away mid-feed closes the response rather than draining it
-      if (!res.write(batch)) await Promise.race([once(res, 'drain'), once(res, 'close')])
-      batch = ''
+      lines.push(`${JSON.stringify(recordToJSON(signed))}\n`)
+      if (lines.length % LINES_PER_TURN === 0) await nextTurn()
     }
-    res.end(batch)
+    return lines
   }
 }
 

@@ -1,5 +1,6 @@
 import { access, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { createHeadsAnnouncer } from '@hubless/registry'
 import { sendJson } from '../daemon/http-server.ts'
 import { startDaemon } from '../daemon/run-daemon.ts'
@@ -8,10 +9,14 @@ import { apiAppDetail } from './api-mapping.ts'
 import { createFeedRoute } from './feed-route.ts'
 import { createFileRoute } from './file-route.ts'
 import { createLatestRoute } from './latest-route.ts'
+import { createGenerations } from './generations.ts'
+import { createLimiter } from './limiter.ts'
 import { createMirrorMetrics } from './metrics.ts'
 import { startPinner } from './pinner.ts'
 import { createPublicApiRoute } from './public-api.ts'
 import { createStorefrontRoute } from './storefront-route.ts'
+import type { ApiAppDetail } from './api-types.ts'
+import type { LimiterInit } from './limiter.ts'
 import type { DaemonInit, RunningDaemon } from '../daemon/run-daemon.ts'
 import type { Route } from '../daemon/http-server.ts'
 import type { Services } from '../services.ts'
@@ -31,6 +36,10 @@ export interface MirrorInit extends Omit<DaemonInit, 'routes'> {
   onEvent?: (event: Record<string, unknown>) => void
   /** ms between signed heads announcements (freshness for readers); default 30 000 */
   headsInterval?: number
+  /** bounds on the expensive answers (feed builds, searches, record listings), shared by all of them */
+  expensive?: LimiterInit
+  /** called when the feed or an API answer is built rather than served from the cache */
+  onBuild?: (what: string) => void
 }
 
 export interface RunningMirror extends RunningDaemon {
@@ -51,6 +60,8 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
   const routes = (services: Services): Route[] => {
     metrics = createMirrorMetrics(services, () => pinner)
     const m = metrics
+    const generations = createGenerations(services)
+    const limiter = createLimiter(init.expensive)
     const readyRoute: Route = async (_req, res, url) => {
       if (url.pathname !== '/readyz') return false
       sendJson(res, ready ? 200 : 503, { ready })
@@ -66,6 +77,9 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
       m.route,
       counted(createPublicApiRoute({
         services,
+        generations,
+        limiter,
+        onBuild: init.onBuild,
         status: async () => {
           const s = pinner?.status()
           return { pins: s == null ? null : { policy: s.policy, pinned: s.pinned, pinnedBytes: s.pinnedBytes, queued: s.queued, skipped: s.skipped, missing: s.missing } }
@@ -73,6 +87,9 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
       }), 'api'),
       createFeedRoute({
         baseUrl: () => baseUrl,
+        generation: generations.catalog,
+        limiter,
+        onBuild: () => init.onBuild?.('feed.json'),
         apps: async () => {
           const catalog = await services.catalog()
           const results = catalog.search({ limit: 1000, facets: false, sort: 'name' })
@@ -80,7 +97,14 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
           for (let offset = 1000; offset < results.total; offset += 1000) {
             all.push(...catalog.search({ limit: 1000, offset, facets: false, sort: 'name' }).hits)
           }
-          return all.map(hit => catalog.app(hit.appId)).filter(app => app != null).map(app => apiAppDetail(app))
+          const details: ApiAppDetail[] = []
+          for (const [i, hit] of all.entries()) {
+            const app = catalog.app(hit.appId)
+            if (app != null) details.push(apiAppDetail(app))
+            // a few thousand apps take a few hundred ms: /healthz and cached answers go in between
+            if (i % 200 === 199) await nextTurn()
+          }
+          return details
         }
       }),
       createStorefrontRoute(),
