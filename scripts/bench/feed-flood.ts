@@ -13,10 +13,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { EMBEDDED_CATALOG } from '../../packages/cli/src/commands/mirror.ts'
-import { dataDirLayout } from '../../packages/cli/src/data-dir.ts'
-import { startMirror } from '../../packages/cli/src/mirror/run-mirror.ts'
 import { get } from './lib/http-get.ts'
+import { EMBEDDED_CATALOG, startBenchMirror } from './lib/mirror-node.ts'
 import { percentile, report } from './lib/report.ts'
 
 const CLIENTS = Number(process.argv[2] ?? process.env.BENCH_FEED_CLIENTS ?? 10)
@@ -37,18 +35,10 @@ async function probeHealth (base: string, count: number): Promise<number[]> {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'hubless-feed-flood-'))
-const mirror = await startMirror({
-  layout: dataDirLayout(join(dir, 'mirror')),
-  listen: ['/ip4/127.0.0.1/tcp/0'],
-  peers: [],
-  lan: false,
-  http: { host: '127.0.0.1', port: 0 },
-  pin: 'none',
-  seed: EMBEDDED_CATALOG
-})
+const mirror = await startBenchMirror(join(dir, 'mirror'), { seed: EMBEDDED_CATALOG })
 try {
-  const base = mirror.api
-  const apps = (await mirror.services.catalog()).size
+  const base = mirror.url
+  const apps = mirror.catalog.size
   const first = performance.now()
   const feed = await get(`${base}/feed.json`)
   const firstFeedMs = performance.now() - first

@@ -20,7 +20,7 @@ import type { EndorseRecord, ReleaseDraft, ReleaseRecord, UnsignedRecord } from 
 import { createCatalog } from '@hubless/query'
 import type { Catalog, CatalogRecord } from '@hubless/query'
 // the importer moves to the mirror package; until then it has no package entry point
-import { mapAppImageHubCatalog } from '../../packages/cli/src/import/appimagehub.ts'
+import { mapAppImageHubCatalog } from '@hubless/mirror'
 import { percentile, report } from './lib/report.ts'
 import type { Figure } from './lib/report.ts'
 

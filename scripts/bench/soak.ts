@@ -15,8 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 // the mirror (and the data-dir layout it opens) move to the mirror package; until then neither has a package entry point
-import { dataDirLayout } from '../../packages/cli/src/data-dir.ts'
-import { startMirror } from '../../packages/cli/src/mirror/run-mirror.ts'
+import { startBenchMirror } from './lib/mirror-node.ts'
 import { percentile, report } from './lib/report.ts'
 
 const SECONDS = Number(process.argv[2] ?? 60)
@@ -37,8 +36,8 @@ function handles (): number {
 interface Sample { t: number, records: number, heap: number, rss: number, handles: number, p50: number }
 
 const root = await mkdtemp(join(tmpdir(), 'hubless-soak-'))
-const mirror = await startMirror({ layout: dataDirLayout(join(root, 'mirror')), listen: ['/ip4/127.0.0.1/tcp/0'], peers: [], lan: false, http: { host: '127.0.0.1', port: 0 }, pin: 'none' })
-const registry = await mirror.services.registry()
+const mirror = await startBenchMirror(join(root, 'mirror'))
+const registry = mirror.registry
 const load = spawn(process.execPath, [join(here, '..', 'faults', 'load.ts'), mirror.multiaddrs[0]!, String(RATE)], { stdio: ['ignore', 'pipe', 'inherit'] })
 let published = 0
 load.stdout.on('data', (c: Buffer) => { const m = /published (\d+)\s*$/.exec(c.toString()); if (m != null) published = Number(m[1]) })
@@ -53,11 +52,11 @@ const querier = (async () => {
     const started = performance.now()
     const paths = [`/api/v1/apps?q=${encodeURIComponent(q)}`, `/api/v1/apps/org.soak.App${i % 1000}`, '/api/v1/status']
     for (const p of paths) {
-      const res = await fetch(new URL(p, mirror.api)).catch(() => undefined)
+      const res = await fetch(new URL(p, mirror.url)).catch(() => undefined)
       await res?.arrayBuffer()
     }
     latencies.push(performance.now() - started)
-    if (i % 20 === 0) await (await fetch(new URL('/feed.json', mirror.api)).catch(() => undefined))?.arrayBuffer()
+    if (i % 20 === 0) await (await fetch(new URL('/feed.json', mirror.url)).catch(() => undefined))?.arrayBuffer()
     await new Promise(resolve => setTimeout(resolve, 50))
   }
 })()

@@ -11,13 +11,13 @@ import { connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { buildReleaseRecord, createPublisherKey, signRecord } from '@hubless/registry'
-import { sendJson, startHttpServer } from '../../packages/cli/src/daemon/http-server.ts'
-import { createFeedRoute } from '../../packages/cli/src/mirror/feed-route.ts'
-import { createLimiter } from '../../packages/cli/src/mirror/limiter.ts'
-import { createPublicApiRoute } from '../../packages/cli/src/mirror/public-api.ts'
-import { loadCatalog } from '../../packages/cli/test/storefront-fixtures.ts'
-import type { HttpServer, Route } from '../../packages/cli/src/daemon/http-server.ts'
-import type { Services } from '../../packages/cli/src/services.ts'
+import { sendJson, startHttpServer } from '../../packages/mirror/src/http-server.ts'
+import { createFeedRoute } from '../../packages/mirror/src/feed-route.ts'
+import { createLimiter } from '../../packages/mirror/src/limiter.ts'
+import { createPublicApiRoute } from '../../packages/mirror/src/public-api.ts'
+import { loadCatalog } from '../../packages/mirror/test/storefront-fixtures.ts'
+import type { HttpServer, Route } from '../../packages/mirror/src/http-server.ts'
+import type { MirrorComponents } from '@hubless/mirror'
 import type { SignedRecord } from '@hubless/registry'
 import type { Socket } from 'node:net'
 
@@ -243,7 +243,8 @@ describe('long answers leave no listeners behind', () => {
       addEventListener () {},
       removeEventListener () {}
     }
-    const services = { registry: async () => registry, catalog: async () => { throw new Error('not in this test') } } as unknown as Services
+    const catalog = { events: { addEventListener () {} }, get size (): number { throw new Error('not in this test') } }
+    const services = { registry, catalog } as unknown as MirrorComponents
     server = await startHttpServer({ host: '127.0.0.1', port: 0 }, [createPublicApiRoute({ services })])
     process.on('warning', onWarning)
   })

@@ -5,11 +5,6 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
-export class PortInUseError extends Error {
-  static override name = 'PortInUseError'
-  override name = 'PortInUseError'
-}
-
 export class DaemonUnreachableError extends Error {
   static override name = 'DaemonUnreachableError'
   override name = 'DaemonUnreachableError'
@@ -57,18 +52,6 @@ export class DownloadFailedError extends Error {
   override name = 'DownloadFailedError'
 }
 
-/** A third-party catalog file (AppImageHub's) that is not JSON or not a list of entries */
-export class InvalidCatalogError extends Error {
-  static override name = 'InvalidCatalogError'
-  override name = 'InvalidCatalogError'
-}
-
-/** A public API request parameter that is malformed or out of range (HTTP 400) */
-export class BadParameterError extends Error {
-  static override name = 'BadParameterError'
-  override name = 'BadParameterError'
-}
-
 /** A download source served more bytes than the record declares, or bytes that do not hash to it */
 export class SourceLiedError extends Error {
   static override name = 'SourceLiedError'
@@ -103,10 +86,4 @@ export class AlreadyInstalledError extends Error {
 export class NoPreviousVersionError extends Error {
   static override name = 'NoPreviousVersionError'
   override name = 'NoPreviousVersionError'
-}
-
-/** an expensive route has as many requests running and waiting as it takes; the client should retry later */
-export class ServerBusyError extends Error {
-  static override name = 'ServerBusyError'
-  override name = 'ServerBusyError'
 }

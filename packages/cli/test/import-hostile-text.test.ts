@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { buildReleaseRecord, createPublisherKey, signRecord, validateRecord } from '@hubless/registry/records'
 import type { ReleaseDraft as ImageDraft } from '@hubless/appimage'
-import { mapAppImageHubCatalog } from '../src/import/appimagehub.ts'
+import { mapAppImageHubCatalog } from '@hubless/mirror'
 import { imageApp, imageVersion } from '../src/operations/image-text.ts'
 
 /**

@@ -10,10 +10,10 @@ import { waitFor } from '../../net/test/helpers.ts'
 import { checkRanges } from '../../net/test/range-checks.ts'
 import { runCli, tempDir } from '../../../test/helpers/cli.ts'
 import { dataDirLayout } from '../src/data-dir.ts'
-import { mapAppImageHubCatalog } from '../src/import/appimagehub.ts'
-import { startMirror } from '../src/mirror/run-mirror.ts'
-import type { RunningMirror } from '../src/mirror/run-mirror.ts'
-import type { ApiAppDetail } from '../src/mirror/api-types.ts'
+import { mapAppImageHubCatalog } from '@hubless/mirror'
+import { startMirror } from '../src/daemon/run-mirror.ts'
+import type { RunningMirror } from '../src/daemon/run-mirror.ts'
+import type { ApiAppDetail } from '@hubless/mirror'
 
 const run = promisify(execFile)
 const hasZsync = spawnSync('sh', ['-c', 'command -v zsync'], { stdio: 'ignore' }).status === 0

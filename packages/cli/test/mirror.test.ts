@@ -7,8 +7,8 @@ import { recordFromJSON } from '@hubless/registry'
 import { buildFixtures } from '../../appimage/test/fixtures/build.ts'
 import { runCli, tempDir } from '../../../test/helpers/cli.ts'
 import { dataDirLayout } from '../src/data-dir.ts'
-import { startMirror } from '../src/mirror/run-mirror.ts'
-import type { RunningMirror } from '../src/mirror/run-mirror.ts'
+import { startMirror } from '../src/daemon/run-mirror.ts'
+import type { RunningMirror } from '../src/daemon/run-mirror.ts'
 
 async function eventually<T> (what: string, check: () => Promise<T | undefined>, timeout = 30_000): Promise<T> {
   const deadline = Date.now() + timeout

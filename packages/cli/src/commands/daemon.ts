@@ -1,5 +1,5 @@
 import { startDaemon } from '../daemon/run-daemon.ts'
-import { parseHostPort } from '../daemon/http-server.ts'
+import { parseHostPort } from '../host-port-arg.ts'
 import { UsageError } from '../errors.ts'
 import { collect, parseMultiaddrArg } from '../multiaddr-arg.ts'
 import type { CommandContext } from '../context.ts'

@@ -1,12 +1,11 @@
-import { createGatewayHandler } from '@hubless/net'
+import { createGatewayRoute, createHealthRoute, startHttpServer } from '@hubless/mirror'
 import { holds } from '@hubless/registry'
 import { isAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
-import { sendJson, startHttpServer } from './http-server.ts'
 import { createOperationHandler } from '../local-api/handler.ts'
 import { startLocalApi } from '../local-api/server.ts'
 import { DaemonRunningError } from '../errors.ts'
 import { openServices } from '../services.ts'
-import type { HttpServer, Route } from './http-server.ts'
+import type { HttpServer } from '@hubless/mirror'
 import type { LocalApi } from '../local-api/server.ts'
 import type { DataDirLayout } from '../data-dir.ts'
 import type { Services } from '../services.ts'
@@ -18,8 +17,8 @@ export interface DaemonInit {
   peers: Multiaddr[]
   lan: boolean
   http: { host: string, port: number }
-  /** extra HTTP routes (the mirror's public API and storefront) tried before the gateway */
-  routes?: (services: Services) => Route[]
+  /** serves the public HTTP side (a mirror's); default `/healthz` and the trustless gateway */
+  serveHttp?: (services: Services) => Promise<HttpServer>
   /** HTTP trustless gateways content fetches fall back to */
   gateways?: string[]
   /** ms after a catalog change until the saved index is written (default: on stop only) */
@@ -53,15 +52,10 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     // the daemon replicates the registry with every connected peer from the start
     await services.registry()
     await holds()({ registrar: services.node.libp2p, registry: await services.registry(), content: services.node.content }).start()
-    const gateway = createGatewayHandler(services.node)
-    const gatewayRoute: Route = async (req, res) => gateway(req, res)
-    const healthRoute: Route = async (_req, res, url) => {
-      if (url.pathname !== '/healthz') return false
-      sendJson(res, 200, { ok: true, peerId: services.node.peerId.toString() })
-      return true
-    }
     // the public side never serves operations: they act with the node's keys (SECURITY.md)
-    http = await startHttpServer(init.http, [healthRoute, ...(init.routes?.(services) ?? []), gatewayRoute])
+    http = init.serveHttp != null
+      ? await init.serveHttp(services)
+      : await startHttpServer(init.http, [createHealthRoute(services.node), createGatewayRoute(services.node)])
     try {
       localApi = await startLocalApi({ socketPath: init.layout.apiSocket, tokenFile: init.layout.apiToken }, createOperationHandler(services, lifetime.signal))
     } catch (err) {

@@ -1,4 +1,4 @@
-import { readJsonBody } from '../daemon/http-server.ts'
+import { readJsonBody } from '@hubless/mirror'
 import { operations } from '../operations/index.ts'
 import { sendError } from './server.ts'
 import type { LocalApiHandler } from './server.ts'

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry as MetricsRegistry } from 'prom-client'
-import type { Route } from '../daemon/http-server.ts'
-import type { Services } from '../services.ts'
+import type { Route } from './http-server.ts'
+import type { MirrorComponents } from './index.ts'
 import type { Pinner } from './pinner.ts'
 
 /**
@@ -15,7 +15,7 @@ export interface MirrorMetrics {
   failure (kind: 'pin' | 'fetch' | 'http' | 'rejected-record'): void
 }
 
-export function createMirrorMetrics (services: Services, pinner: () => Pinner | undefined): MirrorMetrics {
+export function createMirrorMetrics (services: MirrorComponents, pinner: () => Pinner | undefined): MirrorMetrics {
   const registry = new MetricsRegistry()
   const lastSync = { value: 0 }
   new Gauge({
@@ -29,7 +29,7 @@ export function createMirrorMetrics (services: Services, pinner: () => Pinner | 
     help: 'records in the local registry log',
     registers: [registry],
     async collect () {
-      const status = await (await services.registry()).status()
+      const status = await services.registry.status()
       if (status.lastSync != null) lastSync.value = status.lastSync
       this.set(status.records)
     }
@@ -38,7 +38,7 @@ export function createMirrorMetrics (services: Services, pinner: () => Pinner | 
     name: 'hubless_registry_replicating_peers',
     help: 'peers replicating the registry with this mirror',
     registers: [registry],
-    async collect () { this.set((await (await services.registry()).status()).peers.length) }
+    async collect () { this.set((await services.registry.status()).peers.length) }
   })
   new Gauge({
     name: 'hubless_replication_lag_seconds',
@@ -50,7 +50,7 @@ export function createMirrorMetrics (services: Services, pinner: () => Pinner | 
     name: 'hubless_catalog_apps',
     help: 'apps in the catalog',
     registers: [registry],
-    async collect () { this.set((await services.catalog()).size) }
+    async collect () { this.set(services.catalog.size) }
   })
   new Gauge({
     name: 'hubless_pinned_bytes',

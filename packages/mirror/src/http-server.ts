@@ -1,10 +1,10 @@
 import { createServer } from 'node:http'
 import { logger } from '@libp2p/logger'
-import { PortInUseError, ServerBusyError, UsageError } from '../errors.ts'
+import { BadRequestBodyError, ListenAddressError, PortInUseError, ServerBusyError } from './errors.ts'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 
-const log = logger('hubless:cli:http')
+const log = logger('hubless:mirror:http')
 
 /** A route answers a request it recognizes (returns true) or leaves it to the next route */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>
@@ -41,15 +41,6 @@ export interface HttpServer {
   /** `http://host:port` */
   readonly url: string
   close (): Promise<void>
-}
-
-export function parseHostPort (value: string): { host: string, port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value)
-  const port = Number(match?.[3])
-  if (match == null || !Number.isInteger(port) || port > 65535) {
-    throw new UsageError(`"${value}" is not HOST:PORT (for example 127.0.0.1:7420 or [::1]:7420)`)
-  }
-  return { host: match[1] ?? match[2] ?? '', port }
 }
 
 /**
@@ -90,7 +81,7 @@ export async function startHttpServer (listen: { host: string, port: number }, r
       if (err.code === 'EADDRINUSE') {
         reject(new PortInUseError(`port ${listen.port} on ${listen.host} is in use; pick another with --http HOST:PORT`))
       } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
-        reject(new UsageError(`cannot listen on ${listen.host}: no such local address`))
+        reject(new ListenAddressError(`cannot listen on ${listen.host}: no such local address`))
       } else {
         reject(err)
       }
@@ -195,7 +186,7 @@ export async function readJsonBody (req: IncomingMessage, limit = 1024 * 1024): 
   for await (const chunk of req) {
     size += (chunk as Buffer).length
     if (size > limit) {
-      throw new UsageError(`request body over ${limit} bytes`)
+      throw new BadRequestBodyError(`request body over ${limit} bytes`)
     }
     chunks.push(chunk as Buffer)
   }
@@ -206,6 +197,6 @@ export async function readJsonBody (req: IncomingMessage, limit = 1024 * 1024): 
   try {
     return JSON.parse(text)
   } catch {
-    throw new UsageError('request body is not JSON')
+    throw new BadRequestBodyError('request body is not JSON')
   }
 }

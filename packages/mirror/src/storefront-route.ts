@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto'
 import { readFile, readdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { logger } from '@libp2p/logger'
-import type { Route } from '../daemon/http-server.ts'
+import type { Route } from './http-server.ts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-const log = logger('hubless:cli:storefront')
+const log = logger('hubless:mirror:storefront')
 
 /**
- * The storefront web page: static files from `packages/cli/storefront/`, served at `/` (the
+ * The storefront web page: static files from `packages/mirror/storefront/`, served at `/` (the
  * page) and `/storefront/<file>`. The page reads everything else from `/api/v1/…`.
  *
  * Files are read once, into memory, by name from a listing of that one folder: a request names a
@@ -90,7 +90,7 @@ function notFound (res: ServerResponse, message: string): void {
 }
 
 export function createStorefrontRoute (init: StorefrontRouteInit = {}): Route {
-  const directory = init.directory ?? fileURLToPath(new URL('../../storefront', import.meta.url))
+  const directory = init.directory ?? fileURLToPath(new URL('../storefront', import.meta.url))
   let loading: Promise<Map<string, Asset>> | undefined
 
   return async (req, res, url) => {

@@ -5,7 +5,7 @@ import { sendAnswer } from './send-answer.ts'
 import type { ApiAppDetail } from './api-types.ts'
 import type { EncodedAnswer } from './encoded-answer.ts'
 import type { Limiter } from './limiter.ts'
-import type { Route } from '../daemon/http-server.ts'
+import type { Route } from './http-server.ts'
 
 export interface FeedRouteInit {
   /** every app of the catalog, as the API's app pages show them */

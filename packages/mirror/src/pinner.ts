@@ -1,13 +1,13 @@
 import { logger } from '@libp2p/logger'
-import type { Services } from '../services.ts'
+import type { MirrorComponents } from './index.ts'
 import type { Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
 
-const log = logger('hubless:cli:pinner')
+const log = logger('hubless:mirror:pinner')
 
 export type PinPolicy = 'all' | 'trusted' | 'none'
 
 export interface PinnerInit {
-  services: Services
+  services: MirrorComponents
   policy: PinPolicy
   /** only releases on these channels; default all */
   channels?: Channel[]
@@ -76,8 +76,8 @@ const RETRY_MAX = 30 * 60_000
  */
 export async function startPinner (init: PinnerInit): Promise<Pinner> {
   const { services } = init
-  const registry = await services.registry()
-  const catalog = await services.catalog()
+  const registry = services.registry
+  const catalog = services.catalog
   const channels = init.channels != null && init.channels.length > 0 ? new Set(init.channels) : undefined
   const concurrency = init.concurrency ?? 2
   const controller = new AbortController()

@@ -1,8 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { logger } from '@libp2p/logger'
-import { ServerBusyError } from '../errors.ts'
+import { ServerBusyError } from './errors.ts'
 
-const log = logger('hubless:cli:limiter')
+const log = logger('hubless:mirror:limiter')
 
 export interface LimiterInit {
   /** jobs running at once; default 2 */

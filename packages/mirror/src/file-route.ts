@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid'
-import { sendJson } from '../daemon/http-server.ts'
-import type { Route } from '../daemon/http-server.ts'
+import { sendJson } from './http-server.ts'
+import type { Route } from './http-server.ts'
 import { openUnixfsFile, sendRangedFile } from '@hubless/net'
 import type { HublessNode, RangedFile } from '@hubless/net'
 

@@ -1,6 +1,6 @@
 import { logger } from '@libp2p/logger'
 
-const log = logger('hubless:cli:answer-cache')
+const log = logger('hubless:mirror:answer-cache')
 
 export interface AnswerCacheInit {
   /** answers kept for the current generation (one per distinct request); default 64 */

@@ -2,16 +2,16 @@ import { randomUUID } from 'node:crypto'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { EPOCH_HEADER } from '@hubless/query'
 import { isChannel, isRecordId, recordToJSON } from '@hubless/registry'
-import { sendJson } from '../daemon/http-server.ts'
-import { BadParameterError } from '../errors.ts'
+import { sendJson } from './http-server.ts'
+import { BadParameterError } from './errors.ts'
 import { createAnswerCache } from './answer-cache.ts'
 import { apiAppDetail, apiAppList } from './api-mapping.ts'
 import { encodeAnswer } from './encoded-answer.ts'
 import { createGenerations } from './generations.ts'
 import { createLimiter } from './limiter.ts'
 import { sendAnswer } from './send-answer.ts'
-import type { Route } from '../daemon/http-server.ts'
-import type { Services } from '../services.ts'
+import type { Route } from './http-server.ts'
+import type { MirrorComponents } from './index.ts'
 import type { EncodedAnswer } from './encoded-answer.ts'
 import type { Generations } from './generations.ts'
 import type { Limiter } from './limiter.ts'
@@ -26,7 +26,7 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8'
 
 export interface PublicApiInit {
-  services: Services
+  services: MirrorComponents
   /** extra facts for `/api/v1/status` (the mirror's pins, missing content) */
   status?: () => Promise<Record<string, unknown>>
   /** change counters of the catalog and the registry, the keys of cached answers; default over `services` */
@@ -84,7 +84,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       const generation = await generations.catalog()
       const key = `apps?${[...url.searchParams].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`
       const list = await searches.get(generation, key, async () => limiter.run(async () => {
-        const catalog = await services.catalog()
+        const catalog = services.catalog
         const results = catalog.search(query)
         return encodeAnswer(JSON.stringify(apiAppList(query.query ?? '', page, results, appId => catalog.app(appId)?.metadata)), JSON_TYPE)
       }))
@@ -93,7 +93,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
     }
     if (path.startsWith('apps/')) {
       const appId = decodeSegment(path.slice('apps/'.length))
-      const app = (await services.catalog()).app(appId)
+      const app = services.catalog.app(appId)
       if (app == null) {
         sendJson(res, 404, { error: { name: 'AppNotFound', message: `no app ${appId}` } })
       } else {
@@ -104,7 +104,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
     if (path.startsWith('records/')) {
       const id = decodeSegment(path.slice('records/'.length))
       if (!isRecordId(id)) throw new BadParameterError(`"${String(id).slice(0, 100)}" is not a record id (a dag-cbor CIDv1)`)
-      const signed = await (await services.registry()).get(id)
+      const signed = await services.registry.get(id)
       if (signed == null) {
         sendJson(res, 404, { error: { name: 'RecordNotFound', message: `no record ${id}` } })
       } else {
@@ -113,11 +113,11 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       return
     }
     if (path === 'status') {
-      const registry = await (await services.registry()).status()
+      const registry = await services.registry.status()
       sendJson(res, 200, {
         peerId: services.node.peerId.toString(),
         registry: { name: registry.name, address: registry.address, records: registry.records, heads: registry.heads.length, peers: registry.peers.length, lastSync: registry.lastSync == null ? null : new Date(registry.lastSync).toISOString() },
-        apps: (await services.catalog()).size,
+        apps: services.catalog.size,
         ...(await init.status?.() ?? {})
       })
       return
@@ -142,7 +142,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
 
   /** every record as a line of the listing, yielding to other requests now and then */
   async function readLines (): Promise<string[]> {
-    const registry = await services.registry()
+    const registry = services.registry
     const lines: string[] = []
     for await (const signed of registry.records()) {
       lines.push(`${JSON.stringify(recordToJSON(signed))}\n`)

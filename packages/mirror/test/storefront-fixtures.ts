@@ -1,6 +1,6 @@
 /**
  * The storefront's own test data and API: the real AppImageHub catalog through the importer
- * (packages/cli/src/import), shaped as the mirror's API v1 answers (src/mirror/api-types.ts),
+ * (src/import), shaped as the mirror's API v1 answers (src/api-types.ts),
  * plus a few hand-made apps for the trust states the import cannot produce (trusted with a
  * verified file, unverified, conflicting, hostile text). The API route answers from that
  * in-memory list so the page can be tested before the real mirror serves it; the end-to-end test
@@ -11,10 +11,10 @@ import { readFileSync } from 'node:fs'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { sendJson } from '../src/daemon/http-server.ts'
+import { sendJson } from '../src/http-server.ts'
 import { mapAppImageHubCatalog } from '../src/import/appimagehub.ts'
-import type { Route } from '../src/daemon/http-server.ts'
-import type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiFacetCount, ApiRelease, ApiTrust } from '../src/mirror/api-types.ts'
+import type { Route } from '../src/http-server.ts'
+import type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiFacetCount, ApiRelease, ApiTrust } from '../src/api-types.ts'
 import type { ReleaseDraft } from '@hubless/registry/records'
 
 export const IMPORTER = 'did:key:z6MkimportImporterKeyOfThisMirror00000000000000000'

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { startHttpServer } from '../src/daemon/http-server.ts'
-import { buildAppImageHubFeed, preferredRelease } from '../src/mirror/feed.ts'
-import { createFeedRoute } from '../src/mirror/feed-route.ts'
+import { startHttpServer } from '../src/http-server.ts'
+import { buildAppImageHubFeed, preferredRelease } from '../src/feed.ts'
+import { createFeedRoute } from '../src/feed-route.ts'
 import { FILE_CID, FILE_SHA256, loadCatalog } from './storefront-fixtures.ts'
-import type { HttpServer } from '../src/daemon/http-server.ts'
+import type { HttpServer } from '../src/http-server.ts'
 
 /**
  * What https://appimage.github.io/feed.json serves, as its Jekyll template (`feed.json` in the

@@ -7,10 +7,10 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { chromium } from 'playwright-core'
 import { CHROMIUM_ARGS, imageStats } from '../../../test/helpers/browser.ts'
-import { startHttpServer } from '../src/daemon/http-server.ts'
-import { createStorefrontRoute } from '../src/mirror/storefront-route.ts'
+import { startHttpServer } from '../src/http-server.ts'
+import { createStorefrontRoute } from '../src/storefront-route.ts'
 import { FILE_SHA256, PAGE_SIZE, createTestApiRoute, loadCatalog } from './storefront-fixtures.ts'
-import type { HttpServer } from '../src/daemon/http-server.ts'
+import type { HttpServer } from '../src/http-server.ts'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
 /**

@@ -2,7 +2,7 @@ import { makeZsyncControlFile } from '@hubless/appimage'
 import { logger } from '@libp2p/logger'
 import type { RangedFile } from '@hubless/net'
 
-const log = logger('hubless:cli:zsync-controls')
+const log = logger('hubless:mirror:zsync-controls')
 
 export interface ZsyncControlRequest {
   /** the release content's CID: the cache key (the same bytes always give the same control file) */

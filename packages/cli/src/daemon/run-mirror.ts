@@ -1,0 +1,43 @@
+import { join } from 'node:path'
+import { createMirror } from '@hubless/mirror'
+import { startDaemon } from './run-daemon.ts'
+import { importerKey } from '../operations/import-appimagehub.ts'
+import type { DaemonInit, RunningDaemon } from './run-daemon.ts'
+import type { Mirror, MirrorInit, Pinner } from '@hubless/mirror'
+
+export interface MirrorRunInit extends Omit<DaemonInit, 'serveHttp'>, Omit<MirrorInit, 'seed' | 'http' | 'gateways'> {
+  /** an AppImageHub catalog imported on the first run (the embedded default catalog) */
+  seed?: string
+}
+
+export interface RunningMirror extends RunningDaemon {
+  pinner: Pinner
+}
+
+/**
+ * `hubless mirror`: a daemon (node, registry, local API) whose public HTTP side is the mirror of
+ * `@hubless/mirror`, seeded on the first run with the importer key of this data dir.
+ */
+export async function startMirror (init: MirrorRunInit): Promise<RunningMirror> {
+  let mirror: Mirror | undefined
+  const daemon = await startDaemon({
+    ...init,
+    serveHttp: async services => {
+      const [registry, catalog, key] = await Promise.all([services.registry(), services.catalog(), services.publisherKey().catch(() => undefined)])
+      const seed = init.seed == null
+        ? undefined
+        : { file: init.seed, key: await importerKey(services), marker: join(services.layout.root, 'seeded-appimagehub') }
+      mirror = await createMirror({ node: services.node, registry, catalog, key }, { ...init, seed })
+      return { url: mirror.url, close: async () => { await mirror?.stop() } }
+    }
+  })
+  const started = mirror
+  if (started == null) throw new Error('the daemon did not start the mirror')
+  try {
+    await started.start()
+  } catch (err) {
+    await daemon.stop()
+    throw err
+  }
+  return { ...daemon, pinner: started.pinner }
+}
