@@ -1,7 +1,9 @@
 /**
  * The mirror's public JSON API, version 1 (`/api/v1/…`). These shapes are a contract with
- * clients (the storefront, app stores); add fields, never change or remove one.
+ * clients (the storefront, app stores); add fields, never change or remove one. The app metadata
+ * and release content are the records' own shapes (`@hubless/registry`), not restated here.
  */
+import type { AppMetadata, ReleaseContent } from '@hubless/registry/records'
 
 export type TrustStatus = 'trusted' | 'unverified' | 'conflicting' | 'imported' | 'untrusted' | 'revoked'
 
@@ -66,28 +68,17 @@ export interface ApiRelease {
   yanked?: { reason: string }
   /** set when the record restates a third-party catalog (`hubless import`), not the author's own release */
   imported?: { source: string, sourceId: string }
-  content: {
-    cid?: string
-    sha256?: string
-    size?: number
-    urls: string[]
+  content: ReleaseContent & {
     /** `/ipfs/CID?filename=…` through this mirror, when the content has a CID */
     download?: string
-    updateInformation?: string
   }
 }
 
-export interface ApiAppDetail {
+/** The app as its preferred release describes it (the record's AppMetadata, with every list present) */
+export interface ApiAppDetail extends Omit<AppMetadata, 'categories' | 'keywords' | 'screenshots'> {
   appId: string
-  name: string
-  summary?: string
-  description?: string
   categories: string[]
   keywords: string[]
-  license?: string
-  developer?: string
-  homepage?: string
-  icon?: string
   screenshots: string[]
   owner: { publisher: string, trust: ApiTrust }
   /** other keys publishing this app id (squatting is shown, never hidden) */

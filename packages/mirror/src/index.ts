@@ -20,10 +20,11 @@ import { openMirror } from './mirror.ts'
 import type { HttpServerInit } from './http-server.ts'
 import type { AppImageHubImport, ImportRename, ImportSkip } from './import/appimagehub.ts'
 import type { LimiterInit } from './limiter.ts'
-import type { Pinner, PinPolicy } from './pinner.ts'
+import type { PinEvent, Pinner, PinPolicy } from './pinner.ts'
 import type { HublessNode } from '@hubless/net'
 import type { Catalog } from '@hubless/query'
 import type { Channel, PublisherKey, Registry } from '@hubless/registry'
+import type { TypedEventTarget } from 'main-event'
 
 /** What a mirror works with, opened by its caller (the CLI's daemon) */
 export interface MirrorComponents {
@@ -65,13 +66,26 @@ export interface MirrorInit {
   expensive?: LimiterInit
   /** called when the feed or an API answer is built rather than served from the cache */
   onBuild?: (what: string) => void
-  /** one structured event (JSON-able) for the operator's log */
-  onEvent?: (event: Record<string, unknown>) => void
+}
+
+/** What a first-run import did */
+export type SeedEvent =
+  | { phase: 'start', file: string }
+  | { phase: 'done', file: string, importer: string, appended: number, unchanged: number, skipped: number }
+
+/** What the operator's log tells, each one JSON-able */
+export interface MirrorEvents {
+  /** content pinned, missing, skipped or unpinned by the pinner */
+  pin: CustomEvent<PinEvent>
+  seed: CustomEvent<SeedEvent>
+  /** the mirror runs without signed heads announcements (no key) */
+  'heads:off': CustomEvent<{ reason: string }>
 }
 
 export interface Mirror {
   /** the public HTTP side, `http://host:port` */
   readonly url: string
+  readonly events: TypedEventTarget<MirrorEvents>
   /** the pinner, once started */
   readonly pinner: Pinner
   /** seeds the catalog (first run), starts the pinner and the heads announcer; `/readyz` answers 200 after it */

@@ -1,6 +1,7 @@
 import { access, writeFile } from 'node:fs/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { createHeadsAnnouncer } from '@hubless/registry'
+import { TypedEventEmitter } from 'main-event'
 import { apiAppDetail } from './api-mapping.ts'
 import { createFeedRoute } from './feed-route.ts'
 import { createFileRoute } from './file-route.ts'
@@ -16,7 +17,7 @@ import { createPublicApiRoute } from './public-api.ts'
 import { createStorefrontRoute } from './storefront-route.ts'
 import type { ApiAppDetail } from './api-types.ts'
 import type { Route } from './http-server.ts'
-import type { Mirror, MirrorComponents, MirrorInit, MirrorSeed } from './index.ts'
+import type { Mirror, MirrorComponents, MirrorEvents, MirrorInit, MirrorSeed } from './index.ts'
 import type { MirrorMetrics } from './metrics.ts'
 import type { PinEvent, Pinner } from './pinner.ts'
 import type { HeadsAnnouncer } from '@hubless/registry'
@@ -33,6 +34,7 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
   const metrics = createMirrorMetrics(components, () => pinner)
   const generations = createGenerations(components)
   const limiter = createLimiter(init.expensive)
+  const events = new TypedEventEmitter<MirrorEvents>()
 
   const readyRoute: Route = async (_req, res, url) => {
     if (url.pathname !== '/readyz') return false
@@ -75,13 +77,14 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
 
   return {
     url: http.url,
+    events,
     get pinner () {
       if (pinner == null) throw new Error('the mirror has not started')
       return pinner
     },
     async start (options = {}) {
       try {
-        if (init.seed != null) await seed(components, init.seed, init.onEvent, options.signal)
+        if (init.seed != null) await seed(components, init.seed, events, options.signal)
         pinner = await startPinner({
           services: components,
           policy: init.pin,
@@ -90,7 +93,7 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
           gateways: init.gateways,
           onEvent: event => {
             reportPin(event, metrics)
-            init.onEvent?.({ event: `pin:${event.type}`, ...event })
+            events.safeDispatchEvent('pin', { detail: event })
           }
         })
         ready = true
@@ -101,7 +104,7 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
       // readers that trust this mirror's key learn from these whether their view is fresh (SECURITY.md, indefinite freeze)
       const key = components.key
       if (key == null) {
-        init.onEvent?.({ event: 'heads:off', reason: 'no publisher key in the data dir (hubless init); not announcing signed heads' })
+        events.safeDispatchEvent('heads:off', { detail: { reason: 'no publisher key in the data dir (hubless init); not announcing signed heads' } })
       } else {
         announcer = createHeadsAnnouncer({ node: components.node, registry: components.registry }, { key, interval: init.headsInterval })
       }
@@ -142,10 +145,10 @@ function reportPin (event: PinEvent, metrics: MirrorMetrics): void {
 }
 
 /** Imports the seed catalog once: a marker file records that it happened */
-async function seed (components: MirrorComponents, init: MirrorSeed, onEvent: MirrorInit['onEvent'], signal?: AbortSignal): Promise<void> {
+async function seed (components: MirrorComponents, init: MirrorSeed, events: TypedEventEmitter<MirrorEvents>, signal?: AbortSignal): Promise<void> {
   if (await access(init.marker).then(() => true, () => false)) return
-  onEvent?.({ event: 'seed:start', file: init.file })
+  events.safeDispatchEvent('seed', { detail: { phase: 'start', file: init.file } })
   const result = await importAppImageHub(components, { file: init.file, key: init.key }, { signal: AbortSignal.any([AbortSignal.timeout(10 * 60_000), ...(signal == null ? [] : [signal])]) })
   await writeFile(init.marker, JSON.stringify({ file: init.file, importer: result.importer, appended: result.appended, at: new Date().toISOString() }) + '\n')
-  onEvent?.({ event: 'seed:done', importer: result.importer, appended: result.appended, unchanged: result.unchanged, skipped: result.skipped.length })
+  events.safeDispatchEvent('seed', { detail: { phase: 'done', file: init.file, importer: result.importer, appended: result.appended, unchanged: result.unchanged, skipped: result.skipped.length } })
 }

@@ -1,3 +1,4 @@
+import { dagAllowance } from '@hubless/net'
 import { logger } from '@libp2p/logger'
 import type { MirrorComponents } from './index.ts'
 import type { Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
@@ -65,6 +66,11 @@ interface Wanted {
   assets: string[]
 }
 
+/** what a release whose record names no size may take, at most */
+const UNSIZED_CAP = 8 * 1024 ** 3
+/** an icon or a screenshot */
+const ASSET_CAP = 16 * 1024 ** 2
+
 const RETRY_MIN = 30_000
 const RETRY_MAX = 30 * 60_000
 
@@ -131,14 +137,17 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
 
   async function pin (item: Wanted): Promise<void> {
     try {
-      const result = await services.node.content.fetch(item.cid, { signal: controller.signal, gateways: init.gateways, pin: true })
+      // a record without a size gets the rest of the budget (or 8 GiB), never an unbounded fetch
+      const budget = init.maxBytes == null ? UNSIZED_CAP : Math.max(0, init.maxBytes - pinnedBytes)
+      const maxBytes = dagAllowance(item.size > 0 ? item.size : Math.min(budget, UNSIZED_CAP))
+      const result = await services.node.content.fetch(item.cid, { signal: controller.signal, gateways: init.gateways, pin: true, maxBytes })
       for (const asset of item.assets) {
-        await services.node.content.fetch(asset, { signal: controller.signal, gateways: init.gateways, pin: true }).catch(err => {
+        await services.node.content.fetch(asset, { signal: controller.signal, gateways: init.gateways, pin: true, maxBytes: ASSET_CAP }).catch(err => {
           log('asset %s of %s not fetched: %e', asset, item.appId, err)
         })
       }
       pinned.set(item.cid, item)
-      pinnedBytes += item.size
+      pinnedBytes += item.size > 0 ? item.size : result.bytes
       missing.delete(item.cid)
       init.onEvent?.({ type: 'pinned', cid: item.cid, appId: item.appId, version: item.version, bytes: result.bytes, sources: result.sources })
     } catch (err) {

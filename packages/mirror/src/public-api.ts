@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { EPOCH_HEADER } from '@hubless/query'
-import { isChannel, isRecordId, recordToJSON } from '@hubless/registry'
+import { EPOCH_HEADER, parseSearchQuery } from '@hubless/query'
+import { isRecordId, recordToJSON } from '@hubless/registry'
 import { sendJson } from './http-server.ts'
 import { BadParameterError } from './errors.ts'
 import { createAnswerCache } from './answer-cache.ts'
@@ -15,11 +15,10 @@ import type { MirrorComponents } from './index.ts'
 import type { EncodedAnswer } from './encoded-answer.ts'
 import type { Generations } from './generations.ts'
 import type { Limiter } from './limiter.ts'
-import type { SearchQuery } from '@hubless/query'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-const MAX_PAGE_SIZE = 100
-const MAX_QUERY_LENGTH = 256
+/** the storefront's page, when a request names no page size */
+const DEFAULT_PAGE_SIZE = 24
 /** records turned into lines between two turns of the event loop */
 const LINES_PER_TURN = 500
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -64,8 +63,9 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
     try {
       await answer(url, req, res)
     } catch (err) {
-      if (err instanceof BadParameterError) {
-        sendJson(res, 400, { error: { name: err.name, message: err.message } })
+      // a bad parameter, whichever package's rules it broke (the query's limits are @hubless/query's)
+      if (err instanceof BadParameterError || (err as Error).name === 'InvalidQueryError') {
+        sendJson(res, 400, { error: { name: (err as Error).name, message: (err as Error).message } })
         return true
       }
       throw err
@@ -80,7 +80,8 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       return
     }
     if (path === 'apps') {
-      const { query, page } = searchQueryOf(url.searchParams)
+      const query = parseSearchQuery(url.searchParams, { defaultPageSize: DEFAULT_PAGE_SIZE })
+      const page = query.offset / query.limit + 1
       const generation = await generations.catalog()
       const key = `apps?${[...url.searchParams].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`
       const list = await searches.get(generation, key, async () => limiter.run(async () => {
@@ -169,58 +170,4 @@ function decodeSegment (segment: string): string {
   }
   if (value === '' || value.length > 255 || value.includes('/')) throw new BadParameterError('expected one path segment of at most 255 characters')
   return value
-}
-
-const TRUE = new Set(['1', 'true', 'yes', 'on'])
-const FALSE = new Set(['', '0', 'false', 'no', 'off'])
-const SORTS = new Set(['relevance', 'updated', 'name'])
-
-function flag (params: URLSearchParams, name: string): boolean | undefined {
-  const value = params.get(name)
-  if (value == null) return undefined
-  if (TRUE.has(value)) return true
-  if (FALSE.has(value)) return false
-  throw new BadParameterError(`${name}="${value.slice(0, 50)}" is not a boolean (use true or false)`)
-}
-
-function positiveInt (params: URLSearchParams, name: string, fallback: number, max: number): number {
-  const value = params.get(name)
-  if (value == null || value === '') return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadParameterError(`${name}="${value.slice(0, 50)}" must be a whole number from 1 to ${max}`)
-  return n
-}
-
-export function searchQueryOf (params: URLSearchParams): { query: SearchQuery, page: number } {
-  for (const [key, value] of params) {
-    if (value.length > MAX_QUERY_LENGTH) throw new BadParameterError(`${key.slice(0, 50)} is longer than ${MAX_QUERY_LENGTH} characters`)
-  }
-  const channel = params.get('channel') ?? undefined
-  if (channel != null && channel !== '' && !isChannel(channel)) throw new BadParameterError(`channel="${channel.slice(0, 50)}" is not one of release, beta, alpha, nightly, continuous`)
-  const sort = params.get('sort') ?? undefined
-  if (sort != null && sort !== '' && !SORTS.has(sort)) throw new BadParameterError(`sort="${sort.slice(0, 50)}" is not one of relevance, updated, name`)
-  const license = params.get('license')
-  if (license != null && license !== '' && license !== 'free') throw new BadParameterError('license takes only "free"')
-  const categories = params.getAll('category').flatMap(c => c.split(',')).map(c => c.trim()).filter(c => c !== '')
-  if (categories.length > 20) throw new BadParameterError('at most 20 categories')
-  const pageSize = positiveInt(params, 'pageSize', 24, MAX_PAGE_SIZE)
-  const page = positiveInt(params, 'page', 1, 10_000)
-  const arch = params.get('arch') ?? ''
-  const publisher = params.get('publisher') ?? ''
-  const free = flag(params, 'free') === true || license === 'free'
-  return {
-    page,
-    query: {
-      query: params.get('q') ?? '',
-      category: categories.length > 0 ? categories : undefined,
-      channel: channel === '' ? undefined : channel as SearchQuery['channel'],
-      arch: arch === '' ? undefined : arch,
-      publisher: publisher === '' ? undefined : publisher,
-      free: free ? true : undefined,
-      trustedOnly: flag(params, 'trusted') === true ? true : undefined,
-      sort: sort === '' ? undefined : sort as SearchQuery['sort'],
-      limit: pageSize,
-      offset: (page - 1) * pageSize
-    }
-  }
 }

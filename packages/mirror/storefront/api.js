@@ -1,4 +1,8 @@
-/** The mirror's JSON API, version 1 (packages/cli/src/mirror/api-types.ts) */
+/**
+ * The mirror's JSON API, version 1. Its types are the mirror's own (`src/api-types.ts`), checked
+ * by `tsc -p packages/mirror/storefront` in `pnpm typecheck`, not restated here.
+ * @import { ApiAppDetail, ApiAppList } from '../src/api-types.ts'
+ */
 
 export class ApiError extends Error {
   /**
@@ -35,9 +39,10 @@ async function getJson (path, signal) {
 const LIST_PARAMS = ['q', 'category', 'channel', 'arch', 'trusted', 'license', 'sort', 'page']
 
 /**
- * `/api/v1/apps` with the given search state (an ApiAppList)
+ * `/api/v1/apps` with the given search state
  * @param {URLSearchParams} state
  * @param {AbortSignal} signal
+ * @returns {Promise<ApiAppList>}
  */
 export function listApps (state, signal) {
   const params = new URLSearchParams()
@@ -50,9 +55,10 @@ export function listApps (state, signal) {
 }
 
 /**
- * `/api/v1/apps/{appId}` (an ApiAppDetail)
+ * `/api/v1/apps/{appId}`
  * @param {string} appId
  * @param {AbortSignal} signal
+ * @returns {Promise<ApiAppDetail>}
  */
 export function getApp (appId, signal) {
   return getJson(`/api/v1/apps/${encodeURIComponent(appId)}`, signal)

@@ -2,6 +2,7 @@ import { getApp } from './api.js'
 import { h, image, paragraphs, replace } from './dom.js'
 import { formatDate, formatSize, shortKey, shortLicense } from './format.js'
 import { trustBadges, trustInfo } from './trust.js'
+/** @import { ApiAppDetail, ApiRelease } from '../src/api-types.ts' */
 
 /**
  * The app page: icon, name, download of the preferred release (through this mirror's gateway,
@@ -9,13 +10,13 @@ import { trustBadges, trustInfo } from './trust.js'
  * the newest release per channel and architecture, and the whole history.
  */
 
-/** @param {any} app an ApiAppDetail */
+/** @param {ApiAppDetail} app */
 function preferredRelease (app) {
   const latest = Object.values(app.latest ?? {}).filter(r => r.yanked == null)
-  return app.latest?.['release/x86_64'] ?? latest.find(r => r.channel === 'release') ?? latest[0] ?? app.history?.find((/** @type {any} */ r) => r.yanked == null)
+  return app.latest?.['release/x86_64'] ?? latest.find(r => r.channel === 'release') ?? latest[0] ?? app.history?.find(r => r.yanked == null)
 }
 
-/** @param {any} release */
+/** @param {ApiRelease | undefined} release */
 function isImported (release) {
   return release?.imported != null || release?.trust?.status === 'imported'
 }
@@ -30,7 +31,7 @@ function hostOf (url) {
 }
 
 /**
- * @param {any} release an ApiRelease
+ * @param {ApiRelease} release
  * @param {string} name
  */
 function downloadLink (release, name) {
@@ -47,7 +48,7 @@ function downloadLink (release, name) {
 }
 
 /**
- * @param {any} release an ApiRelease
+ * @param {ApiRelease | undefined} release
  * @param {string} name
  */
 function downloadSection (release, name) {
@@ -82,7 +83,7 @@ function downloadSection (release, name) {
       : null)
 }
 
-/** @param {any} app an ApiAppDetail */
+/** @param {ApiAppDetail} app */
 function trustSection (app) {
   const trust = app.owner?.trust ?? { status: 'unknown', path: [], explanation: '' }
   const info = trustInfo(trust.status)

@@ -2,6 +2,7 @@ import { listApps } from './api.js'
 import { h, image, replace } from './dom.js'
 import { shortLicense } from './format.js'
 import { trustBadges } from './trust.js'
+/** @import { ApiAppList, ApiAppSummary } from '../src/api-types.ts' */
 
 /**
  * The search page: heading, filters with facet counts, the result list and pagination.
@@ -69,7 +70,7 @@ function countOf (facet, value) {
 
 /**
  * @param {URLSearchParams} state
- * @param {any} list an ApiAppList
+ * @param {ApiAppList} list
  * @param {(hash: string, options?: { focus?: string }) => void} navigate
  */
 function filters (state, list, navigate) {
@@ -104,7 +105,7 @@ function filters (state, list, navigate) {
   return form
 }
 
-/** @param {any} app an ApiAppSummary */
+/** @param {ApiAppSummary} app */
 function resultItem (app) {
   const meta = [
     app.version ? h('span', {}, `Version ${app.version}`) : null,
@@ -122,7 +123,7 @@ function resultItem (app) {
 
 /**
  * @param {URLSearchParams} state
- * @param {any} list an ApiAppList
+ * @param {ApiAppList} list
  */
 function pagination (state, list) {
   const pages = Math.max(1, Math.ceil(list.total / Math.max(1, list.pageSize)))

@@ -139,3 +139,11 @@ export async function fetchDag (helia: NodeHelia, root: CID, defaults: FetchDefa
   log('fetched %c: %d blocks, %o', root, state.result.blocks, state.result.sources)
   return state.result
 }
+
+/**
+ * The blocks a UnixFS file of `bytes` takes: its bytes and the nodes linking them (well under 1%
+ * with 256 KiB chunks or more), the `maxBytes` to fetch such a file with.
+ */
+export function dagAllowance (bytes: number): number {
+  return bytes + Math.ceil(bytes / 64) + 1024 * 1024
+}

@@ -27,6 +27,7 @@ export * from './errors.ts'
 export { createGatewayHandler } from './gateway-handler.ts'
 export type { GatewayHandler, GatewayHandlerInit } from './gateway-handler.ts'
 export { fixedSizeChunker } from './chunker.ts'
+export { dagAllowance } from './fetch.ts'
 export { type ByteRange, ifRangeAllows, parseRange } from './byte-ranges.ts'
 export { type FileResponseInit, openUnixfsFile, type RangedFile, sendRangedFile } from './file-response.ts'
 

@@ -8,6 +8,8 @@ import type { Mirror, MirrorInit, Pinner } from '@hubless/mirror'
 export interface MirrorRunInit extends Omit<DaemonInit, 'serveHttp'>, Omit<MirrorInit, 'seed' | 'http' | 'gateways'> {
   /** an AppImageHub catalog imported on the first run (the embedded default catalog) */
   seed?: string
+  /** each of the mirror's events as one JSON-able line for the operator's log (`event=seed:done …`) */
+  onEvent?: (event: Record<string, unknown>) => void
 }
 
 export interface RunningMirror extends RunningDaemon {
@@ -28,6 +30,12 @@ export async function startMirror (init: MirrorRunInit): Promise<RunningMirror> 
         ? undefined
         : { file: init.seed, key: await importerKey(services), marker: join(services.layout.root, 'seeded-appimagehub') }
       mirror = await createMirror({ node: services.node, registry, catalog, key }, { ...init, seed })
+      const onEvent = init.onEvent
+      if (onEvent != null) {
+        mirror.events.addEventListener('seed', ({ detail: { phase, ...rest } }) => { onEvent({ event: `seed:${phase}`, ...rest }) })
+        mirror.events.addEventListener('pin', ({ detail: { type, ...rest } }) => { onEvent({ event: `pin:${type}`, ...rest }) })
+        mirror.events.addEventListener('heads:off', ({ detail }) => { onEvent({ event: 'heads:off', ...detail }) })
+      }
       return { url: mirror.url, close: async () => { await mirror?.stop() } }
     }
   })

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { chmod, open, rename, rm, stat } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
-import { ContentTooLargeError } from '@hubless/net'
+import { ContentTooLargeError, dagAllowance } from '@hubless/net'
 import { isChannel } from '@hubless/registry'
 import { AppNotFoundError, DownloadFailedError, DownloadTooLargeError, SourceLiedError, UntrustedAppError, UsageError } from '../errors.ts'
 import { formatBytes } from '../output.ts'
@@ -170,11 +170,6 @@ async function fetchByCid ({ services, signal, onProgress }: OperationContext, c
     throw err
   }
   await file.close()
-}
-
-/** The blocks of a UnixFS file of `bytes`: its bytes and the nodes linking them (well under 1% with 256 KiB chunks or more) */
-function dagAllowance (bytes: number): number {
-  return bytes + Math.ceil(bytes / 64) + 1024 * 1024
 }
 
 /** The error for bytes past the limit: a source lying about the record's size, or a file over the cap */
