@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { chmod, open, rm, stat } from 'node:fs/promises'
+import { dagAllowance } from '@hubless/net'
 import { logger } from '@libp2p/logger'
-import { DownloadFailedError } from '../errors.ts'
+import { DownloadFailedError, DownloadTooLargeError } from '../errors.ts'
+import { DEFAULT_MAX_DOWNLOAD_BYTES } from '../operations/get.ts'
 import { addAppImageContent } from '../operations/appimage-content.ts'
 import type { OperationContext } from '../operations/operation.ts'
 import type { ReleaseContent } from '@hubless/registry'
@@ -58,6 +60,8 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
     }
   }
 
+  // the record's size bounds what is fetched and written, as for `hubless get`
+  const limit = content.size ?? DEFAULT_MAX_DOWNLOAD_BYTES
   const sources: Record<string, number> = {}
   let bytesFetched = 0
   let bytesReused = 0
@@ -66,6 +70,7 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
     await services.node.content.fetch(content.cid, {
       signal,
       gateways: init.gateways,
+      maxBytes: dagAllowance(limit),
       onProgress: event => {
         if (event.type !== 'hubless:fetch:block') return
         const { source, bytes } = event.detail
@@ -78,6 +83,7 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
     })
   } catch (err) {
     signal.throwIfAborted()
+    if ((err as Error).name === 'ContentTooLargeError') throw new DownloadTooLargeError(`${content.cid} is larger than ${limit} bytes; nothing was changed`)
     throw new DownloadFailedError(`could not fetch ${content.cid} from peers or gateways: ${(err as Error).message}`)
   }
 
@@ -87,14 +93,19 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
   const file = await open(part, 'w', 0o644)
   try {
     for await (const chunk of services.node.content.cat(content.cid, { signal, offline: true })) {
+      size += chunk.byteLength
+      if (size > limit) break
       hash.update(chunk)
       await file.write(chunk)
-      size += chunk.byteLength
       onProgress?.({ phase: 'writing', done: size, total: content.size })
     }
     await file.sync()
   } finally {
     await file.close()
+  }
+  if (size > limit) {
+    await rm(part, { force: true })
+    throw new DownloadTooLargeError(`the file of ${content.cid} is larger than ${limit} bytes (${content.size == null ? 'the cap for a record without a size' : "the record's size"}); nothing was changed`)
   }
   const sha256 = hash.digest('hex')
   if ((content.sha256 != null && sha256 !== content.sha256) || (content.size != null && size !== content.size)) {
