@@ -43,7 +43,7 @@ describe('hubless publish, yank, endorse, key, trust, status', () => {
     const result = await cli('publish', withoutVersion, '--channel', 'release')
     assert.equal(result.code, 1)
     assert.match(result.stderr, /declares no version .*--version/)
-    assert.equal((await cli('status')).json().records, 0, 'nothing was appended')
+    assert.equal((await cli('status')).json().registry.records, 0, 'nothing was appended')
   })
 
   it('refuses a bad channel and a non-http URL', async () => {
@@ -121,18 +121,18 @@ describe('hubless publish, yank, endorse, key, trust, status', () => {
   })
 
   it('an unreachable --peer is one clear line, before anything is written', async () => {
-    const before = (await cli('status')).json().records
+    const before = (await cli('status')).json().registry.records
     const result = await cli('publish', withVersion, '--channel', 'alpha', '--version', '2.0.0-alpha.1', '--peer', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWGRUVh9UGYTEYMBwEf1ynB9jrLM5cT6v3hLN3Ns3RuPmr')
     assert.equal(result.code, 1)
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
     assert.match(result.stderr, /^hubless: .*127\.0\.0\.1\/tcp\/1/)
-    assert.equal((await cli('status')).json().records, before, 'nothing was appended')
+    assert.equal((await cli('status')).json().registry.records, before, 'nothing was appended')
   })
 
   it('status reports records and peers', async () => {
     const status = (await cli('status')).json()
-    assert.equal(typeof status.records, 'number')
-    assert.ok(status.records >= 6, `records: ${status.records}`)
+    assert.equal(typeof status.registry.records, 'number')
+    assert.ok(status.registry.records >= 6, `records: ${status.registry.records}`)
     assert.ok(Array.isArray(status.peers))
   })
 

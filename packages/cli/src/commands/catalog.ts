@@ -1,9 +1,6 @@
 import { resolve } from 'node:path'
 import { UsageError } from '../errors.ts'
-import { collect } from '../multiaddr-arg.ts'
-import { search, showApp, trust } from '../operations/catalog.ts'
-import { get } from '../operations/get.ts'
-import { status } from '../operations/status.ts'
+import { collect } from '../collect.ts'
 import { runOperation } from '../run-operation.ts'
 import { parseSizeArg } from '../size-arg.ts'
 import { progressBar } from './progress.ts'
@@ -43,7 +40,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
       const { layout, out, signal } = context(command)
       const limit = wholeNumber(options.limit, '--limit')
       const page = wholeNumber(options.page, '--page')
-      const results = await runOperation(layout, search, {
+      const results = await runOperation(layout, 'search', {
         query: words.join(' '),
         category: options.category,
         channel: options.channel,
@@ -79,7 +76,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     .option('--mirror <url>', 'read the catalog from this hubless mirror over HTTP(S), every record verified here (where peer-to-peer is blocked)')
     .action(async (appId: string, options: { mirror?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
-      const app = await runOperation(layout, showApp, { appId, mirror: options.mirror }, { signal })
+      const app = await runOperation(layout, 'show', { appId, mirror: options.mirror }, { signal })
       if (app == null) throw new UsageError(`no app ${appId} in the registry (try \`hubless search\`)`)
       out.result(app, () => formatApp(app))
     })
@@ -91,7 +88,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
       .argument('<key>', 'did:key of the publisher')
       .action(async (key: string, _options: unknown, command: Command) => {
         const { layout, out, signal } = context(command)
-        const result = await runOperation(layout, trust, { action, key }, { signal })
+        const result = await runOperation(layout, 'trust', { action, key }, { signal })
         out.result(result, `${action === 'add' ? 'trusting' : 'no longer trusting'} ${key}; ${result.roots.length} root(s)`)
       })
   }
@@ -99,7 +96,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     .description('your roots and every key they reach, with the path')
     .action(async (_options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, trust, { action: 'list' }, { signal })
+      const result = await runOperation(layout, 'trust', { action: 'list' }, { signal })
       out.result(result, () => [
         ...result.roots.map(root => `root     ${root}`),
         ...result.trusted.filter(t => t.depth > 0).map(t => `trusted  ${t.key}  (${t.explanation})`),
@@ -122,7 +119,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
       const maxBytes = options.maxSize == null ? undefined : parseSizeArg(options.maxSize, '--max-size')
       const gateways = options.gateway ?? (process.env.HUBLESS_GATEWAYS ?? '').split(/[\s,]+/).filter(g => g !== '')
       const output = resolve(options.output ?? `${appId}.AppImage`)
-      const result = await runOperation(layout, get, {
+      const result = await runOperation(layout, 'get', {
         appId, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted, mirror: options.mirror, maxBytes
       }, { signal, onProgress: progressBar(out) })
       out.endProgress()
@@ -133,16 +130,17 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     .description('the node and the registry: records, heads, peers, last sync')
     .action(async (_options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, status, {}, { signal })
+      const result = await runOperation(layout, 'status', {}, { signal })
       out.result(result, () => [
         `peer id    ${result.peerId}`,
         `registry   ${result.registry.name} ${result.registry.address}`,
-        `records    ${result.records}`,
+        `records    ${result.registry.records}`,
         `heads      ${result.registry.heads.length}`,
         `peers      ${result.peers.length} connected, ${result.registry.peers.length} replicating`,
         `last sync  ${result.registry.lastSync ?? 'never'}`,
         ...(result.registry.rejected === 0 ? [] : [`rejected   ${result.registry.rejected} entries refused since opening (DEBUG=hubless:*:error shows why)`]),
-        ...(result.publisher == null ? [] : [`publisher  ${result.publisher}`])
+        ...(result.publisher == null ? [] : [`publisher  ${result.publisher}`]),
+        ...(result.savedAt == null ? [] : [`(no daemon running: as the node saved it at ${result.savedAt})`])
       ].join('\n'))
     })
 }

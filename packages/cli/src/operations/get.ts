@@ -64,7 +64,7 @@ export interface GetOutput {
  * Range request, so running `get` again after an interruption resumes. No download grows past the
  * record's size, or, for a record that names none, past `maxBytes` (`DownloadTooLargeError`).
  */
-export const get = defineOperation<GetInput, GetOutput>('get', async (context, input) => {
+export const get = defineOperation<GetInput, GetOutput, 'get'>('get', async (context, input) => {
   const { services, signal } = context
   if (input.channel != null && !isChannel(input.channel)) {
     throw new UsageError(`--channel "${input.channel}" is not one of release, beta, alpha, nightly, continuous`)

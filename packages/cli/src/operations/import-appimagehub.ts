@@ -30,7 +30,7 @@ export async function importerKey (services: Services): Promise<PublisherKey> {
 }
 
 /** Appends one imported release record per hub entry; entries already imported unchanged are skipped */
-export const importAppImageHub = defineOperation<{ file: string }, ImportOutput>('import-appimagehub', async ({ services, signal, onProgress }, input) => {
+export const importAppImageHub = defineOperation<{ file: string }, ImportOutput, 'import-appimagehub'>('import-appimagehub', async ({ services, signal, onProgress }, input) => {
   const catalog = await readAppImageHubCatalog(input.file, { signal })
   const key = await importerKey(services)
   const registry = await services.registry({ signal })
