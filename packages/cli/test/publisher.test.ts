@@ -70,22 +70,21 @@ describe('hubless publish, yank, endorse, key, trust, status', () => {
 
     const show = await cli('show', r1.appId)
     const app = show.json()
-    assert.equal(app.trust.status, 'trusted')
+    assert.equal(app.owner.trust.status, 'trusted')
     assert.equal(app.history.length, 2)
-    const beta = app.latest.find((l: { channel: string }) => l.channel === 'beta')
-    assert.equal(beta.release.version, '1.1.0')
-    assert.equal(app.latest.find((l: { channel: string }) => l.channel === 'release'), undefined, 'a release reader sees no beta')
+    assert.equal(app.latest['beta/x86_64'].version, '1.1.0')
+    assert.deepEqual(Object.keys(app.latest), ['beta/x86_64'], 'a release reader sees no beta; alpha and nightly readers get the same release, listed once')
 
     const search = await cli('search', 'my', 'app', '--channel', 'beta')
-    assert.deepEqual(search.json().map((r: { appId: string, version: string, trust: string }) => [r.appId, r.version, r.trust]), [[r1.appId, '1.1.0', 'trusted']])
+    assert.deepEqual(search.json().results.map((r: { appId: string, version: string, trust: { status: string } }) => [r.appId, r.version, r.trust.status]), [[r1.appId, '1.1.0', 'trusted']])
   })
 
   it('yanks a release: the previous one is newest again', async () => {
-    const appId = (await cli('search', 'my app', '--channel', 'beta')).json()[0].appId
+    const appId = (await cli('search', 'my app', '--channel', 'beta')).json().results[0].appId
     const yank = await cli('yank', appId, '1.1.0', '--reason', 'crashes on start')
     assert.equal(yank.code, 0, yank.stderr)
     const app = (await cli('show', appId)).json()
-    assert.equal(app.latest.find((l: { channel: string }) => l.channel === 'beta').release.version, '1.0.0')
+    assert.equal(app.latest['beta/x86_64'].version, '1.0.0')
     const notMine = await cli('yank', appId, '9.9.9', '--reason', 'x')
     assert.equal(notMine.code, 2)
   })

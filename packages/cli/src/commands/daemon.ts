@@ -53,7 +53,9 @@ export function registerDaemonCommand (program: Command, context: (command: Comm
     .action(async (options: NodeRunOptions, command: Command) => {
       const { layout, out, signal } = context(command)
       const { startDaemon } = await import('../daemon/run-daemon.ts')
-      const daemon = await startDaemon({ layout, ...await parseNodeRunOptions(options), onNotice: line => { out.notice(line) } })
+      // a mirror keeps its port (users and peers know it); a plain daemon may take a free one
+      const httpFallback = command.getOptionValueSource('http') === 'default'
+      const daemon = await startDaemon({ layout, ...await parseNodeRunOptions(options), httpFallback, onNotice: line => { out.notice(line) } })
       out.result(
         { peerId: daemon.peerId, multiaddrs: daemon.multiaddrs, api: daemon.api },
         `hubless daemon ${daemon.peerId} ready: api ${daemon.api}, listening on ${daemon.multiaddrs.join(' ')}`

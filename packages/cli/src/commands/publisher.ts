@@ -20,7 +20,7 @@ export function registerPublisherCommands (program: Command, context: (command: 
   program.command('publish')
     .description('read an AppImage, add it to IPFS with the squashfs-aware chunker, sign a release record and append it')
     .argument('<file>', 'the AppImage')
-    .requiredOption('--channel <channel>', 'release, beta, alpha, nightly or continuous')
+    .requiredOption('--channel <channel>', '(required) release, beta, alpha, nightly or continuous')
     .option('--version <version>', 'the version (default: the newest AppStream <release> in the image)')
     .option('--url <url>', 'an HTTP(S) URL serving the same file, as a fallback (repeatable)', collect)
     .option('--app-id <id>', 'override the AppStream id the image declares')

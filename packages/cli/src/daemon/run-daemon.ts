@@ -18,6 +18,11 @@ export interface DaemonInit {
   peers: Multiaddr[]
   lan: boolean
   http: { host: string, port: number }
+  /**
+   * when `http`'s port is taken, listen on a free port of the same host instead (a plain daemon
+   * given no --http: a second one on the machine must not fail; daemon.json records the port)
+   */
+  httpFallback?: boolean
   /** extra HTTP routes (the mirror's public API and storefront) tried before the gateway */
   routes?: (services: Services) => Route[]
   /** HTTP trustless gateways content fetches fall back to */
@@ -61,7 +66,14 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
       return true
     }
     // the public side never serves operations: they act with the node's keys (SECURITY.md)
-    http = await startHttpServer(init.http, [healthRoute, ...(init.routes?.(services) ?? []), gatewayRoute])
+    const routes = [healthRoute, ...(init.routes?.(services) ?? []), gatewayRoute]
+    http = await startHttpServer(init.http, routes).catch(async (err: Error) => {
+      if (init.httpFallback !== true || err.name !== 'PortInUseError') throw err
+      const taken = init.http.port
+      const server = await startHttpServer({ host: init.http.host, port: 0 }, routes)
+      init.onNotice?.(`port ${taken} is in use (another daemon?): the HTTP side listens at ${server.url} instead`)
+      return server
+    })
     try {
       localApi = await startLocalApi({ socketPath: init.layout.apiSocket, tokenFile: init.layout.apiToken }, createOperationHandler(services, lifetime.signal))
     } catch (err) {

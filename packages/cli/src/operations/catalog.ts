@@ -2,7 +2,9 @@ import { isChannel } from '@hubless/registry/records'
 import { UsageError } from '../errors.ts'
 import { catalogFor } from './catalog-source.ts'
 import { defineOperation } from './operation.ts'
-import type { AppView, Catalog, SearchQuery, SearchResults } from '@hubless/query'
+import { apiAppDetail, apiSearchAnswer } from '../mirror/api-mapping.ts'
+import type { ApiAppDetail, ApiSearchAnswer } from '../mirror/api-types.ts'
+import type { Catalog, SearchQuery } from '@hubless/query'
 
 export interface SearchInput {
   query?: string
@@ -45,16 +47,22 @@ export interface ShowInput {
   mirror?: string
 }
 
-/** What `search` answers from a catalog: the node's, a mirror's, or the saved index's (saved-answers.ts) */
-export function searchCatalog (catalog: Catalog, input: SearchInput): SearchResults {
-  return catalog.search(toSearchQuery(input))
+/**
+ * What `search` answers from a catalog (the node's, a mirror's, or the saved index's:
+ * saved-answers.ts), in the HTTP API's words (schemas/search.json), without facets
+ */
+export function searchCatalog (catalog: Catalog, input: SearchInput): ApiSearchAnswer {
+  const results = catalog.search({ ...toSearchQuery(input), facets: false })
+  return apiSearchAnswer(input.query ?? '', results, appId => catalog.app(appId)?.metadata)
 }
 
-export function showFromCatalog (catalog: Catalog, input: ShowInput): AppView | null {
-  return catalog.app(input.appId) ?? null
+/** An app as `/api/v1/apps/{appId}` gives it (schemas/app.json) */
+export function showFromCatalog (catalog: Catalog, input: ShowInput): ApiAppDetail | null {
+  const app = catalog.app(input.appId)
+  return app == null ? null : apiAppDetail(app)
 }
 
-export const search = defineOperation<SearchInput, SearchResults, 'search'>('search', async ({ services, signal }, input) => {
+export const search = defineOperation<SearchInput, ApiSearchAnswer, 'search'>('search', async ({ services, signal }, input) => {
   toSearchQuery(input)
   const { catalog, done } = await catalogFor(services, input.mirror, signal)
   try {
@@ -64,7 +72,7 @@ export const search = defineOperation<SearchInput, SearchResults, 'search'>('sea
   }
 })
 
-export const showApp = defineOperation<ShowInput, AppView | null, 'show'>('show', async ({ services, signal }, input) => {
+export const showApp = defineOperation<ShowInput, ApiAppDetail | null, 'show'>('show', async ({ services, signal }, input) => {
   const { catalog, done } = await catalogFor(services, input.mirror, signal)
   try {
     return showFromCatalog(catalog, input)

@@ -86,7 +86,7 @@ export const get = defineOperation<GetInput, GetOutput, 'get'>('get', async (con
   }
   const verdict = app.claimants.find(c => c.newest.publisher === release.publisher)?.trust ?? app.trust
   if (verdict.status !== 'trusted' && input.allowUntrusted !== true) {
-    throw new UntrustedAppError(`${input.appId} is ${verdict.status}: ${verdict.explanation}; trust its publisher (\`hubless trust add KEY\`) or pass --allow-untrusted`)
+    throw new UntrustedAppError(`${input.appId} is not from a publisher you trust (${verdict.explanation}); trust its publisher (\`hubless trust add KEY\`) or pass --allow-untrusted`)
   }
 
   if (release.content.cid == null && release.content.sha256 == null && input.allowUntrusted !== true) {
