@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { dataDirWithTwoApps } from './two-apps.ts'
 import { runCli, startCli, tempDir } from '../../../test/helpers/cli.ts'
 import { assertSchema } from '../../../test/helpers/schemas.ts'
 import type { RunningCli } from '../../../test/helpers/cli.ts'
 
-const CATALOG = fileURLToPath(new URL('../../../data/appimagehub-apps.json', import.meta.url))
 const APP = 'org.kde.krita'
 
 /** The CLI's --json and the HTTP API speak one vocabulary, written down in packages/cli/schemas */
@@ -21,12 +19,7 @@ describe('one JSON vocabulary for the CLI and the HTTP API', () => {
 
   before(async () => {
     dir = await tempDir()
-    dataDir = join(dir.path, 'data')
-    const items = JSON.parse(await readFile(CATALOG, 'utf8')) as Array<{ name?: string }>
-    const file = join(dir.path, 'catalog.json')
-    await writeFile(file, JSON.stringify(items.filter(i => i.name === 'Krita' || i.name === 'Inkscape')))
-    assert.equal((await cli('init')).code, 0)
-    assert.equal((await cli('import', 'appimagehub', file)).code, 0)
+    dataDir = await dataDirWithTwoApps(dir.path)
     for (const [name, args] of [['search', ['search', 'krita']], ['show', ['show', APP]], ['status', ['status']]] as const) {
       const result = await cli(...args)
       assert.equal(result.code, 0, result.stderr)

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { dataDirWithTwoApps } from './two-apps.ts'
 import { runCli, tempDir } from '../../../test/helpers/cli.ts'
 
-const CATALOG = fileURLToPath(new URL('../../../data/appimagehub-apps.json', import.meta.url))
 
 /** search, show and status with no daemon answer from the saved index, and it never lags the registry */
 describe('answers from the saved index', () => {
@@ -19,13 +18,7 @@ describe('answers from the saved index', () => {
 
   before(async () => {
     dir = await tempDir()
-    dataDir = join(dir.path, 'data')
-    const items = JSON.parse(await readFile(CATALOG, 'utf8')) as Array<{ name?: string }>
-    const file = join(dir.path, 'catalog.json')
-    await writeFile(file, JSON.stringify(items.filter(i => i.name === 'Krita' || i.name === 'Inkscape')))
-    assert.equal((await cli('init')).code, 0)
-    const imported = await cli('import', 'appimagehub', file)
-    assert.equal(imported.code, 0, imported.stderr)
+    dataDir = await dataDirWithTwoApps(dir.path)
   })
   after(async () => { await dir.remove() })
 
