@@ -42,7 +42,7 @@ describe('a mirror seeded with the real AppImageHub catalog', () => {
   it('answers the CLI through the running mirror', async () => {
     const result = await runCli(['--data-dir', join(dir.path, 'm'), '--json', 'search', 'kdenlive'])
     assert.equal(result.code, 0, result.stderr)
-    const rows = JSON.parse(result.stdout) as Array<{ appId: string }>
+    const rows = (JSON.parse(result.stdout) as { results: Array<{ appId: string }> }).results
     assert.equal(rows[0]?.appId, 'org.kde.kdenlive')
   })
 

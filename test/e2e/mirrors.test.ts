@@ -62,13 +62,13 @@ describe('two mirrors and a publisher, as three hubless processes', () => {
     // B learns of it through A alone, within seconds
     const hits = await eventually('B to list the app in `hubless search`', async () => {
       const result = await runCli(['--data-dir', data('b'), '--json', 'search', 'my app'])
-      const rows = JSON.parse(result.stdout) as Array<{ appId: string, version: string, publisher: string, trust: string }>
+      const rows = (JSON.parse(result.stdout) as { results: Array<{ appId: string, version: string, publisher: string, trust: { status: string } }> }).results
       return rows.some(r => r.appId === release.appId) ? rows : undefined
     })
     const hit = hits.find(r => r.appId === release.appId)!
     assert.equal(hit.version, release.version)
     assert.equal(hit.publisher, publisher)
-    assert.equal(hit.trust, 'unverified', 'B does not trust the publisher yet')
+    assert.equal(hit.trust.status, 'unverified', 'B does not trust the publisher yet')
 
     const api = await (await fetch(new URL(`/api/v1/apps?q=${encodeURIComponent('my app')}`, readyB.api))).json() as { apps: Array<{ appId: string }> }
     assert.ok(api.apps.some(a => a.appId === release.appId), 'B\'s /api/v1/apps lists it')
@@ -76,7 +76,8 @@ describe('two mirrors and a publisher, as three hubless processes', () => {
     // an untrusted app needs --allow-untrusted, and says why
     const refused = await runCli(['--data-dir', data('b'), 'get', release.appId, '-o', join(dir.path, 'refused.AppImage')])
     assert.equal(refused.code, 1)
-    assert.match(refused.stderr, /is unverified/)
+    assert.match(refused.stderr, /is not from a publisher you trust \(unverified: /)
+    assert.doesNotMatch(refused.stderr, /unverified: unverified:/)
 
     const trusted = await runCli(['--data-dir', data('b'), 'trust', 'add', publisher])
     assert.equal(trusted.code, 0, trusted.stderr)

@@ -26,6 +26,8 @@ export interface DataDirLayout {
   registry: string
   /** the saved query index */
   indexFile: string
+  /** whether the last node to open the registry stopped cleanly, and what it saw (registry-state.ts) */
+  registryState: string
   /** the reader's trust roots */
   trustFile: string
   /** what `hubless install` installed */
@@ -44,6 +46,7 @@ export function dataDirLayout (root: string): DataDirLayout {
     keys: join(root, 'keys'),
     registry: join(root, 'registry'),
     indexFile: join(root, 'catalog-index.json'),
+    registryState: join(root, 'registry-state.json'),
     trustFile: join(root, 'trust.json'),
     installedFile: join(root, 'installed.json'),
     daemonFile: join(root, 'daemon.json'),

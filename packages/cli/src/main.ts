@@ -43,6 +43,8 @@ export async function main (argv: string[]): Promise<number> {
     .option('--data-dir <dir>', 'where keys, content and the registry live (default: $HUBLESS_DATA_DIR or $XDG_DATA_HOME/hubless)')
     .option('--json', 'machine-readable output')
     .showHelpAfterError('(hubless --help lists the commands)')
+    // every command's help lists --json and --data-dir too (subcommands inherit this setting)
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: text => { process.stdout.write(text) },

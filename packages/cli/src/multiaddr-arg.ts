@@ -12,8 +12,3 @@ export function parseMultiaddrArg (value: string, flag: string): Multiaddr {
     throw new UsageError(`${flag} "${value}" is not a multiaddr (${(err as Error).message}); expected e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3Koo…`)
   }
 }
-
-/** commander's collector for repeatable flags */
-export function collect (value: string, previous: string[] = []): string[] {
-  return [...previous, value]
-}

@@ -3,6 +3,7 @@ import { createNode } from '@hubless/net'
 import { createCatalog } from '@hubless/query'
 import { createKeyStore, createRegistry } from '@hubless/registry'
 import { logger } from '@libp2p/logger'
+import { markRegistryClean, markRegistryOpen } from './registry-state.ts'
 import { createTrustRoots } from './trust-roots.ts'
 import type { DataDirLayout } from './data-dir.ts'
 import type { TrustRoots } from './trust-roots.ts'
@@ -72,7 +73,11 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
       return keys.load({ ...opts, passphrase: process.env.HUBLESS_KEY_PASSPHRASE })
     },
     async registry (opts) {
-      registry ??= createRegistry({ node }, { directory: layout.registry }, opts)
+      registry ??= (async () => {
+        // until stop() saves the index, the saved index may miss what this process appends or receives
+        await markRegistryOpen(layout)
+        return createRegistry({ node }, { directory: layout.registry }, opts)
+      })()
       return registry
     },
     async catalog (opts) {
@@ -103,21 +108,42 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
       }
     },
     async stop () {
+      const openRegistry = await registry?.catch(() => undefined)
+      // an open registry may hold records the saved index lacks: open the catalog to save them too
+      if (openRegistry != null && catalog == null) await services.catalog().catch(err => { log.error('could not open the catalog to save the index: %e', err) })
+      let saved = false
       if (catalog != null) {
         const opened = await catalog.catch(() => undefined)
         if (opened != null) {
           await indexSaver?.stop()
-          await writeSavedIndex(layout.indexFile, opened.save()).catch(err => { log.error('could not save the index: %e', err) })
+          saved = await writeSavedIndex(layout.indexFile, opened.save()).then(() => true, err => { log.error('could not save the index: %e', err); return false })
           await opened.stop()
         }
       }
-      if (registry != null) {
-        await (await registry.catch(() => undefined))?.stop()
+      if (openRegistry != null) {
+        if (saved) await saveRegistryState(services, openRegistry).catch(err => { log.error('could not write the registry state: %e', err) })
+        await openRegistry.stop()
       }
       await node.stop()
     }
   }
   return services
+}
+
+/** What `status` answers from while no node runs (registry-state.ts), written after the index */
+async function saveRegistryState (services: Services, registry: Registry): Promise<void> {
+  const status = await registry.status()
+  await markRegistryClean(services.layout, {
+    peerId: services.node.peerId.toString(),
+    registry: {
+      name: status.name,
+      address: status.address,
+      records: status.records,
+      heads: status.heads,
+      lastSync: status.lastSync == null ? undefined : new Date(status.lastSync).toISOString()
+    },
+    publisher: await services.publisherKey().then(k => k.did, () => undefined)
+  })
 }
 
 async function readSavedIndex (path: string): Promise<string | undefined> {

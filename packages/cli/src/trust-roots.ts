@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises'
-import { isDidKey } from '@hubless/registry'
+import { isDidKey } from '@hubless/registry/records'
 import { UsageError } from './errors.ts'
 
 /**

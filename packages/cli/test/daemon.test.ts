@@ -54,7 +54,7 @@ describe('hubless daemon', () => {
       assert.equal(imported.code, 0, imported.stderr)
       const search = await runCli(['--data-dir', dataDir, '--json', 'search'])
       assert.equal(search.code, 0, search.stderr)
-      const apps = (JSON.parse(search.stdout) as Array<{ appId: string }>).map(a => a.appId)
+      const apps = (JSON.parse(search.stdout) as { results: Array<{ appId: string }> }).results.map(a => a.appId)
       assert.ok(apps.length >= 4, `the imported apps are listed: ${apps.join(', ')}`)
       const deadline = Date.now() + 20_000
       let saved = ''
@@ -70,7 +70,7 @@ describe('hubless daemon', () => {
     }
     const after = await runCli(['--data-dir', dataDir, '--json', 'search'])
     assert.equal(after.code, 0, after.stderr)
-    assert.ok((JSON.parse(after.stdout) as unknown[]).length >= 4)
+    assert.ok((JSON.parse(after.stdout) as { results: unknown[] }).results.length >= 4)
     const bad = await runCli(['--data-dir', dataDir, 'daemon', '--save-index', 'soon'])
     assert.equal(bad.code, 2, bad.stderr)
     assert.match(bad.stderr, /--save-index "soon" is not a number of seconds/)
@@ -187,6 +187,31 @@ describe('hubless daemon', () => {
     assert.equal(help.code, 0)
     for (const command of ['init', 'id', 'daemon']) {
       assert.match(help.stdout, new RegExp(`\\b${command}\\b`))
+    }
+  })
+  it('a plain daemon whose default port is taken listens on a free one and records it; a mirror keeps its port', async () => {
+    // hold 127.0.0.1:7420 (or find it held already, by another daemon on this machine)
+    const holder = createServer()
+    await new Promise<void>(resolve => { holder.once('error', () => { resolve() }).listen(7420, '127.0.0.1', resolve) })
+    const dataDir = join(dir.path, 'second')
+    const daemon = await startCli(['--data-dir', dataDir, '--json', 'daemon'])
+    try {
+      const ready = JSON.parse(daemon.readyLine) as { api: string }
+      assert.notEqual(new URL(ready.api).port, '7420', 'a free port instead of the taken one')
+      const recorded = JSON.parse(await readFile(join(dataDir, 'daemon.json'), 'utf8')) as { http: string }
+      assert.equal(recorded.http, ready.api, 'daemon.json says where it listens')
+    } finally {
+      await daemon.stop()
+      holder.close()
+    }
+    const held = createServer()
+    await new Promise<void>(resolve => { held.once('error', () => { resolve() }).listen(7420, '127.0.0.1', resolve) })
+    try {
+      const mirror = await runCli(['--data-dir', join(dir.path, 'mirror'), 'mirror', '--http', '127.0.0.1:7420'], { timeout: 60_000 })
+      assert.equal(mirror.code, 1)
+      assert.match(mirror.stderr, /port 7420 on 127\.0\.0\.1 is in use/)
+    } finally {
+      held.close()
     }
   })
 })

@@ -101,13 +101,13 @@ describe('hubless mirror', () => {
     assert.equal(trusted.code, 0, trusted.stderr)
     const found = await runCli(['--data-dir', user, '--json', 'search', '--mirror', mirror!.api])
     assert.equal(found.code, 0, found.stderr)
-    const hits = JSON.parse(found.stdout) as Array<{ appId: string, trust: string }>
-    assert.deepEqual(hits.map(h => [h.appId, h.trust]), [[release.appId, 'trusted']], 'trusted by this user\'s own root')
+    const hits = (JSON.parse(found.stdout) as { results: Array<{ appId: string, trust: { status: string } }> }).results
+    assert.deepEqual(hits.map(h => [h.appId, h.trust.status]), [[release.appId, 'trusted']], 'trusted by this user\'s own root')
     const local = await runCli(['--data-dir', user, '--json', 'search'])
-    assert.deepEqual(JSON.parse(local.stdout), [], 'nothing reached the user\'s registry by peer-to-peer')
+    assert.deepEqual(JSON.parse(local.stdout).results, [], 'nothing reached the user\'s registry by peer-to-peer')
     const shown = await runCli(['--data-dir', user, '--json', 'show', release.appId, '--mirror', mirror!.api])
     assert.equal(shown.code, 0, shown.stderr)
-    assert.equal((JSON.parse(shown.stdout) as { latest: Array<{ release: { content: { cid: string } } }> }).latest[0]?.release.content.cid, release.cid)
+    assert.equal((JSON.parse(shown.stdout) as { latest: Record<string, { content: { cid: string } }> }).latest['release/x86_64']?.content.cid, release.cid)
     const output = join(dir.path, 'firewalled.AppImage')
     const got = await runCli(['--data-dir', user, '--json', 'get', release.appId, '--mirror', mirror!.api, '-o', output], { timeout: 90_000 })
     assert.equal(got.code, 0, got.stderr)

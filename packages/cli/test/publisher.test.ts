@@ -43,7 +43,7 @@ describe('hubless publish, yank, endorse, key, trust, status', () => {
     const result = await cli('publish', withoutVersion, '--channel', 'release')
     assert.equal(result.code, 1)
     assert.match(result.stderr, /declares no version .*--version/)
-    assert.equal((await cli('status')).json().records, 0, 'nothing was appended')
+    assert.equal((await cli('status')).json().registry.records, 0, 'nothing was appended')
   })
 
   it('refuses a bad channel and a non-http URL', async () => {
@@ -70,22 +70,21 @@ describe('hubless publish, yank, endorse, key, trust, status', () => {
 
     const show = await cli('show', r1.appId)
     const app = show.json()
-    assert.equal(app.trust.status, 'trusted')
+    assert.equal(app.owner.trust.status, 'trusted')
     assert.equal(app.history.length, 2)
-    const beta = app.latest.find((l: { channel: string }) => l.channel === 'beta')
-    assert.equal(beta.release.version, '1.1.0')
-    assert.equal(app.latest.find((l: { channel: string }) => l.channel === 'release'), undefined, 'a release reader sees no beta')
+    assert.equal(app.latest['beta/x86_64'].version, '1.1.0')
+    assert.deepEqual(Object.keys(app.latest), ['beta/x86_64'], 'a release reader sees no beta; alpha and nightly readers get the same release, listed once')
 
     const search = await cli('search', 'my', 'app', '--channel', 'beta')
-    assert.deepEqual(search.json().map((r: { appId: string, version: string, trust: string }) => [r.appId, r.version, r.trust]), [[r1.appId, '1.1.0', 'trusted']])
+    assert.deepEqual(search.json().results.map((r: { appId: string, version: string, trust: { status: string } }) => [r.appId, r.version, r.trust.status]), [[r1.appId, '1.1.0', 'trusted']])
   })
 
   it('yanks a release: the previous one is newest again', async () => {
-    const appId = (await cli('search', 'my app', '--channel', 'beta')).json()[0].appId
+    const appId = (await cli('search', 'my app', '--channel', 'beta')).json().results[0].appId
     const yank = await cli('yank', appId, '1.1.0', '--reason', 'crashes on start')
     assert.equal(yank.code, 0, yank.stderr)
     const app = (await cli('show', appId)).json()
-    assert.equal(app.latest.find((l: { channel: string }) => l.channel === 'beta').release.version, '1.0.0')
+    assert.equal(app.latest['beta/x86_64'].version, '1.0.0')
     const notMine = await cli('yank', appId, '9.9.9', '--reason', 'x')
     assert.equal(notMine.code, 2)
   })
@@ -121,18 +120,18 @@ describe('hubless publish, yank, endorse, key, trust, status', () => {
   })
 
   it('an unreachable --peer is one clear line, before anything is written', async () => {
-    const before = (await cli('status')).json().records
+    const before = (await cli('status')).json().registry.records
     const result = await cli('publish', withVersion, '--channel', 'alpha', '--version', '2.0.0-alpha.1', '--peer', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWGRUVh9UGYTEYMBwEf1ynB9jrLM5cT6v3hLN3Ns3RuPmr')
     assert.equal(result.code, 1)
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
     assert.match(result.stderr, /^hubless: .*127\.0\.0\.1\/tcp\/1/)
-    assert.equal((await cli('status')).json().records, before, 'nothing was appended')
+    assert.equal((await cli('status')).json().registry.records, before, 'nothing was appended')
   })
 
   it('status reports records and peers', async () => {
     const status = (await cli('status')).json()
-    assert.equal(typeof status.records, 'number')
-    assert.ok(status.records >= 6, `records: ${status.records}`)
+    assert.equal(typeof status.registry.records, 'number')
+    assert.ok(status.registry.records >= 6, `records: ${status.registry.records}`)
     assert.ok(Array.isArray(status.peers))
   })
 

@@ -1,4 +1,4 @@
-import type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiFacetCount, ApiRelease, ApiTrust } from './api-types.ts'
+import type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiFacetCount, ApiFacets, ApiRelease, ApiSearchAnswer, ApiTrust } from './api-types.ts'
 import type { AppView, Facets, ReleaseView, SearchHit, SearchResults, TrustVerdict } from '@hubless/query'
 import type { AppMetadata } from '@hubless/registry'
 
@@ -64,29 +64,42 @@ function facetCounts (counts: Record<string, number> | undefined): ApiFacetCount
     .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
 }
 
-export function apiAppList (query: string, page: number, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined): ApiAppList {
-  const facets: Partial<Facets> = results.facets ?? {}
+/** A search's answer, as `hubless search --json` gives it (facets only when the search counted them) */
+export function apiSearchAnswer (query: string, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined): ApiSearchAnswer {
   return {
     query,
     total: results.total,
-    page,
+    page: Math.floor(results.offset / results.limit) + 1,
     pageSize: results.limit,
-    apps: results.hits.map(hit => apiAppSummary(hit, metadata(hit.appId))),
-    facets: {
-      category: facetCounts(facets.category),
-      channel: facetCounts(facets.channel),
-      arch: facetCounts(facets.arch),
-      license: facetCounts(facets.license),
-      publisher: facetCounts(facets.publisher),
-      trust: facetCounts(facets.trust)
-    }
+    results: results.hits.map(hit => apiAppSummary(hit, metadata(hit.appId))),
+    facets: results.facets == null ? undefined : apiFacets(results.facets)
   }
+}
+
+function apiFacets (facets: Partial<Facets>): ApiFacets {
+  return {
+    category: facetCounts(facets.category),
+    channel: facetCounts(facets.channel),
+    arch: facetCounts(facets.arch),
+    license: facetCounts(facets.license),
+    publisher: facetCounts(facets.publisher),
+    trust: facetCounts(facets.trust)
+  }
+}
+
+export function apiAppList (query: string, page: number, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined): ApiAppList {
+  const answer = apiSearchAnswer(query, results, metadata)
+  return { ...answer, page, apps: answer.results, facets: apiFacets(results.facets ?? {}) }
 }
 
 export function apiAppDetail (app: AppView): ApiAppDetail {
   const m = app.metadata
   const latest: Record<string, ApiRelease> = {}
+  const listed = new Set<string>()
   for (const entry of app.latest) {
+    // a release reaches every reader channel above its own (the ladder): list it once, at its own
+    if (entry.release.channel !== entry.channel || listed.has(`${entry.release.id}/${entry.arch}`)) continue
+    listed.add(`${entry.release.id}/${entry.arch}`)
     latest[`${entry.channel}/${entry.arch}`] = apiRelease(entry.release, app.trust)
   }
   return {

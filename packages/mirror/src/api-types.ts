@@ -39,21 +39,30 @@ export interface ApiAppSummary {
 
 export interface ApiFacetCount { value: string, count: number }
 
-export interface ApiAppList {
+/** What a search answers, in the API and in `hubless search --json` alike (schemas/search.json) */
+export interface ApiSearchAnswer {
   query: string
   total: number
   page: number
   pageSize: number
-  apps: ApiAppSummary[]
-  facets: {
+  results: ApiAppSummary[]
+  facets?: ApiFacets
+}
+
+export interface ApiFacets {
     category: ApiFacetCount[]
     channel: ApiFacetCount[]
     arch: ApiFacetCount[]
     license: ApiFacetCount[]
     publisher: ApiFacetCount[]
-    /** counts per trust status (`trusted`, `unverified`, …) */
-    trust?: ApiFacetCount[]
-  }
+  /** counts per trust status (`trusted`, `unverified`, …) */
+  trust?: ApiFacetCount[]
+}
+
+export interface ApiAppList extends ApiSearchAnswer {
+  /** the same list as `results`, under the name version 1 first gave it */
+  apps: ApiAppSummary[]
+  facets: ApiFacets
 }
 
 export interface ApiRelease {
@@ -83,7 +92,10 @@ export interface ApiAppDetail extends Omit<AppMetadata, 'categories' | 'keywords
   owner: { publisher: string, trust: ApiTrust }
   /** other keys publishing this app id (squatting is shown, never hidden) */
   conflicting: string[]
-  /** newest release per channel and architecture, key `${channel}/${arch}` */
+  /**
+   * newest release per channel and architecture, key `${channel}/${arch}`; a release is listed once,
+   * at its own channel (a beta reader also gets the newest release-channel build: the channel ladder)
+   */
   latest: Record<string, ApiRelease>
   /** every release, newest first */
   history: ApiRelease[]

@@ -36,7 +36,8 @@ export interface FeedRelease {
 
 export interface AppImageHubFeedItem {
   name: string
-  description?: string
+  /** always present (empty when the app has no text): clients call `item.description.toLowerCase()` */
+  description: string
   categories: string[]
   authors: FeedAuthor[]
   license: string | null
@@ -123,7 +124,7 @@ function item (app: ApiAppDetail, base: string): AppImageHubFeedItem {
   const homepage = app.homepage == null ? undefined : absolute(app.homepage, base)
   return {
     name: app.name,
-    ...(app.summary ?? app.description) == null ? {} : { description: app.summary ?? app.description },
+    description: app.summary ?? app.description ?? '',
     categories: app.categories,
     authors: app.developer == null ? [] : [{ name: app.developer, ...(homepage == null ? {} : { url: homepage }) }],
     license: app.license ?? null,

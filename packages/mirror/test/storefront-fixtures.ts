@@ -281,12 +281,14 @@ export function createTestApiRoute (apps: ApiAppDetail[]): Route {
         if (order === 'relevance' && rank(a) !== rank(b)) return rank(a) - rank(b)
         return a.name.localeCompare(b.name, 'en') || (a.appId < b.appId ? -1 : 1)
       })
+      const results = hits.slice((q.page - 1) * PAGE_SIZE, q.page * PAGE_SIZE).map(app => summaryOf(app, releaseFor(app, q) as ApiRelease))
       const body: ApiAppList = {
         query: q.q.join(' '),
         total: hits.length,
         page: q.page,
         pageSize: PAGE_SIZE,
-        apps: hits.slice((q.page - 1) * PAGE_SIZE, q.page * PAGE_SIZE).map(app => summaryOf(app, releaseFor(app, q) as ApiRelease)),
+        results,
+        apps: results,
         facets: {
           category: facet('category', app => app.categories),
           channel: facet('channel', app => Object.values(app.latest).filter(r => q.arch == null || r.arch === q.arch).map(r => r.channel)),

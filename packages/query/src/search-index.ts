@@ -46,6 +46,12 @@ const QUERY_SEPARATOR = /[\n\r\p{Z}\p{P}]+/u
 
 const prefixOf = (term: string): boolean => term.length >= 4
 
+// the last word of a query of several is the one being typed ("libreoffice wri"): a prefix from
+// three letters, where the words before it already say what is meant (unless it repeats an
+// earlier word: a word is expanded one way, whichever its place)
+const prefixAt = (term: string, i: number, terms: string[]): boolean =>
+  prefixOf(term) || (i === terms.length - 1 && terms.length > 1 && term.length >= 3 && terms.indexOf(term) === i)
+
 // a word the index holds is taken as meant; only an unknown word is a likely typo. Expanding
 // known words too cost 3–5x the time at 20k apps and mostly added noise. Swapped letters, the
 // commonest typo, are fixed before (see rewrite), so one edit is enough below nine letters
@@ -56,7 +62,7 @@ function searchOptions (known: (term: string) => boolean): SearchOptions {
   return {
     boost: BOOST,
     combineWith: 'OR',
-    prefix: prefixOf,
+    prefix: prefixAt,
     fuzzy: (term) => fuzzyOf(term, known) || false,
     maxFuzzy: 2
   }
@@ -198,11 +204,12 @@ export class SearchIndex {
 
   private scoreFast (scorer: Bm25Scorer, query: string): IndexHit[] {
     const known = this.known ?? (() => false)
-    const specs: TermSpec[] = []
+    const words: string[] = []
     for (const raw of query.split(QUERY_SEPARATOR)) {
       const term = processTerm(raw)
-      if (term != null) specs.push({ term, prefix: prefixOf(term), fuzzy: fuzzyOf(term, known) })
+      if (term != null) words.push(term)
     }
+    const specs: TermSpec[] = words.map((term, i) => ({ term, prefix: prefixAt(term, i, words), fuzzy: fuzzyOf(term, known) }))
     const { ids, docs, scores, matched } = scorer.score(specs)
     let terms = 0
     for (let i = 0; i < matched.length; i++) terms = Math.max(terms, matched[i]!)

@@ -37,6 +37,18 @@ describe('search', () => {
     assert.deepEqual(ids(catalog, 'zzzzqqq'), [])
   })
 
+  it('takes the last word of several as a prefix being typed, from three letters', async () => {
+    const catalog = await createCatalog({}, { roots: [ROOT] })
+    catalog.addAll([
+      await release({ publisher: KDE, appId: 'org.libreoffice.Writer', name: 'LibreOffice Writer', summary: 'Word processor', categories: ['Office'], time: 50 }),
+      await release({ publisher: KDE, appId: 'org.libreoffice.Calc', name: 'LibreOffice Calc', summary: 'Spreadsheet', categories: ['Office'], time: 40 }),
+      await release({ publisher: OTHER, appId: 'com.example.Wrinkle', name: 'Wrinkle', summary: 'Photo retouching', categories: ['Graphics'], time: 30 })
+    ])
+    assert.equal(ids(catalog, 'libreoffice wri')[0], 'LibreOffice Writer')
+    assert.equal(ids(catalog, 'libreoffice cal')[0], 'LibreOffice Calc')
+    assert.ok(!ids(catalog, 'wri libreoffice').slice(0, 1).includes('Wrinkle'), 'only the last word is a prefix under four letters')
+  })
+
   it('filters and counts facets over the other filters', async () => {
     const catalog = await fixture()
     const all = catalog.search()

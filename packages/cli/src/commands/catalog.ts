@@ -1,14 +1,11 @@
 import { resolve } from 'node:path'
-import { UsageError } from '../errors.ts'
-import { collect } from '../multiaddr-arg.ts'
-import { search, showApp, trust } from '../operations/catalog.ts'
-import { get } from '../operations/get.ts'
-import { status } from '../operations/status.ts'
+import { AppNotFoundError, UsageError } from '../errors.ts'
+import { collect } from '../collect.ts'
 import { runOperation } from '../run-operation.ts'
 import { parseSizeArg } from '../size-arg.ts'
 import { progressBar } from './progress.ts'
 import type { CommandContext } from '../context.ts'
-import type { AppView, ReleaseView } from '@hubless/query'
+import type { ApiAppDetail, ApiRelease, ApiSearchAnswer } from '@hubless/mirror/api'
 import type { Command } from 'commander'
 
 interface SearchOptions {
@@ -43,7 +40,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
       const { layout, out, signal } = context(command)
       const limit = wholeNumber(options.limit, '--limit')
       const page = wholeNumber(options.page, '--page')
-      const results = await runOperation(layout, search, {
+      const results = await runOperation(layout, 'search', {
         query: words.join(' '),
         category: options.category,
         channel: options.channel,
@@ -56,21 +53,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
         offset: (page - 1) * limit,
         mirror: options.mirror
       }, { signal })
-      const rows = results.hits.map(hit => ({
-        appId: hit.appId,
-        name: hit.name,
-        summary: hit.summary ?? '',
-        version: hit.version ?? null,
-        channel: hit.channel ?? null,
-        publisher: hit.publisher,
-        trust: hit.trust.status
-      }))
-      out.result(rows, () => results.hits.length === 0
-        ? 'no apps match'
-        : [
-            ...results.hits.map(hit => `${hit.name} ${hit.version ?? '(withdrawn)'}  ${hit.appId}  [${hit.trust.status}]${hit.summary == null ? '' : `\n    ${hit.summary}`}`),
-            `(${results.offset + 1}–${results.offset + results.hits.length} of ${results.total})`
-          ].join('\n'))
+      out.result(results, () => formatSearch(results, { browsing: words.length === 0 && options.category == null && options.publisher == null, limit }))
     })
 
   program.command('show')
@@ -79,8 +62,8 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     .option('--mirror <url>', 'read the catalog from this hubless mirror over HTTP(S), every record verified here (where peer-to-peer is blocked)')
     .action(async (appId: string, options: { mirror?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
-      const app = await runOperation(layout, showApp, { appId, mirror: options.mirror }, { signal })
-      if (app == null) throw new UsageError(`no app ${appId} in the registry (try \`hubless search\`)`)
+      const app = await runOperation(layout, 'show', { appId, mirror: options.mirror }, { signal })
+      if (app == null) throw new AppNotFoundError(`no app ${appId} in the registry (try \`hubless search\`)`)
       out.result(app, () => formatApp(app))
     })
 
@@ -91,7 +74,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
       .argument('<key>', 'did:key of the publisher')
       .action(async (key: string, _options: unknown, command: Command) => {
         const { layout, out, signal } = context(command)
-        const result = await runOperation(layout, trust, { action, key }, { signal })
+        const result = await runOperation(layout, 'trust', { action, key }, { signal })
         out.result(result, `${action === 'add' ? 'trusting' : 'no longer trusting'} ${key}; ${result.roots.length} root(s)`)
       })
   }
@@ -99,7 +82,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     .description('your roots and every key they reach, with the path')
     .action(async (_options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, trust, { action: 'list' }, { signal })
+      const result = await runOperation(layout, 'trust', { action: 'list' }, { signal })
       out.result(result, () => [
         ...result.roots.map(root => `root     ${root}`),
         ...result.trusted.filter(t => t.depth > 0).map(t => `trusted  ${t.key}  (${t.explanation})`),
@@ -122,27 +105,28 @@ export function registerCatalogCommands (program: Command, context: (command: Co
       const maxBytes = options.maxSize == null ? undefined : parseSizeArg(options.maxSize, '--max-size')
       const gateways = options.gateway ?? (process.env.HUBLESS_GATEWAYS ?? '').split(/[\s,]+/).filter(g => g !== '')
       const output = resolve(options.output ?? `${appId}.AppImage`)
-      const result = await runOperation(layout, get, {
+      const result = await runOperation(layout, 'get', {
         appId, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted, mirror: options.mirror, maxBytes
       }, { signal, onProgress: progressBar(out) })
       out.endProgress()
-      out.result(result, `${result.path}: ${appId} ${result.version} (${result.channel}, ${result.arch}), sha256 ${result.sha256} ${result.verified ? 'verified' : 'NOT verified (the record names no hash)'}, ${result.trust.status}`)
+      out.result(result, `${result.path}: ${appId} ${result.version} (${result.channel}, ${result.arch}), sha256 ${result.sha256} ${result.verified ? 'verified' : 'NOT verified (the record names no hash)'}; publisher ${result.trust.status === 'trusted' ? 'trusted' : `not trusted (${result.trust.status})`}`)
     })
 
   program.command('status')
     .description('the node and the registry: records, heads, peers, last sync')
     .action(async (_options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, status, {}, { signal })
+      const result = await runOperation(layout, 'status', {}, { signal })
       out.result(result, () => [
         `peer id    ${result.peerId}`,
         `registry   ${result.registry.name} ${result.registry.address}`,
-        `records    ${result.records}`,
+        `records    ${result.registry.records}`,
         `heads      ${result.registry.heads.length}`,
         `peers      ${result.peers.length} connected, ${result.registry.peers.length} replicating`,
         `last sync  ${result.registry.lastSync ?? 'never'}`,
         ...(result.registry.rejected === 0 ? [] : [`rejected   ${result.registry.rejected} entries refused since opening (DEBUG=hubless:*:error shows why)`]),
-        ...(result.publisher == null ? [] : [`publisher  ${result.publisher}`])
+        ...(result.publisher == null ? [] : [`publisher  ${result.publisher}`]),
+        ...(result.savedAt == null ? [] : [`(no daemon running: as the node saved it at ${result.savedAt})`])
       ].join('\n'))
     })
 }
@@ -153,34 +137,42 @@ function wholeNumber (value: string, flag: string): number {
   return n
 }
 
-function formatRelease (r: ReleaseView): string {
-  const state = r.state === 'ok' ? '' : ` [${r.state}${r.reason == null ? '' : `: ${r.reason}`}]`
-  return `${r.version} (${r.channel}, ${r.arch}) ${new Date(r.time).toISOString().slice(0, 10)}${state}`
+/** A search for a person; an empty registry says where data comes from */
+function formatSearch (answer: ApiSearchAnswer, context: { browsing: boolean, limit: number }): string {
+  if (answer.results.length === 0) {
+    if (answer.total === 0 && answer.query === '' && context.browsing) {
+      return 'the registry on this node is empty: connect to a peer that has it (`hubless daemon --peer MULTIADDR`), or read a mirror over HTTP (`hubless search --mirror https://MIRROR`)'
+    }
+    return answer.total > 0 ? `no apps on page ${answer.page} (${answer.total} in all)` : 'no apps match'
+  }
+  const first = (answer.page - 1) * context.limit + 1
+  return [
+    ...answer.results.map(app => `${app.name} ${app.version === '' ? '(withdrawn)' : app.version}  ${app.appId}  [${app.trust.status}]${app.summary == null ? '' : `\n    ${app.summary}`}`),
+    `(${first}–${first + answer.results.length - 1} of ${answer.total})`
+  ].join('\n')
 }
 
-export function formatApp (app: AppView): string {
+function formatRelease (r: ApiRelease): string {
+  const state = r.yanked == null ? '' : ` [yanked${r.yanked.reason === '' ? '' : `: ${r.yanked.reason}`}]`
+  return `${r.version} (${r.channel}, ${r.arch}) ${r.published.slice(0, 10)}${state}`
+}
+
+export function formatApp (app: ApiAppDetail): string {
   const lines = [`${app.name}  ${app.appId}`]
-  if (app.metadata.summary != null) lines.push(`  ${app.metadata.summary}`)
-  lines.push(`  publisher  ${app.trust.publisher}`, `  trust      ${app.trust.explanation}`)
-  if (app.metadata.license != null) lines.push(`  license    ${app.metadata.license}`)
-  if (app.metadata.homepage != null) lines.push(`  homepage   ${app.metadata.homepage}`)
+  if (app.summary != null) lines.push(`  ${app.summary}`)
+  lines.push(`  publisher  ${app.owner.publisher}`, `  trust      ${app.owner.trust.explanation}`)
+  if (app.license != null) lines.push(`  license    ${app.license}`)
+  if (app.homepage != null) lines.push(`  homepage   ${app.homepage}`)
   lines.push('  newest per channel and architecture:')
-  const shown = new Set<string>()
-  for (const latest of app.latest) {
-    // a release reaches every reader channel above its own: list it once, at its own channel
-    if (shown.has(`${latest.release.id}/${latest.arch}`)) continue
-    shown.add(`${latest.release.id}/${latest.arch}`)
-    const c = latest.release.content
-    lines.push(`    ${latest.channel}/${latest.arch}: ${formatRelease(latest.release)}`)
+  for (const [key, release] of Object.entries(app.latest)) {
+    const c = release.content
+    lines.push(`    ${key}: ${formatRelease(release)}`)
     if (c.cid != null) lines.push(`      cid     ${c.cid}`)
     if (c.sha256 != null) lines.push(`      sha256  ${c.sha256}`)
     for (const url of c.urls) lines.push(`      url     ${url}`)
   }
   lines.push(`  history (${app.history.length}):`)
   for (const r of app.history.slice(0, 10)) lines.push(`    ${formatRelease(r)}`)
-  for (const claimant of app.claimants) {
-    lines.push(`  ALSO CLAIMED BY ${claimant.trust.publisher} (${claimant.trust.status}): ${formatRelease(claimant.newest)}`)
-  }
-  for (const fork of app.forks) lines.push(`  FORK in ${fork.publisher}'s chain: ${JSON.stringify(fork)}`)
+  for (const claimant of app.conflicting) lines.push(`  ALSO CLAIMED BY ${claimant} (conflicting)`)
   return lines.join('\n')
 }

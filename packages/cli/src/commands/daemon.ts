@@ -1,7 +1,5 @@
-import { startDaemon } from '../daemon/run-daemon.ts'
-import { parseHostPort } from '../host-port-arg.ts'
 import { UsageError } from '../errors.ts'
-import { collect, parseMultiaddrArg } from '../multiaddr-arg.ts'
+import { collect } from '../collect.ts'
 import type { CommandContext } from '../context.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Command } from 'commander'
@@ -29,7 +27,9 @@ export function addNodeRunOptions (command: Command): Command {
 }
 
 /** Parses the node flags; errors name the flag */
-export function parseNodeRunOptions (options: NodeRunOptions): { listen: string[], peers: Multiaddr[], lan: boolean, http: { host: string, port: number }, saveIndexAfter: number } {
+export async function parseNodeRunOptions (options: NodeRunOptions): Promise<{ listen: string[], peers: Multiaddr[], lan: boolean, http: { host: string, port: number }, saveIndexAfter: number }> {
+  // loaded when a node is about to start, so that other commands do not pay for it
+  const [{ parseHostPort }, { parseMultiaddrArg }] = await Promise.all([import('../host-port-arg.ts'), import('../multiaddr-arg.ts')])
   return {
     listen: (options.listen ?? DEFAULT_LISTEN).map(ma => parseMultiaddrArg(ma, '--listen').toString()),
     peers: (options.peer ?? []).map(ma => parseMultiaddrArg(ma, '--peer')),
@@ -52,7 +52,10 @@ export function registerDaemonCommand (program: Command, context: (command: Comm
     .description('run the node until SIGINT/SIGTERM: replicates the registry, keeps named peers connected, serves the local API and gateway')
     .action(async (options: NodeRunOptions, command: Command) => {
       const { layout, out, signal } = context(command)
-      const daemon = await startDaemon({ layout, ...parseNodeRunOptions(options), onNotice: line => { out.notice(line) } })
+      const { startDaemon } = await import('../daemon/run-daemon.ts')
+      // a mirror keeps its port (users and peers know it); a plain daemon may take a free one
+      const httpFallback = command.getOptionValueSource('http') === 'default'
+      const daemon = await startDaemon({ layout, ...await parseNodeRunOptions(options), httpFallback, onNotice: line => { out.notice(line) } })
       out.result(
         { peerId: daemon.peerId, multiaddrs: daemon.multiaddrs, api: daemon.api },
         `hubless daemon ${daemon.peerId} ready: api ${daemon.api}, listening on ${daemon.multiaddrs.join(' ')}`

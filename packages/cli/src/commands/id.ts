@@ -1,4 +1,3 @@
-import { nodeInfo } from '../operations/node-info.ts'
 import { runOperation } from '../run-operation.ts'
 import type { CommandContext } from '../context.ts'
 import type { Command } from 'commander'
@@ -8,7 +7,7 @@ export function registerIdCommand (program: Command, context: (command: Command)
     .description('show the peer id and listen addresses (those of the running daemon, if any)')
     .action(async (_options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const info = await runOperation(layout, nodeInfo, {}, { signal })
+      const info = await runOperation(layout, 'node-info', {}, { signal })
       out.result(info, () => [
         `peer id: ${info.peerId}`,
         ...(info.multiaddrs.length === 0 ? ['not listening (no daemon running)'] : info.multiaddrs.map(ma => `listening: ${ma}`))

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path'
-import { importAppImageHub } from '../operations/import-appimagehub.ts'
 import { runOperation } from '../run-operation.ts'
 import { progressBar } from './progress.ts'
 import type { CommandContext } from '../context.ts'
@@ -12,7 +11,7 @@ export function registerImportCommand (program: Command, context: (command: Comm
     .argument('<file>', 'the catalog JSON')
     .action(async (file: string, _options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, importAppImageHub, { file: resolve(file) }, { signal, onProgress: progressBar(out) })
+      const result = await runOperation(layout, 'import-appimagehub', { file: resolve(file) }, { signal, onProgress: progressBar(out) })
       out.endProgress()
       out.result(result, () => [
         `imported ${result.appended} new record(s) from ${result.total} entries (${result.unchanged} unchanged), signed by ${result.importer}`,

@@ -1,4 +1,3 @@
-import { init } from '../operations/init.ts'
 import { runOperation } from '../run-operation.ts'
 import type { CommandContext } from '../context.ts'
 import type { Command } from 'commander'
@@ -9,7 +8,7 @@ export function registerInitCommand (program: Command, context: (command: Comman
     .addHelpText('after', '\nSet HUBLESS_KEY_PASSPHRASE to encrypt the publisher key at rest (and to unlock it later).')
     .action(async (_options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, init, {}, { signal })
+      const result = await runOperation(layout, 'init', {}, { signal })
       out.result(result, [
         `data dir   ${result.dataDir}`,
         `peer id    ${result.peerId}`,

@@ -1,4 +1,3 @@
-import { inspectAppImage } from '@hubless/appimage'
 import { formatBytes } from '../output.ts'
 import type { CommandContext } from '../context.ts'
 import type { InspectReport } from '@hubless/appimage'
@@ -15,6 +14,7 @@ export function registerInspectCommand (program: Command, context: (command: Com
     .option('--no-signature', 'skip hashing the file to check the embedded signature')
     .action(async (file: string, options: InspectCommandOptions, command: Command) => {
       const { out, signal } = context(command)
+      const { inspectAppImage } = await import('@hubless/appimage')
       const report = await inspectAppImage(file, {
         signal,
         verifySignature: options.signature,

@@ -1,7 +1,6 @@
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { collect } from '../multiaddr-arg.ts'
-import { install, listInstalled, remove, rollback, update } from '../operations/install.ts'
+import { collect } from '../collect.ts'
 import { formatBytes } from '../output.ts'
 import { runOperation } from '../run-operation.ts'
 import { progressBar } from './progress.ts'
@@ -45,7 +44,7 @@ export function registerInstallCommands (program: Command, context: (command: Co
     .action(async (appId: string, options: SourceOptions & { channel?: string, arch?: string, dir?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
       const dir = resolve(options.dir ?? join(homedir(), 'Applications'))
-      const result = await runOperation(layout, install, { appId, channel: options.channel, arch: options.arch, dir, ...userDirs(), ...sourceOf(options) }, { signal, onProgress: progressBar(out) })
+      const result = await runOperation(layout, 'install', { appId, channel: options.channel, arch: options.arch, dir, ...userDirs(), ...sourceOf(options) }, { signal, onProgress: progressBar(out) })
       out.endProgress()
       out.result(result, `installed ${appId} ${result.app.version} (${result.app.channel}, ${result.app.arch}) at ${result.app.path}, ${result.trust.status}; fetched ${formatBytes(result.bytesFetched)}${result.app.desktopFile == null ? '' : `\n  desktop entry ${result.app.desktopFile}`}`)
     })
@@ -54,7 +53,7 @@ export function registerInstallCommands (program: Command, context: (command: Co
     .description('installed apps, and the updates the catalog has for them'))
     .action(async (options: SourceOptions, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, listInstalled, sourceOf(options), { signal })
+      const result = await runOperation(layout, 'list-installed', sourceOf(options), { signal })
       out.result(result, () => result.apps.length === 0
         ? 'nothing installed (hubless install APP)'
         : result.apps.map(app => {
@@ -72,7 +71,7 @@ export function registerInstallCommands (program: Command, context: (command: Co
     .option('--allow-signer-change', 'take a release signed by another key than the installed one, with no key rotation linking them'))
     .action(async (appIds: string[], options: SourceOptions & { check?: boolean, allowSignerChange?: boolean }, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, update, { appIds, check: options.check, allowSignerChange: options.allowSignerChange, ...userDirs(), ...sourceOf(options) }, { signal, onProgress: progressBar(out) })
+      const result = await runOperation(layout, 'update', { appIds, check: options.check, allowSignerChange: options.allowSignerChange, ...userDirs(), ...sourceOf(options) }, { signal, onProgress: progressBar(out) })
       out.endProgress()
       out.result(result, () => result.results.length === 0
         ? 'nothing installed'
@@ -92,7 +91,7 @@ export function registerInstallCommands (program: Command, context: (command: Co
     .argument('<app>', 'app id')
     .action(async (appId: string, _options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, rollback, { appId, ...userDirs() }, { signal })
+      const result = await runOperation(layout, 'rollback', { appId, ...userDirs() }, { signal })
       out.result(result, `${appId} ${result.from} -> ${result.app.version} at ${result.app.path}`)
     })
 
@@ -102,7 +101,7 @@ export function registerInstallCommands (program: Command, context: (command: Co
     .option('--keep-file', 'keep the AppImage itself')
     .action(async (appId: string, options: { keepFile?: boolean }, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, remove, { appId, keepFile: options.keepFile, ...userDirs() }, { signal })
+      const result = await runOperation(layout, 'remove', { appId, keepFile: options.keepFile, ...userDirs() }, { signal })
       out.result(result, `removed ${appId} ${result.version}${result.kept == null ? '' : `; kept ${result.kept}`}`)
     })
 }

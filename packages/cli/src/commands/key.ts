@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
-import { createKeyStore } from '@hubless/registry'
 import { registerKeyRecordCommands } from './publisher.ts'
 import type { CommandContext } from '../context.ts'
+import type { KeyStore } from '@hubless/registry'
 import type { Command } from 'commander'
 
 /**
@@ -17,7 +17,7 @@ export function registerKeyCommands (program: Command, context: (command: Comman
     .description('the publisher key (did:key) of this data dir')
     .action(async (_options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const store = createKeyStore({ directory: layout.keys })
+      const store = await keyStoreOf(layout.keys)
       const loaded = await store.load({ passphrase: passphrase(), signal })
       out.result({ publisher: loaded.did, file: store.path, encrypted: await store.isEncrypted() }, loaded.did)
     })
@@ -28,7 +28,7 @@ export function registerKeyCommands (program: Command, context: (command: Comman
     .option('--seal', 'encrypt the export with HUBLESS_EXPORT_PASSPHRASE')
     .action(async (options: { output?: string, seal?: boolean }, command: Command) => {
       const { layout, out, signal } = context(command)
-      const store = createKeyStore({ directory: layout.keys })
+      const store = await keyStoreOf(layout.keys)
       const text = await store.export({ passphrase: passphrase(), exportPassphrase: options.seal === true ? process.env.HUBLESS_EXPORT_PASSPHRASE : undefined, signal })
       if (options.output != null) {
         await writeFile(options.output, text, { mode: 0o600 })
@@ -44,7 +44,7 @@ export function registerKeyCommands (program: Command, context: (command: Comman
     .option('--force', 'replace the existing key')
     .action(async (file: string, options: { force?: boolean }, command: Command) => {
       const { layout, out, signal } = context(command)
-      const store = createKeyStore({ directory: layout.keys })
+      const store = await keyStoreOf(layout.keys)
       const text = file === '-' ? await readStdin() : await readFile(file, 'utf8')
       const imported = await store.import(text, {
         importPassphrase: process.env.HUBLESS_EXPORT_PASSPHRASE,
@@ -56,6 +56,12 @@ export function registerKeyCommands (program: Command, context: (command: Comman
     })
 
   registerKeyRecordCommands(key, context)
+}
+
+/** the key store, loaded when a key command runs (it brings the registry's crypto) */
+async function keyStoreOf (directory: string): Promise<KeyStore> {
+  const { createKeyStore } = await import('@hubless/registry')
+  return createKeyStore({ directory })
 }
 
 async function readStdin (): Promise<string> {

@@ -1,8 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import { isChannel } from '@hubless/registry'
 import { UsageError } from '../errors.ts'
-import { startMirror } from '../daemon/run-mirror.ts'
-import { collect } from '../multiaddr-arg.ts'
+import { collect } from '../collect.ts'
 import { parseSizeArg } from '../size-arg.ts'
 import { addNodeRunOptions, parseNodeRunOptions, untilAborted } from './daemon.ts'
 import type { NodeRunOptions } from './daemon.ts'
@@ -35,6 +33,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
     .action(async (options: MirrorOptions, command: Command) => {
       const { layout, out, signal } = context(command)
       const pin = parsePin(options.pin)
+      const [{ isChannel }, { startMirror }] = await Promise.all([import('@hubless/registry/records'), import('../daemon/run-mirror.ts')])
       const channels = options.channels?.split(',').map(c => c.trim()).filter(c => c !== '').map(c => {
         if (!isChannel(c)) throw new UsageError(`--channels: "${c}" is not one of release, beta, alpha, nightly, continuous`)
         return c as Channel
@@ -48,7 +47,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
       if (seed != null) out.notice(`importing ${seed} if this is the first run (it takes a few seconds)`)
       const mirror = await startMirror({
         layout,
-        ...parseNodeRunOptions(options),
+        ...await parseNodeRunOptions(options),
         gateways: options.gateway,
         pin,
         channels,

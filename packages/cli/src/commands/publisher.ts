@@ -1,8 +1,6 @@
 import { resolve } from 'node:path'
 import { UsageError } from '../errors.ts'
-import { collect } from '../multiaddr-arg.ts'
-import { publish } from '../operations/publish.ts'
-import { endorse, revokeKey, rotateKey, unendorse, yank } from '../operations/publisher-records.ts'
+import { collect } from '../collect.ts'
 import { runOperation } from '../run-operation.ts'
 import { progressBar } from './progress.ts'
 import type { CommandContext } from '../context.ts'
@@ -22,7 +20,7 @@ export function registerPublisherCommands (program: Command, context: (command: 
   program.command('publish')
     .description('read an AppImage, add it to IPFS with the squashfs-aware chunker, sign a release record and append it')
     .argument('<file>', 'the AppImage')
-    .requiredOption('--channel <channel>', 'release, beta, alpha, nightly or continuous')
+    .requiredOption('--channel <channel>', '(required) release, beta, alpha, nightly or continuous')
     .option('--version <version>', 'the version (default: the newest AppStream <release> in the image)')
     .option('--url <url>', 'an HTTP(S) URL serving the same file, as a fallback (repeatable)', collect)
     .option('--app-id <id>', 'override the AppStream id the image declares')
@@ -30,7 +28,7 @@ export function registerPublisherCommands (program: Command, context: (command: 
     .option('--wait <seconds>', 'how long to wait for peers to take the release', '120')
     .action(async (file: string, options: PublishOptions, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, publish, {
+      const result = await runOperation(layout, 'publish', {
         file: resolve(file),
         channel: options.channel,
         version: options.version,
@@ -57,7 +55,7 @@ export function registerPublisherCommands (program: Command, context: (command: 
     .requiredOption('--reason <reason>', 'why it is withdrawn')
     .action(async (appId: string, version: string, options: { reason: string }, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, yank, { appId, version, reason: options.reason }, { signal })
+      const result = await runOperation(layout, 'yank', { appId, version, reason: options.reason }, { signal })
       out.result(result, `yanked ${appId} ${version}: record ${result.id}`)
     })
 
@@ -69,7 +67,7 @@ export function registerPublisherCommands (program: Command, context: (command: 
     .action(async (subject: string, options: { app?: string[], until?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
       const until = options.until == null ? undefined : parseDate(options.until, '--until')
-      const result = await runOperation(layout, endorse, { subject, appIds: options.app, until }, { signal })
+      const result = await runOperation(layout, 'endorse', { subject, appIds: options.app, until }, { signal })
       out.result(result, `endorsed ${subject}${options.app == null ? '' : ` for ${options.app.join(', ')}`}${options.until == null ? '' : ` until ${options.until}`}: record ${result.id}`)
     })
 
@@ -78,7 +76,7 @@ export function registerPublisherCommands (program: Command, context: (command: 
     .argument('<key>', 'did:key of the publisher')
     .action(async (subject: string, _options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, unendorse, { subject }, { signal })
+      const result = await runOperation(layout, 'unendorse', { subject }, { signal })
       out.result(result, `withdrew the endorsement of ${subject}: record ${result.id}`)
     })
 }
@@ -88,7 +86,7 @@ export function registerKeyRecordCommands (key: Command, context: (command: Comm
     .description('hand your identity over to a new key (both sign); the old key is kept in the keys folder')
     .action(async (_options: unknown, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, rotateKey, {}, { signal })
+      const result = await runOperation(layout, 'key-rotate', {}, { signal })
       out.result(result, `rotated ${result.publisher} -> ${result.newKey}: record ${result.id}\nold key kept in ${result.retiredKeyFile}`)
     })
 
@@ -99,7 +97,7 @@ export function registerKeyRecordCommands (key: Command, context: (command: Comm
     .action(async (options: { reason: string, since?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
       const since = options.since == null ? undefined : parseDate(options.since, '--since')
-      const result = await runOperation(layout, revokeKey, { reason: options.reason, since }, { signal })
+      const result = await runOperation(layout, 'key-revoke', { reason: options.reason, since }, { signal })
       out.result(result, `revoked ${result.publisher} from ${new Date(result.since).toISOString()}: record ${result.id}`)
     })
 }

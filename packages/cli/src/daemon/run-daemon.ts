@@ -19,6 +19,11 @@ export interface DaemonInit {
   http: { host: string, port: number }
   /** serves the public HTTP side (a mirror's); default `/healthz` and the trustless gateway */
   serveHttp?: (services: Services) => Promise<HttpServer>
+  /**
+   * when `http`'s port is taken, listen on a free port of the same host instead (a plain daemon
+   * given no --http: a second one on the machine must not fail; daemon.json records the port)
+   */
+  httpFallback?: boolean
   /** HTTP trustless gateways content fetches fall back to */
   gateways?: string[]
   /** ms after a catalog change until the saved index is written (default: on stop only) */
@@ -53,9 +58,16 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     await services.registry()
     await holds()({ registrar: services.node.libp2p, registry: await services.registry(), content: services.node.content }).start()
     // the public side never serves operations: they act with the node's keys (SECURITY.md)
+    const routes = [createHealthRoute(services.node), createGatewayRoute(services.node)]
     http = init.serveHttp != null
       ? await init.serveHttp(services)
-      : await startHttpServer(init.http, [createHealthRoute(services.node), createGatewayRoute(services.node)])
+      : await startHttpServer(init.http, routes).catch(async (err: Error) => {
+        if (init.httpFallback !== true || err.name !== 'PortInUseError') throw err
+        const taken = init.http.port
+        const server = await startHttpServer({ host: init.http.host, port: 0 }, routes)
+        init.onNotice?.(`port ${taken} is in use (another daemon?): the HTTP side listens at ${server.url} instead`)
+        return server
+      })
     try {
       localApi = await startLocalApi({ socketPath: init.layout.apiSocket, tokenFile: init.layout.apiToken }, createOperationHandler(services, lifetime.signal))
     } catch (err) {

@@ -1,8 +1,10 @@
-import { isChannel } from '@hubless/registry'
+import { isChannel } from '@hubless/registry/records'
 import { UsageError } from '../errors.ts'
 import { catalogFor } from './catalog-source.ts'
 import { defineOperation } from './operation.ts'
-import type { AppView, SearchQuery, SearchResults } from '@hubless/query'
+import { apiAppDetail, apiSearchAnswer } from '@hubless/mirror/api'
+import type { ApiAppDetail, ApiSearchAnswer } from '@hubless/mirror/api'
+import type { Catalog, SearchQuery } from '@hubless/query'
 
 export interface SearchInput {
   query?: string
@@ -40,20 +42,40 @@ export function toSearchQuery (input: SearchInput): SearchQuery {
   }
 }
 
-export const search = defineOperation<SearchInput, SearchResults>('search', async ({ services, signal }, input) => {
-  const query = toSearchQuery(input)
+export interface ShowInput {
+  appId: string
+  mirror?: string
+}
+
+/**
+ * What `search` answers from a catalog (the node's, a mirror's, or the saved index's:
+ * saved-answers.ts), in the HTTP API's words (schemas/search.json), without facets
+ */
+export function searchCatalog (catalog: Catalog, input: SearchInput): ApiSearchAnswer {
+  const results = catalog.search({ ...toSearchQuery(input), facets: false })
+  return apiSearchAnswer(input.query ?? '', results, appId => catalog.app(appId)?.metadata)
+}
+
+/** An app as `/api/v1/apps/{appId}` gives it (schemas/app.json) */
+export function showFromCatalog (catalog: Catalog, input: ShowInput): ApiAppDetail | null {
+  const app = catalog.app(input.appId)
+  return app == null ? null : apiAppDetail(app)
+}
+
+export const search = defineOperation<SearchInput, ApiSearchAnswer, 'search'>('search', async ({ services, signal }, input) => {
+  toSearchQuery(input)
   const { catalog, done } = await catalogFor(services, input.mirror, signal)
   try {
-    return catalog.search(query)
+    return searchCatalog(catalog, input)
   } finally {
     await done()
   }
 })
 
-export const showApp = defineOperation<{ appId: string, mirror?: string }, AppView | null>('show', async ({ services, signal }, input) => {
+export const showApp = defineOperation<ShowInput, ApiAppDetail | null, 'show'>('show', async ({ services, signal }, input) => {
   const { catalog, done } = await catalogFor(services, input.mirror, signal)
   try {
-    return catalog.app(input.appId) ?? null
+    return showFromCatalog(catalog, input)
   } finally {
     await done()
   }
@@ -70,7 +92,7 @@ export interface TrustOutput {
   trusted: Array<{ key: string, depth: number, explanation: string }>
 }
 
-export const trust = defineOperation<TrustInput, TrustOutput>('trust', async ({ services, signal }, input) => {
+export const trust = defineOperation<TrustInput, TrustOutput, 'trust'>('trust', async ({ services, signal }, input) => {
   if (input.action === 'add' || input.action === 'remove') {
     if (input.key == null) throw new UsageError(`trust ${input.action} needs a KEY (did:key:z6Mk…)`)
     await (input.action === 'add' ? services.trustRoots.add(input.key) : services.trustRoots.remove(input.key))

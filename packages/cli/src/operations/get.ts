@@ -64,7 +64,7 @@ export interface GetOutput {
  * Range request, so running `get` again after an interruption resumes. No download grows past the
  * record's size, or, for a record that names none, past `maxBytes` (`DownloadTooLargeError`).
  */
-export const get = defineOperation<GetInput, GetOutput>('get', async (context, input) => {
+export const get = defineOperation<GetInput, GetOutput, 'get'>('get', async (context, input) => {
   const { services, signal } = context
   if (input.channel != null && !isChannel(input.channel)) {
     throw new UsageError(`--channel "${input.channel}" is not one of release, beta, alpha, nightly, continuous`)
@@ -86,7 +86,7 @@ export const get = defineOperation<GetInput, GetOutput>('get', async (context, i
   }
   const verdict = app.claimants.find(c => c.newest.publisher === release.publisher)?.trust ?? app.trust
   if (verdict.status !== 'trusted' && input.allowUntrusted !== true) {
-    throw new UntrustedAppError(`${input.appId} is ${verdict.status}: ${verdict.explanation}; trust its publisher (\`hubless trust add KEY\`) or pass --allow-untrusted`)
+    throw new UntrustedAppError(`${input.appId} is not from a publisher you trust (${verdict.explanation}); trust its publisher (\`hubless trust add KEY\`) or pass --allow-untrusted`)
   }
 
   if (release.content.cid == null && release.content.sha256 == null && input.allowUntrusted !== true) {

@@ -17,7 +17,7 @@ export async function importerKey (services: Pick<Services, 'layout'>): Promise<
 }
 
 /** Appends one imported release record per hub entry; entries already imported unchanged are skipped */
-export const importAppImageHub = defineOperation<{ file: string }, ImportOutput>('import-appimagehub', async ({ services, signal, onProgress }, input) => {
+export const importAppImageHub = defineOperation<{ file: string }, ImportOutput, 'import-appimagehub'>('import-appimagehub', async ({ services, signal, onProgress }, input) => {
   const key = await importerKey(services)
   const registry = await services.registry({ signal })
   const catalog = await services.catalog({ signal })

@@ -9,7 +9,16 @@ import { endorse, revokeKey, rotateKey, unendorse, yank } from './publisher-reco
 import { status } from './status.ts'
 import type { Operation } from './operation.ts'
 
+const all = [nodeInfo, init, publish, yank, endorse, unendorse, rotateKey, revokeKey, status, search, showApp, trust, get, importAppImageHub, install, listInstalled, update, rollback, remove] as const
+
+/**
+ * Every operation by name, as a type: a command names the operation it runs (`'search'`) and
+ * imports this type only, so it loads none of the operation's code unless it runs it here.
+ */
+export type OperationMap = { [O in (typeof all)[number] as O['name']]: O }
+export type OperationName = keyof OperationMap
+
 /** Every operation the daemon serves at `POST /api/v1/op/{name}` */
 export const operations: ReadonlyMap<string, Operation> = new Map<string, Operation>(
-  ([nodeInfo, init, publish, yank, endorse, unendorse, rotateKey, revokeKey, status, search, showApp, trust, get, importAppImageHub, install, listInstalled, update, rollback, remove] as Operation[]).map(op => [op.name, op])
+  (all as readonly Operation[]).map(op => [op.name, op])
 )

@@ -9,7 +9,7 @@ export interface InitOutput {
 }
 
 /** Node key (made by opening the node), publisher key, and the publisher's own key as a trust root */
-export const init = defineOperation<{ passphrase?: string }, InitOutput>('init', async ({ services, signal }) => {
+export const init = defineOperation<{ passphrase?: string }, InitOutput, 'init'>('init', async ({ services, signal }) => {
   const exists = await services.keys.exists()
   const passphrase = process.env.HUBLESS_KEY_PASSPHRASE
   const key = exists ? await services.publisherKey({ signal }) : await services.keys.create({ passphrase, signal })

@@ -49,7 +49,7 @@ export interface InstallOutput extends TransferReport {
 }
 
 /** Installs the newest trusted release into `dir`, executable, with its desktop entry and icon */
-export const install = defineOperation<InstallInput, InstallOutput>('install', async (context, input) => {
+export const install = defineOperation<InstallInput, InstallOutput, 'install'>('install', async (context, input) => {
   const { services, signal } = context
   const channel = checkChannel(input.channel)
   const store = installedApps(services.layout.installedFile)
@@ -99,7 +99,7 @@ export interface ListOutput {
 }
 
 /** Installed apps, each with the catalog's newest trusted release for its channel and architecture when that is another one */
-export const listInstalled = defineOperation<SourceInput, ListOutput>('list-installed', async (context, input) => {
+export const listInstalled = defineOperation<SourceInput, ListOutput, 'list-installed'>('list-installed', async (context, input) => {
   const installed = await installedApps(context.services.layout.installedFile).list()
   const apps: ListOutput['apps'] = []
   for (const [mirror, group] of byMirror(installed, input.mirror)) {
@@ -151,7 +151,7 @@ export interface UpdateOutput {
  * signed by an unlinked key is refused ({@link SignerChangedError}). With one app named, its
  * failure is thrown; with several, each result says how it went.
  */
-export const update = defineOperation<UpdateInput, UpdateOutput>('update', async (context, input) => {
+export const update = defineOperation<UpdateInput, UpdateOutput, 'update'>('update', async (context, input) => {
   const store = installedApps(context.services.layout.installedFile)
   const all = await store.list()
   const wanted = input.appIds != null && input.appIds.length > 0 ? input.appIds : all.map(a => a.appId)
@@ -228,7 +228,7 @@ export interface RollbackOutput {
 }
 
 /** Swaps the installed file with the one kept by the last update, atomically: the path always holds one of the two */
-export const rollback = defineOperation<RollbackInput, RollbackOutput>('rollback', async (context, input) => {
+export const rollback = defineOperation<RollbackInput, RollbackOutput, 'rollback'>('rollback', async (context, input) => {
   const store = installedApps(context.services.layout.installedFile)
   const app = await requireInstalled(input.appId, store)
   const previous = app.previous
@@ -274,7 +274,7 @@ export interface RemoveOutput {
 }
 
 /** Deletes the AppImage (unless `keepFile`), the previous version kept for rollback, the desktop entry, the icon and the record */
-export const remove = defineOperation<RemoveInput, RemoveOutput>('remove', async (context, input) => {
+export const remove = defineOperation<RemoveInput, RemoveOutput, 'remove'>('remove', async (context, input) => {
   const store = installedApps(context.services.layout.installedFile)
   const app = await requireInstalled(input.appId, store)
   const removed: string[] = []

@@ -6,7 +6,7 @@ export interface NodeInfo {
   connections: string[]
 }
 
-export const nodeInfo = defineOperation<Record<string, never>, NodeInfo>('node-info', async ({ services }) => {
+export const nodeInfo = defineOperation<Record<string, never>, NodeInfo, 'node-info'>('node-info', async ({ services }) => {
   const node = services.node
   return {
     peerId: node.peerId.toString(),

@@ -22,11 +22,15 @@ export interface OperationContext {
  * works the same either way and never fights the daemon for the LevelDB lock.
  * Inputs and outputs are plain JSON.
  */
-export interface Operation<Input = unknown, Output = unknown> {
-  readonly name: string
+export interface Operation<Input = unknown, Output = unknown, Name extends string = string> {
+  readonly name: Name
   run (context: OperationContext, input: Input): Promise<Output>
 }
 
-export function defineOperation<Input, Output> (name: string, run: (context: OperationContext, input: Input) => Promise<Output>): Operation<Input, Output> {
+export function defineOperation<Input, Output, Name extends string = string> (name: Name, run: (context: OperationContext, input: Input) => Promise<Output>): Operation<Input, Output, Name> {
   return { name, run }
 }
+
+/** What an operation takes and gives, for a caller that names it without loading it */
+export type InputOf<O> = O extends Operation<infer Input, unknown, string> ? Input : never
+export type OutputOf<O> = O extends Operation<never, infer Output, string> ? Output : never

@@ -43,7 +43,7 @@ export interface PublishOutput {
   heldBy?: string[]
 }
 
-export const publish = defineOperation<PublishInput, PublishOutput>('publish', async (context, input) => {
+export const publish = defineOperation<PublishInput, PublishOutput, 'publish'>('publish', async (context, input) => {
   const { services, signal, onProgress } = context
   if (!isChannel(input.channel)) {
     throw new UsageError(`--channel "${input.channel}" is not one of release, beta, alpha, nightly, continuous`)

@@ -15,7 +15,7 @@ export interface RecordOutput {
   publisher: string
 }
 
-export const yank = defineOperation<{ appId: string, version: string, reason: string }, RecordOutput & { release: string }>('yank', async ({ services, signal }, input) => {
+export const yank = defineOperation<{ appId: string, version: string, reason: string }, RecordOutput & { release: string }, 'yank'>('yank', async ({ services, signal }, input) => {
   if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the release is withdrawn')
   const key = await services.publisherKey({ signal })
   const registry = await services.registry({ signal })
@@ -28,7 +28,7 @@ export const yank = defineOperation<{ appId: string, version: string, reason: st
   return { id: signed.id, kind: 'yank', publisher: key.did, release: release.id }
 })
 
-export const endorse = defineOperation<{ subject: string, appIds?: string[], until?: number }, RecordOutput>('endorse', async ({ services, signal }, input) => {
+export const endorse = defineOperation<{ subject: string, appIds?: string[], until?: number }, RecordOutput, 'endorse'>('endorse', async ({ services, signal }, input) => {
   assertKey(input.subject)
   const key = await services.publisherKey({ signal })
   if (input.subject === key.did) throw new UsageError('a key cannot endorse itself')
@@ -38,7 +38,7 @@ export const endorse = defineOperation<{ subject: string, appIds?: string[], unt
   return { id: signed.id, kind: 'endorse', publisher: key.did }
 })
 
-export const unendorse = defineOperation<{ subject: string }, RecordOutput>('unendorse', async ({ services, signal }, input) => {
+export const unendorse = defineOperation<{ subject: string }, RecordOutput, 'unendorse'>('unendorse', async ({ services, signal }, input) => {
   assertKey(input.subject)
   const key = await services.publisherKey({ signal })
   const registry = await services.registry({ signal })
@@ -50,7 +50,7 @@ export const unendorse = defineOperation<{ subject: string }, RecordOutput>('une
  * Hands the identity over to a fresh key: the old key signs a rotate-key record, the new one
  * countersigns it, the new key becomes this data dir's key and the old one is kept beside it.
  */
-export const rotateKey = defineOperation<Record<string, never>, RecordOutput & { newKey: string, retiredKeyFile: string }>('key-rotate', async ({ services, signal }) => {
+export const rotateKey = defineOperation<Record<string, never>, RecordOutput & { newKey: string, retiredKeyFile: string }, 'key-rotate'>('key-rotate', async ({ services, signal }) => {
   const oldKey = await services.publisherKey({ signal })
   const newKey = createPublisherKey()
   const registry = await services.registry({ signal })
@@ -61,7 +61,7 @@ export const rotateKey = defineOperation<Record<string, never>, RecordOutput & {
   return { id: signed.id, kind: 'rotate-key', publisher: oldKey.did, newKey: newKey.did, retiredKeyFile }
 })
 
-export const revokeKey = defineOperation<{ since?: number, reason: string }, RecordOutput & { since: number }>('key-revoke', async ({ services, signal }, input) => {
+export const revokeKey = defineOperation<{ since?: number, reason: string }, RecordOutput & { since: number }, 'key-revoke'>('key-revoke', async ({ services, signal }, input) => {
   if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the key is revoked')
   const key = await services.publisherKey({ signal })
   const since = input.since ?? Date.now()

@@ -1,7 +1,9 @@
 import { defineOperation } from './operation.ts'
+import type { CleanRegistryState } from '../registry-state.ts'
 
 export interface StatusOutput {
   peerId: string
+  /** where the running node listens; none when no daemon runs */
   multiaddrs: string[]
   /** peer ids connected now */
   peers: string[]
@@ -12,14 +14,17 @@ export interface StatusOutput {
     heads: string[]
     /** peers replicating the registry with us */
     peers: string[]
+    /** ISO 8601 */
     lastSync?: string
     /** entries the access controller refused since the registry opened (a hostile writer, or a rule this version tightened) */
     rejected: number
   }
   publisher?: string
+  /** ISO 8601, when no node runs: the status is what the last node to stop saved then */
+  savedAt?: string
 }
 
-export const status = defineOperation<Record<string, never>, StatusOutput & { records: number }>('status', async ({ services, signal }) => {
+export const status = defineOperation<Record<string, never>, StatusOutput, 'status'>('status', async ({ services, signal }) => {
   const registry = await services.registry({ signal })
   const s = await registry.status({ signal })
   const publisher = await services.publisherKey({ signal }).then(k => k.did, () => undefined)
@@ -27,7 +32,6 @@ export const status = defineOperation<Record<string, never>, StatusOutput & { re
   return {
     peerId: services.node.peerId.toString(),
     multiaddrs: services.node.getMultiaddrs(),
-    records: s.records,
     peers,
     registry: {
       name: s.name,
@@ -41,3 +45,15 @@ export const status = defineOperation<Record<string, never>, StatusOutput & { re
     publisher
   }
 })
+
+/** The status of a stopped node, from the state it saved (registry-state.ts) */
+export function statusFromState (state: CleanRegistryState): StatusOutput {
+  return {
+    peerId: state.peerId,
+    multiaddrs: [],
+    peers: [],
+    registry: { ...state.registry, peers: [], rejected: 0 },
+    publisher: state.publisher,
+    savedAt: state.savedAt
+  }
+}
