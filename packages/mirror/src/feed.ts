@@ -1,3 +1,4 @@
+import { APPIMAGEHUB_DATABASE_URL } from './import/appimagehub.ts'
 import type { ApiAppDetail, ApiRelease, TrustStatus } from './api-types.ts'
 
 /**
@@ -8,11 +9,11 @@ import type { ApiAppDetail, ApiRelease, TrustStatus } from './api-types.ts'
  * The hub's schema: `version`, `home_page_url`, `feed_url`, `description`, `icon`, `favicon`,
  * `expired`, and `items[]` of `name`, `description`, `categories`, `authors` ({name, url}),
  * `license` (or null), `links` ({type, url}; `GitHub` links are `owner/repo`), `icons` and
- * `screenshots`. Kept as the hub has them, with two differences a client must know:
- * - `icons` and `screenshots` are absolute URLs (the hub's are paths under
- *   https://appimage.github.io/database/; clients that join that prefix without checking for
- *   an absolute URL will not show images);
- * - `description` is plain text (the hub's is AppStream markup or the desktop file's comment).
+ * `screenshots`. Kept as the hub has them, with what a client must know:
+ * - `icons` and `screenshots` of imported apps are the hub's own paths under
+ *   https://appimage.github.io/database/, relative as the hub has them (clients join that
+ *   prefix); those a mirror or an author serves are absolute URLs;
+ * - `description` is always there (the summary, else the description, else ""), and plain text (the hub's is AppStream markup or the desktop file's comment).
  *
  * Added, what the hub never had: `id` (the AppStream id), `version`, `channel`, `arch`, `sha256`,
  * `cid`, `size`, `download` (through this mirror's gateway, verified), `published`,
@@ -82,6 +83,12 @@ function absolute (url: string, base: string): string | undefined {
   }
 }
 
+/** An image URL as the hub's clients read it: relative under the hub's database, absolute elsewhere */
+function hubAsset (url: string, base: string): string | undefined {
+  const resolved = absolute(url, base)
+  return resolved?.startsWith(APPIMAGEHUB_DATABASE_URL) === true ? resolved.slice(APPIMAGEHUB_DATABASE_URL.length) : resolved
+}
+
 /** the release a store installs: a stable x86_64 build if there is one, then any release build, then the newest */
 export function preferredRelease (app: ApiAppDetail): ApiRelease | undefined {
   const latest = Object.values(app.latest).filter(r => r.yanked == null)
@@ -119,7 +126,7 @@ function linksOf (homepage: string | undefined, release: FeedRelease | undefined
 function item (app: ApiAppDetail, base: string): AppImageHubFeedItem {
   const preferred = preferredRelease(app)
   const release = preferred == null ? undefined : feedRelease(preferred, base)
-  const icon = app.icon == null ? undefined : absolute(app.icon, base)
+  const icon = app.icon == null ? undefined : hubAsset(app.icon, base)
   // record text comes from publishers: only http(s) URLs reach a client
   const homepage = app.homepage == null ? undefined : absolute(app.homepage, base)
   return {
@@ -130,7 +137,7 @@ function item (app: ApiAppDetail, base: string): AppImageHubFeedItem {
     license: app.license ?? null,
     links: linksOf(homepage, release),
     icons: icon == null ? [] : [icon],
-    screenshots: app.screenshots.map(s => absolute(s, base)).filter((s): s is string => s != null),
+    screenshots: app.screenshots.map(s => hubAsset(s, base)).filter((s): s is string => s != null),
     id: app.appId,
     ...(release == null
       ? {}

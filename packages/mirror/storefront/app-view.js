@@ -83,6 +83,36 @@ function downloadSection (release, name) {
       : null)
 }
 
+/**
+ * The name a downloaded file gets: the one the mirror's download link gives it, else one made of
+ * letters, digits, `.`, `_` and `-` only, so that the command lines below are safe to paste.
+ * @param {ApiAppDetail} app
+ * @param {ApiRelease} release
+ */
+function fileNameOf (app, release) {
+  const given = release.content.download == null ? null : new URL(release.content.download, location.href).searchParams.get('filename')
+  const name = given ?? `${app.name}-${release.version}-${release.arch}.AppImage`
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[.-]+/, '')
+}
+
+/**
+ * How to install and run it, as app stores show it: `hubless install` (verified, with a desktop
+ * entry and delta updates), or the file itself made executable.
+ * @param {ApiAppDetail} app
+ * @param {ApiRelease | undefined} release
+ */
+function installSection (app, release) {
+  if (release == null) return null
+  const options = [release.channel === 'release' ? '' : ` --channel ${release.channel}`, release.arch === 'x86_64' ? '' : ` --arch ${release.arch}`].join('')
+  const file = fileNameOf(app, release)
+  return h('section', { class: 'install', 'aria-labelledby': 'install-heading' },
+    h('h2', { id: 'install-heading' }, 'Install and run'),
+    h('p', {}, 'With hubless: verified, added to your applications menu, updated by downloading only what changed.'),
+    h('pre', {}, h('code', { 'data-install': '' }, `hubless install ${app.appId}${options}`)),
+    h('p', {}, 'Or run the downloaded file itself: AppImages need no installation, only the permission to run.'),
+    h('pre', {}, h('code', { 'data-run': '' }, `chmod +x ${file}\n./${file}`)))
+}
+
 /** @param {ApiAppDetail} app */
 function trustSection (app) {
   const trust = app.owner?.trust ?? { status: 'unknown', path: [], explanation: '' }
@@ -155,6 +185,7 @@ export async function renderApp (main, appId, ctx) {
           : null,
         trustBadges(app.owner?.trust ?? {}, isImported(release)))),
     downloadSection(release, app.name),
+    installSection(app, release),
     app.screenshots?.length > 0
       ? h('section', { class: 'screenshots', 'aria-labelledby': 'screenshots-heading' },
         h('h2', { id: 'screenshots-heading' }, 'Screenshots'),

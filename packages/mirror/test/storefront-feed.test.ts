@@ -89,8 +89,8 @@ describe('/feed.json in AppImageHub\'s schema (storefront\'s own test)', () => {
     assert.equal(wall.license, hub.license)
     assert.deepEqual(wall.links.find(l => l.type === 'GitHub'), hub.links[0])
     assert.ok(wall.links.some(l => l.type === 'Download' && l.url === hub.links[1]?.url))
-    assert.deepEqual(wall.icons, hub.icons.map(p => `https://appimage.github.io/database/${p}`))
-    assert.deepEqual(wall.screenshots, hub.screenshots.map(p => `https://appimage.github.io/database/${p}`))
+    assert.deepEqual(wall.icons, hub.icons, 'relative under the hub\'s database/, as the hub has them')
+    assert.deepEqual(wall.screenshots, hub.screenshots)
     assert.equal(wall.version, '2026.7.9')
     assert.equal(wall.imported, true)
     assert.equal(wall.trust, 'imported')
@@ -118,8 +118,12 @@ describe('/feed.json in AppImageHub\'s schema (storefront\'s own test)', () => {
     assert.deepEqual(hostile.icons, [])
     assert.deepEqual(hostile.screenshots, [])
     for (const item of feed.items) {
-      for (const url of [...item.icons, ...item.screenshots, ...item.links.filter(l => l.type !== 'GitHub').map(l => l.url)]) {
+      for (const url of item.links.filter(l => l.type !== 'GitHub').map(l => l.url)) {
         assert.match(url, /^https?:\/\//, `${item.id}: ${url}`)
+      }
+      // images: absolute http(s), or a path under the hub's database/ (no scheme, no way out of it)
+      for (const url of [...item.icons, ...item.screenshots]) {
+        assert.ok(/^https?:\/\//.test(url) || new URL(url, 'https://appimage.github.io/database/').href.startsWith('https://appimage.github.io/database/'), `${item.id}: ${url}`)
       }
     }
   })

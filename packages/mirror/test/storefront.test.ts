@@ -232,6 +232,9 @@ describe('storefront (its own test: page + static route, against an in-test API 
       await page.waitForFunction(() => [...document.querySelectorAll('.screenshots img')].every(img => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0))
       assert.equal(await shots.first().getAttribute('alt'), 'Screenshot 1 of Hubless Demo')
 
+      assert.equal(await page.locator('[data-install]').textContent(), 'hubless install org.hubless.Demo')
+      assert.equal(await page.locator('[data-run]').textContent(), 'chmod +x Hubless_Demo-2.1.0-x86_64.AppImage\n./Hubless_Demo-2.1.0-x86_64.AppImage')
+
       const link = page.locator('a[data-download="gateway"]')
       assert.match((await link.getAttribute('href')) ?? '', /^\/ipfs\/bafk[a-z0-9]+\?filename=Hubless_Demo-2\.1\.0-x86_64\.AppImage$/)
       const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
