@@ -117,6 +117,20 @@ export function apiAppDetail (app: AppView): ApiAppDetail {
     owner: { publisher: app.trust.publisher, trust: apiTrust(app.trust) },
     conflicting: app.claimants.map(c => c.trust.publisher),
     latest,
-    history: app.history.map(r => apiRelease(r, app.trust))
+    history: onePerRelease(app.history).map(r => apiRelease(r, app.trust))
   }
+}
+
+/**
+ * The history as people read it: a version republished by the same key on the same channel and
+ * architecture is one release, shown by its newest record (the catalog keeps every record).
+ */
+function onePerRelease (history: ReleaseView[]): ReleaseView[] {
+  const seen = new Set<string>()
+  return history.filter(r => {
+    const key = JSON.stringify([r.publisher, r.channel, r.arch, r.version])
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
