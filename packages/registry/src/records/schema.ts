@@ -267,13 +267,31 @@ function validateRevoke (r: Obj): void {
   text(r, 'reason', 'record', LIMITS.reason, 'prose')
 }
 
+function validateWitness (r: Obj): void {
+  onlyKeys(r, 'record', [...BASE_KEYS, 'appId', 'version', 'channel', 'arch', 'url', 'sha256', 'size', 'cid', 'release', 'updateInformation'])
+  assertAppId(r.appId, 'record.appId')
+  version(r, 'record')
+  if (!isChannel(r.channel)) {
+    throw new InvalidChannelError(`record.channel ${JSON.stringify(String(r.channel).slice(0, 40))} is not one of ${CHANNELS.join(', ')}`)
+  }
+  text(r, 'arch', 'record', LIMITS.arch, 'plain')
+  if (!ARCH.test(r.arch as string)) throw fieldError('record.arch', 'letters, digits, "_" or "-" (x86_64, aarch64, …)', r.arch)
+  httpUrl(r.url, 'record.url')
+  if (typeof r.sha256 !== 'string' || !SHA256.test(r.sha256)) throw fieldError('record.sha256', '64 lowercase hex characters', r.sha256)
+  integer(r, 'size', 'record')
+  if (!isCidString(r.cid)) throw fieldError('record.cid', 'a CID string in canonical form', r.cid)
+  recordId(r, 'release', 'record', true)
+  text(r, 'updateInformation', 'record', LIMITS.updateInformation, 'plain', true)
+}
+
 const BY_KIND: Record<RecordKind, (r: Obj) => void> = {
   release: validateRelease,
   yank: validateYank,
   endorse: validateEndorse,
   unendorse: validateUnendorse,
   'rotate-key': validateRotate,
-  'revoke-key': validateRevoke
+  'revoke-key': validateRevoke,
+  witness: validateWitness
 }
 
 /** Check that `value` is a well-formed unsigned record of a known kind; throws a named error saying what is wrong */
