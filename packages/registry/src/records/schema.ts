@@ -215,8 +215,8 @@ function validateApp (value: unknown, path: string): void {
 
 const BASE_KEYS = ['v', 'kind', 'publisher', 'time'] as const
 
-function validateRelease (r: Obj): void {
-  onlyKeys(r, 'record', [...BASE_KEYS, 'appId', 'version', 'channel', 'arch', 'content', 'app', 'previous', 'imported'])
+/** appId, version, channel and arch: what names a build, in a release and in a witness alike */
+function appVersionChannelArch (r: Obj): void {
   assertAppId(r.appId, 'record.appId')
   version(r, 'record')
   if (!isChannel(r.channel)) {
@@ -224,6 +224,11 @@ function validateRelease (r: Obj): void {
   }
   text(r, 'arch', 'record', LIMITS.arch, 'plain')
   if (!ARCH.test(r.arch as string)) throw fieldError('record.arch', 'letters, digits, "_" or "-" (x86_64, aarch64, …)', r.arch)
+}
+
+function validateRelease (r: Obj): void {
+  onlyKeys(r, 'record', [...BASE_KEYS, 'appId', 'version', 'channel', 'arch', 'content', 'app', 'previous', 'imported'])
+  appVersionChannelArch(r)
   validateContent(r.content, 'record.content')
   validateApp(r.app, 'record.app')
   recordId(r, 'previous', 'record', true)
@@ -269,13 +274,7 @@ function validateRevoke (r: Obj): void {
 
 function validateWitness (r: Obj): void {
   onlyKeys(r, 'record', [...BASE_KEYS, 'appId', 'version', 'channel', 'arch', 'url', 'sha256', 'size', 'cid', 'release', 'updateInformation'])
-  assertAppId(r.appId, 'record.appId')
-  version(r, 'record')
-  if (!isChannel(r.channel)) {
-    throw new InvalidChannelError(`record.channel ${JSON.stringify(String(r.channel).slice(0, 40))} is not one of ${CHANNELS.join(', ')}`)
-  }
-  text(r, 'arch', 'record', LIMITS.arch, 'plain')
-  if (!ARCH.test(r.arch as string)) throw fieldError('record.arch', 'letters, digits, "_" or "-" (x86_64, aarch64, …)', r.arch)
+  appVersionChannelArch(r)
   httpUrl(r.url, 'record.url')
   if (typeof r.sha256 !== 'string' || !SHA256.test(r.sha256)) throw fieldError('record.sha256', '64 lowercase hex characters', r.sha256)
   integer(r, 'size', 'record')
