@@ -52,6 +52,8 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   try {
     // the daemon replicates the registry with every connected peer from the start
     await services.registry()
+    // and the witness log beside it (peers that know it replicate it; older ones never see it)
+    await services.witnesses()
     await holds()({ registrar: services.node.libp2p, registry: await services.registry(), content: services.node.content }).start()
     const gateway = createGatewayHandler(services.node)
     const gatewayRoute: Route = async (req, res) => gateway(req, res)
