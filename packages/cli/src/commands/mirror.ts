@@ -21,6 +21,7 @@ interface MirrorOptions extends NodeRunOptions {
   gateway?: string[]
   seed?: string
   publicUrl?: string
+  archive: string
 }
 
 export function registerMirrorCommand (program: Command, context: (command: Command) => CommandContext): void {
@@ -31,6 +32,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
     .option('--max-bytes <size>', 'stop pinning past this much content (e.g. 500M, 20G)')
     .option('--gateway <url>', 'an IPFS trustless gateway to fetch from when no peer has the content (repeatable)', collect)
     .option('--seed <file>', 'import an AppImageHub catalog on the first run ("default": the one this project ships)')
+    .option('--archive <mode>', 'with --pin all: fetch, verify, pin and witness the files imported releases only link to (all), or not (none)', 'all')
     .option('--public-url <url>', 'the URL users reach this mirror at (for absolute links in /feed.json)')
     .action(async (options: MirrorOptions, command: Command) => {
       const { layout, out, signal } = context(command)
@@ -40,6 +42,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         return c as Channel
       })
       const seed = options.seed === 'default' ? EMBEDDED_CATALOG : options.seed
+      if (options.archive !== 'all' && options.archive !== 'none') throw new UsageError(`--archive "${options.archive}" is not one of all, none`)
 
       const log = (event: Record<string, unknown>): void => {
         const line = { time: new Date().toISOString(), ...event }
@@ -55,6 +58,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         maxBytes: options.maxBytes == null ? undefined : parseSizeArg(options.maxBytes, '--max-bytes'),
         seed,
         publicUrl: options.publicUrl,
+        archive: options.archive,
         onNotice: line => { log({ event: 'notice', message: line }) },
         onEvent: log
       })

@@ -23,6 +23,9 @@ import type { Services } from '../services.ts'
 import type { MirrorMetrics } from './metrics.ts'
 import type { PinEvent, Pinner, PinPolicy } from './pinner.ts'
 import type { Channel } from '@hubless/registry'
+import { createWitnessFeedRoute, registerArchiveMetrics } from './archive/archive-routes.ts'
+import { startArchiver } from './archive/archiver.ts'
+import type { Archiver, ArchiverInit } from './archive/archiver.ts'
 
 export interface MirrorInit extends Omit<DaemonInit, 'routes'> {
   pin: PinPolicy
@@ -40,10 +43,16 @@ export interface MirrorInit extends Omit<DaemonInit, 'routes'> {
   expensive?: LimiterInit
   /** called when the feed or an API answer is built rather than served from the cache */
   onBuild?: (what: string) => void
+  /** with `pin: 'all'`, archive imported URL-only releases (`all`, the default) or not (`none`) */
+  archive?: 'all' | 'none'
+  /** the archiver's bounds and schedule (tests shorten them) */
+  archiving?: Omit<ArchiverInit, 'services' | 'maxBytes' | 'usedBytes' | 'onEvent'>
 }
 
 export interface RunningMirror extends RunningDaemon {
   pinner: Pinner
+  /** absent with `--archive none`, a pin policy other than `all`, or no publisher key to sign witnesses with */
+  archiver?: Archiver
 }
 
 /**
@@ -53,12 +62,14 @@ export interface RunningMirror extends RunningDaemon {
  */
 export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
   let pinner: Pinner | undefined
+  let archiver: Archiver | undefined
   let ready = false
   let metrics: MirrorMetrics | undefined
   let baseUrl = init.publicUrl ?? ''
 
   const routes = (services: Services): Route[] => {
     metrics = createMirrorMetrics(services, () => pinner)
+    registerArchiveMetrics(metrics.registry, () => archiver)
     const m = metrics
     const generations = createGenerations(services)
     const limiter = createLimiter(init.expensive)
@@ -75,6 +86,7 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
     return [
       readyRoute,
       m.route,
+      counted(createWitnessFeedRoute(services), 'api'),
       counted(createPublicApiRoute({
         services,
         generations,
@@ -82,7 +94,10 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
         onBuild: init.onBuild,
         status: async () => {
           const s = pinner?.status()
-          return { pins: s == null ? null : { policy: s.policy, pinned: s.pinned, pinnedBytes: s.pinnedBytes, queued: s.queued, skipped: s.skipped, missing: s.missing } }
+          return {
+            pins: s == null ? null : { policy: s.policy, pinned: s.pinned, pinnedBytes: s.pinnedBytes, queued: s.queued, skipped: s.skipped, missing: s.missing },
+            archive: await archiver?.status() ?? null
+          }
         }
       }), 'api'),
       createFeedRoute({
@@ -133,6 +148,19 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
       }
     })
     await services.catalog()
+    if (init.pin === 'all' && init.archive !== 'none') {
+      const pins = pinner
+      archiver = await startArchiver({
+        ...init.archiving,
+        services,
+        maxBytes: init.maxBytes,
+        usedBytes: () => pins.status().pinnedBytes,
+        onEvent: event => { init.onEvent?.({ ...event, event: `archive:${event.type}` }) }
+      }).catch(err => {
+        init.onEvent?.({ event: 'archive:off', reason: `${(err as Error).name}: ${(err as Error).message} (hubless init creates the key that signs witness records)` })
+        return undefined
+      })
+    }
     ready = true
   } catch (err) {
     await daemon.stop()
@@ -149,8 +177,10 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
   return {
     ...daemon,
     pinner: pinning,
+    archiver,
     async stop () {
       announcer?.stop()
+      await archiver?.stop()
       await pinning.stop()
       await daemon.stop()
     }
