@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { isChannel } from '@hubless/registry'
 import { UsageError } from '../errors.ts'
+import { DEFAULT_SCAN_INTERVAL } from '../mirror/archive/archiver.ts'
 import { startMirror } from '../mirror/run-mirror.ts'
+import type { MirrorInit } from '../mirror/run-mirror.ts'
 import { collect } from '../multiaddr-arg.ts'
 import { parseSizeArg } from '../size-arg.ts'
 import { addNodeRunOptions, parseNodeRunOptions, untilAborted } from './daemon.ts'
@@ -22,6 +24,9 @@ interface MirrorOptions extends NodeRunOptions {
   seed?: string
   publicUrl?: string
   archive: string
+  archiveMaxFile?: string
+  archiveTimeout?: string
+  archiveRecheck?: string
 }
 
 export function registerMirrorCommand (program: Command, context: (command: Command) => CommandContext): void {
@@ -33,6 +38,9 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
     .option('--gateway <url>', 'an IPFS trustless gateway to fetch from when no peer has the content (repeatable)', collect)
     .option('--seed <file>', 'import an AppImageHub catalog on the first run ("default": the one this project ships)')
     .option('--archive <mode>', 'with --pin all: fetch, verify, pin and witness the files imported releases only link to (all), or not (none)', 'all')
+    .option('--archive-max-file <size>', 'the largest file archiving fetches (default 4G); an origin sending more is cut there')
+    .option('--archive-timeout <seconds>', 'how long an origin may take to answer, or stay silent during a transfer (default 30)')
+    .option('--archive-recheck <seconds>', 'how often each archived origin is asked again whether it still serves the file (default 86400, a day)')
     .option('--public-url <url>', 'the URL users reach this mirror at (for absolute links in /feed.json)')
     .action(async (options: MirrorOptions, command: Command) => {
       const { layout, out, signal } = context(command)
@@ -59,6 +67,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         seed,
         publicUrl: options.publicUrl,
         archive: options.archive,
+        archiving: archivingOptions(options),
         onNotice: line => { log({ event: 'notice', message: line }) },
         onEvent: log
       })
@@ -75,4 +84,23 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
 function parsePin (value: string): PinPolicy {
   if (value === 'all' || value === 'trusted' || value === 'none') return value
   throw new UsageError(`--pin "${value}" is not one of all, trusted, none`)
+}
+
+function seconds (value: string | undefined, flag: string): number | undefined {
+  if (value == null) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} "${value}" is not a positive number of seconds`)
+  return Math.round(n * 1000)
+}
+
+function archivingOptions (options: MirrorOptions): MirrorInit['archiving'] {
+  const timeout = seconds(options.archiveTimeout, '--archive-timeout')
+  const recheck = seconds(options.archiveRecheck, '--archive-recheck')
+  return {
+    maxFileBytes: options.archiveMaxFile == null ? undefined : parseSizeArg(options.archiveMaxFile, '--archive-max-file'),
+    fetch: timeout == null ? undefined : { headersTimeout: timeout, idleTimeout: timeout },
+    recheckInterval: recheck,
+    // a pass at least as often as the origins are due
+    scanInterval: recheck == null ? undefined : Math.min(DEFAULT_SCAN_INTERVAL, recheck)
+  }
 }

@@ -23,7 +23,7 @@ import type { Services } from '../services.ts'
 import type { MirrorMetrics } from './metrics.ts'
 import type { PinEvent, Pinner, PinPolicy } from './pinner.ts'
 import type { Channel } from '@hubless/registry'
-import { createWitnessFeedRoute, registerArchiveMetrics } from './archive/archive-routes.ts'
+import { appWitnesses, createWitnessFeedRoute, registerArchiveMetrics } from './archive/archive-routes.ts'
 import { startArchiver } from './archive/archiver.ts'
 import type { Archiver, ArchiverInit } from './archive/archiver.ts'
 
@@ -92,6 +92,7 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
         generations,
         limiter,
         onBuild: init.onBuild,
+        appExtra: async app => appWitnesses(await services.witnessIndex(), app),
         status: async () => {
           const s = pinner?.status()
           return {

@@ -3,6 +3,7 @@ import { Gauge } from 'prom-client'
 import type { Route } from '../../daemon/http-server.ts'
 import type { Services } from '../../services.ts'
 import type { Archiver } from './archiver.ts'
+import type { AppView, WitnessIndex, WitnessSummary } from '@hubless/query'
 import type { Registry as MetricsRegistry } from 'prom-client'
 
 /**
@@ -59,4 +60,20 @@ export function registerArchiveMetrics (registry: MetricsRegistry, archiver: () 
       }
     }
   })
+}
+
+/**
+ * What `/api/v1/apps/{appId}` adds: `witnesses`, by release id, for each of the app's releases
+ * that mirrors witnessed (how many, whether they agree, conflicts, each witness), and
+ * `witnessConflicts`, every disagreement on the bytes of one of its URLs at one version.
+ * Trust in witnesses is the reader's: this mirror trusts the keys in its own data dir.
+ */
+export function appWitnesses (index: WitnessIndex, app: AppView): Record<string, unknown> {
+  const witnesses: Record<string, WitnessSummary> = {}
+  for (const release of [...app.history, ...app.claimants.map(c => c.newest)]) {
+    const summary = index.forRelease(release.id)
+    if (summary != null) witnesses[release.id] = summary
+  }
+  const conflicts = index.conflicts(app.appId)
+  return { witnesses, witnessConflicts: conflicts }
 }

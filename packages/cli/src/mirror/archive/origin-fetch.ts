@@ -130,16 +130,20 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
       const host = new URL(current).host
       const done = await slot(host, signal)
       let response: Response
-      const timer = AbortSignal.timeout(headersTimeout)
+      // bounds the wait for the headers only: the body has its idle timeout
+      const timer = new AbortController()
+      const timeout = setTimeout(() => { timer.abort() }, headersTimeout)
       try {
-        response = await doFetch(current, { redirect: 'manual', headers, signal: AbortSignal.any([signal, timer]) })
+        response = await doFetch(current, { redirect: 'manual', headers, signal: AbortSignal.any([signal, timer.signal]) })
       } catch (err) {
         done()
         signal.throwIfAborted()
-        if (timer.aborted) throw new OriginTimeoutError(`${current} sent no answer within ${headersTimeout} ms`)
+        if (timer.signal.aborted) throw new OriginTimeoutError(`${current} sent no answer within ${headersTimeout} ms`)
         const code = describeCause(err)
         if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new OriginGoneError(`${current}: no such host (${code})`)
         throw new OriginUnreachableError(`${current} could not be reached: ${code}`)
+      } finally {
+        clearTimeout(timeout)
       }
       const location = response.headers.get('location')
       if (response.status >= 300 && response.status < 400 && response.status !== 304 && location != null) {
