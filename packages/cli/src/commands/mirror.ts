@@ -23,7 +23,7 @@ interface MirrorOptions extends NodeRunOptions {
   gateway?: string[]
   seed?: string
   publicUrl?: string
-  archive: string
+  archive?: string
   archiveMaxFile?: string
   archiveTimeout?: string
   archiveRecheck?: string
@@ -37,7 +37,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
     .option('--max-bytes <size>', 'stop pinning past this much content (e.g. 500M, 20G)')
     .option('--gateway <url>', 'an IPFS trustless gateway to fetch from when no peer has the content (repeatable)', collect)
     .option('--seed <file>', 'import an AppImageHub catalog on the first run ("default": the one this project ships)')
-    .option('--archive <mode>', 'with --pin all: fetch, verify, pin and witness the files imported releases only link to (all), or not (none)', 'all')
+    .option('--archive <mode>', 'fetch, verify, pin and witness the files imported releases only link to (all), or not (none); default all when --pin all is given, none otherwise')
     .option('--archive-max-file <size>', 'the largest file archiving fetches (default 4G); an origin sending more is cut there')
     .option('--archive-timeout <seconds>', 'how long an origin may take to answer, or stay silent during a transfer (default 30)')
     .option('--archive-recheck <seconds>', 'how often each archived origin is asked again whether it still serves the file (default 86400, a day)')
@@ -50,7 +50,11 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         return c as Channel
       })
       const seed = options.seed === 'default' ? EMBEDDED_CATALOG : options.seed
-      if (options.archive !== 'all' && options.archive !== 'none') throw new UsageError(`--archive "${options.archive}" is not one of all, none`)
+      // the plain `hubless mirror` (the README's first command) stays light: archiving fetches files
+      // from every origin the catalog names, so it is on when the operator asked for --pin all
+      const archive = options.archive ?? (pin === 'all' && command.getOptionValueSource('pin') === 'cli' ? 'all' : 'none')
+      if (archive !== 'all' && archive !== 'none') throw new UsageError(`--archive "${archive}" is not one of all, none`)
+      if (archive === 'all' && pin !== 'all') throw new UsageError('--archive all needs --pin all (archived files are pinned)')
 
       const log = (event: Record<string, unknown>): void => {
         const line = { time: new Date().toISOString(), ...event }
@@ -66,7 +70,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         maxBytes: options.maxBytes == null ? undefined : parseSizeArg(options.maxBytes, '--max-bytes'),
         seed,
         publicUrl: options.publicUrl,
-        archive: options.archive,
+        archive,
         archiving: archivingOptions(options),
         onNotice: line => { log({ event: 'notice', message: line }) },
         onEvent: log

@@ -43,7 +43,7 @@ export interface MirrorInit extends Omit<DaemonInit, 'routes'> {
   expensive?: LimiterInit
   /** called when the feed or an API answer is built rather than served from the cache */
   onBuild?: (what: string) => void
-  /** with `pin: 'all'`, archive imported URL-only releases (`all`, the default) or not (`none`) */
+  /** with `pin: 'all'`, archive imported URL-only releases (`all`) or not (`none`, the default) */
   archive?: 'all' | 'none'
   /** the archiver's bounds and schedule (tests shorten them) */
   archiving?: Omit<ArchiverInit, 'services' | 'maxBytes' | 'usedBytes' | 'onEvent'>
@@ -149,7 +149,7 @@ export async function startMirror (init: MirrorInit): Promise<RunningMirror> {
       }
     })
     await services.catalog()
-    if (init.pin === 'all' && init.archive !== 'none') {
+    if (init.pin === 'all' && init.archive === 'all') {
       const pins = pinner
       archiver = await startArchiver({
         ...init.archiving,
