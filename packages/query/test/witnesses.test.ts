@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createWitnessIndex } from '../src/index.ts'
+import { createCatalog, createWitnessIndex } from '../src/index.ts'
 import { key, release, sign } from './records.ts'
 import type { WitnessRecord } from '@hubless/registry/records'
 
@@ -58,6 +58,18 @@ describe('witnesses', () => {
     assert.deepEqual(summary.conflicts[0]!.sha256, ['a'.repeat(64), 'b'.repeat(64)])
     assert.equal(summary.vouched, undefined, 'trusted witnesses that disagree vouch for nothing')
     assert.equal(index.conflicts('org.example.Imported').length, 1)
+  })
+
+  it('ranks an author\'s own release above an earlier, witnessed import of the same app', async () => {
+    const imported = await release({ publisher: key(1), appId: 'org.example.Imported', imported: true, time: 1_600_000_000_000 })
+    const own = await release({ publisher: key(2), appId: 'org.example.Imported', version: '0.9', time: 1_700_000_000_000 })
+    const catalog = await createCatalog({}, { roots: [] })
+    catalog.add(imported)
+    assert.equal(catalog.latest('org.example.Imported')?.id, imported.id)
+    catalog.add(own)
+    assert.equal(catalog.latest('org.example.Imported')?.id, own.id, 'the author owns the app, though the import came first')
+    assert.equal(catalog.app('org.example.Imported')?.claimants[0]?.newest.id, imported.id)
+    await catalog.stop()
   })
 
   it('refuses malformed witnesses and bad keys with named errors', async () => {
