@@ -51,6 +51,11 @@ function fieldError (path: string, expected: string, value: unknown): InvalidFie
   return new InvalidFieldError(`${path} must be ${expected}, got ${shown}`)
 }
 
+/** A value for an error message, whatever it is (an object whose toString throws or is no function too) */
+function shownValue (value: unknown, max: number): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, max)) : `(a ${value === null ? 'null' : typeof value})`
+}
+
 function onlyKeys (obj: Obj, path: string, allowed: readonly string[]): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
@@ -158,7 +163,7 @@ export function isValidAppId (appId: unknown): appId is string {
 
 export function assertAppId (appId: unknown, path = 'appId'): asserts appId is string {
   if (!isValidAppId(appId)) {
-    throw new InvalidAppIdError(`${path} ${JSON.stringify(String(appId).slice(0, 80))} is not an AppStream reverse-DNS id: use at least three dot-separated parts of letters, digits, "_" or "-", such as org.example.App`)
+    throw new InvalidAppIdError(`${path} ${shownValue(appId, 80)} is not an AppStream reverse-DNS id: use at least three dot-separated parts of letters, digits, "_" or "-", such as org.example.App`)
   }
 }
 
@@ -220,7 +225,7 @@ function appVersionChannelArch (r: Obj): void {
   assertAppId(r.appId, 'record.appId')
   version(r, 'record')
   if (!isChannel(r.channel)) {
-    throw new InvalidChannelError(`record.channel ${JSON.stringify(String(r.channel).slice(0, 40))} is not one of ${CHANNELS.join(', ')}`)
+    throw new InvalidChannelError(`record.channel ${shownValue(r.channel, 40)} is not one of ${CHANNELS.join(', ')}`)
   }
   text(r, 'arch', 'record', LIMITS.arch, 'plain')
   if (!ARCH.test(r.arch as string)) throw fieldError('record.arch', 'letters, digits, "_" or "-" (x86_64, aarch64, …)', r.arch)
@@ -302,7 +307,7 @@ export function validateRecord (value: unknown): UnsignedRecord {
     throw fieldError('record.v', `${RECORD_VERSION} (the record schema version this peer knows)`, value.v)
   }
   if (!isRecordKind(value.kind)) {
-    throw new UnknownRecordKindError(`record.kind ${JSON.stringify(String(value.kind).slice(0, 40))} is not one of ${RECORD_KINDS.join(', ')}`)
+    throw new UnknownRecordKindError(`record.kind ${shownValue(value.kind, 40)} is not one of ${RECORD_KINDS.join(', ')}`)
   }
   did(value, 'publisher', 'record')
   integer(value, 'time', 'record')
