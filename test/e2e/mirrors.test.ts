@@ -4,25 +4,10 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { buildFixtures } from '../../packages/appimage/test/fixtures/build.ts'
 import { runCli, startCli, tempDir } from '../helpers/cli.ts'
+import { eventually } from '../helpers/eventually.ts'
 import type { RunningCli } from '../helpers/cli.ts'
 
 interface Ready { peerId: string, multiaddrs: string[], api: string }
-
-/** Polls `check` until it returns a value, or fails after `timeout` ms saying what it waited for */
-async function eventually<T> (what: string, check: () => Promise<T | undefined>, timeout = 30_000): Promise<T> {
-  const deadline = Date.now() + timeout
-  let last: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await check()
-      if (value !== undefined) return value
-    } catch (err) {
-      last = err
-    }
-    await new Promise(resolve => setTimeout(resolve, 300))
-  }
-  throw new Error(`timed out after ${timeout} ms waiting for ${what}${last == null ? '' : `: ${String(last)}`}`)
-}
 
 describe('two mirrors and a publisher, as three hubless processes', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>

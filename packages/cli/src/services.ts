@@ -1,14 +1,14 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createNode } from '@hubless/net'
-import { createCatalog } from '@hubless/query'
-import { createKeyStore, createRegistry } from '@hubless/registry'
+import { createCatalog, createWitnessIndex } from '@hubless/query'
+import { createKeyStore, createRegistry, createWitnessLog } from '@hubless/registry'
 import { logger } from '@libp2p/logger'
 import { markRegistryClean, markRegistryOpen } from './registry-state.ts'
 import { createTrustRoots } from './trust-roots.ts'
 import type { DataDirLayout } from './data-dir.ts'
 import type { TrustRoots } from './trust-roots.ts'
 import type { HublessNode } from '@hubless/net'
-import type { Catalog } from '@hubless/query'
+import type { Catalog, WitnessIndex } from '@hubless/query'
 import type { KeyStore, PublisherKey, Registry } from '@hubless/registry'
 import type { AbortOptions } from '@libp2p/interface'
 
@@ -44,6 +44,10 @@ export interface Services {
   registry (options?: AbortOptions): Promise<Registry>
   /** the catalog over the registry, evaluated from this data dir's trust roots */
   catalog (options?: AbortOptions): Promise<Catalog>
+  /** the registry's witness log (mirrors' signed statements of what URLs served), opened on first use */
+  witnesses (options?: AbortOptions): Promise<Registry>
+  /** the witness log's records, indexed, with this data dir's trusted witness keys; follows the log */
+  witnessIndex (options?: AbortOptions): Promise<WitnessIndex>
   /** re-reads the trust roots into an open catalog */
   reloadTrustRoots (): Promise<void>
   stop (): Promise<void>
@@ -62,6 +66,8 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
   const trustRoots = createTrustRoots(layout.trustFile)
   let registry: Promise<Registry> | undefined
   let catalog: Promise<Catalog> | undefined
+  let witnesses: Promise<Registry> | undefined
+  let witnessIndex: Promise<WitnessIndex> | undefined
   let indexSaver: IndexSaver | undefined
 
   const services: Services = {
@@ -102,9 +108,33 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
       })()
       return catalog
     },
+    async witnesses (opts) {
+      witnesses ??= createWitnessLog({ node }, { directory: layout.registry }, opts)
+      return witnesses
+    },
+    async witnessIndex (opts) {
+      witnessIndex ??= (async () => {
+        const source = await services.witnesses(opts)
+        const index = createWitnessIndex({ witnessKeys: await trustRoots.witnesses() })
+        const take = (record: Parameters<WitnessIndex['add']>[0]): void => {
+          try {
+            index.add(record)
+          } catch (err) {
+            log.error('dropped a witness: %e', err)
+          }
+        }
+        source.addEventListener('record', e => { take(e.detail) })
+        for await (const record of source.records(opts)) take(record)
+        return index
+      })()
+      return witnessIndex
+    },
     async reloadTrustRoots () {
       if (catalog != null) {
         (await catalog).setRoots(await trustRoots.list())
+      }
+      if (witnessIndex != null) {
+        (await witnessIndex).setWitnessKeys(await trustRoots.witnesses())
       }
     },
     async stop () {
@@ -119,6 +149,9 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
           saved = await writeSavedIndex(layout.indexFile, opened.save()).then(() => true, err => { log.error('could not save the index: %e', err); return false })
           await opened.stop()
         }
+      }
+      if (witnesses != null) {
+        await (await witnesses.catch(() => undefined))?.stop()
       }
       if (openRegistry != null) {
         if (saved) await saveRegistryState(services, openRegistry).catch(err => { log.error('could not write the registry state: %e', err) })

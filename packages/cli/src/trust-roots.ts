@@ -10,15 +10,24 @@ export interface TrustRoots {
   list (): Promise<string[]>
   add (key: string): Promise<string[]>
   remove (key: string): Promise<string[]>
+  /**
+   * Mirror keys trusted as witnesses (`hubless trust add KEY --witness`): what such a key's witness
+   * records say a URL served is believed, so an imported release it witnessed downloads by CID,
+   * verified against the witnessed SHA-256. The scope is that and nothing else: a witness key's
+   * releases and endorsements are not trusted by it.
+   */
+  witnesses (): Promise<string[]>
+  addWitness (key: string): Promise<string[]>
+  removeWitness (key: string): Promise<string[]>
 }
 
 export function createTrustRoots (path: string): TrustRoots {
-  async function list (): Promise<string[]> {
+  async function read (): Promise<{ roots: string[], witnesses: string[] }> {
     let text: string
     try {
       text = await readFile(path, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { roots: [], witnesses: [] }
       throw err
     }
     let parsed: unknown
@@ -27,30 +36,37 @@ export function createTrustRoots (path: string): TrustRoots {
     } catch {
       throw new UsageError(`${path} is not JSON; fix or delete it (it lists trusted keys)`)
     }
-    const roots = (parsed as { roots?: unknown }).roots
-    if (!Array.isArray(roots) || !roots.every(r => typeof r === 'string' && isDidKey(r))) {
-      throw new UsageError(`${path} must be {"roots": ["did:key:…", …]}`)
+    const { roots, witnesses = [] } = parsed as { roots?: unknown, witnesses?: unknown }
+    const keys = (value: unknown): value is string[] => Array.isArray(value) && value.every(r => typeof r === 'string' && isDidKey(r))
+    if (!keys(roots) || !keys(witnesses)) {
+      throw new UsageError(`${path} must be {"roots": ["did:key:…", …], "witnesses": ["did:key:…", …]}`)
     }
-    return roots as string[]
+    return { roots, witnesses }
   }
 
-  async function save (roots: string[]): Promise<string[]> {
-    await writeFile(path, JSON.stringify({ roots }, null, 2) + '\n', { mode: 0o600 })
-    return roots
+  async function save (trust: { roots: string[], witnesses: string[] }): Promise<void> {
+    // "witnesses" only when there are some: the file stays what older versions read
+    const shown = trust.witnesses.length > 0 ? trust : { roots: trust.roots }
+    await writeFile(path, JSON.stringify(shown, null, 2) + '\n', { mode: 0o600 })
+  }
+
+  async function change (scope: 'roots' | 'witnesses', key: string, add: boolean): Promise<string[]> {
+    assertKey(key)
+    const trust = await read()
+    const list = trust[scope]
+    if (list.includes(key) === add) return list
+    trust[scope] = add ? [...list, key] : list.filter(r => r !== key)
+    await save(trust)
+    return trust[scope]
   }
 
   return {
-    list,
-    async add (key) {
-      assertKey(key)
-      const roots = await list()
-      return roots.includes(key) ? roots : await save([...roots, key])
-    },
-    async remove (key) {
-      assertKey(key)
-      const roots = await list()
-      return roots.includes(key) ? await save(roots.filter(r => r !== key)) : roots
-    }
+    list: async () => (await read()).roots,
+    add: async key => change('roots', key, true),
+    remove: async key => change('roots', key, false),
+    witnesses: async () => (await read()).witnesses,
+    addWitness: async key => change('witnesses', key, true),
+    removeWitness: async key => change('witnesses', key, false)
   }
 }
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { buildReleaseRecord, createPublisherKey, signRecord, validateRecord } from '@hubless/registry/records'
 import type { ReleaseDraft as ImageDraft } from '@hubless/appimage'
 import { mapAppImageHubCatalog } from '@hubless/mirror'
-import { imageApp, imageVersion } from '../src/operations/image-text.ts'
+import { imageApp, imageVersion } from '@hubless/mirror'
 
 /**
  * Outside text (a catalog, an image's AppStream and desktop files) with what the registry now

@@ -17,12 +17,13 @@
  * ```
  */
 import { openMirror } from './mirror.ts'
+import type { Archiver, ArchiveEvent, ArchiverInit } from './archive/archiver.ts'
 import type { HttpServerInit } from './http-server.ts'
 import type { AppImageHubImport, ImportRename, ImportSkip } from './import/appimagehub.ts'
 import type { LimiterInit } from './limiter.ts'
 import type { PinEvent, Pinner, PinPolicy } from './pinner.ts'
 import type { HublessNode } from '@hubless/net'
-import type { Catalog } from '@hubless/query'
+import type { Catalog, WitnessIndex } from '@hubless/query'
 import type { Channel, PublisherKey, Registry } from '@hubless/registry'
 import type { TypedEventTarget } from 'main-event'
 
@@ -31,8 +32,12 @@ export interface MirrorComponents {
   node: HublessNode
   registry: Registry
   catalog: Catalog
-  /** the mirror's own key: signs the heads it announces (none: no announcements) */
+  /** the mirror's own key: signs the heads it announces and the witness records of what it archives (none: neither) */
   key?: PublisherKey
+  /** the witness log (`createWitnessLog` of @hubless/registry): what mirrors saw origins serve */
+  witnesses?: Registry
+  /** the witness log indexed, with the keys this mirror trusts as witnesses: adds `witnesses` to app pages */
+  witnessIndex?: Pick<WitnessIndex, 'forRelease' | 'conflicts'>
 }
 
 /** An AppImageHub catalog imported on the first start */
@@ -66,6 +71,15 @@ export interface MirrorInit {
   expensive?: LimiterInit
   /** called when the feed or an API answer is built rather than served from the cache */
   onBuild?: (what: string) => void
+  /**
+   * with `pin: 'all'`, fetch, verify, pin and witness the files imported URL-only releases only
+   * link to (`all`; needs `key` and `witnesses`), or not (`none`, the default)
+   */
+  archive?: 'all' | 'none'
+  /** the archiver's bounds and schedule */
+  archiving?: Omit<ArchiverInit, 'directory' | 'maxBytes' | 'usedBytes' | 'onEvent'>
+  /** where the archiver keeps its origin book and partial downloads; default none (no archiving) */
+  archiveDirectory?: string
 }
 
 /** What a first-run import did */
@@ -80,6 +94,10 @@ export interface MirrorEvents {
   seed: CustomEvent<SeedEvent>
   /** the mirror runs without signed heads announcements (no key) */
   'heads:off': CustomEvent<{ reason: string }>
+  /** a file witnessed, an origin checked, a fetch failed, a release skipped */
+  archive: CustomEvent<ArchiveEvent>
+  /** archiving was asked for but cannot run (no key, no witness log) */
+  'archive:off': CustomEvent<{ reason: string }>
 }
 
 export interface Mirror {
@@ -88,6 +106,8 @@ export interface Mirror {
   readonly events: TypedEventTarget<MirrorEvents>
   /** the pinner, once started */
   readonly pinner: Pinner
+  /** the archiver, once started with `archive: 'all'` */
+  readonly archiver?: Archiver
   /** seeds the catalog (first run), starts the pinner and the heads announcer; `/readyz` answers 200 after it */
   start (options?: { signal?: AbortSignal }): Promise<void>
   stop (): Promise<void>
@@ -127,6 +147,9 @@ export interface ImportOutput {
   defaults: AppImageHubImport['defaults']
 }
 
+export { addAppImageContent, type AddAppImageOptions } from './appimage-content.ts'
+export { type ArchivedOrigin, type ArchiveEvent, type Archiver, type ArchiverComponents, type ArchiverInit, type ArchiverStatus, DEFAULT_MAX_FILE_BYTES, DEFAULT_RECHECK_INTERVAL, DEFAULT_SCAN_INTERVAL, startArchiver } from './archive/archiver.ts'
+export { imageApp, imageVersion } from './image-text.ts'
 export type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiError, ApiFacetCount, ApiRelease, ApiTrust, TrustStatus } from './api-types.ts'
 export * from './errors.ts'
 export { buildAppImageHubFeed, type AppImageHubFeed, type AppImageHubFeedItem } from './feed.ts'

@@ -10,6 +10,8 @@ import type { Pinner } from './pinner.ts'
  */
 export interface MirrorMetrics {
   readonly route: Route
+  /** where other parts of the mirror (the archiver) register their own metrics */
+  readonly registry: MetricsRegistry
   fetched (source: 'p2p' | 'http', blocks: number): void
   served (kind: 'gateway' | 'api'): void
   failure (kind: 'pin' | 'fetch' | 'http' | 'rejected-record'): void
@@ -75,6 +77,7 @@ export function createMirrorMetrics (services: MirrorComponents, pinner: () => P
   const failures = new Counter({ name: 'hubless_failures_total', help: 'failures, by kind', labelNames: ['kind'], registers: [registry] })
 
   return {
+    registry,
     route: async (req, res, url) => {
       if (url.pathname !== '/metrics') return false
       const body = await registry.metrics()

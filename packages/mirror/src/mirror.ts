@@ -3,6 +3,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { createHeadsAnnouncer } from '@hubless/registry'
 import { TypedEventEmitter } from 'main-event'
 import { apiAppDetail } from './api-mapping.ts'
+import { createWitnessFeedRoute, registerArchiveMetrics } from './archive/archive-routes.ts'
+import { startArchiver } from './archive/archiver.ts'
 import { createFeedRoute } from './feed-route.ts'
 import { createFileRoute } from './file-route.ts'
 import { createGenerations } from './generations.ts'
@@ -15,7 +17,9 @@ import { createMirrorMetrics } from './metrics.ts'
 import { startPinner } from './pinner.ts'
 import { createPublicApiRoute } from './public-api.ts'
 import { createStorefrontRoute } from './storefront-route.ts'
+import { appWitnesses } from './witness-mapping.ts'
 import type { ApiAppDetail } from './api-types.ts'
+import type { Archiver } from './archive/archiver.ts'
 import type { Route } from './http-server.ts'
 import type { Mirror, MirrorComponents, MirrorEvents, MirrorInit, MirrorSeed } from './index.ts'
 import type { MirrorMetrics } from './metrics.ts'
@@ -28,10 +32,12 @@ import type { HeadsAnnouncer } from '@hubless/registry'
  */
 export async function openMirror (components: MirrorComponents, init: MirrorInit): Promise<Mirror> {
   let pinner: Pinner | undefined
+  let archiver: Archiver | undefined
   let ready = false
   let announcer: HeadsAnnouncer | undefined
   let baseUrl = init.publicUrl ?? ''
   const metrics = createMirrorMetrics(components, () => pinner)
+  registerArchiveMetrics(metrics.registry, () => archiver)
   const generations = createGenerations(components)
   const limiter = createLimiter(init.expensive)
   const events = new TypedEventEmitter<MirrorEvents>()
@@ -50,14 +56,19 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
     createHealthRoute(components.node),
     readyRoute,
     metrics.route,
+    ...(components.witnesses == null ? [] : [counted(createWitnessFeedRoute(components.witnesses), 'api')]),
     counted(createPublicApiRoute({
       services: components,
       generations,
       limiter,
       onBuild: init.onBuild,
+      appExtra: components.witnessIndex == null ? undefined : async app => ({ ...appWitnesses(components.witnessIndex!, app) }),
       status: async () => {
         const s = pinner?.status()
-        return { pins: s == null ? null : { policy: s.policy, pinned: s.pinned, pinnedBytes: s.pinnedBytes, queued: s.queued, skipped: s.skipped, missing: s.missing } }
+        return {
+          pins: s == null ? null : { policy: s.policy, pinned: s.pinned, pinnedBytes: s.pinnedBytes, queued: s.queued, skipped: s.skipped, missing: s.missing },
+          archive: await archiver?.status() ?? null
+        }
       }
     }), 'api'),
     createFeedRoute({
@@ -82,6 +93,9 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
       if (pinner == null) throw new Error('the mirror has not started')
       return pinner
     },
+    get archiver () {
+      return archiver
+    },
     async start (options = {}) {
       try {
         if (init.seed != null) await seed(components, init.seed, events, options.signal)
@@ -96,6 +110,7 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
             events.safeDispatchEvent('pin', { detail: event })
           }
         })
+        if (init.pin === 'all' && init.archive === 'all') archiver = await openArchiver(components, init, pinner, events)
         ready = true
       } catch (err) {
         await http.close()
@@ -111,10 +126,28 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
     },
     async stop () {
       announcer?.stop()
+      await archiver?.stop()
       await pinner?.stop()
       await http.close()
     }
   }
+}
+
+/** The archiver, when it can run: it signs witnesses with the mirror's key into the witness log */
+async function openArchiver (components: MirrorComponents, init: MirrorInit, pinner: Pinner, events: TypedEventEmitter<MirrorEvents>): Promise<Archiver | undefined> {
+  const { key, witnesses } = components
+  if (key == null || witnesses == null || init.archiveDirectory == null) {
+    const missing = key == null ? 'no key to sign witness records with (hubless init creates it)' : witnesses == null ? 'no witness log' : 'no directory for its state'
+    events.safeDispatchEvent('archive:off', { detail: { reason: missing } })
+    return undefined
+  }
+  return await startArchiver({ node: components.node, registry: components.registry, witnesses, key }, {
+    ...init.archiving,
+    directory: init.archiveDirectory,
+    maxBytes: init.maxBytes,
+    usedBytes: () => pinner.status().pinnedBytes,
+    onEvent: event => { events.safeDispatchEvent('archive', { detail: event }) }
+  })
 }
 
 /** Every app of the catalog, as the API's app pages show them, in name order */

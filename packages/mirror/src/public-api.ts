@@ -15,6 +15,7 @@ import type { MirrorComponents } from './index.ts'
 import type { EncodedAnswer } from './encoded-answer.ts'
 import type { Generations } from './generations.ts'
 import type { Limiter } from './limiter.ts'
+import type { AppView } from '@hubless/query'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** the storefront's page, when a request names no page size */
@@ -34,6 +35,8 @@ export interface PublicApiInit {
   limiter?: Limiter
   /** called when an answer is built rather than served from the cache (tests count builds) */
   onBuild?: (key: string) => void
+  /** fields added to `/api/v1/apps/{appId}` (the witnesses of its releases) */
+  appExtra?: (app: AppView) => Promise<Record<string, unknown>>
 }
 
 /**
@@ -98,7 +101,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       if (app == null) {
         sendJson(res, 404, { error: { name: 'AppNotFound', message: `no app ${appId}` } })
       } else {
-        sendJson(res, 200, apiAppDetail(app))
+        sendJson(res, 200, { ...apiAppDetail(app), ...await init.appExtra?.(app) })
       }
       return
     }

@@ -180,7 +180,8 @@ export function computeApp (appId: string, entries: Iterable<ReleaseEntry>, ctx:
   const candidates = claiming.length > 0 ? claiming : [...groups.values()]
   const trusted = candidates.filter(g => g.path != null)
   const pool = trusted.length > 0 ? trusted : candidates
-  pool.sort((a, b) => (a.path?.depth ?? 0) - (b.path?.depth ?? 0) || firstOf(a.first, b.first))
+  // at the same trust, an author's own releases rank above an import of the app (witnessed or not), whoever came first
+  pool.sort((a, b) => (a.path?.depth ?? 0) - (b.path?.depth ?? 0) || Number(a.imported) - Number(b.imported) || firstOf(a.first, b.first))
   const owner = pool[0]!
 
   const sorted = [...owner.entries].sort((a, b) => compareEntries(ctx, b, a))

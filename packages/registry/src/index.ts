@@ -30,7 +30,8 @@ export { HOLDS_PROTOCOL, askHolds, holds, holdsAll, parseHoldsQuery } from './ho
 export type { HoldsAnswer, HoldsComponents, HoldsInit, HoldsQuery, HoldsService } from './holds.ts'
 export { createKeyStore, deserializeKey, serializeKey } from './keys/index.ts'
 export type { KeyExportOptions, KeyImportOptions, KeyReadOptions, KeyStore, KeyStoreInit, KeyWriteOptions } from './keys/index.ts'
-export { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE } from './log/access-controller.ts'
+export { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE, WITNESS_ACCESS_CONTROLLER_ADDRESS, WITNESS_ACCESS_CONTROLLER_TYPE } from './log/access-controller.ts'
+export type { LogKind } from './log/access-controller.ts'
 export { DEFAULT_REGISTRY_NAME, registryAddress } from './log/address.ts'
 export { DEFAULT_HEADS_INTERVAL, createHeadsAnnouncer, watchHeads } from './log/heads-announcer.ts'
 export type { HeadsAnnouncer, HeadsAnnouncerInit } from './log/heads-announcer.ts'
@@ -57,6 +58,13 @@ export interface RegistryInit {
   announceInterval?: number
   /** a head this many Lamport ticks ahead of ours, or with more than this many entries we lack behind it, is fetched as a snapshot from a neighbour instead of entry by entry. Default 64 */
   snapshotThreshold?: number
+  /**
+   * `records` (default): the registry log of releases and trust. `witnesses`: the mirrors' witness
+   * log, a second OrbitDB database (its own access controller type and address, so its own
+   * address, gossip topic and protocols) that admits witness records only. Peers that do not know
+   * it never open it, so its entries cannot stop their registry log. See {@link createWitnessLog}.
+   */
+  log?: 'records' | 'witnesses'
 }
 
 export interface RegistryStatus {
@@ -114,4 +122,13 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
 /** Open (or create) the registry's OrbitDB log on a started node and replicate it with every peer that has it open */
 export async function createRegistry (components: RegistryComponents, init: RegistryInit = {}, options?: AbortOptions): Promise<Registry> {
   return openRegistry(components, init, options)
+}
+
+/**
+ * Open (or create) the witness log of the registry called `init.name`: where mirrors append
+ * signed witness records (`buildWitnessRecord`) and readers that know it replicate them. It is a
+ * `Registry` in every other way (publish, records, events, status, stop).
+ */
+export async function createWitnessLog (components: RegistryComponents, init: Omit<RegistryInit, 'log'> = {}, options?: AbortOptions): Promise<Registry> {
+  return openRegistry(components, { ...init, log: 'witnesses' }, options)
 }

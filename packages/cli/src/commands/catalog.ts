@@ -5,7 +5,9 @@ import { runOperation } from '../run-operation.ts'
 import { parseSizeArg } from '../size-arg.ts'
 import { progressBar } from './progress.ts'
 import type { CommandContext } from '../context.ts'
-import type { ApiAppDetail, ApiRelease, ApiSearchAnswer } from '@hubless/mirror/api'
+import type { ApiRelease, ApiSearchAnswer } from '@hubless/mirror/api'
+import type { WitnessSummary } from '@hubless/query'
+import type { ShownApp } from '../operations/catalog.ts'
 import type { Command } from 'commander'
 
 interface SearchOptions {
@@ -72,10 +74,13 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     trustCommand.command(action)
       .description(action === 'add' ? 'trust a publisher key (and those it endorses)' : 'stop trusting a key as a root')
       .argument('<key>', 'did:key of the publisher')
-      .action(async (key: string, _options: unknown, command: Command) => {
+      .option('--witness', 'as a witness only: believe what this mirror key witnessed a URL served (imported releases then download by CID), nothing else')
+      .action(async (key: string, options: { witness?: boolean }, command: Command) => {
         const { layout, out, signal } = context(command)
-        const result = await runOperation(layout, 'trust', { action, key }, { signal })
-        out.result(result, `${action === 'add' ? 'trusting' : 'no longer trusting'} ${key}; ${result.roots.length} root(s)`)
+        const result = await runOperation(layout, 'trust', { action, key, witness: options.witness }, { signal })
+        out.result(result, options.witness === true
+          ? `${action === 'add' ? 'trusting' : 'no longer trusting'} ${key} as a witness; ${result.witnesses.length} witness key(s)`
+          : `${action === 'add' ? 'trusting' : 'no longer trusting'} ${key}; ${result.roots.length} root(s)`)
       })
   }
   trustCommand.command('list')
@@ -86,6 +91,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
       out.result(result, () => [
         ...result.roots.map(root => `root     ${root}`),
         ...result.trusted.filter(t => t.depth > 0).map(t => `trusted  ${t.key}  (${t.explanation})`),
+        ...result.witnesses.map(w => `witness  ${w}`),
         ...(result.roots.length === 0 ? ['no roots: nothing is trusted (hubless trust add KEY)'] : [])
       ].join('\n'))
     })
@@ -157,7 +163,17 @@ function formatRelease (r: ApiRelease): string {
   return `${r.version} (${r.channel}, ${r.arch}) ${r.published.slice(0, 10)}${state}`
 }
 
-export function formatApp (app: ApiAppDetail): string {
+function formatWitnesses (w: WitnessSummary | undefined): string[] {
+  if (w == null) return []
+  const lines = [`      witnessed by ${w.mirrors} mirror(s)${w.trustedMirrors > 0 ? `, ${w.trustedMirrors} you trust` : ''}: ${w.agree ? 'they agree' : 'they DISAGREE'}`]
+  const seen = w.witnesses[0]
+  if (w.vouched != null) lines.push(`      witnessed sha256 ${w.vouched.sha256}, cid ${w.vouched.cid}, version ${w.vouched.version}`)
+  else if (seen != null) lines.push(`      newest witness: ${seen.url} served sha256 ${seen.sha256} (${seen.size} bytes) on ${new Date(seen.time).toISOString()}`)
+  for (const c of w.conflicts) lines.push(`      CONFLICT: ${c.url} at version ${c.version} served different bytes to different mirrors: ${c.sha256.join(' vs ')}`)
+  return lines
+}
+
+export function formatApp (app: ShownApp): string {
   const lines = [`${app.name}  ${app.appId}`]
   if (app.summary != null) lines.push(`  ${app.summary}`)
   lines.push(`  publisher  ${app.owner.publisher}`, `  trust      ${app.owner.trust.explanation}`)
@@ -170,6 +186,7 @@ export function formatApp (app: ApiAppDetail): string {
     if (c.cid != null) lines.push(`      cid     ${c.cid}`)
     if (c.sha256 != null) lines.push(`      sha256  ${c.sha256}`)
     for (const url of c.urls) lines.push(`      url     ${url}`)
+    lines.push(...formatWitnesses(app.witnesses?.[release.id]))
   }
   lines.push(`  history (${app.history.length}):`)
   for (const r of app.history.slice(0, 10)) lines.push(`    ${formatRelease(r)}`)

@@ -5,7 +5,7 @@ import { parseSizeArg } from '../size-arg.ts'
 import { addNodeRunOptions, parseNodeRunOptions, untilAborted } from './daemon.ts'
 import type { NodeRunOptions } from './daemon.ts'
 import type { CommandContext } from '../context.ts'
-import type { PinPolicy } from '@hubless/mirror'
+import type { MirrorInit, PinPolicy } from '@hubless/mirror'
 import type { Channel } from '@hubless/registry'
 import type { Command } from 'commander'
 
@@ -19,6 +19,10 @@ interface MirrorOptions extends NodeRunOptions {
   gateway?: string[]
   seed?: string
   publicUrl?: string
+  archive?: string
+  archiveMaxFile?: string
+  archiveTimeout?: string
+  archiveRecheck?: string
 }
 
 export function registerMirrorCommand (program: Command, context: (command: Command) => CommandContext): void {
@@ -29,6 +33,10 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
     .option('--max-bytes <size>', 'stop pinning past this much content (e.g. 500M, 20G)')
     .option('--gateway <url>', 'an IPFS trustless gateway to fetch from when no peer has the content (repeatable)', collect)
     .option('--seed <file>', 'import an AppImageHub catalog on the first run ("default": the one this project ships)')
+    .option('--archive <mode>', 'fetch, verify, pin and witness the files imported releases only link to (all), or not (none); default all when --pin all is given, none otherwise')
+    .option('--archive-max-file <size>', 'the largest file archiving fetches (default 4G); an origin sending more is cut there')
+    .option('--archive-timeout <seconds>', 'how long an origin may take to answer, or stay silent during a transfer (default 30)')
+    .option('--archive-recheck <seconds>', 'how often each archived origin is asked again whether it still serves the file (default 86400, a day)')
     .option('--public-url <url>', 'the URL users reach this mirror at (for absolute links in /feed.json)')
     .action(async (options: MirrorOptions, command: Command) => {
       const { layout, out, signal } = context(command)
@@ -39,6 +47,11 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         return c as Channel
       })
       const seed = options.seed === 'default' ? EMBEDDED_CATALOG : options.seed
+      // the plain `hubless mirror` (the README's first command) stays light: archiving fetches files
+      // from every origin the catalog names, so it is on when the operator asked for --pin all
+      const archive = options.archive ?? (pin === 'all' && command.getOptionValueSource('pin') === 'cli' ? 'all' : 'none')
+      if (archive !== 'all' && archive !== 'none') throw new UsageError(`--archive "${archive}" is not one of all, none`)
+      if (archive === 'all' && pin !== 'all') throw new UsageError('--archive all needs --pin all (archived files are pinned)')
 
       const log = (event: Record<string, unknown>): void => {
         const line = { time: new Date().toISOString(), ...event }
@@ -54,6 +67,8 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
         maxBytes: options.maxBytes == null ? undefined : parseSizeArg(options.maxBytes, '--max-bytes'),
         seed,
         publicUrl: options.publicUrl,
+        archive,
+        archiving: archivingOptions(options),
         onNotice: line => { log({ event: 'notice', message: line }) },
         onEvent: log
       })
@@ -70,4 +85,21 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
 function parsePin (value: string): PinPolicy {
   if (value === 'all' || value === 'trusted' || value === 'none') return value
   throw new UsageError(`--pin "${value}" is not one of all, trusted, none`)
+}
+
+function seconds (value: string | undefined, flag: string): number | undefined {
+  if (value == null) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} "${value}" is not a positive number of seconds`)
+  return Math.round(n * 1000)
+}
+
+function archivingOptions (options: MirrorOptions): MirrorInit['archiving'] {
+  const timeout = seconds(options.archiveTimeout, '--archive-timeout')
+  const recheck = seconds(options.archiveRecheck, '--archive-recheck')
+  return {
+    maxFileBytes: options.archiveMaxFile == null ? undefined : parseSizeArg(options.archiveMaxFile, '--archive-max-file'),
+    fetch: timeout == null ? undefined : { headersTimeout: timeout, idleTimeout: timeout },
+    recheckInterval: recheck
+  }
 }

@@ -56,6 +56,8 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   try {
     // the daemon replicates the registry with every connected peer from the start
     await services.registry()
+    // and the witness log beside it (peers that know it replicate it; older ones never see it)
+    await services.witnesses()
     await holds()({ registrar: services.node.libp2p, registry: await services.registry(), content: services.node.content }).start()
     // the public side never serves operations: they act with the node's keys (SECURITY.md)
     const routes = [createHealthRoute(services.node), createGatewayRoute(services.node)]

@@ -3,7 +3,7 @@ import { createMirror } from '@hubless/mirror'
 import { startDaemon } from './run-daemon.ts'
 import { importerKey } from '../operations/import-appimagehub.ts'
 import type { DaemonInit, RunningDaemon } from './run-daemon.ts'
-import type { Mirror, MirrorInit, Pinner } from '@hubless/mirror'
+import type { Archiver, Mirror, MirrorInit, Pinner } from '@hubless/mirror'
 
 export interface MirrorRunInit extends Omit<DaemonInit, 'serveHttp'>, Omit<MirrorInit, 'seed' | 'http' | 'gateways'> {
   /** an AppImageHub catalog imported on the first run (the embedded default catalog) */
@@ -14,6 +14,8 @@ export interface MirrorRunInit extends Omit<DaemonInit, 'serveHttp'>, Omit<Mirro
 
 export interface RunningMirror extends RunningDaemon {
   pinner: Pinner
+  /** absent with `--archive none`, a pin policy other than `all`, or no publisher key to sign witnesses with */
+  archiver?: Archiver
 }
 
 /**
@@ -25,16 +27,20 @@ export async function startMirror (init: MirrorRunInit): Promise<RunningMirror> 
   const daemon = await startDaemon({
     ...init,
     serveHttp: async services => {
-      const [registry, catalog, key] = await Promise.all([services.registry(), services.catalog(), services.publisherKey().catch(() => undefined)])
+      const [registry, catalog, key, witnesses, witnessIndex] = await Promise.all([
+        services.registry(), services.catalog(), services.publisherKey().catch(() => undefined), services.witnesses(), services.witnessIndex()
+      ])
       const seed = init.seed == null
         ? undefined
         : { file: init.seed, key: await importerKey(services), marker: join(services.layout.root, 'seeded-appimagehub') }
-      mirror = await createMirror({ node: services.node, registry, catalog, key }, { ...init, seed })
+      mirror = await createMirror({ node: services.node, registry, catalog, key, witnesses, witnessIndex }, { ...init, seed, archiveDirectory: join(services.layout.root, 'archive') })
       const onEvent = init.onEvent
       if (onEvent != null) {
         mirror.events.addEventListener('seed', ({ detail: { phase, ...rest } }) => { onEvent({ event: `seed:${phase}`, ...rest }) })
         mirror.events.addEventListener('pin', ({ detail: { type, ...rest } }) => { onEvent({ event: `pin:${type}`, ...rest }) })
         mirror.events.addEventListener('heads:off', ({ detail }) => { onEvent({ event: 'heads:off', ...detail }) })
+        mirror.events.addEventListener('archive', ({ detail: { type, ...rest } }) => { onEvent({ event: `archive:${type}`, ...rest }) })
+        mirror.events.addEventListener('archive:off', ({ detail }) => { onEvent({ event: 'archive:off', ...detail }) })
       }
       return { url: mirror.url, close: async () => { await mirror?.stop() } }
     }
@@ -47,5 +53,5 @@ export async function startMirror (init: MirrorRunInit): Promise<RunningMirror> 
     await daemon.stop()
     throw err
   }
-  return { ...daemon, pinner: started.pinner }
+  return { ...daemon, pinner: started.pinner, archiver: started.archiver }
 }

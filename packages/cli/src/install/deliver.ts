@@ -5,7 +5,7 @@ import { dagAllowance } from '@hubless/net'
 import { logger } from '@libp2p/logger'
 import { DownloadFailedError, DownloadTooLargeError } from '../errors.ts'
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from '../operations/get.ts'
-import { addAppImageContent } from '../operations/appimage-content.ts'
+import { addAppImageContent } from '@hubless/mirror'
 import type { OperationContext } from '../operations/operation.ts'
 import type { ReleaseContent } from '@hubless/registry'
 

@@ -1,10 +1,11 @@
 import { isChannel } from '@hubless/registry/records'
 import { UsageError } from '../errors.ts'
 import { catalogFor } from './catalog-source.ts'
+import { witnessesFor } from './witness-source.ts'
 import { defineOperation } from './operation.ts'
-import { apiAppDetail, apiSearchAnswer } from '@hubless/mirror/api'
-import type { ApiAppDetail, ApiSearchAnswer } from '@hubless/mirror/api'
-import type { Catalog, SearchQuery } from '@hubless/query'
+import { apiAppDetail, apiSearchAnswer, appWitnesses } from '@hubless/mirror/api'
+import type { ApiAppDetail, ApiSearchAnswer, AppWitnesses } from '@hubless/mirror/api'
+import type { AppView, Catalog, SearchQuery } from '@hubless/query'
 
 export interface SearchInput {
   query?: string
@@ -72,22 +73,34 @@ export const search = defineOperation<SearchInput, ApiSearchAnswer, 'search'>('s
   }
 })
 
-export const showApp = defineOperation<ShowInput, ApiAppDetail | null, 'show'>('show', async ({ services, signal }, input) => {
+/** An app as `/api/v1/apps/{appId}` gives it (schemas/app.json), with the witnesses of its releases when mirrors witnessed any */
+export type ShownApp = ApiAppDetail & Partial<AppWitnesses>
+
+export const showApp = defineOperation<ShowInput, ShownApp | null, 'show'>('show', async ({ services, signal }, input) => {
   const { catalog, done } = await catalogFor(services, input.mirror, signal)
+  let app: AppView | undefined
   try {
-    return showFromCatalog(catalog, input)
+    app = catalog.app(input.appId)
   } finally {
     await done()
   }
+  if (app == null) return null
+  const extra = appWitnesses(await witnessesFor(services, input.mirror, signal), app)
+  const detail = apiAppDetail(app)
+  return Object.keys(extra.witnesses).length > 0 || extra.witnessConflicts.length > 0 ? { ...detail, ...extra } : detail
 })
 
 export interface TrustInput {
   action: 'add' | 'remove' | 'list'
   key?: string
+  /** the witness scope: trust (or stop trusting) the key's witness records, not its releases */
+  witness?: boolean
 }
 
 export interface TrustOutput {
   roots: string[]
+  /** mirror keys trusted as witnesses */
+  witnesses: string[]
   /** every key the roots reach, with the path that explains it */
   trusted: Array<{ key: string, depth: number, explanation: string }>
 }
@@ -95,12 +108,15 @@ export interface TrustOutput {
 export const trust = defineOperation<TrustInput, TrustOutput, 'trust'>('trust', async ({ services, signal }, input) => {
   if (input.action === 'add' || input.action === 'remove') {
     if (input.key == null) throw new UsageError(`trust ${input.action} needs a KEY (did:key:z6Mk…)`)
-    await (input.action === 'add' ? services.trustRoots.add(input.key) : services.trustRoots.remove(input.key))
+    const roots = services.trustRoots
+    if (input.witness === true) await (input.action === 'add' ? roots.addWitness(input.key) : roots.removeWitness(input.key))
+    else await (input.action === 'add' ? roots.add(input.key) : roots.remove(input.key))
     await services.reloadTrustRoots()
   }
   const catalog = await services.catalog({ signal })
   return {
     roots: catalog.roots(),
+    witnesses: await services.trustRoots.witnesses(),
     trusted: catalog.trusted().map(t => ({ key: t.key, depth: t.depth, explanation: t.explanation }))
   }
 })

@@ -7,6 +7,7 @@ import { isChannel } from '@hubless/registry'
 import { AppNotFoundError, DownloadFailedError, DownloadTooLargeError, SourceLiedError, UntrustedAppError, UsageError } from '../errors.ts'
 import { formatBytes } from '../output.ts'
 import { catalogFor } from './catalog-source.ts'
+import { witnessesFor } from './witness-source.ts'
 import { defineOperation } from './operation.ts'
 import type { OperationContext } from './operation.ts'
 import type { ReleaseView, TrustVerdict } from '@hubless/query'
@@ -54,6 +55,8 @@ export interface GetOutput {
   sources: Record<string, number>
   /** false only for a record with neither CID nor SHA-256 (URL-only imports): nothing to check the bytes against */
   verified: boolean
+  /** the trusted witness keys whose witnessed CID and SHA-256 the file was fetched and checked by (an imported release) */
+  witnessedBy?: string[]
 }
 
 /**
@@ -85,16 +88,20 @@ export const get = defineOperation<GetInput, GetOutput, 'get'>('get', async (con
     throw new AppNotFoundError(`${input.appId} has no usable release on channel ${input.channel ?? 'release'}${input.arch == null ? '' : ` for ${input.arch}`}`)
   }
   const verdict = app.claimants.find(c => c.newest.publisher === release.publisher)?.trust ?? app.trust
-  if (verdict.status !== 'trusted' && input.allowUntrusted !== true) {
-    throw new UntrustedAppError(`${input.appId} is not from a publisher you trust (${verdict.explanation}); trust its publisher (\`hubless trust add KEY\`) or pass --allow-untrusted`)
+  // an imported release that mirrors the reader trusts as witnesses fetched and agree on: its bytes are known
+  const vouched = verdict.status !== 'trusted' && release.imported != null
+    ? (await witnessesFor(services, input.mirror, signal)).forRelease(release.id)?.vouched
+    : undefined
+  if (verdict.status !== 'trusted' && vouched == null && input.allowUntrusted !== true) {
+    throw new UntrustedAppError(`${input.appId} is not from a publisher you trust (${verdict.explanation}); trust its publisher (\`hubless trust add KEY\`), a mirror that witnessed it (\`hubless trust add KEY --witness\`), or pass --allow-untrusted`)
   }
 
-  if (release.content.cid == null && release.content.sha256 == null && input.allowUntrusted !== true) {
+  if (release.content.cid == null && release.content.sha256 == null && vouched == null && input.allowUntrusted !== true) {
     throw new UntrustedAppError(`${input.appId} ${release.version} names no CID or SHA-256 (an import from a catalog that had none): its bytes cannot be verified; pass --allow-untrusted to download it anyway`)
   }
   const part = `${input.output}.part`
   const sources: Record<string, number> = {}
-  const content = release.content
+  const content = vouched == null ? release.content : { ...release.content, cid: vouched.cid, sha256: vouched.sha256, size: vouched.size }
   const limit: Limit = content.size != null ? { bytes: content.size, declared: true } : { bytes: maxBytes, declared: false }
   let fetched = false
   if (content.cid != null) {
@@ -135,7 +142,8 @@ export const get = defineOperation<GetInput, GetOutput, 'get'>('get', async (con
     cid: content.cid,
     trust: verdict,
     sources,
-    verified: content.cid != null || content.sha256 != null
+    verified: content.cid != null || content.sha256 != null,
+    ...(vouched == null ? {} : { witnessedBy: vouched.by })
   }
 })
 

@@ -1,12 +1,12 @@
 import { logger } from '@libp2p/logger'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
-import { ForgedIdentityError, InvalidSignatureError, MalformedRecordError } from '../errors.ts'
+import { ForgedIdentityError, InvalidSignatureError, MalformedRecordError, UnknownRecordKindError } from '../errors.ts'
 import { toString as bytesToString } from 'uint8arrays/to-string'
 import { didToPublicKey } from '../records/did-key.ts'
 import { decodeLogRecord } from '../records/signed.ts'
 import type { VerifySignature } from '../records/signed.ts'
-import type { UnsignedRecord } from '../records/types.ts'
+import type { RecordKind, UnsignedRecord } from '../records/types.ts'
 import { entryProofOf } from './entry-proof.ts'
 import { entrySignatureValid } from './entry-signature.ts'
 import type { SignedRecord } from '../records/types.ts'
@@ -22,6 +22,54 @@ export const ACCESS_CONTROLLER_TYPE = 'hubless'
  * function of the registry name alone: two mirrors that never met open the same database.
  */
 export const ACCESS_CONTROLLER_ADDRESS = '/hubless/records-v1'
+
+/** The access controller type and address of the witness log (see {@link WITNESS_LOG}) */
+export const WITNESS_ACCESS_CONTROLLER_TYPE = 'hubless-witness'
+export const WITNESS_ACCESS_CONTROLLER_ADDRESS = '/hubless/witnesses-v1'
+
+/** Which log a registry opens: the registry log of releases and trust, or the mirrors' witness log */
+export type LogKind = 'records' | 'witnesses'
+
+/**
+ * What tells the two logs apart: the access controller's type and address (part of the OrbitDB
+ * manifest, so the two logs have different addresses, gossip topics, head-exchange and snapshot
+ * protocols) and the record kinds each admits. The registry log admits exactly the kinds peers
+ * before the witness log knew, so every peer, old or new, reaches the same verdict on its
+ * entries; a witness entry there is refused by new peers as by old ones.
+ */
+export interface LogSpec {
+  log: LogKind
+  type: string
+  address: string
+  kinds: readonly RecordKind[]
+}
+
+export const RECORDS_LOG: LogSpec = {
+  log: 'records',
+  type: ACCESS_CONTROLLER_TYPE,
+  address: ACCESS_CONTROLLER_ADDRESS,
+  kinds: ['release', 'yank', 'endorse', 'unendorse', 'rotate-key', 'revoke-key']
+}
+
+export const WITNESS_LOG: LogSpec = {
+  log: 'witnesses',
+  type: WITNESS_ACCESS_CONTROLLER_TYPE,
+  address: WITNESS_ACCESS_CONTROLLER_ADDRESS,
+  kinds: ['witness']
+}
+
+export function logSpec (log: LogKind = 'records'): LogSpec {
+  return log === 'witnesses' ? WITNESS_LOG : RECORDS_LOG
+}
+
+/** Throws UnknownRecordKindError unless `spec`'s log admits records of this kind */
+export function assertKindInLog (spec: LogSpec, record: UnsignedRecord): void {
+  if (!spec.kinds.includes(record.kind)) {
+    throw new UnknownRecordKindError(spec.log === 'records'
+      ? `a ${record.kind} record does not belong in the registry log (peers that do not know the kind would stop replicating at it); witness records go to the witness log`
+      : `the witness log holds witness records only, not ${record.kind}; publish it to the registry log`)
+  }
+}
 
 /** Rejections that depend only on the entry's bytes; the verdict is cached by entry hash */
 const DEFINITIVE = new Set(['InvalidSignatureError', 'MalformedRecordError', 'OversizeRecordError', 'UnknownRecordKindError', 'InvalidAppIdError', 'InvalidChannelError', 'InvalidFieldError', 'InvalidPublisherKeyError', 'ForgedIdentityError', 'MalformedTextError', 'MissingSizeError'])
@@ -94,7 +142,7 @@ export interface HublessAccessController extends AccessController {
   accepted (hash: string): boolean
 }
 
-export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: HublessAccessController) => void): AccessControllerFactory {
+export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: HublessAccessController) => void, spec: LogSpec = RECORDS_LOG): AccessControllerFactory {
   return async (init: AccessControllerInit): Promise<AccessController> => {
     const identities: Identities = init.identities
     const accepted = new Map<string, true>()
@@ -164,6 +212,7 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
       if (entryChecked != null && !(await entryChecked)) {
         throw new InvalidSignatureError(`entry ${entry.hash ?? '(new)'} has an OrbitDB signature that does not verify`)
       }
+      assertKindInLog(spec, record.record)
       // signed by this entry: the entry's fields go with the record wherever it is taken
       if (record.signature == null) record.entry = entryProofOf(entry)
       return record
@@ -203,8 +252,8 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
     }
 
     const ac: HublessAccessController = {
-      type: ACCESS_CONTROLLER_TYPE,
-      address: ACCESS_CONTROLLER_ADDRESS,
+      type: spec.type,
+      address: spec.address,
       canAppend,
       check,
       accepted: hash => accepted.has(hash)

@@ -3,7 +3,8 @@ import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { InvalidRegistryNameError } from '../errors.ts'
-import { ACCESS_CONTROLLER_ADDRESS } from './access-controller.ts'
+import { logSpec } from './access-controller.ts'
+import type { LogKind } from './access-controller.ts'
 
 export const DEFAULT_REGISTRY_NAME = 'hubless'
 export const DATABASE_TYPE = 'events'
@@ -15,12 +16,12 @@ export function checkRegistryName (name: string): void {
 }
 
 /**
- * The OrbitDB address of the registry called `name`, computed as OrbitDB 4 does (the base58btc
+ * The OrbitDB address of the registry called `name` (or of its witness log, `log: 'witnesses'`), computed as OrbitDB 4 does (the base58btc
  * CIDv1 of the dag-cbor manifest `{ name, type, accessController }`), without opening anything.
  */
-export async function registryAddress (name: string = DEFAULT_REGISTRY_NAME): Promise<string> {
+export async function registryAddress (name: string = DEFAULT_REGISTRY_NAME, log: LogKind = 'records'): Promise<string> {
   checkRegistryName(name)
-  const bytes = dagCbor.encode({ name, type: DATABASE_TYPE, accessController: ACCESS_CONTROLLER_ADDRESS })
+  const bytes = dagCbor.encode({ name, type: DATABASE_TYPE, accessController: logSpec(log).address })
   const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes))
   return `/orbitdb/${cid.toString(base58btc)}`
 }

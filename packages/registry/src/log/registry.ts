@@ -10,8 +10,8 @@ import { encodeSignedRecord, prepareRecord, verifyRecord } from '../records/sign
 import type { PublisherKey } from '../records/ed25519.ts'
 import type { SignOptions } from '../records/signed.ts'
 import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
-import { ACCESS_CONTROLLER_TYPE, hublessAccessController } from './access-controller.ts'
-import type { HublessAccessController } from './access-controller.ts'
+import { assertKindInLog, hublessAccessController, logSpec, RECORDS_LOG, WITNESS_LOG } from './access-controller.ts'
+import type { HublessAccessController, LogSpec } from './access-controller.ts'
 import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddress } from './address.ts'
 import { openIndexStorage } from './index-storage.ts'
 import type { IndexStorage } from './index-storage.ts'
@@ -54,8 +54,10 @@ let registered = false
 /** Make `/hubless/…` manifests openable by address too (by tools that open the database by its address) */
 function registerAccessControllerType (): void {
   if (registered) return
-  const type: AccessControllerType = Object.assign(() => hublessAccessController({ accepted () {}, rejected () {} }), { type: ACCESS_CONTROLLER_TYPE })
-  useAccessController(type)
+  for (const spec of [RECORDS_LOG, WITNESS_LOG]) {
+    const type: AccessControllerType = Object.assign(() => hublessAccessController({ accepted () {}, rejected () {} }, undefined, spec), { type: spec.type })
+    useAccessController(type)
+  }
   registered = true
 }
 
@@ -82,6 +84,7 @@ function orbitPathJoin (...paths: string[]): string {
 class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registry {
   readonly name: string
   address = ''
+  readonly #spec: LogSpec
   #orbitdb!: OrbitDB
   #db!: EventsDatabase
   #access!: HublessAccessController
@@ -120,9 +123,10 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   readonly #publisherIdentities = new Map<string, Promise<Identity>>()
   #appending: Promise<unknown> = Promise.resolve()
 
-  constructor (name: string) {
+  constructor (name: string, spec: LogSpec) {
     super()
     this.name = name
+    this.#spec = spec
   }
 
   async open (components: RegistryComponents, init: RegistryInit): Promise<void> {
@@ -132,7 +136,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     this.#content = components.node.content
     this.#libp2p = components.node.helia.libp2p
     this.#snapshotThreshold = init.snapshotThreshold ?? DEFAULT_SNAPSHOT_THRESHOLD
-    const address = await registryAddress(this.name)
+    const address = await registryAddress(this.name, this.#spec.log)
     const identity = await loadWriterIdentity(components.node.helia, directory)
     this.#writer = identity
     this.#nodeWriter = { ...identity }
@@ -152,7 +156,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
             if (this.#pending.size < 200_000) this.#pending.set(hash, { record, clock: entry.clock.time, deps: [...entry.next, ...entry.refs] })
           },
           rejected: (hash, error) => { this.#onRejected(hash, error) }
-        }, ac => { this.#access = ac })
+        }, ac => { this.#access = ac }, this.#spec)
       })
     } catch (err) {
       await this.#orbitdb.stop().catch(() => {})
@@ -558,6 +562,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   async append (signed: SignedRecord, options?: AbortOptions): Promise<SignedRecord> {
     this.#check(options)
     const verified = await verifyRecord(signed, options)
+    assertKindInLog(this.#spec, verified.record)
     const known = this.#byId.get(verified.id)
     if (known != null) return known.signed
     if (verified.signature == null) {
@@ -599,6 +604,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   async publish (record: UnsignedRecord, key: PublisherKey, options?: AbortOptions & SignOptions): Promise<SignedRecord> {
     this.#check(options)
     const prepared = await prepareRecord(record, key, options)
+    assertKindInLog(this.#spec, prepared.record)
     const known = this.#byId.get(prepared.id)
     if (known != null) return known.signed
     let writer = this.#publisherIdentities.get(key.did)
@@ -669,7 +675,7 @@ export async function openRegistry (components: RegistryComponents, init: Regist
   const name = init.name ?? DEFAULT_REGISTRY_NAME
   checkRegistryName(name)
   options?.signal?.throwIfAborted()
-  const registry = new OrbitRegistry(name)
+  const registry = new OrbitRegistry(name, logSpec(init.log))
   await registry.open(components, init)
   if (options?.signal?.aborted === true) {
     await registry.stop()

@@ -2,7 +2,7 @@ import { IncompleteDraftError } from '../errors.ts'
 import { RECORD_VERSION } from './types.ts'
 import type {
   AppMetadata, Architecture, Channel, EndorseRecord, ReleaseContent, ReleaseRecord, RevokeKeyRecord,
-  RotateKeyRecord, SignedRecord, UnendorseRecord, UnsignedRecord, YankRecord
+  RotateKeyRecord, SignedRecord, UnendorseRecord, UnsignedRecord, WitnessRecord, YankRecord
 } from './types.ts'
 
 /**
@@ -123,4 +123,12 @@ export function findRelease (records: Iterable<SignedRecord<UnsignedRecord>>, qu
     if (best == null || rec.time > best.record.time) best = r as SignedRecord<ReleaseRecord>
   }
   return best
+}
+
+/** What a mirror observed when it fetched a release's file: see {@link WitnessRecord} */
+export type WitnessDraft = Omit<WitnessRecord, 'v' | 'kind' | 'publisher' | 'time'>
+
+/** An unsigned witness record: the mirror's key (`options.publisher`) states what `draft.url` served at `options.time` */
+export function buildWitnessRecord (draft: WitnessDraft, options: BuildOptions): WitnessRecord {
+  return withoutUndefined<WitnessRecord>({ ...base(options), kind: 'witness', ...draft })
 }

@@ -51,6 +51,11 @@ function fieldError (path: string, expected: string, value: unknown): InvalidFie
   return new InvalidFieldError(`${path} must be ${expected}, got ${shown}`)
 }
 
+/** A value for an error message, whatever it is (an object whose toString throws or is no function too) */
+function shownValue (value: unknown, max: number): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, max)) : `(a ${value === null ? 'null' : typeof value})`
+}
+
 function onlyKeys (obj: Obj, path: string, allowed: readonly string[]): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
@@ -158,7 +163,7 @@ export function isValidAppId (appId: unknown): appId is string {
 
 export function assertAppId (appId: unknown, path = 'appId'): asserts appId is string {
   if (!isValidAppId(appId)) {
-    throw new InvalidAppIdError(`${path} ${JSON.stringify(String(appId).slice(0, 80))} is not an AppStream reverse-DNS id: use at least three dot-separated parts of letters, digits, "_" or "-", such as org.example.App`)
+    throw new InvalidAppIdError(`${path} ${shownValue(appId, 80)} is not an AppStream reverse-DNS id: use at least three dot-separated parts of letters, digits, "_" or "-", such as org.example.App`)
   }
 }
 
@@ -215,15 +220,20 @@ function validateApp (value: unknown, path: string): void {
 
 const BASE_KEYS = ['v', 'kind', 'publisher', 'time'] as const
 
-function validateRelease (r: Obj): void {
-  onlyKeys(r, 'record', [...BASE_KEYS, 'appId', 'version', 'channel', 'arch', 'content', 'app', 'previous', 'imported'])
+/** appId, version, channel and arch: what names a build, in a release and in a witness alike */
+function appVersionChannelArch (r: Obj): void {
   assertAppId(r.appId, 'record.appId')
   version(r, 'record')
   if (!isChannel(r.channel)) {
-    throw new InvalidChannelError(`record.channel ${JSON.stringify(String(r.channel).slice(0, 40))} is not one of ${CHANNELS.join(', ')}`)
+    throw new InvalidChannelError(`record.channel ${shownValue(r.channel, 40)} is not one of ${CHANNELS.join(', ')}`)
   }
   text(r, 'arch', 'record', LIMITS.arch, 'plain')
   if (!ARCH.test(r.arch as string)) throw fieldError('record.arch', 'letters, digits, "_" or "-" (x86_64, aarch64, …)', r.arch)
+}
+
+function validateRelease (r: Obj): void {
+  onlyKeys(r, 'record', [...BASE_KEYS, 'appId', 'version', 'channel', 'arch', 'content', 'app', 'previous', 'imported'])
+  appVersionChannelArch(r)
   validateContent(r.content, 'record.content')
   validateApp(r.app, 'record.app')
   recordId(r, 'previous', 'record', true)
@@ -267,13 +277,25 @@ function validateRevoke (r: Obj): void {
   text(r, 'reason', 'record', LIMITS.reason, 'prose')
 }
 
+function validateWitness (r: Obj): void {
+  onlyKeys(r, 'record', [...BASE_KEYS, 'appId', 'version', 'channel', 'arch', 'url', 'sha256', 'size', 'cid', 'release', 'updateInformation'])
+  appVersionChannelArch(r)
+  httpUrl(r.url, 'record.url')
+  if (typeof r.sha256 !== 'string' || !SHA256.test(r.sha256)) throw fieldError('record.sha256', '64 lowercase hex characters', r.sha256)
+  integer(r, 'size', 'record')
+  if (!isCidString(r.cid)) throw fieldError('record.cid', 'a CID string in canonical form', r.cid)
+  recordId(r, 'release', 'record', true)
+  text(r, 'updateInformation', 'record', LIMITS.updateInformation, 'plain', true)
+}
+
 const BY_KIND: Record<RecordKind, (r: Obj) => void> = {
   release: validateRelease,
   yank: validateYank,
   endorse: validateEndorse,
   unendorse: validateUnendorse,
   'rotate-key': validateRotate,
-  'revoke-key': validateRevoke
+  'revoke-key': validateRevoke,
+  witness: validateWitness
 }
 
 /** Check that `value` is a well-formed unsigned record of a known kind; throws a named error saying what is wrong */
@@ -285,7 +307,7 @@ export function validateRecord (value: unknown): UnsignedRecord {
     throw fieldError('record.v', `${RECORD_VERSION} (the record schema version this peer knows)`, value.v)
   }
   if (!isRecordKind(value.kind)) {
-    throw new UnknownRecordKindError(`record.kind ${JSON.stringify(String(value.kind).slice(0, 40))} is not one of ${RECORD_KINDS.join(', ')}`)
+    throw new UnknownRecordKindError(`record.kind ${shownValue(value.kind, 40)} is not one of ${RECORD_KINDS.join(', ')}`)
   }
   did(value, 'publisher', 'record')
   integer(value, 'time', 'record')

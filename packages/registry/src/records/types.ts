@@ -15,7 +15,7 @@ export const RECORD_VERSION = 1
 export const CHANNELS = ['release', 'beta', 'alpha', 'nightly', 'continuous'] as const
 export type Channel = typeof CHANNELS[number]
 
-export const RECORD_KINDS = ['release', 'yank', 'endorse', 'unendorse', 'rotate-key', 'revoke-key'] as const
+export const RECORD_KINDS = ['release', 'yank', 'endorse', 'unendorse', 'rotate-key', 'revoke-key', 'witness'] as const
 export type RecordKind = typeof RECORD_KINDS[number]
 
 /** Architectures as AppImage names them in file names (`x86_64`, `aarch64`, `armhf`, `i686`) */
@@ -112,7 +112,34 @@ export interface RevokeKeyRecord extends RecordBase {
   reason: string
 }
 
-export type UnsignedRecord = ReleaseRecord | YankRecord | EndorseRecord | UnendorseRecord | RotateKeyRecord | RevokeKeyRecord
+/**
+ * A mirror's signed statement that on `time` the HTTP(S) URL `url` served bytes of SHA-256
+ * `sha256`, `size` bytes long, whose UnixFS CID (as `publish` adds a file) is `cid`, and that
+ * they are app `appId` version `version`. `release` names the imported release record it
+ * witnesses, when there is one. Witness records live in the witness log only (see the README:
+ * a kind older peers do not know must never enter the registry log, or it strands them).
+ */
+export interface WitnessRecord extends RecordBase {
+  kind: 'witness'
+  appId: string
+  /** the version the file declares (AppStream/desktop metadata), else the catalog's */
+  version: string
+  channel: Channel
+  arch: Architecture
+  /** the URL that was fetched (before redirects) */
+  url: string
+  /** hex SHA-256 of what it served */
+  sha256: string
+  size: number
+  /** UnixFS CID of the same bytes, as `publish` adds a file */
+  cid: string
+  /** id of the release record (usually an imported, URL-only one) this witnesses */
+  release?: string
+  /** the AppImage's embedded update information */
+  updateInformation?: string
+}
+
+export type UnsignedRecord = ReleaseRecord | YankRecord | EndorseRecord | UnendorseRecord | RotateKeyRecord | RevokeKeyRecord | WitnessRecord
 
 /**
  * The registry log entry that signs a record published into the log by its publisher: the

@@ -1,5 +1,5 @@
 import { createSquashfsChunker } from '@hubless/appimage'
-import type { Services } from '../services.ts'
+import type { HublessNode } from '@hubless/net'
 import type { CID } from 'multiformats/cid'
 
 export interface AddAppImageOptions {
@@ -16,9 +16,9 @@ export interface AddAppImageOptions {
  * blocks of an installed file have the CIDs of the published release's identical chunks, and an
  * update fetches only the blocks that changed.
  */
-export async function addAppImageContent (services: Services, file: string, options: AddAppImageOptions): Promise<CID> {
+export async function addAppImageContent ({ node }: { node: Pick<HublessNode, 'content'> }, file: string, options: AddAppImageOptions): Promise<CID> {
   const chunker = await createSquashfsChunker(file, { signal: options.signal })
-  return services.node.content.add(file, {
+  return node.content.add(file, {
     chunker,
     signal: options.signal,
     pin: options.pin,
