@@ -17,7 +17,7 @@ import { createMirrorMetrics } from './metrics.ts'
 import { startPinner } from './pinner.ts'
 import { createPublicApiRoute } from './public-api.ts'
 import { createStorefrontRoute } from './storefront-route.ts'
-import { appWitnesses } from './witness-mapping.ts'
+import { witnessFields } from './witness-mapping.ts'
 import type { ApiAppDetail } from './api-types.ts'
 import type { Archiver } from './archive/archiver.ts'
 import type { Route } from './http-server.ts'
@@ -62,7 +62,7 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
       generations,
       limiter,
       onBuild: init.onBuild,
-      appExtra: components.witnessIndex == null ? undefined : async app => ({ ...appWitnesses(components.witnessIndex!, app) }),
+      appExtra: components.witnessIndex == null ? undefined : async app => witnessFields(components.witnessIndex!, app),
       status: async () => {
         const s = pinner?.status()
         return {

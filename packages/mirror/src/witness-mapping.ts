@@ -23,3 +23,9 @@ export function appWitnesses (index: Pick<WitnessIndex, 'forRelease' | 'conflict
   const conflicts = index.conflicts(app.appId)
   return { witnesses, witnessConflicts: conflicts }
 }
+
+/** The fields an app page adds for its witnesses: none when no mirror witnessed any of its releases */
+export function witnessFields (index: Pick<WitnessIndex, 'forRelease' | 'conflicts'>, app: AppView): Partial<AppWitnesses> {
+  const found = appWitnesses(index, app)
+  return Object.keys(found.witnesses).length > 0 || found.witnessConflicts.length > 0 ? found : {}
+}

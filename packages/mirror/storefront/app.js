@@ -150,6 +150,13 @@ searchForm.addEventListener('submit', event => {
   navigate(listHash(state))
 })
 
+// the skip link moves focus without touching the hash, which is the router's: `#main` would
+// leave the page the reader is on and re-render it, taking the focus away again
+document.querySelector('.skip-link')?.addEventListener('click', event => {
+  event.preventDefault()
+  main.focus()
+})
+
 window.addEventListener('hashchange', () => { void render() })
 void render()
 void loadCategories()

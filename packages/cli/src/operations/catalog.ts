@@ -3,7 +3,7 @@ import { UsageError } from '../errors.ts'
 import { catalogFor } from './catalog-source.ts'
 import { witnessesFor } from './witness-source.ts'
 import { defineOperation } from './operation.ts'
-import { apiAppDetail, apiSearchAnswer, appWitnesses } from '@hubless/mirror/api'
+import { apiAppDetail, apiSearchAnswer, witnessFields } from '@hubless/mirror/api'
 import type { ApiAppDetail, ApiSearchAnswer, AppWitnesses } from '@hubless/mirror/api'
 import type { AppView, Catalog, SearchQuery } from '@hubless/query'
 
@@ -85,9 +85,7 @@ export const showApp = defineOperation<ShowInput, ShownApp | null, 'show'>('show
     await done()
   }
   if (app == null) return null
-  const extra = appWitnesses(await witnessesFor(services, input.mirror, signal), app)
-  const detail = apiAppDetail(app)
-  return Object.keys(extra.witnesses).length > 0 || extra.witnessConflicts.length > 0 ? { ...detail, ...extra } : detail
+  return { ...apiAppDetail(app), ...witnessFields(await witnessesFor(services, input.mirror, signal), app) }
 })
 
 export interface TrustInput {
