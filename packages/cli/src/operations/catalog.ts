@@ -1,7 +1,6 @@
 import { isChannel } from '@hubless/registry/records'
 import { UsageError } from '../errors.ts'
 import { catalogFor } from './catalog-source.ts'
-import { witnessesFor } from './witness-source.ts'
 import { defineOperation } from './operation.ts'
 import { apiAppDetail, apiSearchAnswer, witnessFields } from '@hubless/mirror/api'
 import type { ApiAppDetail, ApiSearchAnswer, AppWitnesses } from '@hubless/mirror/api'
@@ -85,6 +84,8 @@ export const showApp = defineOperation<ShowInput, ShownApp | null, 'show'>('show
     await done()
   }
   if (app == null) return null
+  // loaded here, not with the module: the saved-index answers (saved-answers.ts) share this file
+  const { witnessesFor } = await import('./witness-source.ts')
   return { ...apiAppDetail(app), ...witnessFields(await witnessesFor(services, input.mirror, signal), app) }
 })
 

@@ -1,5 +1,5 @@
 import { createWitnessIndex } from '@hubless/query'
-import { recordFromJSON } from '@hubless/registry'
+import { recordFromJSON } from '@hubless/registry/records'
 import { logger } from '@libp2p/logger'
 import type { Services } from '../services.ts'
 import type { WitnessIndex } from '@hubless/query'
