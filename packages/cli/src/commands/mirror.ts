@@ -43,7 +43,7 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
     .option('--archive-recheck <seconds>', 'how often each archived origin is asked again whether it still serves the file (default 86400, a day)')
     .option('--track <mode>', 'look upstream for new releases of archived apps (update information, GitHub releases, changed URLs) and witness them (all, the default with archiving), or not (none)')
     .option('--track-interval <seconds>', 'how often each archived app is looked for upstream (default 86400, a day)')
-    .option('--track-host-spacing <seconds>', 'the least time between two tracking requests to one host (default 2)')
+    .option('--track-host-spacing <seconds>', 'the least time between two tracking requests to one host (default 2; 65 for the GitHub API without GITHUB_TOKEN)')
     .option('--github-api <url>', 'the GitHub API tracking asks (default https://api.github.com); GITHUB_TOKEN from the environment is sent as a Bearer token')
     .option('--public-url <url>', 'the URL users reach this mirror at (for absolute links in /feed.json)')
     .action(async (options: MirrorOptions, command: Command) => {

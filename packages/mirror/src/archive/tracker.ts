@@ -18,6 +18,8 @@ export const DEFAULT_TRACK_INTERVAL = 24 * 3600_000
 /** two tracking requests to one host start at least this far apart */
 export const DEFAULT_HOST_SPACING = 2_000
 export const DEFAULT_GITHUB_API = 'https://api.github.com'
+/** without a token, GitHub's API answers 60 requests an hour: by default its requests start 65 s apart */
+export const DEFAULT_GITHUB_SPACING = 65_000
 
 /**
  * Where an app's new releases are looked for, in this order: its AppImage's update information
@@ -78,7 +80,7 @@ export interface TrackedApp {
 export interface TrackerInit {
   /** ms between two checks of one app; default {@link DEFAULT_TRACK_INTERVAL} */
   interval?: number
-  /** ms between the starts of two tracking requests to one host; default {@link DEFAULT_HOST_SPACING} */
+  /** ms between the starts of two tracking requests to one host; default {@link DEFAULT_HOST_SPACING} ({@link DEFAULT_GITHUB_SPACING} for the GitHub API without a token) */
   hostSpacing?: number
   /** the GitHub API's base URL; default {@link DEFAULT_GITHUB_API} */
   githubApi?: string
@@ -125,14 +127,14 @@ export function trackSource (target: Pick<TrackTarget, 'archived' | 'homepage' |
 }
 
 /** Each host's turns: two requests start at least `spacing` ms apart; a host that asked to wait (rate limits) is skipped until then */
-function hostTurns (spacing: number): { turn: (host: string, signal: AbortSignal) => Promise<void>, block: (host: string, until: number) => void, blocked: (host: string) => boolean } {
+function hostTurns (spacing: (host: string) => number): { turn: (host: string, signal: AbortSignal) => Promise<void>, block: (host: string, until: number) => void, blocked: (host: string) => boolean } {
   const next = new Map<string, number>()
   const blockedUntil = new Map<string, number>()
   return {
     async turn (host, signal) {
       const now = Date.now()
       const at = Math.max(now, next.get(host) ?? 0)
-      next.set(host, at + spacing)
+      next.set(host, at + spacing(host))
       if (at > now) await sleep(at - now, undefined, { signal })
     },
     block (host, until) { blockedUntil.set(host, Math.max(until, blockedUntil.get(host) ?? 0)) },
@@ -151,7 +153,8 @@ export async function createTracker (components: TrackerComponents, init: Tracke
   const file = join(options.directory, 'tracks.json')
   const interval = init.interval ?? DEFAULT_TRACK_INTERVAL
   const githubApi = (init.githubApi ?? DEFAULT_GITHUB_API).replace(/\/+$/, '')
-  const hosts = hostTurns(init.hostSpacing ?? DEFAULT_HOST_SPACING)
+  const anonymous = init.githubToken == null || init.githubToken === ''
+  const hosts = hostTurns(host => init.hostSpacing ?? (anonymous && host === new URL(githubApi).host ? DEFAULT_GITHUB_SPACING : DEFAULT_HOST_SPACING))
   const records = new Map<string, TrackRecord>()
   try {
     const parsed = JSON.parse(await readFile(file, 'utf8')) as { apps?: TrackRecord[] }
@@ -165,7 +168,7 @@ export async function createTracker (components: TrackerComponents, init: Tracke
     accept: 'application/vnd.github+json',
     'x-github-api-version': '2022-11-28',
     'user-agent': 'hubless-mirror',
-    ...(init.githubToken == null || init.githubToken === '' ? {} : { authorization: `Bearer ${init.githubToken}` })
+    ...(anonymous ? {} : { authorization: `Bearer ${init.githubToken}` })
   })
 
   function hostOf (source: TrackSource): string {
