@@ -44,6 +44,8 @@ async function startOrigins (files: { a: Buffer, b: Buffer }): Promise<{ url: st
     } else if (path === '/loop/App.AppImage') res.writeHead(302, { location: '/loop/App.AppImage' }).end()
     else if (path === '/html/App.AppImage') res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Releases</title>')
     else if (path === '/notappimage/App.AppImage') res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(300_000, 1))
+    // the GitHub Releases API, as tracking asks it (the fixtures' update information names example/myapp): no release yet
+    else if (path === '/github/repos/example/myapp/releases/latest') res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}')
     else res.writeHead(404).end()
   })
   await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
@@ -63,7 +65,7 @@ const ORIGINS = ['alive', 'changed', 'gone', 'error', 'slow', 'endless', 'loop',
 const app = (name: string): string => `org.example.Archive${name[0]!.toUpperCase()}${name.slice(1)}`
 
 interface StatusOrigin { url: string, appId: string, state: string, since: string, lastError?: string, archived?: { cid: string, sha256: string, size: number, version: string, availableHere: boolean } }
-interface Status { archive: { archived: number, archivedBytes: number, origins: Record<string, number>, checked: StatusOrigin[] } | null }
+interface Status { archive: { archived: number, archivedBytes: number, origins: Record<string, number>, checked: StatusOrigin[], tracked: Array<{ appId: string, source: string, state: string, lastError?: string }> } | null }
 
 describe('a mirror archives what the catalog only links to, and keeps it alive when the origins die', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
@@ -100,7 +102,7 @@ describe('a mirror archives what the catalog only links to, and keeps it alive w
     assert.equal(init.code, 0, init.stderr)
     mirrorKey = (JSON.parse(init.stdout) as { publisher: string }).publisher
     mirror = await startCli(['--data-dir', data('mirror'), '--json', 'mirror', '--http', '127.0.0.1:0', '--pin', 'all', '--seed', data('catalog.json'),
-      '--archive-max-file', '8M', '--archive-timeout', '2', '--archive-recheck', '2'], { timeout: 90_000 })
+      '--archive-max-file', '8M', '--archive-timeout', '2', '--archive-recheck', '2', '--github-api', `${origins!.url}/github`, '--track-host-spacing', '0'], { timeout: 90_000 })
     ready = JSON.parse(mirror.readyLine) as Ready
   })
 
@@ -156,6 +158,17 @@ describe('a mirror archives what the catalog only links to, and keeps it alive w
     const summary = Object.values(detail.witnesses)[0]
     assert.equal(summary?.mirrors, 1)
     assert.equal(summary?.agree, true)
+    const origin = (detail as unknown as { origins: Array<{ state: string, archived?: { availableHere: boolean } }> }).origins
+    assert.equal(origin[0]?.state, 'alive', 'the app page says how its origin fares')
+    assert.equal(origin[0]?.archived?.availableHere, true)
+    // tracking asked the (local) GitHub Releases API its update information names, and keeps the answer
+    const tracked = await eventually('the archived apps to be tracked', async () => {
+      const t = (await status()).archive?.tracked.find(a => a.appId === app('alive'))
+      return t?.lastError != null ? t : undefined
+    })
+    assert.equal(tracked.source, 'gh-releases-zsync')
+    assert.match(tracked.lastError ?? '', /^OriginGoneError: .*\/github\/repos\/example\/myapp\/releases\/latest answered 404/)
+    assert.ok((origins!.requests.get('/github/repos/example/myapp/releases/latest') ?? 0) >= 1)
     assert.equal((await fetch(new URL('/healthz', ready.api))).status, 200)
   })
 

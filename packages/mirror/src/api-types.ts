@@ -3,6 +3,7 @@
  * clients (the storefront, app stores); add fields, never change or remove one. The app metadata
  * and release content are the records' own shapes (`@hubless/registry`), not restated here.
  */
+import type { TrackedVersion, WitnessConflict, WitnessSummary, WitnessView } from '@hubless/query'
 import type { AppMetadata, ReleaseContent } from '@hubless/registry/records'
 
 export type TrustStatus = 'trusted' | 'unverified' | 'conflicting' | 'imported' | 'untrusted' | 'revoked'
@@ -99,6 +100,40 @@ export interface ApiAppDetail extends Omit<AppMetadata, 'categories' | 'keywords
   latest: Record<string, ApiRelease>
   /** every release, newest first */
   history: ApiRelease[]
+}
+
+/** What one mirror's key signed about the bytes a URL served (`time` in ms since epoch) */
+export type ApiWitness = WitnessView
+/** how many mirrors witnessed a release, whether they agree, its conflicts, each witness */
+export type ApiWitnessSummary = WitnessSummary
+/** two witnesses that disagree on the bytes of one URL at one version: shown, never resolved */
+export type ApiWitnessConflict = WitnessConflict
+/** a version mirrors witnessed upstream that no release record names yet (tracking) */
+export type ApiTrackedVersion = TrackedVersion
+
+/** What this mirror's checks say of one origin URL of the app's imported releases */
+export interface ApiOriginState {
+  url: string
+  /** `alive` serves what was archived, `gone` 404/410/no such host, `changed` other bytes, `failing` anything else */
+  state: 'alive' | 'gone' | 'changed' | 'failing'
+  /** since when the state holds, ISO 8601 */
+  since: string
+  lastChecked: string
+  lastError?: string
+  /** the file as this mirror archived it from the URL; `availableHere`: still served from this mirror */
+  archived?: { cid: string, sha256: string, size: number, version: string, availableHere: boolean }
+}
+
+/** `/api/v1/apps/{appId}`: the app, with what mirrors witnessed and this mirror's origin checks when there are any */
+export interface ApiAppPage extends ApiAppDetail {
+  /** by release id: the witnesses of each of the app's witnessed releases */
+  witnesses?: Record<string, ApiWitnessSummary>
+  /** every disagreement on the bytes of one of the app's URLs at one version */
+  witnessConflicts?: ApiWitnessConflict[]
+  /** versions witnessed upstream that no release record names, newest first */
+  trackedVersions?: ApiTrackedVersion[]
+  /** this mirror's checks of the app's origin URLs (mirrors that archive) */
+  origins?: ApiOriginState[]
 }
 
 export interface ApiError {

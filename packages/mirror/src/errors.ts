@@ -93,3 +93,32 @@ export class OriginUnreachableError extends OriginError {
   static override name = 'OriginUnreachableError'
   override name = 'OriginUnreachableError'
 }
+
+/**
+ * What can go wrong tracking an app upstream (tracker.ts). Each is an {@link OriginError}: the
+ * check is kept, nothing archived is lost, and the app is asked again on its schedule.
+ */
+
+/** A `.zsync` control file whose header is garbage: not `Key: value` lines ending in a blank line, a field missing or malformed */
+export class ZsyncControlError extends OriginError {
+  static override name = 'ZsyncControlError'
+  override name = 'ZsyncControlError'
+}
+
+/** The file a `.zsync` header names is not what the header says (its SHA-1 or length) */
+export class ZsyncMismatchError extends OriginError {
+  static override name = 'ZsyncMismatchError'
+  override name = 'ZsyncMismatchError'
+}
+
+/** A GitHub Releases API answer that is not JSON of the documented shape (`tag_name`, `assets[]`) */
+export class ReleasesAnswerError extends OriginError {
+  static override name = 'ReleasesAnswerError'
+  override name = 'ReleasesAnswerError'
+}
+
+/** The newest release upstream has no asset matching the update information's pattern (or `*.AppImage` for the architecture) */
+export class NoMatchingAssetError extends OriginError {
+  static override name = 'NoMatchingAssetError'
+  override name = 'NoMatchingAssetError'
+}

@@ -37,7 +37,7 @@ export interface MirrorComponents {
   /** the witness log (`createWitnessLog` of @hubless/registry): what mirrors saw origins serve */
   witnesses?: Registry
   /** the witness log indexed, with the keys this mirror trusts as witnesses: adds `witnesses` to app pages */
-  witnessIndex?: Pick<WitnessIndex, 'forRelease' | 'conflicts'>
+  witnessIndex?: Pick<WitnessIndex, 'forRelease' | 'conflicts'> & Partial<Pick<WitnessIndex, 'tracked'>>
 }
 
 /** An AppImageHub catalog imported on the first start */
@@ -150,7 +150,7 @@ export interface ImportOutput {
 export { addAppImageContent, type AddAppImageOptions } from './appimage-content.ts'
 export { type ArchivedOrigin, type ArchiveEvent, type Archiver, type ArchiverComponents, type ArchiverInit, type ArchiverStatus, DEFAULT_MAX_FILE_BYTES, DEFAULT_RECHECK_INTERVAL, DEFAULT_SCAN_INTERVAL, startArchiver } from './archive/archiver.ts'
 export { imageApp, imageVersion } from './image-text.ts'
-export type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiError, ApiFacetCount, ApiRelease, ApiTrust, TrustStatus } from './api-types.ts'
+export type { ApiAppDetail, ApiAppList, ApiAppPage, ApiAppSummary, ApiError, ApiFacetCount, ApiOriginState, ApiRelease, ApiTrackedVersion, ApiTrust, ApiWitness, ApiWitnessConflict, ApiWitnessSummary, TrustStatus } from './api-types.ts'
 export * from './errors.ts'
 export { buildAppImageHubFeed, type AppImageHubFeed, type AppImageHubFeedItem } from './feed.ts'
 export { drained, HTTP_DEFAULTS, readJsonBody, sendJson, startHttpServer, type HttpServer, type HttpServerInit, type Route } from './http-server.ts'

@@ -62,7 +62,13 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
       generations,
       limiter,
       onBuild: init.onBuild,
-      appExtra: components.witnessIndex == null ? undefined : async app => witnessFields(components.witnessIndex!, app),
+      appExtra: async app => {
+        const origins = (await archiver?.originsOf(app.appId))?.map(({ appId: _a, release: _r, ...o }) => o) ?? []
+        return {
+          ...(components.witnessIndex == null ? {} : witnessFields(components.witnessIndex, app)),
+          ...(origins.length > 0 ? { origins } : {})
+        }
+      },
       status: async () => {
         const s = pinner?.status()
         return {

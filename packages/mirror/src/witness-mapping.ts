@@ -1,4 +1,7 @@
-import type { AppView, WitnessIndex, WitnessSummary } from '@hubless/query'
+import type { AppView, TrackedVersion, WitnessIndex, WitnessSummary } from '@hubless/query'
+
+/** the index as the mapping reads it (`tracked` is optional: an index without it shows no tracked versions) */
+export type WitnessReader = Pick<WitnessIndex, 'forRelease' | 'conflicts'> & Partial<Pick<WitnessIndex, 'tracked'>>
 
 /** What `/api/v1/apps/{appId}` (and `hubless show`) add when mirrors witnessed an app's releases */
 export interface AppWitnesses {
@@ -6,26 +9,34 @@ export interface AppWitnesses {
   witnesses: Record<string, WitnessSummary>
   /** every disagreement on the bytes of one of the app's URLs at one version */
   witnessConflicts: ReturnType<WitnessIndex['conflicts']>
+  /** versions mirrors witnessed upstream that none of the app's release records names, newest first */
+  trackedVersions: TrackedVersion[]
 }
 
 /**
  * What `/api/v1/apps/{appId}` adds: `witnesses`, by release id, for each of the app's releases
- * that mirrors witnessed (how many, whether they agree, conflicts, each witness), and
- * `witnessConflicts`, every disagreement on the bytes of one of its URLs at one version.
+ * that mirrors witnessed (how many, whether they agree, conflicts, each witness),
+ * `witnessConflicts`, every disagreement on the bytes of one of its URLs at one version, and
+ * `trackedVersions`, versions mirrors witnessed upstream that no release record names.
  * Trust in witnesses is the reader's: this mirror trusts the keys in its own data dir.
  */
-export function appWitnesses (index: Pick<WitnessIndex, 'forRelease' | 'conflicts'>, app: AppView): AppWitnesses {
+export function appWitnesses (index: WitnessReader, app: AppView): AppWitnesses {
   const witnesses: Record<string, WitnessSummary> = {}
   for (const release of [...app.history, ...app.claimants.map(c => c.newest)]) {
     const summary = index.forRelease(release.id)
     if (summary != null) witnesses[release.id] = summary
   }
   const conflicts = index.conflicts(app.appId)
-  return { witnesses, witnessConflicts: conflicts }
+  // a version a release record names is that release (its witnesses are above), not a tracked one
+  const released = new Set(app.history.map(r => `${r.version}\n${r.arch}`))
+  const trackedVersions = (index.tracked?.(app.appId) ?? []).filter(t => !released.has(`${t.version}\n${t.arch}`))
+  return { witnesses, witnessConflicts: conflicts, trackedVersions }
 }
 
 /** The fields an app page adds for its witnesses: none when no mirror witnessed any of its releases */
-export function witnessFields (index: Pick<WitnessIndex, 'forRelease' | 'conflicts'>, app: AppView): Partial<AppWitnesses> {
+export function witnessFields (index: WitnessReader, app: AppView): Partial<AppWitnesses> {
   const found = appWitnesses(index, app)
-  return Object.keys(found.witnesses).length > 0 || found.witnessConflicts.length > 0 ? found : {}
+  if (Object.keys(found.witnesses).length === 0 && found.witnessConflicts.length === 0 && found.trackedVersions.length === 0) return {}
+  const { trackedVersions, ...rest } = found
+  return trackedVersions.length > 0 ? found : rest
 }

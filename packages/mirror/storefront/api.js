@@ -1,7 +1,7 @@
 /**
  * The mirror's JSON API, version 1. Its types are the mirror's own (`src/api-types.ts`), checked
  * by `tsc -p packages/mirror/storefront` in `pnpm typecheck`, not restated here.
- * @import { ApiAppDetail, ApiAppList } from '../src/api-types.ts'
+ * @import { ApiAppDetail, ApiAppList, ApiAppPage } from '../src/api-types.ts'
  */
 
 export class ApiError extends Error {
@@ -58,7 +58,7 @@ export function listApps (state, signal) {
  * `/api/v1/apps/{appId}`
  * @param {string} appId
  * @param {AbortSignal} signal
- * @returns {Promise<ApiAppDetail>}
+ * @returns {Promise<ApiAppPage>}
  */
 export function getApp (appId, signal) {
   return getJson(`/api/v1/apps/${encodeURIComponent(appId)}`, signal)

@@ -2,7 +2,7 @@ import { getApp } from './api.js'
 import { h, image, paragraphs, replace } from './dom.js'
 import { formatDate, formatSize, shortKey, shortLicense } from './format.js'
 import { trustBadges, trustInfo } from './trust.js'
-/** @import { ApiAppDetail, ApiRelease } from '../src/api-types.ts' */
+/** @import { ApiAppDetail, ApiAppPage, ApiOriginState, ApiRelease, ApiWitnessSummary } from '../src/api-types.ts' */
 
 /**
  * The app page: icon, name, download of the preferred release (through this mirror's gateway,
@@ -50,8 +50,9 @@ function downloadLink (release, name) {
 /**
  * @param {ApiRelease | undefined} release
  * @param {string} name
+ * @param {ApiOriginState | undefined} archived an origin of the release whose file this mirror still serves
  */
-function downloadSection (release, name) {
+function downloadSection (release, name, archived) {
   if (release == null) {
     return h('section', { class: 'download', 'aria-labelledby': 'download-heading' },
       h('h2', { id: 'download-heading' }, 'Download'),
@@ -70,16 +71,87 @@ function downloadSection (release, name) {
   return h('section', { class: 'download', 'aria-labelledby': 'download-heading' },
     h('h2', { id: 'download-heading' }, 'Download'),
     downloadLink(release, name),
+    archivedLink(release, name, archived),
     h('dl', { class: 'facts' }, facts.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)])),
     content.sha256
       ? h('p', { class: 'note' }, 'Check the file after downloading: ', h('code', {}, 'sha256sum'), ' must print the SHA-256 above.')
       : h('p', { class: 'warning', role: 'note' }, h('strong', {}, 'No SHA-256. '),
         isImported(release)
-          ? 'This release was imported from another catalog by URL only; no mirror has fetched and verified the file yet.'
+          ? archived?.archived != null
+            ? `This release was imported from another catalog by URL only; this mirror fetched the file and witnessed SHA-256 ${archived.archived.sha256}.`
+            : 'This release was imported from another catalog by URL only; no mirror has fetched and verified the file yet.'
           : 'This release has no hash; the file cannot be verified.'),
     content.download && content.urls?.length > 0
       ? h('p', { class: 'note' }, 'Also at: ', content.urls.map((/** @type {string} */ url, /** @type {number} */ i) =>
         [i > 0 ? ', ' : '', h('a', { href: url, rel: 'noopener noreferrer nofollow' }, hostOf(url))]))
+      : null)
+}
+
+/**
+ * The copy this mirror archived of an imported release, served from here whatever its origin does
+ * @param {ApiRelease} release
+ * @param {string} name
+ * @param {ApiOriginState | undefined} origin
+ */
+function archivedLink (release, name, origin) {
+  const copy = origin?.archived
+  if (release.content?.download || copy == null || !copy.availableHere) return null
+  const file = `${name}-${copy.version}-${release.arch}.AppImage`.replace(/[^A-Za-z0-9._-]+/g, '_')
+  return h('p', {},
+    h('a', { class: 'button', href: `/ipfs/${copy.cid}?filename=${encodeURIComponent(file)}&download=true`, download: '', 'data-download': 'archived' },
+      `Download the copy this mirror archived (${copy.version})`))
+}
+
+/** @type {Record<string, string>} */
+const ORIGIN_STATES = {
+  alive: 'alive: it serves the file this mirror archived',
+  gone: 'gone (404, 410 or no such host)',
+  changed: 'CHANGED: it serves other bytes than this mirror archived from it',
+  failing: 'failing'
+}
+
+/**
+ * @param {ApiWitnessSummary} w
+ * @param {string} what
+ */
+function witnessLine (w, what) {
+  return h('p', { 'data-witnesses': w.agree ? 'agree' : 'disagree', class: w.agree ? null : 'warning' },
+    `${what} witnessed by ${w.mirrors} ${w.mirrors === 1 ? 'mirror' : 'mirrors'}${w.trustedMirrors > 0 ? ` (${w.trustedMirrors} trusted by this mirror)` : ''}: `,
+    w.agree ? 'they agree on the bytes.' : h('strong', {}, 'they DISAGREE on the bytes.'))
+}
+
+/**
+ * What mirrors witnessed of the app's files (how many, whether they agree, conflicts shown as
+ * such), versions they found upstream that no record names yet, and this mirror's origin checks.
+ * @param {ApiAppPage} app
+ * @param {ApiRelease | undefined} release
+ */
+function witnessSection (app, release) {
+  const summary = release == null ? undefined : app.witnesses?.[release.id]
+  const conflicts = app.witnessConflicts ?? []
+  const tracked = app.trackedVersions ?? []
+  const origins = app.origins ?? []
+  if (summary == null && conflicts.length === 0 && tracked.length === 0 && origins.length === 0) return null
+  return h('section', { class: 'witnesses', 'aria-labelledby': 'witnesses-heading' },
+    h('h2', { id: 'witnesses-heading' }, 'Witnesses and origins'),
+    summary != null && release != null
+      ? witnessLine(summary, `Version ${release.version} was`)
+      : h('p', { class: 'note' }, 'No mirror witnessed the file of this release.'),
+    conflicts.map(c => h('div', { class: 'warning', role: 'note', 'data-witness-conflict': '' },
+      h('p', {}, h('strong', {}, 'Conflict: '), `${c.url} served different bytes at version ${c.version} to different mirrors. Neither is chosen for you:`),
+      h('ul', {}, c.sha256.map(sha => h('li', {}, h('code', { class: 'hash' }, sha), ` (${c.witnesses.filter(w => w.sha256 === sha).map(w => shortKey(w.mirror)).join(', ')})`))))),
+    tracked.length > 0
+      ? [h('h3', {}, 'Newer versions witnessed upstream'),
+          h('p', { class: 'note' }, 'Mirrors found these at the app\'s own update source and witnessed their files; no release record names them yet.'),
+          h('ul', { 'data-tracked-versions': '' }, tracked.map(t => h('li', { 'data-tracked-version': t.version },
+            `${t.version} (${t.channel}, ${t.arch}): witnessed by ${t.mirrors} ${t.mirrors === 1 ? 'mirror' : 'mirrors'}, ${t.agree ? 'they agree' : 'they DISAGREE'}`,
+            t.witnesses[0] ? [' — ', h('a', { href: t.witnesses[0].url, rel: 'noopener noreferrer nofollow' }, hostOf(t.witnesses[0].url)), ' ', h('code', { class: 'hash short', title: t.witnesses[0].sha256 }, `${t.witnesses[0].sha256.slice(0, 12)}…`)] : null)))]
+      : null,
+    origins.length > 0
+      ? [h('h3', {}, 'Origins, as this mirror checked them'),
+          h('ul', { class: 'origins' }, origins.map(o => h('li', { 'data-origin-state': o.state, class: o.state === 'alive' ? null : 'warning' },
+            h('a', { href: o.url, rel: 'noopener noreferrer nofollow' }, hostOf(o.url)), ` ${ORIGIN_STATES[o.state] ?? o.state} since ${formatDate(o.since)}.`,
+            o.archived?.availableHere ? h('span', { 'data-available-here': '' }, ` The file (${o.archived.version}, ${formatSize(o.archived.size)}) is still available from this mirror.`) : null)))]
       : null)
 }
 
@@ -184,7 +256,8 @@ export async function renderApp (main, appId, ctx) {
             h('li', {}, h('a', { href: `#/?category=${encodeURIComponent(c)}` }, c))))
           : null,
         trustBadges(app.owner?.trust ?? {}, isImported(release)))),
-    downloadSection(release, app.name),
+    downloadSection(release, app.name, (app.origins ?? []).find(o => o.archived?.availableHere && release != null && o.archived.version === release.version) ?? (app.origins ?? []).find(o => o.archived?.availableHere)),
+    witnessSection(app, release),
     installSection(app, release),
     app.screenshots?.length > 0
       ? h('section', { class: 'screenshots', 'aria-labelledby': 'screenshots-heading' },

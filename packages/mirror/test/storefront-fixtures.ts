@@ -14,7 +14,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { sendJson } from '../src/http-server.ts'
 import { mapAppImageHubCatalog } from '../src/import/appimagehub.ts'
 import type { Route } from '../src/http-server.ts'
-import type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiFacetCount, ApiRelease, ApiTrust } from '../src/api-types.ts'
+import type { ApiAppDetail, ApiAppList, ApiAppPage, ApiAppSummary, ApiFacetCount, ApiRelease, ApiTrust, ApiWitness } from '../src/api-types.ts'
 import type { ReleaseDraft } from '@hubless/registry/records'
 
 export const IMPORTER = 'did:key:z6MkimportImporterKeyOfThisMirror00000000000000000'
@@ -157,7 +157,86 @@ function handmade (): ApiAppDetail[] {
     latest: { 'release/x86_64': hostileRelease },
     history: [hostileRelease]
   }
-  return [demo, stranger, squatted, hostile]
+  return [demo, stranger, squatted, hostile, ...witnessed()]
+}
+
+export const MIRROR_A = 'did:key:z6MkmirrorAWitnessKey00000000000000000000000000000'
+export const MIRROR_B = 'did:key:z6MkmirrorBWitnessKey00000000000000000000000000000'
+export const OTHER_SHA256 = 'f'.repeat(64)
+
+function witnessOf (mirror: string, release: string | undefined, version: string, url: string, sha256 = FILE_SHA256): ApiWitness {
+  return {
+    id: `bafyreiwitness${mirror.slice(-6)}${version.replace(/\W/g, '')}`,
+    mirror,
+    time: Date.parse('2026-11-20T10:00:00.000Z'),
+    url,
+    sha256,
+    size: FILE_BYTES.byteLength,
+    cid: FILE_CID,
+    version,
+    ...(release == null ? {} : { release }),
+    trusted: mirror === MIRROR_A
+  }
+}
+
+/** Imported apps that mirrors archived: one whose witnesses agree (its origin gone, a newer version tracked), one whose witnesses conflict */
+function witnessedApp (appId: string, name: string, url: string): { app: ApiAppPage, release: ApiRelease } {
+  const release: ApiRelease = {
+    id: `bafyrei${appId.replace(/\W/g, '').toLowerCase()}`,
+    version: '1.4.0',
+    channel: 'release',
+    arch: 'x86_64',
+    publisher: IMPORTER,
+    trust: importedTrust,
+    published: '2026-08-16T00:00:00.000Z',
+    imported: { source: 'appimagehub', sourceId: name },
+    content: { urls: [url] }
+  }
+  const app: ApiAppPage = {
+    appId,
+    name,
+    summary: 'An imported app that mirrors archived',
+    categories: ['Utility'],
+    keywords: [],
+    screenshots: [],
+    owner: { publisher: IMPORTER, trust: importedTrust },
+    conflicting: [],
+    latest: { 'release/x86_64': release },
+    history: [release]
+  }
+  return { app, release }
+}
+
+function witnessed (): ApiAppPage[] {
+  const kept = witnessedApp('org.example.Witnessed', 'Witnessed App', 'https://origin.example/Witnessed-1.4.0-x86_64.AppImage')
+  const agreed = [witnessOf(MIRROR_A, kept.release.id, '1.4.0', kept.release.content.urls[0]!), witnessOf(MIRROR_B, kept.release.id, '1.4.0', kept.release.content.urls[0]!)]
+  kept.app.witnesses = { [kept.release.id]: { mirrors: 2, trustedMirrors: 1, agree: true, conflicts: [], witnesses: agreed } }
+  kept.app.witnessConflicts = []
+  const newer = witnessOf(MIRROR_A, undefined, '1.5.0', 'https://origin.example/Witnessed-1.5.0-x86_64.AppImage')
+  kept.app.trackedVersions = [{ version: '1.5.0', channel: 'release', arch: 'x86_64', mirrors: 1, trustedMirrors: 1, agree: true, witnesses: [newer] }]
+  kept.app.origins = [{
+    url: kept.release.content.urls[0]!,
+    state: 'gone',
+    since: '2026-11-25T00:00:00.000Z',
+    lastChecked: '2026-11-26T00:00:00.000Z',
+    lastError: 'OriginGoneError: answered 404',
+    archived: { cid: FILE_CID, sha256: FILE_SHA256, size: FILE_BYTES.byteLength, version: '1.4.0', availableHere: true }
+  }]
+
+  const disputed = witnessedApp('org.example.Disputed', 'Disputed App', 'https://origin.example/Disputed-x86_64.AppImage')
+  const url = disputed.release.content.urls[0]!
+  const views = [witnessOf(MIRROR_A, disputed.release.id, '1.4.0', url), witnessOf(MIRROR_B, disputed.release.id, '1.4.0', url, OTHER_SHA256)]
+  const conflict = { appId: disputed.app.appId, url, version: '1.4.0', sha256: [FILE_SHA256, OTHER_SHA256].sort(), witnesses: views }
+  disputed.app.witnesses = { [disputed.release.id]: { mirrors: 2, trustedMirrors: 1, agree: false, conflicts: [conflict], witnesses: views } }
+  disputed.app.witnessConflicts = [conflict]
+  disputed.app.origins = [{
+    url,
+    state: 'changed',
+    since: '2026-11-21T00:00:00.000Z',
+    lastChecked: '2026-11-26T00:00:00.000Z',
+    archived: { cid: FILE_CID, sha256: FILE_SHA256, size: FILE_BYTES.byteLength, version: '1.4.0', availableHere: true }
+  }]
+  return [kept.app, disputed.app]
 }
 
 /** The real catalog through the importer, plus the hand-made apps */

@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core'
 import { CHROMIUM_ARGS, imageStats } from '../../../test/helpers/browser.ts'
 import { startHttpServer } from '../src/http-server.ts'
 import { createStorefrontRoute } from '../src/storefront-route.ts'
-import { FILE_SHA256, PAGE_SIZE, createTestApiRoute, loadCatalog } from './storefront-fixtures.ts'
+import { FILE_SHA256, OTHER_SHA256, PAGE_SIZE, createTestApiRoute, loadCatalog } from './storefront-fixtures.ts'
 import type { HttpServer } from '../src/http-server.ts'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
@@ -271,6 +271,36 @@ describe('storefront (its own test: page + static route, against an in-test API 
 
       await page.goto(`${server.url}/#/app/org.example.Nope`)
       await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Not found')
+    })
+
+    it('shows witnesses, conflicts, tracked versions and origin states, and serves the archived copy', async () => {
+      await openApp('org.example.Witnessed')
+      assert.match((await page.locator('[data-witnesses]').textContent()) ?? '', /witnessed by 2 mirrors \(1 trusted by this mirror\): they agree/)
+      assert.equal(await page.locator('[data-witnesses]').getAttribute('data-witnesses'), 'agree')
+      assert.equal(await page.locator('[data-witness-conflict]').count(), 0)
+      assert.match((await page.locator('[data-tracked-version="1.5.0"]').textContent()) ?? '', /1\.5\.0 \(release, x86_64\): witnessed by 1 mirror, they agree/)
+      assert.match((await page.locator('[data-origin-state="gone"]').textContent()) ?? '', /gone \(404, 410 or no such host\) since 2026-11-25/)
+      assert.match((await page.locator('[data-origin-state="gone"] [data-available-here]').textContent()) ?? '', /still available from this mirror/)
+      assert.match((await page.locator('.download .warning').textContent()) ?? '', new RegExp(`this mirror fetched the file and witnessed SHA-256 ${FILE_SHA256}`))
+      const archived = page.locator('a[data-download="archived"]')
+      assert.match((await archived.getAttribute('href')) ?? '', /^\/ipfs\/\w+\?filename=Witnessed_App-1\.4\.0-x86_64\.AppImage&download=true$/)
+      const [download] = await Promise.all([page.waitForEvent('download'), archived.click()])
+      const saved = join(dir, 'archived.AppImage')
+      await download.saveAs(saved)
+      assert.equal(createHash('sha256').update(await readFile(saved)).digest('hex'), FILE_SHA256, 'the archived copy downloads from this mirror with the witnessed SHA-256')
+
+      await openApp('org.example.Disputed')
+      assert.equal(await page.locator('[data-witnesses]').getAttribute('data-witnesses'), 'disagree')
+      assert.match((await page.locator('[data-witnesses]').textContent()) ?? '', /witnessed by 2 mirrors .*: they DISAGREE on the bytes/)
+      const conflict = (await page.locator('[data-witness-conflict]').textContent()) ?? ''
+      assert.match(conflict, /Conflict: https:\/\/origin\.example\/Disputed-x86_64\.AppImage served different bytes at version 1\.4\.0/)
+      assert.match(conflict, new RegExp(OTHER_SHA256))
+      assert.match((await page.locator('[data-origin-state="changed"]').textContent()) ?? '', /CHANGED: it serves other bytes than this mirror archived from it since 2026-11-21\. The file \(1\.4\.0, .*\) is still available from this mirror/)
+      assert.equal(await page.locator('.badge-good').count(), 0, 'witnesses never make an import look trusted')
+
+      // an app no mirror witnessed has no such section
+      await openApp('org.hubless.Demo')
+      assert.equal(await page.locator('section.witnesses').count(), 0)
     })
 
     it('shows hostile record text as text and runs none of it', async () => {

@@ -37,7 +37,7 @@ export {
 } from './errors.ts'
 export { EPOCH_HEADER } from './http-source.ts'
 export { createWitnessIndex } from './witnesses.ts'
-export type { WitnessConflict, WitnessIndex, WitnessIndexInit, WitnessSummary, WitnessView } from './witnesses.ts'
+export type { TrackedVersion, WitnessConflict, WitnessIndex, WitnessIndexInit, WitnessSummary, WitnessView } from './witnesses.ts'
 export { SEARCH_LIMITS, checkSearchQuery, parseSearchQuery } from './search-query.ts'
 export type { CheckedSearchQuery, ParseSearchQueryOptions, SearchParams } from './search-query.ts'
 

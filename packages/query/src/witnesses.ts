@@ -54,6 +54,24 @@ export interface WitnessSummary {
   vouched?: { cid: string, sha256: string, size: number, version: string, by: string[] }
 }
 
+/**
+ * A version of an app that mirrors witnessed upstream (tracking its update information, its
+ * GitHub releases or its URL) and that no release record names: the app's newer release, as
+ * far as the witnesses say. It is shown as witnessed, never as the app's own release.
+ */
+export interface TrackedVersion {
+  version: string
+  channel: string
+  arch: string
+  /** distinct mirror keys that witnessed it */
+  mirrors: number
+  trustedMirrors: number
+  /** every witness saw the same bytes */
+  agree: boolean
+  /** newest first */
+  witnesses: WitnessView[]
+}
+
 export interface WitnessIndexInit {
   /** did:keys of the mirrors the reader trusts as witnesses */
   witnessKeys?: string[]
@@ -66,6 +84,8 @@ export interface WitnessIndex {
   forRelease (releaseId: string): WitnessSummary | undefined
   /** every conflict of an app's witnesses */
   conflicts (appId: string): WitnessConflict[]
+  /** versions of an app witnessed with no release record named, newest witness first */
+  tracked (appId: string): TrackedVersion[]
   setWitnessKeys (keys: string[]): void
   /** witness records taken in */
   readonly size: number
@@ -86,6 +106,8 @@ class Witnesses implements WitnessIndex {
   /** `appId \n url \n version` -> witness ids */
   private readonly byUrl = new Map<string, string[]>()
   private readonly byApp = new Map<string, Set<string>>()
+  /** appId -> ids of witnesses that name no release */
+  private readonly unreleased = new Map<string, string[]>()
 
   constructor (init: WitnessIndexInit) {
     this.keys = checkKeys(init.witnessKeys ?? [])
@@ -111,6 +133,7 @@ class Witnesses implements WitnessIndex {
     const record = input.record as WitnessRecord
     this.byId.set(input.id, { id: input.id, record })
     if (record.release != null) push(this.byRelease, record.release, input.id)
+    else push(this.unreleased, record.appId, input.id)
     const urlKey = `${record.appId}\n${record.url}\n${record.version}`
     push(this.byUrl, urlKey, input.id)
     const keys = this.byApp.get(record.appId) ?? new Set()
@@ -146,6 +169,29 @@ class Witnesses implements WitnessIndex {
 
   conflicts (appId: string): WitnessConflict[] {
     return [...(this.byApp.get(appId) ?? [])].map(k => this.conflictAt(k)).filter(c => c != null)
+  }
+
+  tracked (appId: string): TrackedVersion[] {
+    const groups = new Map<string, { channel: string, arch: string, views: WitnessView[] }>()
+    for (const id of this.unreleased.get(appId) ?? []) {
+      const { record } = this.byId.get(id)!
+      const key = `${record.version}\n${record.channel}\n${record.arch}`
+      const group = groups.get(key) ?? { channel: record.channel, arch: record.arch, views: [] }
+      group.views.push(this.view(id))
+      groups.set(key, group)
+    }
+    return [...groups.values()].map(({ channel, arch, views }) => {
+      const witnesses = views.sort(newestFirst)
+      return {
+        version: witnesses[0]!.version,
+        channel,
+        arch,
+        mirrors: new Set(witnesses.map(w => w.mirror)).size,
+        trustedMirrors: new Set(witnesses.filter(w => w.trusted).map(w => w.mirror)).size,
+        agree: new Set(witnesses.map(w => `${w.sha256} ${w.size} ${w.cid}`)).size === 1,
+        witnesses
+      }
+    }).sort((a, b) => newestFirst(a.witnesses[0]!, b.witnesses[0]!))
   }
 
   forRelease (releaseId: string): WitnessSummary | undefined {

@@ -188,6 +188,14 @@ export function formatApp (app: ShownApp): string {
     for (const url of c.urls) lines.push(`      url     ${url}`)
     lines.push(...formatWitnesses(app.witnesses?.[release.id]))
   }
+  if (app.trackedVersions != null && app.trackedVersions.length > 0) {
+    lines.push('  tracked versions (witnessed upstream by mirrors, no release record yet):')
+    for (const t of app.trackedVersions) {
+      const w = t.witnesses[0]
+      lines.push(`    ${t.version} (${t.channel}, ${t.arch}) witnessed by ${t.mirrors} mirror(s)${t.trustedMirrors > 0 ? `, ${t.trustedMirrors} you trust` : ''}: ${t.agree ? 'they agree' : 'they DISAGREE'}`)
+      if (w != null) lines.push(`      ${w.url} served sha256 ${w.sha256} (${w.size} bytes), cid ${w.cid}, on ${new Date(w.time).toISOString()}`)
+    }
+  }
   lines.push(`  history (${app.history.length}):`)
   for (const r of app.history.slice(0, 10)) lines.push(`    ${formatRelease(r)}`)
   for (const claimant of app.conflicting) lines.push(`  ALSO CLAIMED BY ${claimant} (conflicting)`)

@@ -23,6 +23,10 @@ interface MirrorOptions extends NodeRunOptions {
   archiveMaxFile?: string
   archiveTimeout?: string
   archiveRecheck?: string
+  track?: string
+  trackInterval?: string
+  trackHostSpacing?: string
+  githubApi?: string
 }
 
 export function registerMirrorCommand (program: Command, context: (command: Command) => CommandContext): void {
@@ -37,6 +41,10 @@ export function registerMirrorCommand (program: Command, context: (command: Comm
     .option('--archive-max-file <size>', 'the largest file archiving fetches (default 4G); an origin sending more is cut there')
     .option('--archive-timeout <seconds>', 'how long an origin may take to answer, or stay silent during a transfer (default 30)')
     .option('--archive-recheck <seconds>', 'how often each archived origin is asked again whether it still serves the file (default 86400, a day)')
+    .option('--track <mode>', 'look upstream for new releases of archived apps (update information, GitHub releases, changed URLs) and witness them (all, the default with archiving), or not (none)')
+    .option('--track-interval <seconds>', 'how often each archived app is looked for upstream (default 86400, a day)')
+    .option('--track-host-spacing <seconds>', 'the least time between two tracking requests to one host (default 2; 65 for the GitHub API without GITHUB_TOKEN)')
+    .option('--github-api <url>', 'the GitHub API tracking asks (default https://api.github.com); GITHUB_TOKEN from the environment is sent as a Bearer token')
     .option('--public-url <url>', 'the URL users reach this mirror at (for absolute links in /feed.json)')
     .action(async (options: MirrorOptions, command: Command) => {
       const { layout, out, signal } = context(command)
@@ -97,7 +105,19 @@ function seconds (value: string | undefined, flag: string): number | undefined {
 function archivingOptions (options: MirrorOptions): MirrorInit['archiving'] {
   const timeout = seconds(options.archiveTimeout, '--archive-timeout')
   const recheck = seconds(options.archiveRecheck, '--archive-recheck')
+  if (options.track != null && options.track !== 'all' && options.track !== 'none') throw new UsageError(`--track "${options.track}" is not one of all, none`)
+  const spacing = options.trackHostSpacing == null ? undefined : Number(options.trackHostSpacing)
+  if (spacing != null && (!Number.isFinite(spacing) || spacing < 0)) throw new UsageError(`--track-host-spacing "${options.trackHostSpacing}" is not a number of seconds`)
+  if (options.githubApi != null && !/^https?:\/\//.test(options.githubApi)) throw new UsageError(`--github-api "${options.githubApi}" is not an http(s) URL`)
   return {
+    tracking: options.track === 'none'
+      ? false
+      : {
+          interval: seconds(options.trackInterval, '--track-interval'),
+          hostSpacing: spacing == null ? undefined : Math.round(spacing * 1000),
+          githubApi: options.githubApi,
+          githubToken: process.env.GITHUB_TOKEN
+        },
     maxFileBytes: options.archiveMaxFile == null ? undefined : parseSizeArg(options.archiveMaxFile, '--archive-max-file'),
     fetch: timeout == null ? undefined : { headersTimeout: timeout, idleTimeout: timeout },
     recheckInterval: recheck

@@ -9,9 +9,11 @@ import { imageVersion } from '../image-text.ts'
 import { NotAnAppImageError, OriginError } from '../errors.ts'
 import { createOriginFetcher } from './origin-fetch.ts'
 import { openOriginBook } from './origins.ts'
+import { createTracker, DEFAULT_TRACK_INTERVAL } from './tracker.ts'
 import type { HublessNode } from '@hubless/net'
-import type { OriginFetchInit } from './origin-fetch.ts'
-import type { OriginRecord, OriginState } from './origins.ts'
+import type { FetchedFile, OriginFetchInit } from './origin-fetch.ts'
+import type { ArchivedCopy, OriginRecord, OriginState } from './origins.ts'
+import type { TrackedApp, TrackerInit, TrackEvent, TrackTarget } from './tracker.ts'
 import type { PublisherKey, Registry, ReleaseRecord, SignedRecord } from '@hubless/registry'
 
 const log = logger('hubless:mirror:archive')
@@ -48,14 +50,17 @@ export interface ArchiverInit {
   /** files archived at once; default 4 (each host gets at most 2 requests at once anyway) */
   concurrency?: number
   fetch?: OriginFetchInit
+  /** look for new releases of archived apps upstream (tracker.ts), or not (`false`); default on, each app once a day */
+  tracking?: TrackerInit | false
   onEvent?: (event: ArchiveEvent) => void
 }
 
 export type ArchiveEvent =
-  | { type: 'witnessed', appId: string, version: string, url: string, cid: string, sha256: string, size: number, witness: string }
+  | { type: 'witnessed', appId: string, version: string, url: string, cid: string, sha256: string, size: number, witness: string, tracked?: boolean }
   | { type: 'checked', appId: string, url: string, state: OriginState }
   | { type: 'failed', appId: string, url: string, error: string }
   | { type: 'skipped', appId: string, reason: string }
+  | TrackEvent
 
 export interface ArchivedOrigin {
   url: string
@@ -77,16 +82,33 @@ export interface ArchiverStatus {
   origins: Record<OriginState, number>
   /** every origin checked, newest change first */
   checked: ArchivedOrigin[]
+  /** archived apps followed upstream for new releases, newest change first */
+  tracked: TrackedApp[]
 }
 
 export interface Archiver {
   status (): Promise<ArchiverStatus>
+  /** the checks of one app's origin URLs, newest change first */
+  originsOf (appId: string): Promise<ArchivedOrigin[]>
   /** one pass now (the timer runs them too); resolves when it is done */
   runOnce (): Promise<void>
   stop (): Promise<void>
 }
 
 type ImportedRelease = SignedRecord<ReleaseRecord>
+
+/** What a witness says a file is of */
+export interface WitnessTarget {
+  appId: string
+  channel: ReleaseRecord['channel']
+  arch: ReleaseRecord['arch']
+  /** the URL fetched */
+  url: string
+  /** the version when the file declares none */
+  version: string
+  /** the release record the file is of, given the version it declares (none: a tracked version no record names yet) */
+  release?: (version: string) => string | undefined
+}
 
 /**
  * Archives imported, URL-only releases (what AppImageHub only links to): fetches each file from
@@ -108,8 +130,18 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
   const retryInterval = init.retryInterval ?? DEFAULT_RETRY_INTERVAL
   const concurrency = init.concurrency ?? 4
   let running: Promise<void> | undefined
+  /** the imported releases of the last pass, by id (what tracking reads the channel, architecture and homepage from) */
+  let imported = new Map<string, ImportedRelease>()
+  const tracker = init.tracking === false
+    ? undefined
+    : await createTracker({ fetcher, witness: witnessFile }, init.tracking ?? {}, {
+      directory: dir,
+      maxBytes: () => Math.min(maxFileBytes, budgetLeft()),
+      onEvent: event => init.onEvent?.(event)
+    })
 
-  const archivedBytes = (): number => book.all().reduce((sum, o) => sum + (o.archived?.size ?? 0), 0)
+  const archivedBytes = (): number => book.all().reduce((sum, o) => sum + (o.archived?.size ?? 0) + (o.latest?.size ?? 0), 0) + (tracker?.bytes() ?? 0)
+  const budgetLeft = (): number => init.maxBytes == null ? Number.POSITIVE_INFINITY : init.maxBytes - (init.usedBytes?.() ?? 0) - archivedBytes()
 
   function due (origin: OriginRecord | undefined, now: number): boolean {
     if (origin == null) return true
@@ -125,6 +157,7 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
       if (r.kind !== 'release' || r.imported == null || r.content.cid != null || r.content.urls.length === 0) continue
       out.push(signed as ImportedRelease)
     }
+    imported = new Map(out.map(s => [s.id, s]))
     // newest first
     return out.sort((a, b) => b.record.time - a.record.time)
   }
@@ -141,13 +174,56 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
         if (archivedUrls.length === 0) continue
         return
       }
-      const left = init.maxBytes == null ? Number.POSITIVE_INFINITY : init.maxBytes - (init.usedBytes?.() ?? 0) - archivedBytes()
+      const left = budgetLeft()
       if (left <= 0) {
         init.onEvent?.({ type: 'skipped', appId: r.appId, reason: `over --max-bytes ${init.maxBytes}` })
         return
       }
       if (await archiveUrl(signed, url, Math.min(maxFileBytes, left))) return
     }
+  }
+
+  /**
+   * Reads a fetched file as an AppImage, adds and pins it, and signs a witness of it: the one path
+   * of every file this mirror witnesses (archived from an origin or found by tracking upstream)
+   */
+  async function witnessFile (file: string, fetched: FetchedFile, target: WitnessTarget, signal: AbortSignal): Promise<ArchivedCopy> {
+    let version = target.version
+    let updateInformation: string | undefined
+    try {
+      const image = await openAppImage(file, { signal })
+      try {
+        const metadata = await readAppImageMetadata(image, { signal })
+        version = imageVersion(metadata.draft) ?? target.version
+        updateInformation = metadata.draft.updateInformation
+      } finally {
+        await image.close()
+      }
+    } catch (err) {
+      signal.throwIfAborted()
+      await rm(file, { force: true })
+      throw new NotAnAppImageError(`${target.url} served ${fetched.size} bytes that are not a type 2 AppImage (${(err as Error).name}: ${(err as Error).message})`)
+    }
+    const cid = (await addAppImageContent(services, file, { signal, pin: true })).toString()
+    const update = updateInformation != null && updateInformation.length <= 1024 && !/\p{Cc}/u.test(updateInformation) ? updateInformation : undefined
+    const release = target.release?.(version)
+    const witness = await witnesses.publish(buildWitnessRecord({
+      appId: target.appId,
+      version,
+      channel: target.channel,
+      arch: target.arch,
+      url: target.url,
+      sha256: fetched.sha256,
+      size: fetched.size,
+      cid,
+      release,
+      updateInformation: update
+    }, { publisher: key.did }), key, { signal })
+    await rm(file, { force: true })
+    const copy: ArchivedCopy = { sha256: fetched.sha256, sha1: fetched.sha1, size: fetched.size, cid, version, witness: witness.id, time: Date.now() }
+    if (update != null) copy.updateInformation = update
+    init.onEvent?.({ type: 'witnessed', appId: target.appId, version, url: target.url, cid, sha256: copy.sha256, size: copy.size, witness: witness.id, ...(release == null ? { tracked: true } : {}) })
+    return copy
   }
 
   /** true when the URL gave (or still gives) the file */
@@ -159,52 +235,34 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
     const signal = controller.signal
     try {
       const fetched = await fetcher.fetchToFile(url, part, { signal, maxBytes, etag: before?.etag, lastModified: before?.lastModified })
-      const same = fetched.notModified || (before?.archived != null && fetched.sha256 === before.archived.sha256)
+      const known = before?.latest ?? before?.archived
+      const same = fetched.notModified || (known != null && fetched.sha256 === known.sha256)
       if (same) {
         await rm(part, { force: true })
-        book.check(base, { time: Date.now(), state: 'alive', sha256: before?.archived?.sha256 })
+        book.check(base, { time: Date.now(), state: 'alive', sha256: known?.sha256 }, { etag: fetched.etag, lastModified: fetched.lastModified })
         init.onEvent?.({ type: 'checked', appId: r.appId, url, state: 'alive' })
         return true
       }
-      let version = r.version
-      let updateInformation: string | undefined
-      try {
-        const image = await openAppImage(part, { signal })
-        try {
-          const metadata = await readAppImageMetadata(image, { signal })
-          version = imageVersion(metadata.draft) ?? r.version
-          updateInformation = metadata.draft.updateInformation
-        } finally {
-          await image.close()
-        }
-      } catch (err) {
-        signal.throwIfAborted()
-        throw new NotAnAppImageError(`${url} served ${fetched.size} bytes that are not a type 2 AppImage (${(err as Error).name}: ${(err as Error).message})`)
-      }
-      const cid = await addAppImageContent(services, part, { signal, pin: true })
-      const witness = await witnesses.publish(buildWitnessRecord({
+      const archivedVersion = known?.version
+      // a file under the version this URL served before is the same release (other bytes: a conflict);
+      // another version is the URL's newest release (a "latest" URL), witnessed as a tracked version
+      const copy = await witnessFile(part, fetched, {
         appId: r.appId,
-        version,
         channel: r.channel,
         arch: r.arch,
         url,
-        sha256: fetched.sha256,
-        size: fetched.size,
-        cid: cid.toString(),
-        release: signed.id,
-        updateInformation: updateInformation != null && updateInformation.length <= 1024 && !/\p{Cc}/u.test(updateInformation) ? updateInformation : undefined
-      }, { publisher: key.did }), key, { signal })
-      await rm(part, { force: true })
-      const time = Date.now()
-      const copy = { sha256: fetched.sha256, size: fetched.size, cid: cid.toString(), version, witness: witness.id, time }
-      // the first copy stays the one this URL is compared with; a changed file is witnessed and kept too
-      const changed = before?.archived != null
-      book.check(base, { time, state: changed ? 'changed' : 'alive', sha256: fetched.sha256 }, {
+        version: r.version,
+        release: version => archivedVersion == null || version === archivedVersion ? signed.id : undefined
+      }, signal)
+      const newVersion = archivedVersion != null && copy.version !== archivedVersion
+      // the first copy stays what this URL is compared with for conflicts; a changed file is witnessed and kept too
+      const changed = before?.archived != null && !newVersion
+      book.check(base, { time: copy.time, state: changed ? 'changed' : 'alive', sha256: fetched.sha256 }, {
         archived: before?.archived ?? copy,
+        latest: before?.archived == null ? undefined : copy,
         etag: fetched.etag,
         lastModified: fetched.lastModified
       })
-      init.onEvent?.({ type: 'witnessed', appId: r.appId, version, url, cid: copy.cid, sha256: copy.sha256, size: copy.size, witness: witness.id })
       return true
     } catch (err) {
       if (signal.aborted) throw err
@@ -232,6 +290,21 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
       }
     }
     await Promise.all(Array.from({ length: concurrency }, worker))
+    await tracker?.pass(trackTargets(), controller.signal)
+  }
+
+  /** one target per archived app: its newest archived copy, with the release it was archived for */
+  function trackTargets (): TrackTarget[] {
+    const byApp = new Map<string, TrackTarget>()
+    for (const o of book.all()) {
+      const signed = imported.get(o.release)
+      if (o.archived == null || signed == null) continue
+      const before = byApp.get(o.appId)
+      if (before != null && before.archived.time >= o.archived.time) continue
+      const r = signed.record
+      byApp.set(o.appId, { appId: o.appId, release: o.release, channel: r.channel, arch: r.arch, url: o.url, archived: o.archived, homepage: r.app?.homepage })
+    }
+    return [...byApp.values()]
   }
 
   function runOnce (): Promise<void> {
@@ -240,9 +313,28 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
   }
 
   // a pass at least as often as the origins are due
-  const timer = setInterval(() => { void runOnce() }, init.scanInterval ?? Math.min(DEFAULT_SCAN_INTERVAL, recheckInterval))
+  const trackInterval = init.tracking === false ? Number.POSITIVE_INFINITY : init.tracking?.interval ?? DEFAULT_TRACK_INTERVAL
+  const timer = setInterval(() => { void runOnce() }, init.scanInterval ?? Math.min(DEFAULT_SCAN_INTERVAL, recheckInterval, trackInterval))
   timer.unref()
   void runOnce()
+
+  async function describe (o: OriginRecord): Promise<ArchivedOrigin> {
+    const item: ArchivedOrigin = {
+      url: o.url,
+      appId: o.appId,
+      release: o.release,
+      state: o.state,
+      since: new Date(o.since).toISOString(),
+      lastChecked: new Date(o.lastChecked).toISOString()
+    }
+    if (o.archived != null) {
+      const availableHere = await services.node.content.isPinned(o.archived.cid).catch(() => false)
+      item.archived = { cid: o.archived.cid, sha256: o.archived.sha256, size: o.archived.size, version: o.archived.version, availableHere }
+    }
+    const last = o.checks.at(-1)
+    if (last?.error != null) item.lastError = last.error
+    return item
+  }
 
   return {
     runOnce,
@@ -251,29 +343,19 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
       const checked: ArchivedOrigin[] = []
       for (const o of book.all().sort((a, b) => b.since - a.since)) {
         origins[o.state]++
-        const item: ArchivedOrigin = {
-          url: o.url,
-          appId: o.appId,
-          release: o.release,
-          state: o.state,
-          since: new Date(o.since).toISOString(),
-          lastChecked: new Date(o.lastChecked).toISOString()
-        }
-        if (o.archived != null) {
-          const availableHere = await services.node.content.isPinned(o.archived.cid).catch(() => false)
-          item.archived = { cid: o.archived.cid, sha256: o.archived.sha256, size: o.archived.size, version: o.archived.version, availableHere }
-        }
-        const last = o.checks.at(-1)
-        if (last?.error != null) item.lastError = last.error
-        checked.push(item)
+        checked.push(await describe(o))
       }
-      return { archived: book.all().filter(o => o.archived != null).length, archivedBytes: archivedBytes(), origins, checked }
+      return { archived: book.all().filter(o => o.archived != null).length, archivedBytes: archivedBytes(), origins, checked, tracked: tracker?.status() ?? [] }
+    },
+    async originsOf (appId) {
+      return await Promise.all(book.all().filter(o => o.appId === appId).sort((a, b) => b.since - a.since).map(describe))
     },
     async stop () {
       clearInterval(timer)
       controller.abort()
       await running?.catch(() => {})
       await book.save().catch(() => {})
+      await tracker?.save()
     }
   }
 }

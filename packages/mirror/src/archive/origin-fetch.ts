@@ -40,15 +40,42 @@ export interface FetchedFile {
   finalUrl: string
   size: number
   sha256: string
+  /** hex SHA-1 of the file (what a `.zsync` header names) */
+  sha1: string
   etag?: string
   lastModified?: string
   /** a cut transfer was resumed with a Range request */
   resumed: boolean
 }
 
+export interface FetchTextOptions {
+  signal: AbortSignal
+  /** the most bytes read; past them the answer is cut (`complete: false`) */
+  maxBytes: number
+  /** stop reading once the text holds this (a `.zsync` header ends at its first blank line) */
+  until?: string
+  headers?: Record<string, string>
+  /** validators of an earlier answer: a 304 resolves `{ notModified: true }` */
+  etag?: string
+  lastModified?: string
+}
+
+export interface FetchedText {
+  notModified: boolean
+  finalUrl: string
+  text: string
+  /** false when `maxBytes` cut the answer before it ended (or before `until`) */
+  complete: boolean
+  contentType: string
+  etag?: string
+  lastModified?: string
+}
+
 export interface OriginFetcher {
   /** fetch `url` into `file` (resuming a `file` left by a cut transfer), checked against the bounds */
   fetchToFile (url: string, file: string, options: FetchToFileOptions): Promise<FetchedFile>
+  /** a small answer (a `.zsync` header, an API's JSON) as text, bounded like a file; HTML is refused */
+  fetchText (url: string, options: FetchTextOptions): Promise<FetchedText>
 }
 
 /** At most `perHost` requests at once per host; the others wait their turn */
@@ -101,10 +128,22 @@ function describeCause (err: unknown): string {
   return cause?.code ?? cause?.message ?? (err as Error).message
 }
 
-async function hashFile (path: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
+async function hashFile (path: string): Promise<{ sha256: string, sha1: string }> {
+  const sha256 = createHash('sha256')
+  const sha1 = createHash('sha1')
+  for await (const chunk of createReadStream(path)) {
+    sha256.update(chunk as Buffer)
+    sha1.update(chunk as Buffer)
+  }
+  return { sha256: sha256.digest('hex'), sha1: sha1.digest('hex') }
+}
+
+/** A rate limit answer (GitHub's 403/429 with `x-ratelimit-remaining: 0`): ms from now until its reset */
+function rateLimitWait (response: Response, now = Date.now()): number | undefined {
+  if (response.status !== 403 && response.status !== 429) return undefined
+  if (response.headers.get('x-ratelimit-remaining') !== '0') return undefined
+  const reset = Number(response.headers.get('x-ratelimit-reset'))
+  return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : 3600_000
 }
 
 const HTML_START = /^\s*<(!doctype|html|head|body|\?xml|!--)/i
@@ -179,7 +218,7 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
       try {
         if (response.status === 304) {
           await response.body?.cancel().catch(() => {})
-          return { notModified: true, finalUrl, size: 0, sha256: '', resumed: false }
+          return { notModified: true, finalUrl, size: 0, sha256: '', sha1: '', resumed: false }
         }
         if (response.status === 429 || response.status === 503) {
           await response.body?.cancel().catch(() => {})
@@ -221,7 +260,7 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
           throw new OriginTooLargeError(`${finalUrl} announces ${done + length} bytes, more than the ${maxBytes} this mirror archives`)
         }
         await stream(response.body, file, resumed, done, maxBytes, finalUrl, signal, n => { done = n })
-        const result: FetchedFile = { notModified: false, finalUrl, size: done, sha256: await hashFile(file), resumed }
+        const result: FetchedFile = { notModified: false, finalUrl, size: done, ...await hashFile(file), resumed }
         const etag = response.headers.get('etag')
         const lastModified = response.headers.get('last-modified')
         if (etag != null) result.etag = etag
@@ -233,7 +272,85 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
     }
   }
 
-  return { fetchToFile }
+  async function fetchText (url: string, options: FetchTextOptions): Promise<FetchedText> {
+    const { signal, maxBytes } = options
+    const headers: Record<string, string> = { ...options.headers }
+    if (options.etag != null) headers['if-none-match'] = options.etag
+    if (options.lastModified != null) headers['if-modified-since'] = options.lastModified
+    const { response, finalUrl } = await request(url, headers, signal)
+    const release = (response as ReleasingResponse).release
+    try {
+      const validators = { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined }
+      if (response.status === 304) {
+        await response.body?.cancel().catch(() => {})
+        return { notModified: true, finalUrl, text: '', complete: true, contentType: '', ...validators }
+      }
+      const limited = rateLimitWait(response) ?? (response.status === 429 || response.status === 503 ? retryAfterMs(response.headers.get('retry-after')) ?? 60_000 : undefined)
+      if (limited != null) {
+        await response.body?.cancel().catch(() => {})
+        const error = new OriginHttpError(`${finalUrl} answered ${response.status} (rate limited), retry after ${Math.round(limited / 1000)} s`)
+        error.retryAt = Date.now() + limited
+        throw error
+      }
+      if (response.status === 404 || response.status === 410) {
+        await response.body?.cancel().catch(() => {})
+        throw new OriginGoneError(`${finalUrl} answered ${response.status}`)
+      }
+      if (!response.ok || response.body == null) {
+        await response.body?.cancel().catch(() => {})
+        throw new OriginHttpError(`${finalUrl} answered ${response.status}`)
+      }
+      const contentType = response.headers.get('content-type') ?? ''
+      if (/text\/html|application\/xhtml/i.test(contentType)) {
+        await response.body.cancel().catch(() => {})
+        throw new OriginServedHtmlError(`${finalUrl} served a web page (${contentType.slice(0, 60)}), not the answer asked for`)
+      }
+      const reader = response.body.getReader()
+      const chunks: Uint8Array[] = []
+      let size = 0
+      let complete = true
+      try {
+        while (true) {
+          const chunk = await nextChunk(reader, finalUrl, size)
+          if (chunk.done) break
+          chunks.push(chunk.value)
+          size += chunk.value.byteLength
+          if (size > maxBytes) {
+            complete = false
+            break
+          }
+          if (options.until != null && Buffer.concat(chunks).includes(options.until)) break
+          signal.throwIfAborted()
+        }
+      } catch (err) {
+        signal.throwIfAborted()
+        if (err instanceof OriginError) throw err
+        throw new OriginUnreachableError(`${finalUrl}: the answer broke after ${size} bytes (${describeCause(err)})`)
+      } finally {
+        await reader.cancel().catch(() => {})
+      }
+      const text = Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8')
+      if (HTML_START.test(text.slice(0, 64))) throw new OriginServedHtmlError(`${finalUrl} served HTML, not the answer asked for`)
+      return { notModified: false, finalUrl, text, complete, contentType, ...validators }
+    } finally {
+      release()
+    }
+  }
+
+  return { fetchToFile, fetchText }
+
+  /** the next chunk of a body, or an {@link OriginTimeoutError} when it stays silent for the idle timeout */
+  async function nextChunk (reader: ReadableStreamDefaultReader<Uint8Array>, url: string, done: number, aborted?: Promise<never>): Promise<ReadableStreamReadResult<Uint8Array>> {
+    let timer: NodeJS.Timeout | undefined
+    const idle = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new OriginTimeoutError(`${url} stalled: nothing for ${idleTimeout} ms after ${done} bytes`)) }, idleTimeout)
+    })
+    try {
+      return await Promise.race([reader.read(), idle, ...(aborted == null ? [] : [aborted])])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
 
   async function stream (body: ReadableStream<Uint8Array>, file: string, append: boolean, start: number, maxBytes: number, url: string, signal: AbortSignal, progress: (n: number) => void): Promise<void> {
     const handle = await open(file, append ? 'a' : 'w')
@@ -249,16 +366,7 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
     aborted.catch(() => {})
     try {
       while (true) {
-        let timer: NodeJS.Timeout | undefined
-        const idle = new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => { reject(new OriginTimeoutError(`${url} stalled: nothing for ${idleTimeout} ms after ${done} bytes`)) }, idleTimeout)
-        })
-        let chunk: ReadableStreamReadResult<Uint8Array>
-        try {
-          chunk = await Promise.race([reader.read(), idle, aborted])
-        } finally {
-          clearTimeout(timer)
-        }
+        const chunk = await nextChunk(reader, url, done, aborted)
         if (chunk.done) break
         if (first && chunk.value.byteLength > 0) {
           first = false

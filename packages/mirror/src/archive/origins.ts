@@ -19,12 +19,16 @@ export interface OriginCheck {
 
 export interface ArchivedCopy {
   sha256: string
+  /** hex SHA-1 (what `.zsync` headers name); absent in books written before tracking */
+  sha1?: string
   size: number
   cid: string
   version: string
   /** the witness record this mirror signed */
   witness: string
   time: number
+  /** the AppImage's update information, where tracking looks for new releases */
+  updateInformation?: string
 }
 
 export interface OriginRecord {
@@ -38,6 +42,8 @@ export interface OriginRecord {
   lastChecked: number
   /** what this mirror archived from the URL first: still served from here whatever the origin does */
   archived?: ArchivedCopy
+  /** the newest copy witnessed from the URL when it served a new version later (a "latest" URL); checks compare with it */
+  latest?: ArchivedCopy
   etag?: string
   lastModified?: string
   /** Retry-After: not asked again before this, ms */
@@ -53,7 +59,7 @@ export interface OriginBook {
   get (url: string): OriginRecord | undefined
   all (): OriginRecord[]
   /** record a check of `url`; the state's `since` moves only when the state changes */
-  check (base: Pick<OriginRecord, 'url' | 'appId' | 'release'>, check: OriginCheck, extra?: Partial<Pick<OriginRecord, 'archived' | 'etag' | 'lastModified' | 'retryAt'>>): OriginRecord
+  check (base: Pick<OriginRecord, 'url' | 'appId' | 'release'>, check: OriginCheck, extra?: Partial<Pick<OriginRecord, 'archived' | 'latest' | 'etag' | 'lastModified' | 'retryAt'>>): OriginRecord
   save (): Promise<void>
 }
 
@@ -80,6 +86,7 @@ export async function openOriginBook (file: string): Promise<OriginBook> {
         checks: [...(before?.checks ?? []), check].slice(-KEPT_CHECKS)
       }
       if (extra.archived != null) record.archived = extra.archived
+      if (extra.latest != null) record.latest = extra.latest
       if (extra.etag != null) record.etag = extra.etag
       if (extra.lastModified != null) record.lastModified = extra.lastModified
       if (extra.retryAt != null) record.retryAt = extra.retryAt
