@@ -54,9 +54,10 @@ async function sha256 (path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex')
 }
 
-/** The chunkings compared offline; the first is what publish and update use */
+/** The chunkings compared offline; the first is what publish and update use, the second the cuts before zstd frames were cut */
 const CHUNKINGS: Record<string, (path: string) => Promise<Chunker>> = {
-  'squashfs-aware (hubless today)': async (path) => await createSquashfsChunker(path)
+  'squashfs-aware (publish and update)': async (path) => await createSquashfsChunker(path),
+  'squashfs blocks only (before)': async (path) => await createSquashfsChunker(path, { zstdBlocks: false })
 }
 
 interface Measured { bytes: number, ms: number }
