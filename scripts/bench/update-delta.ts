@@ -9,7 +9,8 @@
  * August 2024) and at 128 KiB blocks (AppImage's appimagetool 1.9 and later).
  *
  * hubless: `deliver()`, the code `hubless install` and `hubless update` run, on a fresh data dir
- * whose node has no peers, with the mirror as its gateway; bytes are those of the blocks fetched
+ * whose node has no peers, with the mirror (a process of its own, as zsync's HTTP server is
+ * apart from the zsync process) as its gateway; bytes are those of the blocks fetched
  * (DAG nodes included). zsync: body bytes the HTTP server sent, the control file counted apart.
  * Times are wall times of the update alone (zsyncmake and publishing are the publisher's work),
  * the median of `UPDATE_DELTA_RUNS` (default 3) runs, hubless and zsync alternating.
@@ -27,10 +28,9 @@ import { createSquashfsChunker } from '../../packages/appimage/src/index.ts'
 import { dataDirLayout } from '../../packages/cli/src/data-dir.ts'
 import { deliver } from '../../packages/cli/src/install/deliver.ts'
 import { openServices } from '../../packages/cli/src/services.ts'
-import { addAppImageContent } from '@hubless/mirror'
 import { appDir, buildAppImage, debianPair, MEDIA_PACKAGES, MiB, QT_PACKAGES, serveDirectory, VLC_DESKTOP, VLC_PACKAGES, zsyncUpdate } from './lib/debian-appimage.ts'
 import { get } from './lib/http-get.ts'
-import { type BenchMirror, startBenchMirror } from './lib/mirror-node.ts'
+import { type MirrorProcess, startMirrorProcess } from './lib/mirror-process.ts'
 import { type Figure, report } from './lib/report.ts'
 import { type Chunker, fetchBytes, importBlocks } from './lib/unixfs-blocks.ts'
 
@@ -63,7 +63,7 @@ const CHUNKINGS: Record<string, (path: string) => Promise<Chunker>> = {
 interface Measured { bytes: number, ms: number }
 
 /** One `hubless update`: a fresh data dir, the installed old file, the new release from the mirror */
-async function hublessUpdate (work: string, mirror: BenchMirror, content: { cid: string, size: number, sha256: string }, old: string, run: number): Promise<Measured & { reused: number }> {
+async function hublessUpdate (work: string, mirror: MirrorProcess, content: { cid: string, size: number, sha256: string }, old: string, run: number): Promise<Measured & { reused: number }> {
   const dir = join(work, `client-${run}`)
   const installed = join(dir, 'app.AppImage')
   await mkdir(dir, { recursive: true })
@@ -82,7 +82,7 @@ async function hublessUpdate (work: string, mirror: BenchMirror, content: { cid:
   }
 }
 
-async function fullDownload (mirror: BenchMirror, cid: string): Promise<Measured> {
+async function fullDownload (mirror: MirrorProcess, cid: string): Promise<Measured> {
   const t = performance.now()
   const answer = await get(`${mirror.url}/ipfs/${cid}?filename=app.AppImage`)
   const ms = performance.now() - t
@@ -108,11 +108,11 @@ async function measureBlockSize (work: string, trees: { old: string, new: string
   }
   info['offline'] = offline
 
-  const mirror = await startBenchMirror(join(work, `mirror-${block}`))
+  const mirror = await startMirrorProcess(join(work, `mirror-${block}`), newFile)
   const server = serveDirectory(served)
   const url = await server.start()
   try {
-    const cid = (await addAppImageContent(mirror, newFile, { signal: AbortSignal.timeout(600_000), pin: true })).toString()
+    const cid = mirror.cid
     const content = { cid, size, sha256: await sha256(newFile) }
     const hubless: Array<Measured & { reused: number }> = []
     const zsync: Array<Measured & { control: number }> = []
