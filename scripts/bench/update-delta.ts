@@ -25,8 +25,10 @@ import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSquashfsChunker } from '../../packages/appimage/src/index.ts'
+import { fastCdcCut, fastCdcParams } from '../../packages/appimage/src/fastcdc.ts'
 import { dataDirLayout } from '../../packages/cli/src/data-dir.ts'
 import { deliver } from '../../packages/cli/src/install/deliver.ts'
+import type { ProgressLine } from '../../packages/cli/src/operations/operation.ts'
 import { openServices } from '../../packages/cli/src/services.ts'
 import { appDir, buildAppImage, debianPair, MEDIA_PACKAGES, MiB, QT_PACKAGES, serveDirectory, VLC_DESKTOP, VLC_PACKAGES, zsyncUpdate } from './lib/debian-appimage.ts'
 import { get } from './lib/http-get.ts'
@@ -54,16 +56,35 @@ async function sha256 (path: string): Promise<string> {
   return createHash('sha256').update(await readFile(path)).digest('hex')
 }
 
-/** The chunkings compared offline; the first is what publish and update use, the second the cuts before zstd frames were cut */
+/** Cuts every chunk of `inner` again with FastCDC (minimum avg/4, maximum 4 avg) */
+function withinChunks (inner: Chunker, avgSize: number): Chunker {
+  const p = fastCdcParams({ avgSize, minSize: avgSize / 4, maxSize: avgSize * 4 })
+  return async function * cdcWithinChunks (source) {
+    for await (const chunk of inner(source)) {
+      for (let at = 0; at < chunk.byteLength;) {
+        const n = fastCdcCut(chunk, at, chunk.byteLength, p)
+        yield chunk.subarray(at, at + n)
+        at += n
+      }
+    }
+  }
+}
+
+/**
+ * The chunkings compared offline: what publish and update use, the cuts before zstd frames were
+ * cut, and content-defined cuts inside every chunk (tried: closer to zsync's bytes, five times
+ * the blocks, so slower to fetch; every image's CIDs would change)
+ */
 const CHUNKINGS: Record<string, (path: string) => Promise<Chunker>> = {
   'squashfs-aware (publish and update)': async (path) => await createSquashfsChunker(path),
-  'squashfs blocks only (before)': async (path) => await createSquashfsChunker(path, { zstdBlocks: false })
+  'squashfs blocks only (before)': async (path) => await createSquashfsChunker(path, { zstdBlocks: false }),
+  'squashfs-aware + FastCDC 8 KiB inside (tried)': async (path) => withinChunks(await createSquashfsChunker(path), 8192)
 }
 
 interface Measured { bytes: number, ms: number }
 
 /** One `hubless update`: a fresh data dir, the installed old file, the new release from the mirror */
-async function hublessUpdate (work: string, mirror: MirrorProcess, content: { cid: string, size: number, sha256: string }, old: string, run: number): Promise<Measured & { reused: number }> {
+async function hublessUpdate (work: string, mirror: MirrorProcess, content: { cid: string, size: number, sha256: string }, old: string, run: number): Promise<Measured & { reused: number, phases: Record<string, number> }> {
   const dir = join(work, `client-${run}`)
   const installed = join(dir, 'app.AppImage')
   await mkdir(dir, { recursive: true })
@@ -71,11 +92,23 @@ async function hublessUpdate (work: string, mirror: MirrorProcess, content: { ci
   const services = await openServices(dataDirLayout(join(dir, 'data')), { gateways: [] })
   try {
     const signal = AbortSignal.timeout(600_000)
+    // where the time goes, by the phases deliver reports
+    const phases: Record<string, number> = {}
+    let phase = 'starting'
     const t = performance.now()
-    const delivery = await deliver({ services, signal }, { content: { ...content, urls: [] }, target: installed, installed, gateways: [mirror.url] })
+    let since = t
+    const onProgress = (p: ProgressLine): void => {
+      const name = p.phase.replace(/ \(.*\)$/, '')
+      if (name === phase) return
+      phases[phase] = (phases[phase] ?? 0) + performance.now() - since
+      since = performance.now()
+      phase = name
+    }
+    const delivery = await deliver({ services, signal, onProgress }, { content: { ...content, urls: [] }, target: installed, installed, gateways: [mirror.url] })
     const ms = performance.now() - t
+    phases[phase] = (phases[phase] ?? 0) + performance.now() - since
     if (delivery.sha256 !== content.sha256) throw new Error('hubless delivered a different file')
-    return { bytes: delivery.bytesFetched, reused: delivery.bytesReused, ms }
+    return { bytes: delivery.bytesFetched, reused: delivery.bytesReused, ms, phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])) }
   } finally {
     await services.stop()
     await rm(dir, { recursive: true, force: true })
@@ -103,10 +136,13 @@ async function measureBlockSize (work: string, trees: { old: string, new: string
 
   log(`${label}: chunkings offline`)
   const offline: Record<string, number> = {}
+  const blockCounts: Record<string, number> = {}
   for (const [name, make] of Object.entries(CHUNKINGS)) {
-    offline[name] = fetchBytes(await importBlocks(oldFile, await make(oldFile)), await importBlocks(newFile, await make(newFile)))
+    const blocks = await importBlocks(newFile, await make(newFile))
+    offline[name] = fetchBytes(await importBlocks(oldFile, await make(oldFile)), blocks)
+    blockCounts[name] = blocks.size
   }
-  info['offline'] = offline
+  Object.assign(info, { offline, blockCounts })
 
   const mirror = await startMirrorProcess(join(work, `mirror-${block}`), newFile)
   const server = serveDirectory(served)
@@ -114,7 +150,7 @@ async function measureBlockSize (work: string, trees: { old: string, new: string
   try {
     const cid = mirror.cid
     const content = { cid, size, sha256: await sha256(newFile) }
-    const hubless: Array<Measured & { reused: number }> = []
+    const hubless: Array<Measured & { reused: number, phases: Record<string, number> }> = []
     const zsync: Array<Measured & { control: number }> = []
     const full: Measured[] = []
     for (let i = 0; i < RUNS; i++) {
@@ -128,7 +164,7 @@ async function measureBlockSize (work: string, trees: { old: string, new: string
         }
       }
       full.push(await fullDownload(mirror, cid))
-      log(`${label} run ${i + 1}/${RUNS}: hubless ${hubless.at(-1)!.bytes} B ${hubless.at(-1)!.ms.toFixed(0)} ms, zsync ${zsync.at(-1)!.bytes}+${zsync.at(-1)!.control} B ${zsync.at(-1)!.ms.toFixed(0)} ms, full ${full.at(-1)!.ms.toFixed(0)} ms`)
+      log(`${label} run ${i + 1}/${RUNS}: hubless ${hubless.at(-1)!.bytes} B ${hubless.at(-1)!.ms.toFixed(0)} ms ${JSON.stringify(hubless.at(-1)!.phases)}, zsync ${zsync.at(-1)!.bytes}+${zsync.at(-1)!.control} B ${zsync.at(-1)!.ms.toFixed(0)} ms, full ${full.at(-1)!.ms.toFixed(0)} ms`)
     }
     const h = { bytes: hubless[0]!.bytes, reused: hubless[0]!.reused, ms: median(hubless.map(r => r.ms)) }
     const z = { bytes: zsync[0]!.bytes, control: zsync[0]!.control, ms: median(zsync.map(r => r.ms)) }
@@ -143,7 +179,7 @@ async function measureBlockSize (work: string, trees: { old: string, new: string
     figures.push({ name: `${label}: full download, wall time`, value: Math.round(f.ms), unit: 'ms', baseline: Math.round(z.ms) })
     const base = Object.values(offline)[0]!
     for (const [name, bytes] of Object.entries(offline)) {
-      figures.push({ name: `${label}: offline ${name}`, value: pct(bytes, size), unit: '% of new', baseline: pct(base, size) })
+      figures.push({ name: `${label}: offline ${name}, ${blockCounts[name]} blocks`, value: pct(bytes, size), unit: '% of new', baseline: pct(base, size) })
     }
     extra[label] = info
   } finally {
