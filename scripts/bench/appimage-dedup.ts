@@ -10,87 +10,31 @@
  * 127.0.0.1. It also times reading an image's metadata against reading the whole file.
  *
  * Needs root or a populated cache for `apt-get download`, and squashfs-tools, zsync, casync.
- * Downloads are cached in tmp/appimage-dedup/ (git-ignored). `node scripts/bench/appimage-dedup.ts`
+ * Downloads are cached in tmp/appimage-dedup/debs (git-ignored). `node scripts/bench/appimage-dedup.ts`
  */
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { chmod, cp, mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-import { importer } from 'ipfs-unixfs-importer'
+import { join } from 'node:path'
 import { fixedSize, rabin } from 'ipfs-unixfs-importer/chunker'
 import { createSquashfsChunker, fastCdc, openAppImage, readAppImageMetadata } from '../../packages/appimage/src/index.ts'
 import { SquashfsImage } from '../../packages/appimage/src/squashfs/filesystem.ts'
 import { createFileReader } from '../../packages/appimage/src/reader.ts'
-import { buildRuntime } from '../../packages/appimage/test/fixtures/build.ts'
+import { appDir, buildAppImage, debianPair, debianVersions, downloadDeb, MEDIA_PACKAGES, QT_PACKAGES, run, type SquashfsSettings, serveDirectory, type StaticServer, VLC_DESKTOP, VLC_PACKAGES, zsyncUpdate } from './lib/debian-appimage.ts'
 import { type Figure, report } from './lib/report.ts'
+import { type Chunker, fetchBytes, importBlocks, totalBytes } from './lib/unixfs-blocks.ts'
 
-const run = promisify(execFile)
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const cache = join(root, 'tmp', 'appimage-dedup')
 const MiB = 1024 * 1024
 
-const VLC = ['vlc', 'vlc-l10n', 'vlc-bin', 'libvlc5', 'libvlc-bin', 'libvlccore9', 'vlc-plugin-base', 'vlc-plugin-qt', 'vlc-plugin-video-output', 'vlc-data']
-const MEDIA = ['libavcodec59', 'libavformat59', 'libavutil57', 'libswscale6', 'libswresample4', 'libdav1d6', 'libaom3', 'libx264-164', 'libx265-199']
-const QT = ['libqt5core5a', 'libqt5gui5', 'libqt5widgets5', 'libqt5dbus5', 'libqt5svg5', 'libqt5network5', 'libqt5x11extras5', 'libicu72', 'libdouble-conversion3', 'libpcre2-16-0', 'libmd4c0']
 const KEEPASSXC = ['keepassxc', 'libbotan-2-19', 'libqrencode4', 'libqt5concurrent5']
 
 function log (msg: string): void {
   console.log(`[appimage-dedup] ${msg}`)
 }
 
-/** The oldest and newest version apt offers (bookworm vs bookworm-security/updates) */
-async function versions (pkg: string): Promise<{ old: string, new: string }> {
-  const { stdout } = await run('apt-cache', ['madison', pkg])
-  const list = stdout.split('\n').map(l => l.split('|')[1]?.trim()).filter((v): v is string => v !== undefined && v !== '')
-  if (list.length === 0) throw new Error(`apt knows no package ${pkg}; run apt-get update`)
-  return { new: list[0]!, old: list[list.length - 1]! }
-}
-
-async function download (pkg: string, version: string): Promise<string> {
-  const dir = join(cache, 'debs')
-  await mkdir(dir, { recursive: true })
-  const file = `${pkg}_${version.replace(':', '%3a')}_`
-  const have = (await readdir(dir)).find(f => f.startsWith(file) && f.endsWith('.deb'))
-  if (have !== undefined) return join(dir, have)
-  await run('apt-get', ['download', `${pkg}=${version}`], { cwd: dir, maxBuffer: 16 * MiB })
-  const got = (await readdir(dir)).find(f => f.startsWith(file) && f.endsWith('.deb'))
-  if (got === undefined) throw new Error(`apt-get download ${pkg}=${version} left no .deb`)
-  return join(dir, got)
-}
-
-async function appDir (dir: string, debs: string[], desktop: string, icon: string): Promise<void> {
-  await mkdir(dir, { recursive: true })
-  for (const deb of debs) await run('dpkg-deb', ['-x', deb, dir])
-  // AppDirs carry no documentation symlinks into /usr/share/doc of the host
-  await rm(join(dir, 'usr/share/doc'), { recursive: true, force: true })
-  await writeFile(join(dir, 'AppRun'), '#!/bin/sh\nexec "$APPDIR/usr/bin/$(basename "$ARGV0")" "$@"\n')
-  await chmod(join(dir, 'AppRun'), 0o755)
-  await symlink(desktop, join(dir, desktop.split('/').pop()!))
-  await symlink(icon, join(dir, '.DirIcon'))
-}
-
-interface Settings { comp: 'zstd' | 'gzip', block: number, level?: number }
-
-async function appImage (tree: string, out: string, s: Settings, time = 1700000000): Promise<string> {
-  const sq = `${out}.squashfs`
-  const args = [tree, sq, '-noappend', '-comp', s.comp, '-b', String(s.block), '-all-root', '-mkfs-time', String(time), '-all-time', String(time), '-no-xattrs', '-quiet', '-no-progress']
-  if (s.level !== undefined) args.push('-Xcompression-level', String(s.level))
-  await run('mksquashfs', args, { maxBuffer: 16 * MiB })
-  // a runtime of the size of AppImage's type 2 runtime (~190 KB), with update information
-  const { bytes } = buildRuntime({ textSize: 190_000, updateInformation: 'zsync|http://127.0.0.1/app.zsync' })
-  const handle = await open(out, 'w')
-  await handle.write(bytes)
-  await handle.write(await readFile(sq))
-  await handle.close()
-  await rm(sq)
-  return out
-}
+const appImage = buildAppImage
+type Settings = SquashfsSettings
 
 async function filesOf (dir: string): Promise<string[]> {
   const out: string[] = []
@@ -113,34 +57,6 @@ async function changeFivePercent (dir: string): Promise<number> {
   return files.length
 }
 
-type Chunker = (source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>
-
-/** Imports a file with the real UnixFS importer; returns its blocks (CID → size) */
-async function importBlocks (path: string, chunker: Chunker): Promise<Map<string, number>> {
-  const blocks = new Map<string, number>()
-  const blockstore = {
-    async put (cid: { toString: () => string }, bytes: Uint8Array) {
-      blocks.set(cid.toString(), bytes.byteLength)
-      return cid
-    }
-  }
-  // biome-ignore lint/suspicious/noExplicitAny: the importer's blockstore type wants a full Blockstore; only put is used
-  for await (const _ of importer([{ content: createReadStream(path, { highWaterMark: MiB }) }], blockstore as any, { chunker, rawLeaves: true, cidVersion: 1 })) { /* drain */ }
-  return blocks
-}
-
-function fetchBytes (have: Map<string, number>, want: Map<string, number>): number {
-  let n = 0
-  for (const [cid, size] of want) if (!have.has(cid)) n += size
-  return n
-}
-
-function total (blocks: Map<string, number>): number {
-  let n = 0
-  for (const size of blocks.values()) n += size
-  return n
-}
-
 const CHUNKERS: Record<string, (path: string) => Promise<Chunker>> = {
   'fixed 256 KiB': async () => fixedSize({ chunkSize: 256 * 1024 }),
   'fixed 1 MiB': async () => fixedSize({ chunkSize: MiB }),
@@ -151,80 +67,11 @@ const CHUNKERS: Record<string, (path: string) => Promise<Chunker>> = {
   'squashfs-aware': async (path) => await createSquashfsChunker(path)
 }
 
-/** A static file server with single and multiple byte ranges, counting the body bytes it sends */
-function serve (dir: string): { start: () => Promise<string>, stop: () => Promise<void>, sent: () => number, reset: () => void } {
-  let sent = 0
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
-      const path = join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))
-      if (relative(dir, path).startsWith('..')) return res.writeHead(403).end()
-      let data: Buffer
-      try {
-        data = await readFile(path)
-      } catch {
-        return res.writeHead(404).end()
-      }
-      const range = req.headers.range
-      const write = (chunk: Buffer | string): void => {
-        sent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
-        res.write(chunk)
-      }
-      if (range === undefined) {
-        res.writeHead(200, { 'content-length': data.byteLength, 'accept-ranges': 'bytes' })
-        write(data)
-        return res.end()
-      }
-      const parts = range.replace(/^bytes=/, '').split(',').map(r => {
-        const [a, b] = r.trim().split('-')
-        const start = a === '' ? data.byteLength - Number(b) : Number(a)
-        const end = a === '' || b === '' ? data.byteLength - 1 : Math.min(Number(b), data.byteLength - 1)
-        return { start, end }
-      })
-      if (parts.length === 1) {
-        const { start, end } = parts[0]!
-        res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${data.byteLength}`, 'content-length': end - start + 1 })
-        write(data.subarray(start, end + 1))
-        return res.end()
-      }
-      // one buffer with a content-length: zsync's HTTP client does not read chunked bodies
-      const boundary = 'hubless-bench-boundary'
-      const body: Buffer[] = []
-      for (const { start, end } of parts) {
-        body.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes ${start}-${end}/${data.byteLength}\r\n\r\n`))
-        body.push(data.subarray(start, end + 1))
-      }
-      body.push(Buffer.from(`\r\n--${boundary}--\r\n`))
-      const all = Buffer.concat(body)
-      res.writeHead(206, { 'content-type': `multipart/byteranges; boundary=${boundary}`, 'content-length': all.byteLength })
-      write(all)
-      res.end()
-    })()
-  })
-  return {
-    start: async () => await new Promise<string>((resolve) => {
-      server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))
-    }),
-    stop: async () => await new Promise<void>((resolve) => { server.close(() => resolve()) }),
-    sent: () => sent,
-    reset: () => { sent = 0 }
-  }
+async function zsyncBytes (work: string, url: string, server: StaticServer, seed: string, target: string): Promise<{ total: number, control: number }> {
+  return await zsyncUpdate({ served: join(work, 'http'), url, server, seed, target, out: join(work, 'zsync-out') })
 }
 
-async function zsyncBytes (work: string, url: string, server: ReturnType<typeof serve>, seed: string, target: string): Promise<{ total: number, control: number }> {
-  const name = target.split('/').pop()!
-  const control = join(work, 'http', `${name}.zsync`)
-  await run('zsyncmake', ['-u', `${url}/${name}`, '-o', control, target], { maxBuffer: 16 * MiB })
-  server.reset()
-  const out = join(work, 'zsync-out')
-  await rm(out, { force: true })
-  await run('zsync', ['-q', '-i', seed, '-o', out, `${url}/${name}.zsync`], { cwd: work, maxBuffer: 16 * MiB, timeout: 600_000 })
-  const ok = Buffer.compare(await readFile(out), await readFile(target)) === 0
-  if (!ok) throw new Error('zsync produced a different file')
-  await rm(`${out}.zs-old`, { force: true })
-  return { total: server.sent(), control: (await stat(control)).size }
-}
-
-async function casyncBytes (work: string, url: string, server: ReturnType<typeof serve>, seed: string, target: string): Promise<number> {
+async function casyncBytes (work: string, url: string, server: StaticServer, seed: string, target: string): Promise<number> {
   const name = target.split('/').pop()!
   const store = join(work, 'http', 'store.castr')
   await run('casync', ['make', `--store=${store}`, join(work, 'http', `${name}.caibx`), target], { maxBuffer: 16 * MiB, timeout: 600_000 })
@@ -296,25 +143,23 @@ async function main (): Promise<void> {
     const oldDebs: string[] = []
     const newDebs: string[] = []
     const pkgVersions: Record<string, { old: string, new: string }> = {}
-    for (const pkg of [...VLC, ...MEDIA, ...QT]) {
-      const v = await versions(pkg)
-      pkgVersions[pkg] = v
-      oldDebs.push(await download(pkg, v.old))
-      newDebs.push(await download(pkg, v.new))
-    }
+    const pair = await debianPair([...VLC_PACKAGES, ...MEDIA_PACKAGES, ...QT_PACKAGES])
+    oldDebs.push(...pair.old)
+    newDebs.push(...pair.new)
+    Object.assign(pkgVersions, pair.versions)
     const keepassDebs: string[] = []
-    for (const pkg of [...KEEPASSXC, ...QT]) {
-      const v = await versions(pkg)
-      keepassDebs.push(await download(pkg, v.new))
+    for (const pkg of [...KEEPASSXC, ...QT_PACKAGES]) {
+      const v = await debianVersions(pkg)
+      keepassDebs.push(await downloadDeb(pkg, v.new))
     }
     extra['packages'] = pkgVersions
 
     log('building AppDirs')
-    await appDir(join(work, 'A'), oldDebs, 'usr/share/applications/vlc.desktop', 'usr/share/icons/hicolor/128x128/apps/vlc.png')
-    await appDir(join(work, 'B'), newDebs, 'usr/share/applications/vlc.desktop', 'usr/share/icons/hicolor/128x128/apps/vlc.png')
+    await appDir(join(work, 'A'), oldDebs, VLC_DESKTOP)
+    await appDir(join(work, 'B'), newDebs, VLC_DESKTOP)
     await cp(join(work, 'A'), join(work, 'A5'), { recursive: true, verbatimSymlinks: true })
     const changed = await changeFivePercent(join(work, 'A5'))
-    await appDir(join(work, 'K'), keepassDebs, 'usr/share/applications/org.keepassxc.KeePassXC.desktop', 'usr/share/icons/hicolor/256x256/apps/keepassxc.png')
+    await appDir(join(work, 'K'), keepassDebs, { desktop: 'usr/share/applications/org.keepassxc.KeePassXC.desktop', icon: 'usr/share/icons/hicolor/256x256/apps/keepassxc.png' })
 
     log('building AppImages with mksquashfs (zstd, 128 KiB blocks: appimagetool\'s defaults)')
     const http = join(work, 'http')
@@ -344,14 +189,14 @@ async function main (): Promise<void> {
         results[pair] ??= {}
         results[pair]![name] = fetchBytes(blocksA, blocks) / size
         if (name === 'squashfs-aware' && pair.startsWith('update')) {
-          extra['dagOverhead'] = (total(blocks) - size) / size
+          extra['dagOverhead'] = (totalBytes(blocks) - size) / size
           extra['squashfsChunks'] = blocks.size
         }
       }
     }
 
     log('zsync and casync through a local HTTP server')
-    const server = serve(http)
+    const server = serveDirectory(http)
     const url = await server.start()
     try {
       for (const [pair, seed, target, size] of pairs.slice(0, 2)) {

@@ -3,7 +3,8 @@ import { type AppImageSource, isSquashfsMagic, openAppImage, requireType2 } from
 import { concat } from './bytes.ts'
 import { type FastCdcOptions, fastCdc } from './fastcdc.ts'
 import { createBytesReader, createFileReader, type RandomAccessReader } from './reader.ts'
-import { openSquashfs } from './squashfs/index.ts'
+import { openSquashfs, type Squashfs } from './squashfs/index.ts'
+import { ZSTD_MAX_BLOCK_SIZE, zstdBlockStarts } from './squashfs/zstd-frame.ts'
 import type { AbortOptions } from './types.ts'
 
 const log = logger('hubless:appimage:chunker')
@@ -34,6 +35,13 @@ export interface ChunkPlanOptions extends AbortOptions {
   maxChunkSize?: number
   /** FastCDC settings for files that are not parseable AppImages */
   fallback?: FastCdcOptions
+  /**
+   * Cut zstd-compressed blocks of images with blocks over 128 KiB at the blocks of their zstd
+   * frames (default true). A change late in a 1 MiB block then leaves the chunks before it
+   * shared, as zsync's small blocks do. Changing it changes the CIDs of such images: publish and
+   * update must agree, so only benchmarks turn it off, to compare with the cuts before.
+   */
+  zstdBlocks?: boolean
 }
 
 /** A Chunker that also tells how it will cut */
@@ -63,11 +71,23 @@ export function capChunks (boundaries: number[], size: number, max: number): num
   return cuts
 }
 
-async function squashfsBoundaries (reader: RandomAccessReader, options?: AbortOptions): Promise<{ boundaries: number[], runtimeSize: number }> {
+/** Where the image's blocks start and end, and, for zstd blocks larger than a zstd block, where their frames' blocks start */
+async function imageBoundaries (fs: Squashfs, reader: RandomAccessReader, options?: ChunkPlanOptions): Promise<number[]> {
+  const map = await fs.blockMap(options)
+  const { compressor, blockSize } = fs.superblock
+  if (options?.zstdBlocks === false || compressor !== 'zstd' || blockSize <= ZSTD_MAX_BLOCK_SIZE) return map.boundaries
+  const boundaries = [...map.boundaries]
+  for (const { offset, length } of map.compressedBlocks) {
+    for (const start of await zstdBlockStarts(reader, offset, length, options)) boundaries.push(start)
+  }
+  return boundaries
+}
+
+async function squashfsBoundaries (reader: RandomAccessReader, options?: ChunkPlanOptions): Promise<{ boundaries: number[], runtimeSize: number }> {
   const head = await reader.read(0, Math.min(4, reader.size), options)
   if (isSquashfsMagic(head)) {
     const fs = await openSquashfs(reader, 0, options)
-    return { boundaries: (await fs.blockMap(options)).boundaries, runtimeSize: 0 }
+    return { boundaries: await imageBoundaries(fs, reader, options), runtimeSize: 0 }
   }
   const appImage = await openAppImage(reader, options)
   const fs = requireType2(appImage)
@@ -76,7 +96,7 @@ async function squashfsBoundaries (reader: RandomAccessReader, options?: AbortOp
   for (const s of appImage.elf.sections) {
     if (RUNTIME_SECTIONS.has(s.name) && s.size > 0) boundaries.push(s.offset, s.offset + s.size)
   }
-  boundaries.push(...(await fs.blockMap(options)).boundaries)
+  boundaries.push(...await imageBoundaries(fs, reader, options))
   return { boundaries, runtimeSize: appImage.runtimeSize }
 }
 
@@ -145,8 +165,9 @@ export function cutAt (cuts: number[], max: number): Chunker {
 
 /**
  * The squashfs-aware chunker for Helia's UnixFS importer: maps the image first (random access,
- * metadata only), then cuts the stream at every data, fragment and metadata block boundary and
- * around the runtime. Files it cannot parse get FastCDC instead.
+ * metadata and zstd block headers only), then cuts the stream at every data, fragment and
+ * metadata block boundary, around the runtime, and inside zstd blocks larger than 128 KiB at
+ * their frames' blocks. Files it cannot parse get FastCDC instead.
  */
 export async function createSquashfsChunker (source: AppImageSource, options?: ChunkPlanOptions): Promise<SquashfsChunker> {
   const plan = await planChunks(source, options)

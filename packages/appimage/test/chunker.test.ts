@@ -81,6 +81,41 @@ describe('squashfs-aware chunker', () => {
     assert.ok(fresh / total < 0.05, `only metadata is new: ${fresh} of ${total} bytes`)
   })
 
+  it('cuts zstd blocks over 128 KiB at their frames\' blocks, so a change late in a block leaves its start shared', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises')
+    // 1 MiB of text that compresses to several zstd blocks; v2 changes only its last 64 KiB
+    const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${hex(Buffer.from(String(i))).slice(0, 40)}\n`).join('')
+    const v1 = Buffer.from(lines).subarray(0, 1024 * 1024)
+    const v2 = Buffer.from(v1)
+    v2.fill(0x41, v2.byteLength - 65536, v2.byteLength - 65000)
+    const images: Record<string, string> = {}
+    for (const [name, data] of [['v1', v1], ['v2', v2]] as const) {
+      const tree = join(set.dir, `zstd-frames-${name}`)
+      await mkdir(tree, { recursive: true })
+      await writeFile(join(tree, 'big.txt'), data)
+      for (const blockSize of [1048576, 131072]) {
+        const squashfs = join(set.dir, `zstd-frames-${name}-${blockSize}.squashfs`)
+        await mksquashfs(tree, squashfs, { compressor: 'zstd', blockSize, fragments: false })
+        images[`${name}-${blockSize}`] = join(set.dir, `zstd-frames-${name}-${blockSize}.AppImage`)
+        await assemble(buildRuntime().bytes, squashfs, images[`${name}-${blockSize}`]!)
+      }
+    }
+    const fresh = async (zstdBlocks: boolean): Promise<{ fresh: number, chunks: number }> => {
+      const chunks = async (path: string): Promise<Uint8Array[]> => await collect((await createSquashfsChunker(path, { zstdBlocks }))(createReadStream(path)))
+      const known = new Set((await chunks(images['v1-1048576']!)).map(hex))
+      const b = await chunks(images['v2-1048576']!)
+      return { fresh: b.filter(c => !known.has(hex(c))).reduce((n, c) => n + c.byteLength, 0), chunks: b.length }
+    }
+    const before = await fresh(false)
+    const after = await fresh(true)
+    assert.ok(before.fresh > 150_000, `cut at squashfs blocks only, the whole changed block is new (${before.fresh} bytes)`)
+    assert.ok(after.fresh < before.fresh - 100_000, `cut at zstd blocks, the frame's blocks before the change are shared (${after.fresh} bytes new, ${before.fresh} before)`)
+    assert.ok(after.chunks > before.chunks)
+    // the same plan twice, and 128 KiB images (one zstd block per squashfs block) cut as before
+    assert.deepEqual((await planChunks(images['v2-1048576']!)).cuts, (await planChunks(images['v2-1048576']!)).cuts)
+    assert.deepEqual((await planChunks(images['v2-131072']!)).cuts, (await planChunks(images['v2-131072']!, { zstdBlocks: false })).cuts)
+  })
+
   it('falls back to FastCDC for files it cannot parse, and still returns the file', async () => {
     const data = pseudoRandom(3_000_000, 'not-an-appimage')
     const chunker = await createSquashfsChunker(data)

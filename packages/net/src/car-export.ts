@@ -28,7 +28,7 @@ export async function * exportLocalCar (helia: NodeHelia, root: CID, options: Ab
     }
     return toBytes(helia.blockstore.get(cid, { offline: true, signal: options.signal }))
   }
-  for await (const { cid, bytes } of walkDag(helia.getCodec, root, load, options.signal)) {
+  for await (const { cid, bytes } of walkDag(helia.getCodec, root, load, { signal: options.signal })) {
     yield lengthPrefix(cid.bytes.byteLength + bytes.byteLength)
     yield cid.bytes
     yield bytes

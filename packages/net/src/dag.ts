@@ -33,17 +33,45 @@ export interface DagBlock {
   bytes: Uint8Array
 }
 
+export interface WalkOptions {
+  signal?: AbortSignal
+  /**
+   * How many of the next blocks in walk order to load while the current one is handed out
+   * (default 0: one at a time). Blocks are still yielded in walk order; a load that fails is
+   * reported when the walk reaches its block.
+   */
+  lookahead?: number
+}
+
 /** Visits every block under `root` once, depth first in link order (file order for UnixFS). */
-export async function * walkDag (getCodec: CodecLoader, root: CID, load: (cid: CID) => Promise<Uint8Array>, signal?: AbortSignal): AsyncGenerator<DagBlock> {
+export async function * walkDag (getCodec: CodecLoader, root: CID, load: (cid: CID) => Promise<Uint8Array>, options: WalkOptions = {}): AsyncGenerator<DagBlock> {
+  const { signal } = options
+  const lookahead = options.lookahead ?? 0
   const seen = new Set<string>()
   const stack: CID[] = [root]
+  const pending = new Map<string, Promise<Uint8Array>>()
+  const start = (cid: CID, key: string): Promise<Uint8Array> => {
+    const loading = load(cid)
+    // awaited when the walk reaches the block; until then a failure must not go unhandled
+    loading.catch(() => {})
+    pending.set(key, loading)
+    return loading
+  }
   while (stack.length > 0) {
     signal?.throwIfAborted()
     const cid = stack.pop()!
     const key = cid.toString()
     if (seen.has(key)) continue
     seen.add(key)
-    const bytes = await load(cid)
+    const loading = pending.get(key) ?? start(cid, key)
+    pending.delete(key)
+    // the next blocks of the walk, loading while this one is used
+    for (let i = stack.length - 1; i >= 0 && pending.size < lookahead; i--) {
+      const next = stack[i]!
+      const nextKey = next.toString()
+      if (!seen.has(nextKey) && !pending.has(nextKey)) start(next, nextKey)
+    }
+    const bytes = await loading
     yield { cid, bytes }
     const links = await blockLinks(getCodec, cid, bytes)
     for (let i = links.length - 1; i >= 0; i--) stack.push(links[i]!)

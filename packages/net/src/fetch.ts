@@ -15,6 +15,8 @@ export interface FetchDefaults {
 }
 
 const DEFAULT_GATEWAY_TIMEOUT = 30_000
+/** Blocks fetched ahead of the walk: a round trip per block, one after another, made a delta update of small chunks slow */
+const FETCH_LOOKAHEAD = 8
 
 interface FetchState {
   helia: NodeHelia
@@ -132,7 +134,7 @@ export async function fetchDag (helia: NodeHelia, root: CID, defaults: FetchDefa
     result: { cid: root, blocks: 0, bytes: 0, sources: {}, errors: [] }
   }
   // fetchBlock counts and reports each block as the walk loads it
-  await drain(walkDag(helia.getCodec, root, async cid => fetchBlock(state, cid), options.signal))
+  await drain(walkDag(helia.getCodec, root, async cid => fetchBlock(state, cid), { signal: options.signal, lookahead: FETCH_LOOKAHEAD }))
   if (options.pin === true && !(await helia.pins.isPinned(root, { signal: options.signal }))) {
     await drain(helia.pins.add(root, { signal: options.signal }))
   }

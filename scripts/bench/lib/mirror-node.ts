@@ -8,6 +8,7 @@ import { createMirror, importAppImageHub } from '@hubless/mirror'
 import { createNode } from '@hubless/net'
 import { createCatalog } from '@hubless/query'
 import { createPublisherKey, createRegistry } from '@hubless/registry'
+import type { HublessNode } from '@hubless/net'
 import type { Catalog } from '@hubless/query'
 import type { Registry } from '@hubless/registry'
 
@@ -17,6 +18,7 @@ export const EMBEDDED_CATALOG = join(import.meta.dirname, '..', '..', '..', 'dat
 export interface BenchMirror {
   url: string
   multiaddrs: string[]
+  node: HublessNode
   registry: Registry
   catalog: Catalog
   stop (): Promise<void>
@@ -33,6 +35,7 @@ export async function startBenchMirror (directory: string, init: { seed?: string
   return {
     url: mirror.url,
     multiaddrs: node.getMultiaddrs(),
+    node,
     registry,
     catalog,
     async stop () {

@@ -54,6 +54,8 @@ export interface SquashfsBlockMap {
   dataBlocks: number
   fragmentBlocks: number
   metadataBlocks: number
+  /** file offsets and lengths of the compressed data and fragment blocks, ascending, each once */
+  compressedBlocks: Array<{ offset: number, length: number }>
 }
 
 /** A read-only SquashFS 4.0 file system inside a file */
@@ -373,6 +375,7 @@ export class SquashfsImage implements Squashfs {
     let dataBlocks = 0
     let metadataBlocks = 0
     const fragmentBlocks = sb.fragmentCount
+    const compressed = new Map<number, number>()
     const tableStarts = [sb.fragmentTableStart, sb.exportTableStart, sb.idTableStart, sb.xattrIdTableStart]
       .filter((t): t is number => t !== undefined)
     const lookupBlocks = [...(this.fragments?.blocks ?? []), ...(this.ids?.blocks ?? [])]
@@ -405,6 +408,7 @@ export class SquashfsImage implements Squashfs {
         const { start, size } = await this.fragmentEntry(i, options)
         cuts.add(start)
         cuts.add(start + (size & BLOCK_SIZE_MASK))
+        if ((size & BLOCK_UNCOMPRESSED) === 0 && (size & BLOCK_SIZE_MASK) > 0) compressed.set(start, size & BLOCK_SIZE_MASK)
       }
       const files = new Set<bigint>()
       for await (const entry of this.walk(options)) {
@@ -415,6 +419,7 @@ export class SquashfsImage implements Squashfs {
         let pos = inode.blocksStart
         cuts.add(pos)
         for (const word of inode.blockSizes) {
+          if ((word & BLOCK_UNCOMPRESSED) === 0 && (word & BLOCK_SIZE_MASK) > 0) compressed.set(pos, word & BLOCK_SIZE_MASK)
           pos += word & BLOCK_SIZE_MASK
           cuts.add(pos)
           dataBlocks++
@@ -424,6 +429,8 @@ export class SquashfsImage implements Squashfs {
       this.store.releasePrefetch()
     }
     const boundaries = [...cuts].filter(c => c >= 0 && c <= sb.bytesUsed).sort((a, b) => a - b).map(c => c + this.offset)
-    return { start: this.offset, end: this.offset + sb.bytesUsed, boundaries, dataBlocks, fragmentBlocks, metadataBlocks }
+    const compressedBlocks = [...compressed].filter(([start, length]) => start + length <= sb.bytesUsed)
+      .sort((a, b) => a[0] - b[0]).map(([start, length]) => ({ offset: start + this.offset, length }))
+    return { start: this.offset, end: this.offset + sb.bytesUsed, boundaries, dataBlocks, fragmentBlocks, metadataBlocks, compressedBlocks }
   }
 }

@@ -1,0 +1,216 @@
+/**
+ * What an update costs a user, in one run: `hubless update`'s delta (the installed file's blocks
+ * local, the new release's DAG fetched from a mirror on 127.0.0.1) against Debian's real `zsync`
+ * client updating the same old file from a control file made by `zsyncmake`, and a full download.
+ *
+ * The pair is VLC 3.0.23 → 3.0.24 with its Qt, ICU and FFmpeg libraries, from Debian's packages,
+ * built as appimagetool runs mksquashfs (`-comp zstd -root-owned -noappend -b SIZE -mkfs-time 0`)
+ * at 1 MiB blocks (go-appimage's appimagetool, and AppImage's appimagetool from June 2023 to
+ * August 2024) and at 128 KiB blocks (AppImage's appimagetool 1.9 and later).
+ *
+ * hubless: `deliver()`, the code `hubless install` and `hubless update` run, on a fresh data dir
+ * whose node has no peers, with the mirror (a process of its own, as zsync's HTTP server is
+ * apart from the zsync process) as its gateway; bytes are those of the blocks fetched
+ * (DAG nodes included). zsync: body bytes the HTTP server sent, the control file counted apart.
+ * Times are wall times of the update alone (zsyncmake and publishing are the publisher's work),
+ * the median of `UPDATE_DELTA_RUNS` (default 3) runs, hubless and zsync alternating.
+ *
+ * It also compares the chunker's cuts offline: every variant's bytes to fetch, in the same run.
+ *
+ * `node scripts/bench/update-delta.ts` (needs apt-get download or tmp/appimage-dedup/debs, and
+ * squashfs-tools and zsync)
+ */
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createSquashfsChunker } from '../../packages/appimage/src/index.ts'
+import { fastCdcCut, fastCdcParams } from '../../packages/appimage/src/fastcdc.ts'
+import { dataDirLayout } from '../../packages/cli/src/data-dir.ts'
+import { deliver } from '../../packages/cli/src/install/deliver.ts'
+import type { ProgressLine } from '../../packages/cli/src/operations/operation.ts'
+import { openServices } from '../../packages/cli/src/services.ts'
+import { appDir, buildAppImage, debianPair, MEDIA_PACKAGES, MiB, QT_PACKAGES, serveDirectory, VLC_DESKTOP, VLC_PACKAGES, zsyncUpdate } from './lib/debian-appimage.ts'
+import { get } from './lib/http-get.ts'
+import { type MirrorProcess, startMirrorProcess } from './lib/mirror-process.ts'
+import { type Figure, report } from './lib/report.ts'
+import { type Chunker, fetchBytes, importBlocks } from './lib/unixfs-blocks.ts'
+
+const RUNS = Number(process.env.UPDATE_DELTA_RUNS ?? 3)
+const BLOCK_SIZES = [MiB, 128 * 1024]
+
+function log (msg: string): void {
+  console.log(`[update-delta] ${msg}`)
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
+
+function pct (part: number, whole: number): number {
+  return Math.round(part / whole * 10000) / 100
+}
+
+async function sha256 (path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex')
+}
+
+/** Cuts every chunk of `inner` again with FastCDC (minimum avg/4, maximum 4 avg) */
+function withinChunks (inner: Chunker, avgSize: number): Chunker {
+  const p = fastCdcParams({ avgSize, minSize: avgSize / 4, maxSize: avgSize * 4 })
+  return async function * cdcWithinChunks (source) {
+    for await (const chunk of inner(source)) {
+      for (let at = 0; at < chunk.byteLength;) {
+        const n = fastCdcCut(chunk, at, chunk.byteLength, p)
+        yield chunk.subarray(at, at + n)
+        at += n
+      }
+    }
+  }
+}
+
+/**
+ * The chunkings compared offline: what publish and update use, the cuts before zstd frames were
+ * cut, and content-defined cuts inside every chunk (tried: closer to zsync's bytes, five times
+ * the blocks, so slower to fetch; every image's CIDs would change)
+ */
+const CHUNKINGS: Record<string, (path: string) => Promise<Chunker>> = {
+  'squashfs-aware (publish and update)': async (path) => await createSquashfsChunker(path),
+  'squashfs blocks only (before)': async (path) => await createSquashfsChunker(path, { zstdBlocks: false }),
+  'squashfs-aware + FastCDC 8 KiB inside (tried)': async (path) => withinChunks(await createSquashfsChunker(path), 8192)
+}
+
+interface Measured { bytes: number, ms: number }
+
+/** One `hubless update`: a fresh data dir, the installed old file, the new release from the mirror */
+async function hublessUpdate (work: string, mirror: MirrorProcess, content: { cid: string, size: number, sha256: string }, old: string, run: number): Promise<Measured & { reused: number, phases: Record<string, number> }> {
+  const dir = join(work, `client-${run}`)
+  const installed = join(dir, 'app.AppImage')
+  await mkdir(dir, { recursive: true })
+  await copyFile(old, installed)
+  const services = await openServices(dataDirLayout(join(dir, 'data')), { gateways: [] })
+  try {
+    const signal = AbortSignal.timeout(600_000)
+    // where the time goes, by the phases deliver reports
+    const phases: Record<string, number> = {}
+    let phase = 'starting'
+    const t = performance.now()
+    let since = t
+    const onProgress = (p: ProgressLine): void => {
+      const name = p.phase.replace(/ \(.*\)$/, '')
+      if (name === phase) return
+      phases[phase] = (phases[phase] ?? 0) + performance.now() - since
+      since = performance.now()
+      phase = name
+    }
+    const delivery = await deliver({ services, signal, onProgress }, { content: { ...content, urls: [] }, target: installed, installed, gateways: [mirror.url] })
+    const ms = performance.now() - t
+    phases[phase] = (phases[phase] ?? 0) + performance.now() - since
+    if (delivery.sha256 !== content.sha256) throw new Error('hubless delivered a different file')
+    return { bytes: delivery.bytesFetched, reused: delivery.bytesReused, ms, phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])) }
+  } finally {
+    await services.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function fullDownload (mirror: MirrorProcess, cid: string): Promise<Measured> {
+  const t = performance.now()
+  const answer = await get(`${mirror.url}/ipfs/${cid}?filename=app.AppImage`)
+  const ms = performance.now() - t
+  if (answer.status !== 200) throw new Error(`full download answered ${answer.status}`)
+  return { bytes: answer.bytes, ms }
+}
+
+async function measureBlockSize (work: string, trees: { old: string, new: string }, block: number, figures: Figure[], extra: Record<string, unknown>): Promise<void> {
+  const label = block >= MiB ? `${block / MiB} MiB` : `${block / 1024} KiB`
+  log(`${label}: building the pair as appimagetool does`)
+  const served = join(work, `http-${block}`)
+  await mkdir(served, { recursive: true })
+  const settings = { comp: 'zstd', block, style: 'appimagetool' } as const
+  const oldFile = await buildAppImage(trees.old, join(served, 'vlc-old.AppImage'), settings)
+  const newFile = await buildAppImage(trees.new, join(served, 'vlc-new.AppImage'), settings)
+  const size = (await stat(newFile)).size
+  const info: Record<string, unknown> = { oldSize: (await stat(oldFile)).size, newSize: size }
+
+  log(`${label}: chunkings offline`)
+  const offline: Record<string, number> = {}
+  const blockCounts: Record<string, number> = {}
+  for (const [name, make] of Object.entries(CHUNKINGS)) {
+    const blocks = await importBlocks(newFile, await make(newFile))
+    offline[name] = fetchBytes(await importBlocks(oldFile, await make(oldFile)), blocks)
+    blockCounts[name] = blocks.size
+  }
+  Object.assign(info, { offline, blockCounts })
+
+  const mirror = await startMirrorProcess(join(work, `mirror-${block}`), newFile)
+  const server = serveDirectory(served)
+  const url = await server.start()
+  try {
+    const cid = mirror.cid
+    const content = { cid, size, sha256: await sha256(newFile) }
+    const hubless: Array<Measured & { reused: number, phases: Record<string, number> }> = []
+    const zsync: Array<Measured & { control: number }> = []
+    const full: Measured[] = []
+    for (let i = 0; i < RUNS; i++) {
+      // alternate the order, so that neither always runs on a warm page cache
+      const order = i % 2 === 0 ? ['hubless', 'zsync'] : ['zsync', 'hubless']
+      for (const what of order) {
+        if (what === 'hubless') hubless.push(await hublessUpdate(work, mirror, content, oldFile, i))
+        else {
+          const z = await zsyncUpdate({ served, url, server, seed: oldFile, target: newFile, out: join(work, 'zsync-out.AppImage'), makeControl: i === 0 })
+          zsync.push({ bytes: z.total - z.control, control: z.control, ms: z.ms })
+        }
+      }
+      full.push(await fullDownload(mirror, cid))
+      log(`${label} run ${i + 1}/${RUNS}: hubless ${hubless.at(-1)!.bytes} B ${hubless.at(-1)!.ms.toFixed(0)} ms ${JSON.stringify(hubless.at(-1)!.phases)}, zsync ${zsync.at(-1)!.bytes}+${zsync.at(-1)!.control} B ${zsync.at(-1)!.ms.toFixed(0)} ms, full ${full.at(-1)!.ms.toFixed(0)} ms`)
+    }
+    const h = { bytes: hubless[0]!.bytes, reused: hubless[0]!.reused, ms: median(hubless.map(r => r.ms)) }
+    const z = { bytes: zsync[0]!.bytes, control: zsync[0]!.control, ms: median(zsync.map(r => r.ms)) }
+    const f = { bytes: full[0]!.bytes, ms: median(full.map(r => r.ms)) }
+    Object.assign(info, { cid, hubless, zsync, full })
+    const zTotal = z.bytes + z.control
+    figures.push({ name: `${label}: hubless update, fetched`, value: pct(h.bytes, size), unit: '% of new', baseline: pct(z.bytes, size), goal: '<= 1.0x zsync' })
+    figures.push({ name: `${label}: zsync, with its control file`, value: pct(zTotal, size), unit: '% of new', baseline: 100 })
+    figures.push({ name: `${label}: hubless / zsync with control file`, value: pct(h.bytes, size), unit: '% of new', baseline: pct(zTotal, size) })
+    figures.push({ name: `${label}: full download`, value: pct(f.bytes, size), unit: '% of new' })
+    figures.push({ name: `${label}: hubless update, wall time`, value: Math.round(h.ms), unit: 'ms', baseline: Math.round(z.ms), goal: '<= 1.2x zsync' })
+    figures.push({ name: `${label}: full download, wall time`, value: Math.round(f.ms), unit: 'ms', baseline: Math.round(z.ms) })
+    const base = Object.values(offline)[0]!
+    for (const [name, bytes] of Object.entries(offline)) {
+      figures.push({ name: `${label}: offline ${name}, ${blockCounts[name]} blocks`, value: pct(bytes, size), unit: '% of new', baseline: pct(base, size) })
+    }
+    extra[label] = info
+  } finally {
+    await server.stop()
+    await mirror.stop()
+  }
+}
+
+async function main (): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'hubless-update-delta-'))
+  const figures: Figure[] = []
+  const extra: Record<string, unknown> = { runs: RUNS }
+  try {
+    log('Debian packages (cached in tmp/appimage-dedup/debs)')
+    const pair = await debianPair([...VLC_PACKAGES, ...MEDIA_PACKAGES, ...QT_PACKAGES])
+    extra['packages'] = pair.versions
+    const trees = { old: join(work, 'old'), new: join(work, 'new') }
+    await appDir(trees.old, pair.old, VLC_DESKTOP)
+    await appDir(trees.new, pair.new, VLC_DESKTOP)
+    for (const block of (process.env.UPDATE_DELTA_BLOCKS?.split(',').map(Number) ?? BLOCK_SIZES)) {
+      await measureBlockSize(work, trees, block, figures, extra)
+    }
+  } catch (err) {
+    // whatever was measured before the failure is still reported
+    extra['error'] = (err as Error).stack ?? String(err)
+    process.exitCode = 1
+    console.error(err)
+  } finally {
+    report('update-delta', figures, extra)
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+await main()
