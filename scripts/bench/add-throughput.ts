@@ -8,7 +8,8 @@
  *
  * Figures: MB/s (10^6 bytes/s) of each, the ratio to `ipfs-cid` (goal >= 0.5x), and the RSS the
  * process grows by while adding (sampled every 10 ms; goal: a mirror stays <= 300 MB while it
- * archives a 2 GB image). `ipfs-cid` cuts 256 KiB chunks into dag-pb leaves (CIDv0); its CID is
+ * archives a 2 GB image). On a shared machine wall time varies from run to run, so the fastest of
+ * RUNS counts, and MB per CPU second (user + system, every thread) is shown beside it. `ipfs-cid` cuts 256 KiB chunks into dag-pb leaves (CIDv0); its CID is
  * checked against `ipfs-unixfs-importer` with those parameters, since hubless's own CIDs (squashfs
  * cuts, raw leaves, CIDv1) are not comparable with it.
  *
@@ -91,7 +92,8 @@ async function readThrough (file: string): Promise<void> {
   for await (const _ of createReadStream(file, { highWaterMark: 4 * MiB })) { /* into the page cache */ }
 }
 
-interface Timed<T> { seconds: number, value: T, peakRss: number }
+/** `cpu`: user + system seconds of the process (every thread) or of the child */
+interface Timed<T> { seconds: number, cpu: number, value: T, peakRss: number }
 
 /** Runs `fn`, sampling RSS every 10 ms; `peakRss` is the growth over RSS just before */
 async function timed<T> (fn: () => Promise<T>): Promise<Timed<T>> {
@@ -100,22 +102,28 @@ async function timed<T> (fn: () => Promise<T>): Promise<Timed<T>> {
   let peak = before
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()) }, 10)
   const start = process.hrtime.bigint()
+  const cpu = process.cpuUsage()
   try {
     const value = await fn()
     const seconds = Number(process.hrtime.bigint() - start) / 1e9
+    const used = process.cpuUsage(cpu)
     peak = Math.max(peak, process.memoryUsage.rss())
-    return { seconds, value, peakRss: peak - before }
+    return { seconds, cpu: (used.user + used.system) / 1e6, value, peakRss: peak - before }
   } finally {
     clearInterval(sampler)
   }
 }
 
+/** `ipfs_cid FILE` under bash, whose `times` gives the child's CPU time */
 async function ipfsCid (file: string): Promise<Timed<string>> {
-  return timed(async () => {
-    const { stdout } = await run('ipfs_cid', [file], { maxBuffer: MiB })
-    const cid = (JSON.parse(stdout.slice(0, stdout.indexOf('}') + 1)) as { CIDv0: string }).CIDv0
-    return cid
+  let childCpu = 0
+  const t = await timed(async () => {
+    const { stdout } = await run('bash', ['-c', 'ipfs_cid "$1" 2>/dev/null; echo; times', '_', file], { maxBuffer: MiB })
+    const times = stdout.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g) ?? []
+    childCpu = times.map(x => { const [, m, sec] = /(\d+)m([\d.]+)s/.exec(x)!; return Number(m) * 60 + Number(sec) }).reduce((a, b) => a + b, 0)
+    return (JSON.parse(stdout.slice(0, stdout.indexOf('}') + 1)) as { CIDv0: string }).CIDv0
   })
+  return { ...t, cpu: childCpu }
 }
 
 /** What `ipfs-cid` computes, with the JS importer: 256 KiB chunks, dag-pb leaves, 174 links a node, CIDv0 */
@@ -158,6 +166,10 @@ async function stockPath (file: string): Promise<Timed<string>> {
   }))
 }
 
+function describe (t: Timed<unknown>): string {
+  return `${t.seconds.toFixed(2)} s, ${t.cpu.toFixed(2)} CPU s, RSS +${(t.peakRss / 1e6).toFixed(0)} MB`
+}
+
 function best<T> (runs: Array<Timed<T>>): Timed<T> {
   return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a))
 }
@@ -166,7 +178,7 @@ async function repeat<T> (label: string, fn: () => Promise<Timed<T>>): Promise<A
   const runs: Array<Timed<T>> = []
   for (let i = 0; i < RUNS; i++) {
     runs.push(await fn())
-    log(`${label} run ${i + 1}: ${runs[i]!.seconds.toFixed(2)} s, RSS +${(runs[i]!.peakRss / 1e6).toFixed(0)} MB`)
+    log(`${label} run ${i + 1}: ${describe(runs[i]!)}`)
   }
   return runs
 }
@@ -184,16 +196,18 @@ for (const spec of images) {
   const size = (await stat(file)).size
   await readThrough(file)
   const mbps = (t: Timed<unknown>): number => size / 1e6 / t.seconds
-  const baseline = best(await repeat(`${spec.name}: ipfs-cid`, async () => ipfsCid(file)))
+  const perCpu = (runs: Array<Timed<unknown>>): number => size / 1e6 / Math.min(...runs.map(r => r.cpu))
+  const baselines = await repeat(`${spec.name}: ipfs-cid`, async () => ipfsCid(file))
+  const baseline = best(baselines)
   const runsOf = spec.runs
   const stock: Array<Timed<string>> = []
   const add: Array<Timed<string>> = []
   // alternate the two paths so that both see the same machine
   for (let i = 0; i < runsOf; i++) {
     stock.push(await stockPath(file))
-    log(`${spec.name}: stock run ${i + 1}: ${stock[i]!.seconds.toFixed(2)} s, RSS +${(stock[i]!.peakRss / 1e6).toFixed(0)} MB`)
+    log(`${spec.name}: stock run ${i + 1}: ${describe(stock[i]!)}`)
     add.push(await addPath(file))
-    log(`${spec.name}: add run ${i + 1}: ${add[i]!.seconds.toFixed(2)} s, RSS +${(add[i]!.peakRss / 1e6).toFixed(0)} MB`)
+    log(`${spec.name}: add run ${i + 1}: ${describe(add[i]!)}`)
   }
   const s = best(stock)
   const a = best(add)
@@ -205,6 +219,9 @@ for (const spec of images) {
     { name: `${spec.name}: stock Helia add+pin MB/s`, value: mbps(s), unit: 'MB/s', baseline: mbps(baseline) },
     { name: `${spec.name}: add path MB/s`, value: mbps(a), unit: 'MB/s', baseline: mbps(baseline), goal: '>= 0.5x ipfs-cid' },
     { name: `${spec.name}: add path vs stock`, value: ratio(mbps(a), mbps(s)), unit: 'x' },
+    { name: `${spec.name}: ipfs-cid MB per CPU second`, value: perCpu(baselines), unit: 'MB/cpu-s' },
+    { name: `${spec.name}: stock MB per CPU second`, value: perCpu(stock), unit: 'MB/cpu-s', baseline: perCpu(baselines) },
+    { name: `${spec.name}: add path MB per CPU second`, value: perCpu(add), unit: 'MB/cpu-s', baseline: perCpu(baselines) },
     { name: `${spec.name}: add path RSS growth`, value: peak / 1e6, unit: 'MB', baseline: Math.max(...stock.map(r => r.peakRss)) / 1e6, goal: spec.bytes > MiB * 1024 ? '<= 300 MB' : undefined }
   )
   const entry: Record<string, unknown> = { file: file.slice(root.length + 1), size, cid: a.value, ipfsCidCid: baseline.value }
