@@ -10,8 +10,8 @@ import type { CID } from 'multiformats/cid'
 
 const log = logger('hubless:net:block-sink')
 
-/** Bytes a batch collects before it is written; one batch is written while the next fills */
-export const DEFAULT_BATCH_BYTES = 8 * 1024 * 1024
+/** Bytes of blocks being written at once; the importer waits while more are in flight */
+export const DEFAULT_IN_FLIGHT_BYTES = 8 * 1024 * 1024
 
 const EMPTY = new Uint8Array(0)
 
@@ -23,35 +23,36 @@ export function levelKey (cid: CID): string {
 export interface BlockSink {
   /** what the UnixFS importer writes to (it only puts, whole blocks) */
   readonly blockstore: { put: (cid: CID, bytes: Uint8Array, options?: AbortOptions) => Promise<CID> }
-  /** writes what is left and waits for every batch */
+  /** waits until every block put is written */
   flush (options?: AbortOptions): Promise<void>
   /** a pin walker that takes the blocks put here from memory (raw leaves are never read back) */
   walker (): GraphWalkerFactory
 }
 
 /**
- * Collects the blocks of one add and writes them to LevelDB in batches: the importer hashes the
- * next chunks while LevelDB writes the last batch on its own thread. Helia's `put` would read each
- * block back first (`has` is a `get` in blockstore-level) and write it alone. The sink remembers
- * which CIDs it stored, and the bytes of the DAG nodes (small), for the pin walk.
+ * Takes the blocks of one add and writes each to LevelDB without waiting for it, up to
+ * `inFlightBytes` at a time: the importer hashes the next chunks while LevelDB writes on its own
+ * threads (it groups concurrent writes into one). Helia's `put` reads each block back first
+ * (`has` is a `get` in blockstore-level) and writes one at a time; a LevelDB batch copies its
+ * values on the main thread. The sink remembers which CIDs it stored, and the bytes of the DAG
+ * nodes (small), for the pin walk.
  */
-export function createBlockSink (store: LevelBlockstore, batchBytes = DEFAULT_BATCH_BYTES): BlockSink {
-  let pending: Array<{ type: 'put', key: string, value: Uint8Array }> = []
-  let pendingBytes = 0
-  let inFlight: Promise<void> = Promise.resolve()
+export function createBlockSink (store: LevelBlockstore, inFlightBytes = DEFAULT_IN_FLIGHT_BYTES): BlockSink {
+  const writing = new Set<Promise<void>>()
+  let writingBytes = 0
   let failed: Error | undefined
-  let batches = 0
   /** CID → bytes for DAG nodes, `EMPTY` for raw leaves (which have no links) */
   const stored = new Map<string, Uint8Array>()
 
-  async function write (): Promise<void> {
-    const ops = pending
-    pending = []
-    pendingBytes = 0
-    await inFlight
-    if (failed != null) throw failed
-    batches++
-    inFlight = store.db.batch(ops).catch((err: Error) => { failed = err })
+  function write (cid: CID, bytes: Uint8Array): void {
+    writingBytes += bytes.byteLength
+    const done: Promise<void> = store.db.put(levelKey(cid), bytes)
+      .catch((err: Error) => { failed ??= err })
+      .finally(() => {
+        writingBytes -= bytes.byteLength
+        writing.delete(done)
+      })
+    writing.add(done)
   }
 
   return {
@@ -62,19 +63,19 @@ export function createBlockSink (store: LevelBlockstore, batchBytes = DEFAULT_BA
         const key = cid.toString()
         if (stored.has(key)) return cid
         stored.set(key, cid.code === raw.code ? EMPTY : bytes)
-        pending.push({ type: 'put', key: levelKey(cid), value: bytes })
-        pendingBytes += bytes.byteLength
-        if (pendingBytes >= batchBytes) await write()
+        write(cid, bytes)
+        // the importer puts several blocks at once; each waits here while too many bytes are in flight
+        while (writingBytes > inFlightBytes && writing.size > 0) await Promise.race(writing)
+        if (failed != null) throw failed
         return cid
       }
     },
 
     async flush (options) {
       options?.signal?.throwIfAborted()
-      if (pending.length > 0) await write()
-      await inFlight
+      while (writing.size > 0) await Promise.all(writing)
       if (failed != null) throw failed
-      log('stored %d blocks in %d batches', stored.size, batches)
+      log('stored %d blocks', stored.size)
     },
 
     walker () {

@@ -119,7 +119,7 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
         log('added %c', cid)
         return cid
       }
-      // @helia/unixfs's addByteStream with its defaults, into batches written straight to LevelDB
+      // @helia/unixfs's addByteStream with its defaults, its blocks written straight to LevelDB
       const sink = createBlockSink(store)
       const { cid } = await importFile({ content: stream }, sink.blockstore as Blockstore, { ...importOptions, layout: balanced({ maxChildrenPerNode: 1024 }) })
       await sink.flush({ signal: options.signal })
