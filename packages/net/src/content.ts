@@ -111,21 +111,29 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
 
   const content: Content = {
     async add (source, options: AddOptions = {}) {
-      const stream = await openAddSource(source, options)
-      const importOptions = { signal: options.signal, cidVersion: 1 as const, rawLeaves: true, chunker: options.chunker ?? fixedSizeChunker(DEFAULT_CHUNK_SIZE) }
-      if (store == null) {
-        const cid = await fs.addByteStream(stream, importOptions)
-        if (options.pin !== false) await content.pin(cid, { signal: options.signal })
+      const pin = options.pin !== false
+      // a collection between storing the blocks and pinning them would take them (the pin walk
+      // below does not read them back, so it would not notice); callers never add inside a hold
+      const release = pin ? await gate.hold(options.signal) : undefined
+      try {
+        const stream = await openAddSource(source, options)
+        const importOptions = { signal: options.signal, cidVersion: 1 as const, rawLeaves: true, chunker: options.chunker ?? fixedSizeChunker(DEFAULT_CHUNK_SIZE) }
+        if (store == null) {
+          const cid = await fs.addByteStream(stream, importOptions)
+          if (pin) await pinRoot(cid, { signal: options.signal })
+          log('added %c', cid)
+          return cid
+        }
+        // @helia/unixfs's addByteStream with its defaults, its blocks written straight to LevelDB
+        const sink = createBlockSink(store)
+        const { cid } = await importFile({ content: stream }, sink.blockstore as Blockstore, { ...importOptions, layout: balanced({ maxChildrenPerNode: 1024 }) })
+        await sink.flush({ signal: options.signal })
+        if (pin) await pinRoot(cid, { signal: options.signal }, sink.walker())
         log('added %c', cid)
         return cid
+      } finally {
+        release?.()
       }
-      // @helia/unixfs's addByteStream with its defaults, its blocks written straight to LevelDB
-      const sink = createBlockSink(store)
-      const { cid } = await importFile({ content: stream }, sink.blockstore as Blockstore, { ...importOptions, layout: balanced({ maxChildrenPerNode: 1024 }) })
-      await sink.flush({ signal: options.signal })
-      if (options.pin !== false) await pinRoot(cid, { signal: options.signal }, sink.walker())
-      log('added %c', cid)
-      return cid
     },
 
     cat (cid, options = {}) {

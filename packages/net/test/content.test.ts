@@ -66,6 +66,19 @@ describe('content API', () => {
     assert.equal(again.toString(), cid.toString(), 'adding the same bytes again changes nothing')
   })
 
+  it('holds garbage collection back until an add is stored and pinned', async () => {
+    const node = await fixture.node()
+    const data = randomBytes(4_000_000, 23)
+    const order: string[] = []
+    const adding = node.content.add(chunksOf(data, 65_536), { chunker: fixedSizeChunker(50_000) }).then((cid) => { order.push('added'); return cid })
+    await new Promise(resolve => setImmediate(resolve))
+    const collecting = node.content.gc().then(() => { order.push('collected') })
+    const cid = await adding
+    await collecting
+    assert.deepEqual(order, ['added', 'collected'])
+    assert.deepEqual(await node.content.get(cid, { offline: true }), data, 'the collection left every block of the add')
+  })
+
   it('uses the chunker it is given (fixed size and a custom one)', async () => {
     const node = await fixture.node()
     const data = randomBytes(100_000, 9)
