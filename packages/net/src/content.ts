@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto'
 import { unixfs } from '@helia/unixfs'
 import { CarBlockIterator } from '@ipld/car'
 import { logger } from '@libp2p/logger'
-import { base32upper } from 'multiformats/bases/base32'
+import { importFile } from 'ipfs-unixfs-importer'
+import { balanced } from 'ipfs-unixfs-importer/layout'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { CustomProgressEvent } from 'progress-events'
 import { equals } from 'uint8arrays/equals'
 import { openAddSource } from './add-source.ts'
+import { createBlockSink, levelKey } from './block-sink.ts'
 import { exportLocalCar } from './car-export.ts'
 import { fixedSizeChunker } from './chunker.ts'
 import { parseCid } from './cid.ts'
@@ -17,7 +19,9 @@ import { drain, toBytes } from './iterables.ts'
 import { GcGate } from './gc-gate.ts'
 import type { FetchDefaults } from './fetch.ts'
 import type { AddOptions, CatOptions, Content, ExportCarOptions, GcOptions, GcResult, ImportCarOptions, NodeHelia, PinOptions } from './index.ts'
+import type { GraphWalkerFactory } from '@helia/interface'
 import type { AbortOptions } from '@libp2p/interface'
+import type { Blockstore } from 'interface-blockstore'
 import type { LevelBlockstore } from 'blockstore-level'
 import type { CID } from 'multiformats/cid'
 
@@ -77,11 +81,6 @@ async function * singleChunk (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes
 }
 
-/** A block's key in blockstore-level (its private `#encode`, with the default base) */
-function levelKey (cid: CID): string {
-  return `/${base32upper.encoder.encode(cid.multihash.bytes)}`
-}
-
 async function blockHashMatches (helia: NodeHelia, cid: CID, bytes: Uint8Array): Promise<boolean> {
   // sha2-256, the common case, without a promise per block
   if (cid.multihash.code === sha256.code) return equals(createHash('sha256').update(bytes).digest(), cid.multihash.digest)
@@ -92,20 +91,49 @@ async function blockHashMatches (helia: NodeHelia, cid: CID, bytes: Uint8Array):
 export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?: LevelBlockstore): Content {
   const gate = new GcGate()
   const fs = unixfs(helia)
+
+  async function pinRoot (root: CID, options: PinOptions, walker?: GraphWalkerFactory): Promise<void> {
+    if (await helia.pins.isPinned(root, options)) return
+    try {
+      await drain(helia.pins.add(root, {
+        signal: options.signal,
+        walker,
+        onProgress: (evt) => {
+          if (evt.type === 'helia:pin:add') {
+            options.onProgress?.(new CustomProgressEvent('hubless:pin:block', evt.detail))
+          }
+        }
+      }))
+    } catch (err) {
+      throw notFound(root, err)
+    }
+  }
+
   const content: Content = {
     async add (source, options: AddOptions = {}) {
-      const stream = await openAddSource(source, options)
-      const cid = await fs.addByteStream(stream, {
-        signal: options.signal,
-        cidVersion: 1,
-        rawLeaves: true,
-        chunker: options.chunker ?? fixedSizeChunker(DEFAULT_CHUNK_SIZE)
-      })
-      if (options.pin !== false) {
-        await content.pin(cid, { signal: options.signal })
+      const pin = options.pin !== false
+      // a collection between storing the blocks and pinning them would take them (the pin walk
+      // below does not read them back, so it would not notice); callers never add inside a hold
+      const release = pin ? await gate.hold(options.signal) : undefined
+      try {
+        const stream = await openAddSource(source, options)
+        const importOptions = { signal: options.signal, cidVersion: 1 as const, rawLeaves: true, chunker: options.chunker ?? fixedSizeChunker(DEFAULT_CHUNK_SIZE) }
+        if (store == null) {
+          const cid = await fs.addByteStream(stream, importOptions)
+          if (pin) await pinRoot(cid, { signal: options.signal })
+          log('added %c', cid)
+          return cid
+        }
+        // @helia/unixfs's addByteStream with its defaults, its blocks written straight to LevelDB
+        const sink = createBlockSink(store)
+        const { cid } = await importFile({ content: stream }, sink.blockstore as Blockstore, { ...importOptions, layout: balanced({ maxChildrenPerNode: 1024 }) })
+        await sink.flush({ signal: options.signal })
+        if (pin) await pinRoot(cid, { signal: options.signal }, sink.walker())
+        log('added %c', cid)
+        return cid
+      } finally {
+        release?.()
       }
-      log('added %c', cid)
-      return cid
     },
 
     cat (cid, options = {}) {
@@ -121,20 +149,7 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
     },
 
     async pin (cid, options: PinOptions = {}) {
-      const root = parseCid(cid)
-      if (await helia.pins.isPinned(root, options)) return
-      try {
-        await drain(helia.pins.add(root, {
-          signal: options.signal,
-          onProgress: (evt) => {
-            if (evt.type === 'helia:pin:add') {
-              options.onProgress?.(new CustomProgressEvent('hubless:pin:block', evt.detail))
-            }
-          }
-        }))
-      } catch (err) {
-        throw notFound(root, err)
-      }
+      await pinRoot(parseCid(cid), options)
     },
 
     async unpin (cid, options: AbortOptions = {}) {

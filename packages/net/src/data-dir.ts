@@ -18,7 +18,7 @@ export interface DataDir {
 }
 
 interface LevelLike {
-  open: (options: { createIfMissing: boolean, compression: boolean }) => Promise<void>
+  open: (options: { createIfMissing: boolean, compression: boolean, writeBufferSize?: number }) => Promise<void>
   close: () => Promise<void>
 }
 
@@ -38,10 +38,10 @@ function levelCodes (err: unknown): string[] {
   return codes
 }
 
-async function openLevel (db: LevelLike, path: string): Promise<void> {
+async function openLevel (db: LevelLike, path: string, writeBufferSize?: number): Promise<void> {
   try {
     // opened here, not lazily by the first read, so that a held lock is reported at start
-    await db.open({ createIfMissing: true, compression: false })
+    await db.open({ createIfMissing: true, compression: false, writeBufferSize })
   } catch (err) {
     const codes = levelCodes(err)
     if (codes.includes('LEVEL_LOCKED')) {
@@ -54,6 +54,13 @@ async function openLevel (db: LevelLike, path: string): Promise<void> {
   }
 }
 
+/**
+ * LevelDB's memtable for the blockstore (default 4 MiB): blocks are up to 1 MiB, and with 4 MiB
+ * every few blocks become a level-0 file to compact, which halved the throughput of adding a file
+ * (scripts/bench/add-throughput.ts). Up to two memtables are held, so this costs up to 64 MiB.
+ */
+const BLOCKS_WRITE_BUFFER = 32 * 1024 * 1024
+
 /** Opens (creating when missing) the node key, blockstore and datastore under one directory. */
 export async function openDataDir (directory: string): Promise<DataDir> {
   await mkdir(directory, { recursive: true, mode: 0o700 })
@@ -62,7 +69,7 @@ export async function openDataDir (directory: string): Promise<DataDir> {
   const datastorePath = join(directory, 'datastore')
   const blockstore = new LevelBlockstore(blocksPath)
   const datastore = new LevelDatastore(datastorePath)
-  await openLevel(blockstore.db, blocksPath)
+  await openLevel(blockstore.db, blocksPath, BLOCKS_WRITE_BUFFER)
   try {
     await openLevel(datastore.db, datastorePath)
   } catch (err) {

@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test'
 import { fixedSizeChunker } from '../src/index.ts'
 import { createFixture, randomBytes } from './helpers.ts'
 import type { Chunker } from '../src/index.ts'
+import type { Blockstore } from 'interface-blockstore'
 
 async function * chunksOf (bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size)
@@ -35,6 +36,47 @@ describe('content API', () => {
     const links = (await import('@ipld/dag-pb')).decode(await collect(node.helia.blockstore.get(fromBytes))).Links
     assert.equal(links.length, 3, '1 MiB default chunks')
     assert.ok(links.every(link => link.Hash.code === 0x55), 'leaves are raw blocks')
+  })
+
+  it('adds with the CIDs of Helia\'s addByteStream, every block stored and pinned, the leaves not read back to pin', async () => {
+    const node = await fixture.node()
+    const data = randomBytes(5_000_000, 21)
+    // a leaf repeated inside the file, so the DAG links one block twice
+    data.set(data.subarray(0, 100_000), 2_000_000)
+    const chunker = fixedSizeChunker(100_000)
+    const { unixfs } = await import('@helia/unixfs')
+    const expected = await unixfs(node.helia).addByteStream(chunksOf(data, 65_536), { cidVersion: 1, rawLeaves: true, chunker })
+    const other = await fixture.node()
+    // Helia's pins read through the storage under helia.blockstore (its GC lock)
+    const storage = (other.helia.blockstore as unknown as { unwrap: () => Blockstore }).unwrap()
+    const gets: string[] = []
+    const get = storage.get.bind(storage)
+    storage.get = (cid, options) => { gets.push(cid.toString()); return get(cid, options) }
+    const cid = await other.content.add(chunksOf(data, 65_536), { chunker })
+    storage.get = get
+    assert.equal(cid.toString(), expected.toString())
+    assert.deepEqual(gets, [], 'the pin walk takes the blocks it has just stored from memory')
+    assert.equal(await other.content.isPinned(cid), true)
+    const dagPb = await import('@ipld/dag-pb')
+    const links = dagPb.decode(await collect(other.helia.blockstore.get(cid))).Links
+    assert.equal(links.length, 50)
+    for (const link of links) assert.equal(await other.content.isPinned(link.Hash), true, `leaf ${link.Hash} is pinned`)
+    assert.deepEqual(await other.content.get(cid, { offline: true }), data)
+    const again = await other.content.add(data, { chunker })
+    assert.equal(again.toString(), cid.toString(), 'adding the same bytes again changes nothing')
+  })
+
+  it('holds garbage collection back until an add is stored and pinned', async () => {
+    const node = await fixture.node()
+    const data = randomBytes(4_000_000, 23)
+    const order: string[] = []
+    const adding = node.content.add(chunksOf(data, 65_536), { chunker: fixedSizeChunker(50_000) }).then((cid) => { order.push('added'); return cid })
+    await new Promise(resolve => setImmediate(resolve))
+    const collecting = node.content.gc().then(() => { order.push('collected') })
+    const cid = await adding
+    await collecting
+    assert.deepEqual(order, ['added', 'collected'])
+    assert.deepEqual(await node.content.get(cid, { offline: true }), data, 'the collection left every block of the add')
   })
 
   it('uses the chunker it is given (fixed size and a custom one)', async () => {

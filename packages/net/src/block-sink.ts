@@ -1,0 +1,93 @@
+import { logger } from '@libp2p/logger'
+import { base32upper } from 'multiformats/bases/base32'
+import * as raw from 'multiformats/codecs/raw'
+import { sequentialWalker } from './pin-walker.ts'
+import type { GraphWalkerFactory } from '@helia/interface'
+import type { AbortOptions } from '@libp2p/interface'
+import type { LevelBlockstore } from 'blockstore-level'
+import type { Blockstore } from 'interface-blockstore'
+import type { CID } from 'multiformats/cid'
+
+const log = logger('hubless:net:block-sink')
+
+/** Bytes of blocks being written at once; the importer waits while more are in flight */
+export const DEFAULT_IN_FLIGHT_BYTES = 8 * 1024 * 1024
+
+const EMPTY = new Uint8Array(0)
+
+/** A block's key in blockstore-level (its private `#encode`, with the default base) */
+export function levelKey (cid: CID): string {
+  return `/${base32upper.encoder.encode(cid.multihash.bytes)}`
+}
+
+export interface BlockSink {
+  /** what the UnixFS importer writes to (it only puts, whole blocks) */
+  readonly blockstore: { put: (cid: CID, bytes: Uint8Array, options?: AbortOptions) => Promise<CID> }
+  /** waits until every block put is written */
+  flush (options?: AbortOptions): Promise<void>
+  /** a pin walker that takes the blocks put here from memory (raw leaves are never read back) */
+  walker (): GraphWalkerFactory
+}
+
+/**
+ * Takes the blocks of one add and writes each to LevelDB without waiting for it, up to
+ * `inFlightBytes` at a time: the importer hashes the next chunks while LevelDB writes on its own
+ * threads (it groups concurrent writes into one). Helia's `put` reads each block back first
+ * (`has` is a `get` in blockstore-level) and writes one at a time; a LevelDB batch copies its
+ * values on the main thread. The sink remembers which CIDs it stored, and the bytes of the DAG
+ * nodes (small), for the pin walk.
+ */
+export function createBlockSink (store: LevelBlockstore, inFlightBytes = DEFAULT_IN_FLIGHT_BYTES): BlockSink {
+  const writing = new Set<Promise<void>>()
+  let writingBytes = 0
+  let failed: Error | undefined
+  /** CID → bytes for DAG nodes, `EMPTY` for raw leaves (which have no links) */
+  const stored = new Map<string, Uint8Array>()
+
+  function write (cid: CID, bytes: Uint8Array): void {
+    writingBytes += bytes.byteLength
+    const done: Promise<void> = store.db.put(levelKey(cid), bytes)
+      .catch((err: Error) => { failed ??= err })
+      .finally(() => {
+        writingBytes -= bytes.byteLength
+        writing.delete(done)
+      })
+    writing.add(done)
+  }
+
+  return {
+    blockstore: {
+      async put (cid, bytes, options) {
+        options?.signal?.throwIfAborted()
+        if (failed != null) throw failed
+        const key = cid.toString()
+        if (stored.has(key)) return cid
+        stored.set(key, cid.code === raw.code ? EMPTY : bytes)
+        write(cid, bytes)
+        // the importer puts several blocks at once; each waits here while too many bytes are in flight
+        while (writingBytes > inFlightBytes && writing.size > 0) await Promise.race(writing)
+        if (failed != null) throw failed
+        return cid
+      }
+    },
+
+    async flush (options) {
+      options?.signal?.throwIfAborted()
+      while (writing.size > 0) await Promise.all(writing)
+      if (failed != null) throw failed
+      log('stored %d blocks', stored.size)
+    },
+
+    walker () {
+      return (components) => {
+        const blockstore: Blockstore = Object.create(components.blockstore)
+        blockstore.get = (cid, options) => {
+          const bytes = stored.get(cid.toString())
+          if (bytes == null) return components.blockstore.get(cid, options)
+          return (async function * () { yield bytes })()
+        }
+        return sequentialWalker()({ ...components, blockstore })
+      }
+    }
+  }
+}
