@@ -123,7 +123,9 @@ describe('bounded downloads', () => {
     // the net layer: a fetch stops once its blocks pass maxBytes
     await assert.rejects(fetcher.content.fetch(cid, { gateways: [gateway.url], maxBytes: 256 * 1024, signal: AbortSignal.timeout(10_000) }), { name: 'ContentTooLargeError' })
     const asked = gateway.requests
-    assert.ok(asked <= 6, `the fetch asked the gateway for ${asked} blocks of 64 KiB under a limit of 256 KiB`)
+    // the root, the 4 blocks under the limit and the one that passes it, plus at most the 8 blocks
+    // the fetch asks for ahead of its walk (fetch.ts): bounded, however large the DAG
+    assert.ok(asked <= 6 + 8, `the fetch asked the gateway for ${asked} blocks of 64 KiB under a limit of 256 KiB`)
 
     const output = join(await swarm.dir(), 'App.AppImage')
     const sha256 = createHash('sha256').update(data).digest('hex')
