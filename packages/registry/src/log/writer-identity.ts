@@ -1,3 +1,4 @@
+import { createPrivateKey, sign as cryptoSign } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
@@ -20,6 +21,8 @@ import type { Identity } from '@orbitdb/core'
  * OpenSSL Ed25519 (~25,000/s here) instead of @noble/curves secp256k1 (~700/s here).
  */
 
+/** the DER PKCS#8 prefix of a raw 32-byte Ed25519 seed */
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
 const enc = (bytes: Uint8Array): string => bytesToString(bytes, 'base16')
 const utf8 = (data: string | Uint8Array): Uint8Array => typeof data === 'string' ? fromString(data) : data
 
@@ -36,6 +39,7 @@ export async function loadWriterIdentity (helia: NodeHelia, directory: string, o
  */
 export async function identityForKey (helia: NodeHelia, key: PublisherKey, options?: AbortOptions): Promise<Identity> {
   const id = enc(key.publicKey)
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, key.secretKey]), format: 'der', type: 'pkcs8' })
   const publicKey = id
   const idSignature = enc(await sign(utf8(id), key))
   const signatures = { id: idSignature, publicKey: enc(await sign(utf8(publicKey + idSignature), key)) }
@@ -54,7 +58,9 @@ export async function identityForKey (helia: NodeHelia, key: PublisherKey, optio
     type,
     hash: cid.toString(base58btc),
     bytes,
-    sign: async (_identity: Identity, data: string | Uint8Array) => enc(await sign(utf8(data), key)),
+    // node:crypto signs in one synchronous call (~30 µs): no hop to libuv's threads per entry,
+    // which a batch append (one chain of entries, each signed in turn) would wait for in series
+    sign: async (_identity: Identity, data: string | Uint8Array) => enc(cryptoSign(null, utf8(data), privateKey)),
     verify: verifyOrbitSignature
   }
 }
