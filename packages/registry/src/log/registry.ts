@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { ComposedStorage, createOrbitDB, Entry, Identities, KeyStore, LRUStorage, MemoryStorage, useAccessController } from '@orbitdb/core'
+import { ComposedStorage, createOrbitDB, Entry, Identities, KeyStore, LevelStorage, LRUStorage, MemoryStorage, useAccessController } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
@@ -16,11 +16,13 @@ import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddres
 import { openIndexStorage } from './index-storage.ts'
 import type { IndexStorage } from './index-storage.ts'
 import { entryProofOf } from './entry-proof.ts'
+import { chainEntries, headsStorage } from './batch-append.ts'
+import { verifyOnThread } from './signature-batch.ts'
 import { RecordCache } from './record-cache.ts'
 import type { CachedEntry } from './record-cache.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
 import { identityForKey, loadWriterIdentity } from './writer-identity.ts'
-import type { Registry, RegistryComponents, RegistryEvents, RegistryInit, RegistryStatus } from '../index.ts'
+import type { PublishManyOptions, Registry, RegistryComponents, RegistryEvents, RegistryInit, RegistryStatus } from '../index.ts'
 import type { AbortOptions, Libp2p, Stream } from '@libp2p/interface'
 import type { AccessControllerType, EventsDatabase, Identity, LogEntry, OrbitDB, Storage } from '@orbitdb/core'
 
@@ -48,6 +50,8 @@ const SNAPSHOT_TIMEOUT = 120_000
  * longer ones go through a snapshot. Entries from other writers may carry any number.
  */
 export const REFERENCES_COUNT = 4
+/** records a `publishMany` batch signs, writes and joins at once */
+export const DEFAULT_BATCH_SIZE = 1_000
 
 let registered = false
 
@@ -119,6 +123,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #nodeWriter!: Identity
   readonly #publisherIdentities = new Map<string, Promise<Identity>>()
   #appending: Promise<unknown> = Promise.resolve()
+  /** heads a batch being joined covers (see batch-append.ts) */
+  readonly #coveredHeads = new Set<string>()
 
   constructor (name: string) {
     super()
@@ -143,10 +149,14 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       // the same index OrbitDB would create, held here so that its size can be read
       this.#index = await openIndexStorage(orbitPathJoin(orbitPathJoin(directory, `./${address}/`), '/log/_index/'))
       this.#indexStorage = await ComposedStorage(await LRUStorage({ size: 1000 }), this.#index)
+      // OrbitDB's own heads storage, behind a filter that a batch append needs (see batch-append.ts)
+      const headsPath = orbitPathJoin(orbitPathJoin(directory, `./${address}/`), '/log/_heads/')
+      const heads = headsStorage(await ComposedStorage(await LRUStorage({ size: 1000 }), await LevelStorage({ path: headsPath })), this.#coveredHeads)
       this.#db = await this.#orbitdb.open(this.name, {
         type: DATABASE_TYPE,
         referencesCount: REFERENCES_COUNT,
         indexStorage: this.#indexStorage,
+        headsStorage: heads,
         AccessController: hublessAccessController({
           accepted: (hash, record, entry) => {
             if (this.#pending.size < 200_000) this.#pending.set(hash, { record, clock: entry.clock.time, deps: [...entry.next, ...entry.refs] })
@@ -403,14 +413,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
           empty,
           access: this.#access,
           has: async hash => this.#byHash.has(hash) || await this.#db.log.has(hash),
-          putBlocks: async blocks => {
-            if (this.#content != null) {
-              // one LevelDB batch, without Helia's has + bitswap announcement per block
-              await this.#content.putBlocks(blocks)
-              return
-            }
-            for await (const _ of this.#helia.blockstore.putMany(blocks)) { /* drain */ }
-          },
+          putBlocks: async blocks => { await this.#putBlocks(blocks) },
           // what OrbitDB's join writes for each entry it takes in, in one batch
           index: async hashes => { await this.#index.putMany(hashes, true) },
           unindex: async hashes => {
@@ -601,13 +604,82 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     const prepared = await prepareRecord(record, key, options)
     const known = this.#byId.get(prepared.id)
     if (known != null) return known.signed
+    return this.#append(prepared, await this.#publisherIdentity(key, options), options)
+  }
+
+  async #publisherIdentity (key: PublisherKey, options?: AbortOptions): Promise<Identity> {
     let writer = this.#publisherIdentities.get(key.did)
     if (writer == null) {
       writer = identityForKey(this.#helia, key, options)
       writer.catch(() => { this.#publisherIdentities.delete(key.did) })
       this.#publisherIdentities.set(key.did, writer)
     }
-    return this.#append(prepared, await writer, options)
+    return writer
+  }
+
+  /**
+   * `publish` for many records: signed and appended in batches, each batch one chain of entries
+   * written as the publisher (see batch-append.ts), its blocks and index in one write each, one
+   * join and one announcement. Resolves with the records in the order given.
+   */
+  async publishMany (records: UnsignedRecord[], key: PublisherKey, options: PublishManyOptions = {}): Promise<SignedRecord[]> {
+    this.#check(options)
+    const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE))
+    const writer = await this.#publisherIdentity(key, options)
+    const out: SignedRecord[] = []
+    const written: string[] = []
+    // no garbage collection from the first block stored until the last one is pinned; the pins
+    // come after the last batch, not beside the batches, whose CPU they would take
+    const releaseGc = await this.#content?.holdGc?.(options)
+    try {
+      for (let i = 0; i < records.length; i += batchSize) {
+        this.#check(options)
+        const prepared = await Promise.all(records.slice(i, i + batchSize).map(async r => prepareRecord(r, key, options)))
+        const run = this.#appending.then(async () => this.#appendChain(prepared, writer, written))
+        this.#appending = run.catch(() => {})
+        out.push(...await raceSignal(run, options.signal))
+        options.onProgress?.({ done: out.length, total: records.length })
+      }
+    } finally {
+      void this.#pinInBackground(written).finally(() => { releaseGc?.() })
+    }
+    return out
+  }
+
+  /** One batch of {@link publishMany}, in the append chain; the hashes of the entries it adds go to `written` */
+  async #appendChain (prepared: SignedRecord[], writer: Identity, written: string[]): Promise<SignedRecord[]> {
+    const ids = new Set<string>()
+    const fresh = prepared.filter(p => !this.#byId.has(p.id) && !ids.has(p.id) && ids.add(p.id))
+    if (fresh.length === 0 || this.#stopped) return prepared.map(p => this.#byId.get(p.id)?.signed ?? p)
+    const chain = await chainEntries(fresh, { log: this.#db.log, writer, referencesCount: REFERENCES_COUNT })
+    // every check a peer makes, here too: nothing is written that a peer would refuse
+    const signed = await Promise.all(chain.map(async c => this.#access.check(c.entry, { verify: verifyOnThread, signedEntryBytes: c.signedBytes })))
+    const hashes = chain.map(c => c.entry.hash)
+    await this.#putBlocks(chain)
+    await this.#index.putMany(hashes.slice(0, -1), true)
+    for (const h of chain[0]!.entry.next) this.#coveredHeads.add(h)
+    try {
+      await this.#joinEntry(chain.at(-1)!.entry)
+    } catch (err) {
+      for (const h of hashes) await this.#indexStorage.del(h)
+      throw err
+    } finally {
+      this.#coveredHeads.clear()
+    }
+    written.push(...hashes)
+    await this.#serial(async () => this.#commit(chain.map((c, i) => ({ entryHash: c.entry.hash, signed: signed[i]!, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] }))))
+    this.#announceSoon()
+    const byId = new Map(fresh.map((p, i) => [p.id, signed[i]!]))
+    return prepared.map(p => this.#byId.get(p.id)?.signed ?? byId.get(p.id) ?? p)
+  }
+
+  async #putBlocks (blocks: Array<{ cid: CID, bytes: Uint8Array }>): Promise<void> {
+    if (this.#content != null) {
+      // one LevelDB batch, without Helia's has + bitswap announcement per block
+      await this.#content.putBlocks(blocks)
+      return
+    }
+    for await (const _ of this.#helia.blockstore.putMany(blocks)) { /* drain */ }
   }
 
   async * records (options?: AbortOptions): AsyncGenerator<SignedRecord> {
