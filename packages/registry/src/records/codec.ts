@@ -4,8 +4,8 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
 import { MalformedRecordError, OversizeRecordError } from '../errors.ts'
-import { readCborHead } from './cbor-head.ts'
-import { isPlainCanonical } from './canonical-form.ts'
+import { readCborHead } from '../codecs/cbor-head.ts'
+import { isPlainCanonical } from '../codecs/canonical-form.ts'
 
 /** Largest canonical record (the unsigned part) a registry accepts */
 export const MAX_RECORD_BYTES = 64 * 1024
