@@ -8,6 +8,7 @@ import { toString as bytesToString } from 'uint8arrays/to-string'
 import { createKeyStore } from '../keys/index.ts'
 import { sign } from '../records/ed25519.ts'
 import { verifyOrbitSignature } from './entry-signature.ts'
+import { pinOnce } from './pins.ts'
 import type { PublisherKey } from '../records/ed25519.ts'
 import type { NodeHelia } from '@hubless/net'
 import type { AbortOptions } from '@libp2p/interface'
@@ -48,9 +49,7 @@ export async function identityForKey (helia: NodeHelia, key: PublisherKey, optio
   const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes))
   // peers fetch the identity block by its hash to check entries that name it
   await helia.blockstore.put(cid, bytes, options)
-  if (!(await helia.pins.isPinned(cid, options))) {
-    for await (const _ of helia.pins.add(cid, options)) { /* drain */ }
-  }
+  await pinOnce(helia.pins, cid, options)
   return {
     id,
     publicKey,
