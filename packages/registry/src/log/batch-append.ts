@@ -5,6 +5,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { base58btcEncode } from '../codecs/base58.ts'
 import { encodeSignedRecord } from '../records/signed.ts'
+import { ORBITDB_ENTRY_VERSION } from '../records/types.ts'
 import type { SignedRecord } from '../records/types.ts'
 import type { Identity, Log, LogEntry, Storage } from '@orbitdb/core'
 
@@ -54,7 +55,7 @@ export async function chainEntries (records: SignedRecord[], init: ChainInit): P
   for (const record of records) {
     const refs = trail.slice(next.length + 1, referencesCount + next.length)
     // OrbitDB's Entry.create and Entry.encode (oplog/entry.js), with one encoding of each form
-    const unsigned = { id: log.id, payload: { op: 'ADD', key: null, value: encodeSignedRecord(record) }, next, refs, clock: { id: writer.publicKey, time: ++time }, v: 2 }
+    const unsigned = { id: log.id, payload: { op: 'ADD', key: null, value: encodeSignedRecord(record) }, next, refs, clock: { id: writer.publicKey, time: ++time }, v: ORBITDB_ENTRY_VERSION }
     const signedBytes = dagCbor.encode(unsigned)
     const entry = { ...unsigned, key: writer.publicKey, identity: writer.hash, sig: await sign(writer, signedBytes) }
     const bytes = dagCbor.encode(entry)
