@@ -41,4 +41,19 @@ describe('publishMany', () => {
     assert.equal((await a.registry.status()).records, 252)
     assert.equal((await a.registry.status()).heads.length, 1)
   })
+
+  it('writes the very entries that as many publish calls write', async () => {
+    const [one, many] = [await peers.start(undefined, { name: 'same-entries' }), await peers.start(undefined, { name: 'same-entries' })]
+    const key = createPublisherKey()
+    const records = Array.from({ length: 12 }, (_, i) => releaseRecord(key, {}, i))
+    const first = await one.registry.publish(records[0]!, key)
+    const [again] = await many.registry.publishMany(records.slice(0, 1), key)
+    assert.deepEqual(again, first, 'the same record, with the same entry as its proof')
+    for (const r of records.slice(1)) await one.registry.publish(r, key)
+    // a batch on top of the head the first one left: the same next, refs and clocks as OrbitDB's appends
+    await many.registry.publishMany(records.slice(1), key, { batchSize: 5 })
+    const proofs = async (p: typeof one) => { const out = []; for await (const r of p.registry.records()) out.push({ next: r.entry?.next, refs: r.entry?.refs, time: r.entry?.clock.time }); return out }
+    assert.deepEqual(await proofs(many), await proofs(one))
+    assert.deepEqual((await many.registry.status()).heads, (await one.registry.status()).heads, 'the same head, so the same chain of entries')
+  })
 })

@@ -32,8 +32,10 @@ export interface ChainInit {
 }
 
 /**
- * OrbitDB's `getReferences(heads, referencesCount + heads.length)` (oplog/log.js): the first
- * `amount` entries of a traversal from the heads, without the heads and the one after them
+ * The first `amount` entries of a traversal from the heads, as OrbitDB's `getReferences(heads,
+ * referencesCount + heads.length)` (oplog/log.js) walks them; an append's `refs` are these
+ * without the heads (measured on OrbitDB 4.0.0: after e1 … e3, e4 names e3 and refs e2, e1;
+ * the test "writes the very entries that as many publish calls write" holds us to it)
  */
 async function traversal (log: ChainInit['log'], heads: LogEntry[], amount: number): Promise<string[]> {
   const seen: string[] = []
@@ -49,11 +51,11 @@ export async function chainEntries (records: SignedRecord[], init: ChainInit): P
   const heads = await log.heads()
   let time = heads.reduce((max, h) => Math.max(max, h.clock.time), 0)
   let next = heads.map(h => h.hash!)
-  // the traversal a next append would start from: its refs are this list without its first `next.length + 1`
+  // the traversal a next append would start from: its refs are this list without its heads
   let trail = await traversal(log, heads, referencesCount + heads.length)
   const out: ChainedEntry[] = []
   for (const record of records) {
-    const refs = trail.slice(next.length + 1, referencesCount + next.length)
+    const refs = trail.slice(next.length, referencesCount + next.length)
     // OrbitDB's Entry.create and Entry.encode (oplog/entry.js), with one encoding of each form
     const unsigned = { id: log.id, payload: { op: 'ADD', key: null, value: encodeSignedRecord(record) }, next, refs, clock: { id: writer.publicKey, time: ++time }, v: ORBITDB_ENTRY_VERSION }
     const signedBytes = dagCbor.encode(unsigned)
