@@ -119,7 +119,7 @@ export async function createMirror (components: MirrorComponents, init: MirrorIn
 }
 
 export interface ImportComponents {
-  registry: Pick<Registry, 'publish'>
+  registry: Pick<Registry, 'publishMany'>
   catalog: Pick<Catalog, 'releases'>
 }
 

@@ -96,6 +96,13 @@ export interface RegistryEvents {
   rejected: CustomEvent<{ entry: string | undefined, error: Error }>
 }
 
+export interface PublishManyOptions extends AbortOptions {
+  /** records signed, written and joined at once. Default 1 000 */
+  batchSize?: number
+  /** after each batch: records appended so far, of `total` */
+  onProgress?: (progress: { done: number, total: number }) => void
+}
+
 export interface Registry extends TypedEventTarget<RegistryEvents> {
   readonly name: string
   /** the OrbitDB address, `/orbitdb/zdpu…`, equal to `await registryAddress(name)` */
@@ -104,6 +111,13 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
   append (signed: SignedRecord, options?: AbortOptions): Promise<SignedRecord>
   /** append as the record's publisher: the OrbitDB entry is written and signed with `key`, and that signature is the record's (it carries `entry` as its proof, no signature of its own): one check per record on every peer */
   publish (record: UnsignedRecord, key: PublisherKey, options?: AbortOptions & SignOptions): Promise<SignedRecord>
+  /**
+   * `publish` for many records (an import): signed and appended in batches of `batchSize`, each
+   * batch one chain of entries written with `key`, stored in one write and joined and announced
+   * once. Resolves with the signed records in the order given (a record the log holds already is
+   * returned as it is there)
+   */
+  publishMany (records: UnsignedRecord[], key: PublisherKey, options?: PublishManyOptions): Promise<SignedRecord[]>
   /** every record of the local log, in the order it entered this peer's log; each was verified when it did */
   records (options?: AbortOptions): AsyncIterable<SignedRecord>
   get (id: string, options?: AbortOptions): Promise<SignedRecord | undefined>

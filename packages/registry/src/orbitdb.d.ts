@@ -120,6 +120,7 @@ declare module '@orbitdb/core' {
     referencesCount?: number
     sync?: boolean
     indexStorage?: Storage
+    headsStorage?: Storage
   }
 
   export interface OrbitDB {

@@ -3,9 +3,9 @@ import { describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { base58btc } from 'multiformats/bases/base58'
-import { base58btcEncode } from '../src/log/base58.ts'
-import { parseCanonicalEntry, readCachedEntry } from '../src/log/entry-bytes.ts'
-import { isPlainCanonical } from '../src/records/canonical-form.ts'
+import { base58btcEncode } from '../src/codecs/base58.ts'
+import { parseCanonicalEntry, readCachedEntry } from '../src/codecs/entry-bytes.ts'
+import { isPlainCanonical } from '../src/codecs/canonical-form.ts'
 import { decodeCanonical, parseCanonicalEnvelope } from '../src/records/codec.ts'
 
 // The fast paths must agree with dag-cbor's generic decoder (and OrbitDB's re-encoding of the

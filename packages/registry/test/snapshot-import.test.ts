@@ -8,7 +8,7 @@ import { createPublisherKey, encodeSignedRecord, signRecord } from '../src/index
 import type { PublisherKey } from '../src/index.ts'
 import { hublessAccessController } from '../src/log/access-controller.ts'
 import type { HublessAccessController } from '../src/log/access-controller.ts'
-import { createSignatureBatch } from '../src/log/signature-batch.ts'
+import { createSignatureBatch } from '../src/codecs/signature-batch.ts'
 import { decodeEntry, importSnapshot } from '../src/log/snapshot.ts'
 import type { ImportContext } from '../src/log/snapshot.ts'
 import { sign, verify } from '../src/records/ed25519.ts'

@@ -1,4 +1,4 @@
-import { buildReleaseRecord, findPreviousRelease } from '@hubless/registry'
+import { buildReleaseRecord, encodeCanonical, findPreviousRelease, recordIdOf } from '@hubless/registry'
 import { APPIMAGEHUB_SOURCE } from './appimagehub.ts'
 import { draftFingerprint, draftOfRecord } from './fingerprint.ts'
 import { readAppImageHubCatalog } from './read-catalog.ts'
@@ -24,20 +24,41 @@ export async function importAppImageHub ({ registry, catalog }: ImportComponents
     }
   }
 
-  let appended = 0
+  // the head of each (app, channel) chain of the importer's releases, by one pass, not a scan per draft
+  const heads = new Map<string, string>()
+  const chains = new Map<string, Array<Pick<SignedRecord<ReleaseRecord>, 'id' | 'record'>>>()
+  for (const release of mine) {
+    const chain = `${release.record.appId}\n${release.record.channel}`
+    const releases = chains.get(chain)
+    if (releases == null) chains.set(chain, [release])
+    else releases.push(release)
+  }
+  for (const [chain, releases] of chains) {
+    const { appId, channel } = releases[0]!.record
+    const previous = findPreviousRelease(releases, { publisher: key.did, appId, channel })
+    if (previous != null) heads.set(chain, previous.id)
+  }
+
+  const records: ReleaseRecord[] = []
   let unchanged = 0
-  let done = 0
   for (const draft of hub.drafts) {
     signal?.throwIfAborted()
     if (existing.has(draftFingerprint(draft))) {
       unchanged++
-    } else {
-      const previous = findPreviousRelease(mine, { publisher: key.did, appId: draft.appId, channel: draft.channel })
-      const record = buildReleaseRecord(draft, { publisher: key.did, previous: previous?.id })
-      mine.push(await registry.publish(record, key, { signal }) as SignedRecord<ReleaseRecord>)
-      appended++
+      continue
     }
-    onProgress?.({ phase: 'importing', done: ++done, total: hub.drafts.length, unit: 'items' })
+    const chain = `${draft.appId}\n${draft.channel}`
+    const record = buildReleaseRecord(draft, { publisher: key.did, previous: heads.get(chain) })
+    heads.set(chain, await recordIdOf(encodeCanonical(record)))
+    records.push(record)
   }
+  // signed and appended in batches: one log write and one announcement per batch
+  const total = hub.drafts.length
+  onProgress?.({ phase: 'importing', done: unchanged, total, unit: 'items' })
+  await registry.publishMany(records, key, {
+    signal,
+    onProgress: ({ done }) => { onProgress?.({ phase: 'importing', done: unchanged + done, total, unit: 'items' }) }
+  })
+  const appended = records.length
   return { importer: key.did, total: hub.total, appended, unchanged, skipped: hub.skipped, renamed: hub.renamed, defaults: hub.defaults }
 }

@@ -9,6 +9,8 @@ import type { VerifySignature } from '../records/signed.ts'
 import type { RecordKind, UnsignedRecord } from '../records/types.ts'
 import { entryProofOf } from './entry-proof.ts'
 import { entrySignatureValid } from './entry-signature.ts'
+import { pinOnce } from './pins.ts'
+import type { PinStore } from './pins.ts'
 import type { SignedRecord } from '../records/types.ts'
 import type { AccessController, AccessControllerFactory, AccessControllerInit, Identities, LogEntry } from '@orbitdb/core'
 
@@ -152,13 +154,9 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
 
     // a peer that checked entries by an identity can show the identity to the next peer that asks
     function pinIdentity (hash: string): void {
-      const pins = (init.orbitdb.ipfs as { pins?: { isPinned (cid: CID): Promise<boolean>, add (cid: CID): AsyncIterable<unknown> } }).pins
+      const pins = (init.orbitdb.ipfs as { pins?: PinStore }).pins
       if (pins == null) return
-      void (async () => {
-        const cid = CID.parse(hash, base58btc)
-        if (await pins.isPinned(cid)) return
-        for await (const _ of pins.add(cid)) { /* drain */ }
-      })().catch(err => { log('pinning identity %s failed - %e', hash, err) })
+      void pinOnce(pins, CID.parse(hash, base58btc)).catch(err => { log('pinning identity %s failed - %e', hash, err) })
     }
 
     async function identityKey (hash: string): Promise<string> {

@@ -1,5 +1,5 @@
 import * as dagCbor from '@ipld/dag-cbor'
-import { readCachedEntry } from './entry-bytes.ts'
+import { readCachedEntry } from '../codecs/entry-bytes.ts'
 import type { EntryProof } from '../records/types.ts'
 import type { LogEntry } from '@orbitdb/core'
 

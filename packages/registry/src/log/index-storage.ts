@@ -1,5 +1,9 @@
+import { ComposedStorage, LevelStorage, LRUStorage } from '@orbitdb/core'
 import { Level } from 'level'
+import { headsStorage } from './batch-append.ts'
+import type { RegistryNode } from '../index.ts'
 import type { Storage } from '@orbitdb/core'
+import type { CID } from 'multiformats/cid'
 
 /** The log's index: OrbitDB's LevelStorage, plus writing many keys in one batch */
 export interface IndexStorage extends Storage {
@@ -38,5 +42,39 @@ export async function openIndexStorage (path: string): Promise<IndexStorage> {
     putMany: async (keys, value) => {
       if (keys.length > 0) await db.batch(keys.map(key => ({ type: 'put' as const, key, value })))
     }
+  }
+}
+
+/** OrbitDB's path join (utils/path-join.js), to find the directories it uses */
+function orbitPathJoin (...paths: string[]): string {
+  return paths.join('/').replace(/((?<=\/)\/+)|(^\.\/)|((?<=\/)\.\/)/g, '') || '.'
+}
+
+export interface LogStorage {
+  /** the log's index, held here so that the registry can write it in batches */
+  index: IndexStorage
+  /** what OrbitDB reads: an LRU in front of `index` (an entry taken out must leave both) */
+  indexStorage: Storage
+  /** OrbitDB's heads, behind the filter a batch append needs (see batch-append.ts) */
+  headsStorage: Storage
+}
+
+/** The index and heads OrbitDB would open for the log at `address` under `directory`, held by the registry */
+export async function openLogStorage (directory: string, address: string, coveredHeads: Set<string>): Promise<LogStorage> {
+  const logDirectory = orbitPathJoin(directory, `./${address}/`)
+  const index = await openIndexStorage(orbitPathJoin(logDirectory, '/log/_index/'))
+  const indexStorage = await ComposedStorage(await LRUStorage({ size: 1000 }), index)
+  const heads = await ComposedStorage(await LRUStorage({ size: 1000 }), await LevelStorage({ path: orbitPathJoin(logDirectory, '/log/_heads/') }))
+  return { index, indexStorage, headsStorage: headsStorage(heads, coveredHeads) }
+}
+
+/** Store blocks in one LevelDB batch (@hubless/net's `putBlocks`, without Helia's has + bitswap announcement per block), else through Helia's `putMany` */
+export function blockWriter (node: Pick<RegistryNode, 'helia' | 'content'>): (blocks: Array<{ cid: CID, bytes: Uint8Array }>) => Promise<void> {
+  return async blocks => {
+    if (node.content != null) {
+      await node.content.putBlocks(blocks)
+      return
+    }
+    for await (const _ of node.helia.blockstore.putMany(blocks)) { /* drain */ }
   }
 }

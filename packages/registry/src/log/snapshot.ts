@@ -9,9 +9,9 @@ import { MalformedRecordError, OversizeRecordError, SnapshotTimeoutError } from 
 import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import type { CachedEntry } from './record-cache.ts'
-import { base58btcEncode } from './base58.ts'
-import { parseCanonicalEntry } from './entry-bytes.ts'
-import { createSignatureBatch } from './signature-batch.ts'
+import { base58btcEncode } from '../codecs/base58.ts'
+import { parseCanonicalEntry } from '../codecs/entry-bytes.ts'
+import { createSignatureBatch } from '../codecs/signature-batch.ts'
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { LogEntry } from '@orbitdb/core'
 

@@ -4,8 +4,8 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
 import { MalformedRecordError, OversizeRecordError } from '../errors.ts'
-import { readCborHead } from './cbor-head.ts'
-import { isPlainCanonical } from './canonical-form.ts'
+import { readCborHead } from '../codecs/cbor-head.ts'
+import { isPlainCanonical } from '../codecs/canonical-form.ts'
 
 /** Largest canonical record (the unsigned part) a registry accepts */
 export const MAX_RECORD_BYTES = 64 * 1024
@@ -74,6 +74,9 @@ export function isRecordId (id: unknown): id is string {
 /** true when `value` is a CID in its canonical string form (v0 base58btc or v1 base32) */
 export function isCidString (value: unknown): value is string {
   if (typeof value !== 'string' || value.length > 256) return false
+  // the canonical forms start with `b` (v1, base32) or `Q` (v0, base58btc of a sha2-256 multihash):
+  // anything else (every URL) fails without a parse
+  if (value[0] !== 'b' && value[0] !== 'Q') return false
   try {
     return CID.parse(value).toString() === value
   } catch {

@@ -12,6 +12,19 @@
 
 export const RECORD_VERSION = 1
 
+/**
+ * The hubless wire format (the package README, "Wire format"): version 1 is records of schema
+ * {@link RECORD_VERSION} 1 in the envelope `{ r, s?, c? }`, in OrbitDB entries of version
+ * {@link ORBITDB_ENTRY_VERSION} 2 (payload `{ op: 'ADD', key: null, value: envelope }`), signed by
+ * the record's own signature or, in an entry its publisher wrote, by the entry's, under the
+ * access controller `/hubless/records-v1`. Its frozen test vectors are in
+ * `test/vectors/wire-v1.ts`: a change to any of these bytes needs a new version, and a new
+ * registry name or access controller address, or it forks the network.
+ */
+export const WIRE_FORMAT_VERSION = 1
+/** the OrbitDB entry version (`v`) of wire format 1 */
+export const ORBITDB_ENTRY_VERSION = 2
+
 export const CHANNELS = ['release', 'beta', 'alpha', 'nightly', 'continuous'] as const
 export type Channel = typeof CHANNELS[number]
 

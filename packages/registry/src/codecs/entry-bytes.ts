@@ -1,4 +1,4 @@
-import { cborHeadSize, cborHeadValue } from '../records/cbor-head.ts'
+import { cborHeadSize, cborHeadValue } from './cbor-head.ts'
 import type { EntryProof } from '../records/types.ts'
 import type { LogEntry } from '@orbitdb/core'
 

@@ -189,6 +189,17 @@ function keyObject (publicKey: Uint8Array): KeyObject | null {
   return key
 }
 
+/** One Ed25519 check on this thread, synchronously through node:crypto (for entries this peer has just written) */
+export async function verifyOnThread (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+  if (signature.byteLength !== 64 || publicKey.byteLength !== 32) return false
+  const key = keyObject(publicKey)
+  try {
+    return key != null && cryptoVerify(null, message, key, signature)
+  } catch {
+    return false
+  }
+}
+
 /** The worker's check, on this thread (no worker, or it failed) */
 function verifyHere (jobs: Job[]): void {
   for (const j of jobs) {

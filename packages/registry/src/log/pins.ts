@@ -1,0 +1,85 @@
+import { logger } from '@libp2p/logger'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import { raceSignal } from './serial.ts'
+import type { AbortOptions } from '@libp2p/interface'
+
+const log = logger('hubless:registry:pins')
+
+/** What pinning needs of Helia's `pins` */
+export interface PinStore {
+  isPinned (cid: CID, options?: AbortOptions): Promise<boolean>
+  add (cid: CID, options?: AbortOptions): AsyncIterable<unknown>
+}
+
+/** Pin one block (its DAG) unless it is pinned already */
+export async function pinOnce (pins: PinStore, cid: CID, options?: AbortOptions): Promise<void> {
+  if (await pins.isPinned(cid, options)) return
+  for await (const _ of pins.add(cid, options)) { /* drain */ }
+}
+
+export interface RegistryPinsInit {
+  pins: PinStore
+  /** @hubless/net's garbage-collection hold; without it nothing is held */
+  holdGc?: (options?: AbortOptions) => Promise<() => void>
+  stopped (): boolean
+}
+
+/**
+ * The registry's one home for pins. OrbitDB pins the entries it writes and joins itself (its
+ * block storage pins on write); entries the registry stores in bulk (a snapshot, a batch append)
+ * are pinned here after the fact, one after another in the background, with garbage collection
+ * held from the first block stored until the last of them is pinned; writer identities an entry
+ * names are pinned here too (so this peer can show them to the next), at every open again.
+ */
+export class RegistryPins {
+  #queue: Promise<void> = Promise.resolve()
+  readonly #init: RegistryPinsInit
+
+  constructor (init: RegistryPinsInit) {
+    this.#init = init
+  }
+
+  /** Pin blocks (base58btc CIDs: entry hashes, identity hashes) behind what is queued */
+  inBackground (hashes: string[]): Promise<void> {
+    this.#queue = this.#queue.then(async () => {
+      for (const hash of hashes) {
+        if (this.#init.stopped()) return
+        try {
+          await pinOnce(this.#init.pins, CID.parse(hash, base58btc))
+        } catch (err) {
+          log('pinning %s failed - %e', hash, err)
+        }
+      }
+    })
+    return this.#queue
+  }
+
+  /**
+   * Run `work`, which stores blocks and names those to keep (`keep(hashes)`), with garbage
+   * collection held until they are pinned
+   */
+  async holdingGc<T> (work: (keep: (hashes: string[]) => void) => Promise<T>, options?: AbortOptions): Promise<T> {
+    const release = await this.#init.holdGc?.(options)
+    const kept: string[] = []
+    try {
+      return await work(hashes => { kept.push(...hashes) })
+    } finally {
+      if (kept.length === 0) release?.()
+      else void this.inBackground(kept).finally(() => { release?.() })
+    }
+  }
+
+  /** Resolves once every pin queued, including those queued while this waits, is done */
+  async settled (options?: AbortOptions): Promise<void> {
+    let queue: Promise<void> | undefined
+    while (queue !== this.#queue) {
+      queue = this.#queue
+      await raceSignal(queue, options?.signal)
+    }
+  }
+
+  async idle (): Promise<void> {
+    await this.#queue
+  }
+}

@@ -1,0 +1,129 @@
+import { logger } from '@libp2p/logger'
+import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
+import type { HublessAccessController } from './access-controller.ts'
+import type { IndexStorage } from './index-storage.ts'
+import type { RegistryPins } from './pins.ts'
+import type { RecordCache } from './record-cache.ts'
+import type { RecordIndex } from './record-index.ts'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import type { EventsDatabase, LogEntry, Storage } from '@orbitdb/core'
+import type { CID } from 'multiformats/cid'
+
+const log = logger('hubless:registry:log')
+
+/** a head this many Lamport ticks ahead of ours is fetched as a snapshot rather than entry by entry */
+export const DEFAULT_SNAPSHOT_THRESHOLD = 64
+const SNAPSHOT_TIMEOUT = 120_000
+/** how long a peer whose snapshot failed is not asked again */
+const FAILED_PEER_BACKOFF = 60_000
+
+export interface SnapshotPolicyInit {
+  libp2p: Libp2p
+  db: EventsDatabase
+  access: HublessAccessController
+  index: RecordIndex
+  cache: RecordCache
+  logIndex: IndexStorage
+  indexStorage: Storage
+  pins: RegistryPins
+  putBlocks (blocks: Array<{ cid: CID, bytes: Uint8Array }>): Promise<void>
+  /** OrbitDB's own join, not the registry's wrapper */
+  joinEntry (entry: LogEntry): Promise<boolean>
+  onRejected (hash: string, error: Error): void
+  threshold: number
+  stopped (): boolean
+}
+
+/**
+ * When to take a neighbour's whole log in one stream instead of entry by entry (snapshot.ts),
+ * from whom, and serving ours: a head far ahead of ours, or a long branch we lack, goes through
+ * one snapshot at a time; a peer that failed is skipped for a minute.
+ */
+export class SnapshotPolicy {
+  readonly protocol: string
+  readonly threshold: number
+  #snapshotting: Promise<void> | undefined
+  readonly #failed = new Map<string, number>()
+  readonly #init: SnapshotPolicyInit
+
+  constructor (init: SnapshotPolicyInit) {
+    this.#init = init
+    this.threshold = init.threshold
+    this.protocol = snapshotProtocol(init.db.address)
+  }
+
+  /** serve our log as a snapshot to peers that ask */
+  async start (): Promise<void> {
+    await this.#init.libp2p.handle(this.protocol, (stream: Stream) => {
+      serveSnapshot(stream, this.#init.cache.entries(), { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
+        .catch(err => { log('serving a snapshot failed - %e', err); stream.abort(err as Error) })
+    }, { runOnLimitedConnection: false })
+  }
+
+  async stop (): Promise<void> {
+    await this.#init.libp2p.unhandle(this.protocol).catch(() => {})
+    await this.#snapshotting?.catch(() => {})
+  }
+
+  async #maxClock (): Promise<number> {
+    let max = 0
+    for (const head of await this.#init.db.log.heads()) max = Math.max(max, head.clock.time)
+    return max
+  }
+
+  /** Before OrbitDB walks a far-ahead head entry by entry, take a neighbour's snapshot in bulk */
+  async maybeSnapshot (entry: LogEntry): Promise<void> {
+    if (this.#init.stopped() || entry.hash == null || this.#init.index.hasEntry(entry.hash)) return
+    if (typeof entry.clock?.time !== 'number' || entry.clock.time - await this.#maxClock() < this.threshold) return
+    await this.snapshotOnce(entry)
+  }
+
+  /** one snapshot at a time: a second asker waits for the one running */
+  async snapshotOnce (entry: LogEntry): Promise<void> {
+    this.#snapshotting ??= this.#snapshot(entry).finally(() => { this.#snapshotting = undefined })
+    await this.#snapshotting
+  }
+
+  async #snapshot (target: LogEntry): Promise<void> {
+    const { libp2p, db, index, pins } = this.#init
+    const peers = libp2p.getConnections().map(c => c.remotePeer)
+      .filter((p, i, all) => all.findIndex(q => q.equals(p)) === i)
+      .filter(p => db.sync.peers.has(p.toString()) && (this.#failed.get(p.toString()) ?? 0) < Date.now())
+    for (const peer of peers) {
+      if (this.#init.stopped()) return
+      try {
+        // no garbage collection from the first block stored until the last one kept is pinned
+        const done = await pins.holdingGc(async keep => {
+          const started = Date.now()
+          // checked while it arrives; written once all of it has arrived and been checked
+          const signal = AbortSignal.timeout(SNAPSHOT_TIMEOUT)
+          const entries = fetchSnapshot(libp2p, peer, this.protocol, { signal })
+          const empty = index.entries === 0 && (await db.log.heads()).length === 0
+          const result = await importSnapshot(entries, {
+            logId: db.address,
+            empty,
+            access: this.#init.access,
+            has: async hash => index.hasEntry(hash) || await db.log.has(hash),
+            putBlocks: this.#init.putBlocks,
+            // what OrbitDB's join writes for each entry it takes in, in one batch
+            index: async hashes => { await this.#init.logIndex.putMany(hashes, true) },
+            unindex: async hashes => {
+              for (const h of hashes) await this.#init.indexStorage.del(h)
+            },
+            joinEntry: this.#init.joinEntry,
+            onRejected: (hash, error) => { this.#init.onRejected(hash, error) }
+          })
+          const added = await index.serial.run(async () => index.commit(result.imported))
+          keep(added.map(i => i.entryHash))
+          log('snapshot from %p: %d new records (%d rejected) in %d ms', peer, added.length, result.rejected, Date.now() - started)
+          return target.hash != null && index.hasEntry(target.hash)
+        })
+        if (done) return
+      } catch (err) {
+        // do not ask this peer again for a minute; OrbitDB's own join carries on
+        this.#failed.set(peer.toString(), Date.now() + FAILED_PEER_BACKOFF)
+        log('snapshot from %p failed - %e', peer, err)
+      }
+    }
+  }
+}

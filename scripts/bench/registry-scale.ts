@@ -1,0 +1,192 @@
+/**
+ * A registry that grows (issue 16): for 10,000, 100,000 and 1,000,000 records (BENCH_MAX caps
+ * the sizes, default 100,000), each in processes of their own (a mirror, a fresh peer, a
+ * restarted peer), on @hubless/net nodes over TCP on 127.0.0.1 with LevelDB on disk:
+ *   - batched append: the mirror writes the records with `publishMany` (and until pinned)
+ *   - fresh-peer catch-up rate and the fresh peer's peak RSS
+ *   - reopen + first query: a restarted peer opens the registry and answers `get(id)`
+ * The records are a mix: 5,000 apps (fewer when small) on release, beta, nightly and continuous
+ * channels, and endorsements by other keys. The baseline is raw OrbitDB 4 at 10,000 records
+ * (or BENCH_MAX), measured in the same run by scripts/bench/registry-sync.ts in a child process
+ * (for reopening, its figure is reopen + list of every record).
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { createNode } from '../../packages/net/src/index.ts'
+import { buildEndorseRecord, buildReleaseRecord, createRegistry, publisherKeyFromSecret } from '../../packages/registry/src/index.ts'
+import type { UnsignedRecord } from '../../packages/registry/src/index.ts'
+import { report } from './lib/report.ts'
+import type { Figure } from './lib/report.ts'
+
+const here = fileURLToPath(import.meta.url)
+const root = join(import.meta.dirname, '..', '..')
+const MAX = Number(process.env.BENCH_MAX ?? 100_000)
+const SIZES = [10_000, 100_000, 1_000_000].filter(n => n <= MAX)
+if (SIZES.length === 0) SIZES.push(MAX)
+const NAME = 'bench-scale'
+const TIMEOUT = 60 * 60_000
+const CHANNELS = ['nightly', 'nightly', 'nightly', 'continuous', 'continuous', 'beta', 'release'] as const
+
+const publisher = publisherKeyFromSecret(new Uint8Array(32).fill(11))
+const endorsers = [12, 13, 14].map(b => publisherKeyFromSecret(new Uint8Array(32).fill(b)))
+
+/** `n` records: releases of up to 5,000 apps on several channels, one endorsement of the publisher in 1,000 */
+function recordMix (n: number): { releases: UnsignedRecord[], endorsements: Array<{ key: typeof publisher, record: UnsignedRecord }> } {
+  const apps = Math.max(10, Math.min(5_000, Math.floor(n / 20)))
+  const releases: UnsignedRecord[] = []
+  const endorsements: Array<{ key: typeof publisher, record: UnsignedRecord }> = []
+  const time = 1_767_225_600_000
+  for (let i = 0; i < n; i++) {
+    if (i % 1_000 === 999) {
+      const key = endorsers[i % endorsers.length]!
+      endorsements.push({ key, record: buildEndorseRecord(publisher.did, { appIds: [`org.example.App${i % apps}`] }, { publisher: key.did, time: time + i }) })
+      continue
+    }
+    const app = i % apps
+    releases.push(buildReleaseRecord({
+      appId: `org.example.App${app}`,
+      version: `1.${Math.floor(i / apps)}.0`,
+      channel: CHANNELS[Math.floor(i / apps) % CHANNELS.length]!,
+      arch: 'x86_64',
+      content: { urls: [`https://example.org/App${app}-${i}-x86_64.AppImage`] },
+      app: { name: `App ${app}`, summary: 'an app of the scale bench' }
+    }, { publisher: publisher.did, time: time + i }))
+  }
+  return { releases, endorsements }
+}
+
+async function startNode (directory: string) {
+  return createNode({ directory: join(directory, 'node'), listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
+}
+
+function peakRssMb (): number {
+  return process.resourceUsage().maxRSS / 1024
+}
+
+/** child: write `n` records, print the append rate and the address to dial, serve until told to stop */
+async function mirrorChild (directory: string, n: number): Promise<void> {
+  const node = await startNode(directory)
+  const registry = await createRegistry({ node }, { name: NAME })
+  const { releases, endorsements } = recordMix(n)
+  const started = performance.now()
+  const written = await registry.publishMany(releases, publisher)
+  for (const e of endorsements) await registry.publish(e.record, e.key)
+  const appended = performance.now()
+  await registry.pinsSettled()
+  const settled = performance.now()
+  process.stdout.write(`${JSON.stringify({
+    multiaddr: node.libp2p.getMultiaddrs()[0]!.toString(),
+    first: written[0]!.id,
+    appendPerSec: n / ((appended - started) / 1000),
+    settledPerSec: n / ((settled - started) / 1000),
+    records: (await registry.status()).records
+  })}\n`)
+  for await (const line of createInterface({ input: process.stdin })) if (line === 'stop') break
+  process.stdin.destroy()
+  await registry.stop()
+  await node.stop()
+}
+
+/** child: a fresh peer dials the mirror and takes in `n` records */
+async function freshChild (directory: string, multiaddr: string, n: number): Promise<void> {
+  const node = await startNode(directory)
+  await node.dial(multiaddr, { signal: AbortSignal.timeout(10_000) })
+  const started = performance.now()
+  const registry = await createRegistry({ node }, { name: NAME })
+  const deadline = Date.now() + TIMEOUT
+  while ((await registry.status()).records < n) {
+    if (Date.now() > deadline) throw new Error('the fresh peer did not catch up')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  const ms = performance.now() - started
+  await registry.pinsSettled()
+  process.stdout.write(`${JSON.stringify({ catchUpPerSec: n / (ms / 1000), catchUpMs: ms, peakRssMb: peakRssMb() })}\n`)
+  await registry.stop()
+  await node.stop()
+}
+
+/** child: a restarted peer opens its registry and answers one query */
+async function reopenChild (directory: string, id: string): Promise<void> {
+  const node = await startNode(directory)
+  const started = performance.now()
+  const registry = await createRegistry({ node }, { name: NAME })
+  const found = await registry.get(id)
+  const ms = performance.now() - started
+  if (found == null) throw new Error(`the reopened registry lacks ${id}`)
+  globalThis.gc?.()
+  process.stdout.write(`${JSON.stringify({ reopenQueryMs: ms, rssMb: process.memoryUsage().rss / 2 ** 20, peakRssMb: peakRssMb() })}\n`)
+  await registry.stop()
+  await node.stop()
+}
+
+function child (args: string[]): { lines: AsyncIterator<string>, proc: ReturnType<typeof spawn> } {
+  const proc = spawn(process.execPath, ['--expose-gc', here, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+  return { proc, lines: createInterface({ input: proc.stdout! })[Symbol.asyncIterator]() }
+}
+
+function runChild (args: string[]): Record<string, number> {
+  const result = spawnSync(process.execPath, ['--expose-gc', here, ...args], { encoding: 'utf8', timeout: TIMEOUT, stdio: ['ignore', 'pipe', 'inherit'] })
+  if (result.status !== 0) throw new Error(`${args[0]} exited with ${result.status}`)
+  return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, number>
+}
+
+async function measure (n: number, dirs: string[]) {
+  const mirrorDir = await mkdtemp(join(tmpdir(), 'hubless-bench-scale-mirror-'))
+  const freshDir = await mkdtemp(join(tmpdir(), 'hubless-bench-scale-fresh-'))
+  dirs.push(mirrorDir, freshDir)
+  const mirror = child(['--mirror', mirrorDir, String(n)])
+  try {
+    const line = await mirror.lines.next()
+    if (line.done === true) throw new Error('the mirror process exited')
+    const written = JSON.parse(line.value) as { multiaddr: string, first: string, appendPerSec: number, settledPerSec: number, records: number }
+    console.log(`${n}: appended at ${written.appendPerSec.toFixed(0)}/s (${written.settledPerSec.toFixed(0)}/s until pinned), ${written.records} records`)
+    const fresh = runChild(['--fresh', freshDir, written.multiaddr, String(written.records)])
+    console.log(`${n}: fresh peer caught up at ${fresh.catchUpPerSec!.toFixed(0)}/s, peak RSS ${fresh.peakRssMb!.toFixed(0)} MB`)
+    const reopened = runChild(['--reopen', freshDir, written.first])
+    console.log(`${n}: reopen + first query ${reopened.reopenQueryMs!.toFixed(0)} ms, RSS ${reopened.rssMb!.toFixed(0)} MB`)
+    return { ...written, catchUpPerSec: fresh.catchUpPerSec!, peakRssMb: fresh.peakRssMb!, reopenQueryMs: reopened.reopenQueryMs!, reopenRssMb: reopened.rssMb! }
+  } finally {
+    mirror.proc.stdin!.write('stop\n')
+    await once(mirror.proc, 'exit')
+  }
+}
+
+if (process.argv[2] === '--mirror') {
+  await mirrorChild(process.argv[3]!, Number(process.argv[4]))
+} else if (process.argv[2] === '--fresh') {
+  await freshChild(process.argv[3]!, process.argv[4]!, Number(process.argv[5]))
+} else if (process.argv[2] === '--reopen') {
+  await reopenChild(process.argv[3]!, process.argv[4]!)
+} else {
+  const dirs: string[] = []
+  try {
+    // the baseline: raw OrbitDB at 10,000 (or fewer), by the sync bench, in this run
+    const baseN = Math.min(10_000, MAX)
+    console.log(`raw OrbitDB at ${baseN} (scripts/bench/registry-sync.ts)`)
+    const sync = spawnSync(process.execPath, ['--expose-gc', join(import.meta.dirname, 'registry-sync.ts')], { env: { ...process.env, BENCH_RECORDS: String(baseN), BENCH_HOPS: '5' }, stdio: ['ignore', 'inherit', 'inherit'], timeout: TIMEOUT })
+    if (sync.status !== 0) throw new Error('the raw OrbitDB baseline failed')
+    const raw = (JSON.parse(await readFile(join(root, 'bench-results', 'registry-sync.json'), 'utf8')) as { raw: { writePerSec: number, catchUpPerSec: number, reopenListMs: number, rssMb: number } }).raw
+    const figures: Figure[] = []
+    const results: Record<string, unknown> = {}
+    for (const n of SIZES) {
+      const r = await measure(n, dirs)
+      results[n] = r
+      figures.push(
+        { name: `${n}: fresh-peer catch-up`, value: r.catchUpPerSec, unit: 'records/s', baseline: raw.catchUpPerSec, goal: '>= 8,000/s, flat from 10k' },
+        { name: `${n}: fresh peer peak RSS`, value: r.peakRssMb, unit: 'MB', goal: '<= 500 MB' },
+        { name: `${n}: reopen + first query`, value: r.reopenQueryMs, unit: 'ms', baseline: raw.reopenListMs, goal: '<= 300 ms' },
+        { name: `${n}: RSS after reopening`, value: r.reopenRssMb, unit: 'MB', baseline: raw.rssMb, goal: '<= 300 MB' },
+        { name: `${n}: batched append`, value: r.appendPerSec, unit: 'records/s', baseline: raw.writePerSec, goal: '>= 2,000/s' },
+        { name: `${n}: batched append until pinned`, value: r.settledPerSec, unit: 'records/s', baseline: raw.writePerSec }
+      )
+    }
+    report('registry-scale', figures, { sizes: SIZES, raw, results })
+  } finally {
+    for (const d of dirs) await rm(d, { recursive: true, force: true })
+  }
+}
