@@ -14,6 +14,11 @@ export interface InstalledRelease {
   size: number
 }
 
+/** The release an install or update replaces, kept at `path` for `rollback` */
+export function keptRelease ({ id, version, publisher, sha256, cid, size }: InstalledRelease, path: string): InstalledRelease & { path: string } {
+  return { id, version, publisher, sha256, cid, size, path }
+}
+
 /** One app `hubless install` put on this machine */
 export interface InstalledApp extends InstalledRelease {
   appId: string

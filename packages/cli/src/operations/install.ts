@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path'
 import { AlreadyInstalledError, NoPreviousVersionError, NotInstalledError } from '../errors.ts'
 import { deliver } from '../install/deliver.ts'
 import { integrate, refreshDesktopDatabase, removeIntegration } from '../install/desktop-integration.ts'
-import { installedApps, syncDirectory } from '../install/installed.ts'
+import { installedApps, keptRelease, syncDirectory } from '../install/installed.ts'
 import { checkChannel, checkSigner, selectRelease } from '../install/select.ts'
 import { catalogFor } from './catalog-source.ts'
 import { defineOperation } from './operation.ts'
@@ -211,7 +211,7 @@ async function updateOne (context: OperationContext, app: InstalledApp, selectio
     cid: release.content.cid,
     size: delivery.size,
     installedAt: Date.now(),
-    previous: hadFile ? { id: app.id, version: app.version, publisher: app.publisher, sha256: app.sha256, cid: app.cid, size: app.size, path: kept } : undefined
+    previous: hadFile ? keptRelease(app, kept) : undefined
   }
   await installedApps(context.services.layout.installedFile).update(app.appId, () => updated)
   return { ...base, status: 'updated', to: release.version, publisher: release.publisher, bytesFetched: delivery.bytesFetched, bytesReused: delivery.bytesReused, sources: delivery.sources }
@@ -252,7 +252,7 @@ export const rollback = defineOperation<RollbackInput, RollbackOutput, 'rollback
     cid: previous.cid,
     size: previous.size,
     installedAt: Date.now(),
-    previous: { id: app.id, version: app.version, publisher: app.publisher, sha256: app.sha256, cid: app.cid, size: app.size, path: previous.path }
+    previous: keptRelease(app, previous.path)
   }
   await store.update(app.appId, () => rolledBack)
   return { app: rolledBack, from: app.version }

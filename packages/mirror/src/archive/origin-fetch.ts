@@ -233,25 +233,14 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
           if (wait != null) error.retryAt = Date.now() + wait
           throw error
         }
-        if (response.status === 404 || response.status === 410) {
-          await response.body?.cancel().catch(() => {})
-          throw new OriginGoneError(`${finalUrl} answered ${response.status}: the file is gone from this origin`)
-        }
         if (response.status === 416 && have > 0) {
           // the part file no longer fits what the origin has: start over
           await response.body?.cancel().catch(() => {})
           await rm(file, { force: true })
           continue
         }
-        if (!response.ok || response.body == null) {
-          await response.body?.cancel().catch(() => {})
-          throw new OriginHttpError(`${finalUrl} answered ${response.status}`)
-        }
-        const type = response.headers.get('content-type') ?? ''
-        if (/text\/html|application\/xhtml/i.test(type)) {
-          await response.body.cancel().catch(() => {})
-          throw new OriginServedHtmlError(`${finalUrl} served a web page (${type.slice(0, 60)}), not a file; the catalog links a page, not the AppImage`)
-        }
+        await refuseUnusable(response, finalUrl, 'a file; the catalog links a page, not the AppImage')
+        if (response.body == null) throw new OriginHttpError(`${finalUrl} answered ${response.status} without a body`)
         const resumed = response.status === 206 && have > 0
         let done = resumed ? have : 0
         const length = Number(response.headers.get('content-length') ?? Number.NaN)
@@ -292,19 +281,9 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
         error.retryAt = Date.now() + limited
         throw error
       }
-      if (response.status === 404 || response.status === 410) {
-        await response.body?.cancel().catch(() => {})
-        throw new OriginGoneError(`${finalUrl} answered ${response.status}`)
-      }
-      if (!response.ok || response.body == null) {
-        await response.body?.cancel().catch(() => {})
-        throw new OriginHttpError(`${finalUrl} answered ${response.status}`)
-      }
+      await refuseUnusable(response, finalUrl, 'the answer asked for')
+      if (response.body == null) throw new OriginHttpError(`${finalUrl} answered ${response.status} without a body`)
       const contentType = response.headers.get('content-type') ?? ''
-      if (/text\/html|application\/xhtml/i.test(contentType)) {
-        await response.body.cancel().catch(() => {})
-        throw new OriginServedHtmlError(`${finalUrl} served a web page (${contentType.slice(0, 60)}), not the answer asked for`)
-      }
       const reader = response.body.getReader()
       const chunks: Uint8Array[] = []
       let size = 0
@@ -396,4 +375,19 @@ type ReleasingResponse = Response & { release: () => void }
 
 function withRelease (response: Response, release: () => void): ReleasingResponse {
   return Object.assign(response, { release })
+}
+
+/**
+ * What no fetch of an origin can use: a file that is gone (404, 410), any other failure, a web page
+ * where a file or a machine's answer was asked for. The body is cancelled before the named error.
+ */
+async function refuseUnusable (response: Response, finalUrl: string, expected: string): Promise<void> {
+  const gone = response.status === 404 || response.status === 410
+  const type = response.headers.get('content-type') ?? ''
+  const html = response.ok && /text\/html|application\/xhtml/i.test(type)
+  if (!gone && response.ok && !html) return
+  await response.body?.cancel().catch(() => {})
+  if (gone) throw new OriginGoneError(`${finalUrl} answered ${response.status}: gone from this origin`)
+  if (!response.ok) throw new OriginHttpError(`${finalUrl} answered ${response.status}`)
+  throw new OriginServedHtmlError(`${finalUrl} served a web page (${type.slice(0, 60)}), not ${expected}`)
 }
