@@ -1,3 +1,4 @@
+import { SEARCH_LIMITS } from '@hubless/query'
 import { isChannel } from '@hubless/registry/records'
 import { UsageError } from '../errors.ts'
 import { catalogFor } from './catalog-source.ts'
@@ -25,8 +26,9 @@ export function toSearchQuery (input: SearchInput): SearchQuery {
   if (input.channel != null && !isChannel(input.channel)) {
     throw new UsageError(`--channel "${input.channel}" is not one of release, beta, alpha, nightly, continuous`)
   }
-  if (input.limit != null && (!Number.isInteger(input.limit) || input.limit < 1 || input.limit > 1000)) {
-    throw new UsageError('--limit takes a whole number from 1 to 1000')
+  // the limits are the query package's, said in the flag's words
+  if (input.limit != null && (!Number.isInteger(input.limit) || input.limit < 1 || input.limit > SEARCH_LIMITS.pageSize)) {
+    throw new UsageError(`--limit takes a whole number from 1 to ${SEARCH_LIMITS.pageSize}`)
   }
   return {
     query: input.query,
