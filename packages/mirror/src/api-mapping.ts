@@ -1,6 +1,8 @@
 import type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiFacetCount, ApiFacets, ApiRelease, ApiSearchAnswer, ApiTrust } from './api-types.ts'
 import type { AppView, Facets, ReleaseView, SearchHit, SearchResults, TrustVerdict } from '@hubless/query'
 import type { AppMetadata } from '@hubless/registry'
+import { mirroredMedia } from './media-mapping.ts'
+import type { MediaLookup } from './media-mapping.ts'
 
 /** Turns the catalog's views into the API's JSON shapes (a contract: see api-types.ts) */
 
@@ -92,7 +94,7 @@ export function apiAppList (query: string, page: number, results: SearchResults,
   return { ...answer, page, apps: answer.results, facets: apiFacets(results.facets ?? {}) }
 }
 
-export function apiAppDetail (app: AppView): ApiAppDetail {
+export function apiAppDetail (app: AppView, media?: MediaLookup): ApiAppDetail {
   const m = app.metadata
   const latest: Record<string, ApiRelease> = {}
   const listed = new Set<string>()
@@ -117,7 +119,8 @@ export function apiAppDetail (app: AppView): ApiAppDetail {
     owner: { publisher: app.trust.publisher, trust: apiTrust(app.trust) },
     conflicting: app.claimants.map(c => c.trust.publisher),
     latest,
-    history: onePerRelease(app.history).map(r => apiRelease(r, app.trust))
+    history: onePerRelease(app.history).map(r => apiRelease(r, app.trust)),
+    ...mirroredMedia(m, media, assetUrl)
   }
 }
 

@@ -90,6 +90,10 @@ export interface ApiAppDetail extends Omit<AppMetadata, 'categories' | 'keywords
   categories: string[]
   keywords: string[]
   screenshots: string[]
+  /** the icon's original URL, when `icon` is this mirror's archived copy (`/ipfs/{cid}`): the fallback */
+  iconFallback?: string
+  /** the screenshots' original URLs, one per screenshot, when any of `screenshots` is this mirror's archived copy */
+  screenshotFallbacks?: string[]
   owner: { publisher: string, trust: ApiTrust }
   /** other keys publishing this app id (squatting is shown, never hidden) */
   conflicting: string[]

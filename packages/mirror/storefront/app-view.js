@@ -243,7 +243,7 @@ export async function renderApp (main, appId, ctx) {
   replace(main, h('article', { class: 'app', 'data-app-id': app.appId },
     h('p', { class: 'back' }, h('a', { href: '#/' }, '← All apps')),
     h('header', { class: 'app-header' },
-      image(app.icon, { class: 'app-icon', width: 96, height: 96, alt: '' }),
+      image(app.icon, { class: 'app-icon', width: 96, height: 96, alt: '' }, app.iconFallback),
       h('div', {},
         h('h1', { tabindex: '-1' }, app.name),
         app.summary ? h('p', { class: 'summary' }, app.summary) : null,
@@ -263,7 +263,7 @@ export async function renderApp (main, appId, ctx) {
       ? h('section', { class: 'screenshots', 'aria-labelledby': 'screenshots-heading' },
         h('h2', { id: 'screenshots-heading' }, 'Screenshots'),
         h('ul', {}, app.screenshots.map((/** @type {string} */ src, /** @type {number} */ i) =>
-          h('li', {}, image(src, { alt: `Screenshot ${i + 1} of ${app.name}`, loading: 'lazy', width: 480, height: 300 })))))
+          h('li', {}, image(src, { alt: `Screenshot ${i + 1} of ${app.name}`, loading: 'lazy', width: 480, height: 300 }, app.screenshotFallbacks?.[i])))))
       : null,
     app.description
       ? h('section', { class: 'description', 'aria-labelledby': 'about-heading' }, h('h2', { id: 'about-heading' }, 'About'), paragraphs(app.description))
