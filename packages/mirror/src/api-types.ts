@@ -113,7 +113,8 @@ export type ApiWitnessSummary = WitnessSummary
 /** two witnesses that disagree on the bytes of one URL at one version: shown, never resolved */
 export type ApiWitnessConflict = WitnessConflict
 /** a version mirrors witnessed upstream that no release record names yet (tracking) */
-export type ApiTrackedVersion = TrackedVersion
+/** a tracked version, with a download through this mirror's gateway when its witnesses agree on the file */
+export type ApiTrackedVersion = TrackedVersion & { download?: string }
 
 /** What this mirror's checks say of one origin URL of the app's imported releases */
 export interface ApiOriginState {
