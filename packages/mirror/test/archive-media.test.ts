@@ -146,8 +146,46 @@ describe('archiving icons and screenshots', () => {
     assert.equal(mirroredMedia({ name: 'x', icon: 'https://example.org/none.png' }, () => undefined, assetUrl), undefined)
   })
 
+  it('takes an image its origin does not give from a trusted mirror\'s media record, by CID, checked', async () => {
+    const other = createPublisherKey()
+    const stranger = createPublisherKey()
+    const cid = CID.createV1(raw.code, await sha256.digest(PNG)).toString()
+    const sha = createHash('sha256').update(PNG).digest('hex')
+    const record = (publisher: typeof other, url: string, overrides: Partial<MediaRecord> = {}): MediaRecord => ({
+      v: 1, kind: 'media', publisher: publisher.did, time: 1_700_000_000_000, appId: 'org.example.Pictured', url, type: 'image/png', sha256: sha, size: PNG.byteLength, cid, ...overrides
+    })
+    const log = [
+      await signRecord(record(other, `${base}/gone-a.png`), other),
+      await signRecord(record(stranger, `${base}/gone-b.png`), stranger),
+      await signRecord(record(other, `${base}/gone-c.png`, { sha256: 'f'.repeat(64) }), other)
+    ]
+    const pins: string[] = []
+    const media = await createMediaArchiver({
+      node: {
+        content: {
+          fetch: async () => ({}),
+          get: async () => PNG,
+          pin: async (c: unknown) => { pins.push(String(c)) }
+        } as never
+      },
+      media: {
+        publish: async () => { throw new Error('an adopted image is not this mirror\'s to witness') },
+        async * records () { yield * log },
+        addEventListener: () => {}
+      },
+      key,
+      fetcher: createOriginFetcher()
+    }, { directory: await mkdtemp(join(dir, 'adopt-')), budgetLeft: () => 1e9, trustedKeys: async () => [other.did] })
+    await media.archive('org.example.Pictured', { name: 'Pictured', icon: `${base}/gone-a.png`, screenshots: [`${base}/gone-b.png`, `${base}/gone-c.png`] }, AbortSignal.timeout(10_000))
+    assert.equal(media.copyOf(`${base}/gone-a.png`)?.cid, cid)
+    assert.equal(media.copyOf(`${base}/gone-a.png`)?.adoptedFrom, other.did)
+    assert.equal(media.copyOf(`${base}/gone-b.png`), undefined, 'a key this mirror does not trust is not believed')
+    assert.equal(media.copyOf(`${base}/gone-c.png`), undefined, 'bytes that do not match the record are not kept')
+    assert.deepEqual(pins, [cid])
+  })
+
   it('stays within the budget', async () => {
-    const media = await createMediaArchiver({ node: { content: { add: async () => { throw new Error('must not add') } } as never }, media: { publish: async () => { throw new Error('must not publish') } }, key, fetcher: createOriginFetcher() }, { directory: join(dir, 'partial'), budgetLeft: () => 0 })
+    const media = await createMediaArchiver({ node: { content: { add: async () => { throw new Error('must not add') } } as never }, media: { publish: async () => { throw new Error('must not publish') } }, key, fetcher: createOriginFetcher() }, { directory: await mkdtemp(join(dir, 'budget-')), budgetLeft: () => 0 })
     await media.archive('org.example.Other', { name: 'Other', icon: `${base}/icon.png` }, AbortSignal.timeout(5_000))
     assert.equal(media.status().archived, 0)
   })

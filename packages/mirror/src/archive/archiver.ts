@@ -54,6 +54,8 @@ export interface ArchiverInit {
   /** files archived at once; default 4 (each host gets at most 2 requests at once anyway) */
   concurrency?: number
   fetch?: OriginFetchInit
+  /** mirror keys whose media records this mirror believes, for images their origins do not give it (media.ts) */
+  trustedMediaKeys?: () => Promise<string[]>
   /** look for new releases of archived apps upstream (tracker.ts), or not (`false`); default on, each app once a day */
   tracking?: TrackerInit | false
   onEvent?: (event: ArchiveEvent) => void
@@ -152,7 +154,7 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
 
   const media = components.media == null
     ? undefined
-    : await createMediaArchiver({ node: components.node, media: components.media, key, fetcher }, { directory: dir, budgetLeft: () => budgetLeft(), retryInterval })
+    : await createMediaArchiver({ node: components.node, media: components.media, key, fetcher }, { directory: dir, budgetLeft: () => budgetLeft(), retryInterval, trustedKeys: init.trustedMediaKeys })
   const archivedBytes = (): number => book.all().reduce((sum, o) => sum + (o.archived?.size ?? 0) + (o.latest?.size ?? 0), 0) + (tracker?.bytes() ?? 0) + (media?.bytes() ?? 0)
   const budgetLeft = (): number => init.maxBytes == null ? Number.POSITIVE_INFINITY : init.maxBytes - (init.usedBytes?.() ?? 0) - archivedBytes()
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { dagAllowance } from '@hubless/net'
 import { buildMediaRecord } from '@hubless/registry'
 import { logger } from '@libp2p/logger'
 import { NotAnImageError, OriginError } from '../errors.ts'
@@ -8,7 +9,7 @@ import { imageType } from '../image-type.ts'
 import { PAGE_START } from './origin-fetch.ts'
 import type { OriginFetcher } from './origin-fetch.ts'
 import type { HublessNode } from '@hubless/net'
-import type { AppMetadata, MediaType, PublisherKey, Registry } from '@hubless/registry'
+import type { AppMetadata, MediaRecord, MediaType, PublisherKey, Registry, SignedRecord } from '@hubless/registry'
 
 const log = logger('hubless:mirror:archive:media')
 
@@ -25,6 +26,8 @@ export interface MediaCopy {
   /** the media record's id */
   record: string
   time: number
+  /** the mirror key whose media record this copy was fetched by (by CID from peers), when the origin failed this mirror */
+  adoptedFrom?: string
 }
 
 interface MediaFailure {
@@ -36,8 +39,8 @@ interface MediaFailure {
 
 export interface MediaArchiverComponents {
   node: Pick<HublessNode, 'content'>
-  /** the media log (`createMediaLog` of @hubless/registry) */
-  media: Pick<Registry, 'publish'>
+  /** the media log (`createMediaLog` of @hubless/registry): this mirror's records go there, other mirrors' come from there */
+  media: Pick<Registry, 'publish'> & Partial<Pick<Registry, 'records' | 'addEventListener'>>
   key: PublisherKey
   fetcher: OriginFetcher
 }
@@ -51,6 +54,12 @@ export interface MediaArchiverInit {
   budgetLeft: () => number
   /** a failed image is tried again after this many ms; default an hour */
   retryInterval?: number
+  /**
+   * mirror keys whose media records this mirror believes (the keys it trusts as witnesses): an
+   * image its origin does not give this mirror is fetched by the CID such a record names, from
+   * peers, and kept when its bytes match the record's size, SHA-256 and type
+   */
+  trustedKeys?: () => Promise<string[]>
   onEvent?: (event: { type: 'image', appId: string, url: string, cid?: string, error?: string }) => void
 }
 
@@ -64,6 +73,24 @@ export interface MediaArchiver {
   /** images archived, and failures by URL */
   status (): { archived: number, bytes: number, failed: Array<{ url: string, appId: string, error: string }> }
   save (): Promise<void>
+}
+
+/** Media records of the log by URL, kept current by its `record` events */
+async function knownRecords (media: MediaArchiverComponents['media']): Promise<Map<string, Array<{ id: string, record: MediaRecord }>>> {
+  const byUrl = new Map<string, Array<{ id: string, record: MediaRecord }>>()
+  const seen = new Set<string>()
+  const take = (signed: SignedRecord): void => {
+    if (signed.record.kind !== 'media' || seen.has(signed.id)) return
+    seen.add(signed.id)
+    const list = byUrl.get(signed.record.url) ?? []
+    list.push({ id: signed.id, record: signed.record })
+    byUrl.set(signed.record.url, list)
+  }
+  media.addEventListener?.('record', event => { take(event.detail) })
+  if (media.records != null) {
+    for await (const signed of media.records()) take(signed)
+  }
+  return byUrl
 }
 
 /** The http(s) URLs of an app's icon and screenshots (a CID is content the registry names already) */
@@ -93,6 +120,7 @@ export async function createMediaArchiver (components: MediaArchiverComponents, 
   const maxImageBytes = init.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES
   const retryInterval = init.retryInterval ?? 3600_000
   const bytes = (): number => [...copies.values()].reduce((sum, c) => sum + c.size, 0)
+  const known = await knownRecords(components.media)
 
   async function archiveOne (appId: string, url: string, signal: AbortSignal): Promise<void> {
     const part = join(init.directory, 'partial', `media-${createHash('sha256').update(url).digest('hex').slice(0, 32)}.part`)
@@ -120,6 +148,35 @@ export async function createMediaArchiver (components: MediaArchiverComponents, 
     }
   }
 
+  /** the image at `url` as a mirror this one trusts archived it, fetched by CID and checked */
+  async function adopt (url: string, signal: AbortSignal): Promise<void> {
+    const records = known.get(url) ?? []
+    if (records.length === 0 || init.trustedKeys == null) return
+    const keys = new Set(await init.trustedKeys())
+    const trusted = records.filter(s => keys.has(s.record.publisher) && s.record.publisher !== components.key.did).sort((a, b) => b.record.time - a.record.time)
+    for (const { id, record } of trusted) {
+      if (record.size > Math.min(maxImageBytes, init.budgetLeft())) continue
+      try {
+        await components.node.content.fetch(record.cid, { signal, maxBytes: dagAllowance(record.size) })
+        const body = await components.node.content.get(record.cid, { signal, offline: true })
+        const sha256 = createHash('sha256').update(body).digest('hex')
+        if (body.byteLength !== record.size || sha256 !== record.sha256 || imageType(body) !== record.type) {
+          throw new NotAnImageError(`${record.cid} is not the ${record.type} of ${record.size} bytes and SHA-256 ${record.sha256} that ${record.publisher}'s media record names`)
+        }
+        await components.node.content.pin(record.cid, { signal })
+        const failed = failures.get(url)
+        copies.set(url, { appId: record.appId, cid: record.cid, sha256, size: record.size, type: record.type, record: id, time: Date.now(), adoptedFrom: record.publisher })
+        failures.delete(url)
+        init.onEvent?.({ type: 'image', appId: record.appId, url, cid: record.cid })
+        log('took %s from %s\'s media record (the origin said %s)', url, record.publisher, failed?.error)
+        return
+      } catch (err) {
+        if (signal.aborted) throw err
+        log('could not take %s by CID %s from %s\'s media record: %e', url, record.cid, record.publisher, err)
+      }
+    }
+  }
+
   const archiver: MediaArchiver = {
     async archive (appId, app, signal) {
       const now = Date.now()
@@ -128,6 +185,7 @@ export async function createMediaArchiver (components: MediaArchiverComponents, 
         const failed = failures.get(url)
         if (failed != null && now < Math.max(failed.retryAt ?? 0, failed.time + retryInterval)) continue
         await archiveOne(appId, url, signal)
+        if (!copies.has(url)) await adopt(url, signal)
       }
       await archiver.save().catch(err => { log.error('could not save %s: %e', file, err) })
     },
