@@ -124,32 +124,6 @@ describe('a mirror archives an app\'s images and tracks its new version, which a
     assert.equal(item.screenshots[0], new URL(page.screenshots[0]!, ready.api).href)
   })
 
-  it('shows the storefront\'s images from the mirror, and an SVG runs no script on its origin', async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 60_000 })
-    try {
-      const page = await browser.newPage()
-      const requested: string[] = []
-      page.on('request', r => { requested.push(r.url()) })
-      await page.goto(`${ready.api}#/app/${APP}`)
-      const icon = page.locator('img.app-icon')
-      await icon.waitFor({ timeout: 30_000 })
-      await page.waitForFunction(() => (document.querySelector('img.app-icon') as HTMLImageElement | null)?.complete === true, undefined, { timeout: 30_000 })
-      assert.match((await icon.getAttribute('src')) ?? '', /^\/ipfs\/\w+$/)
-      assert.ok(await icon.evaluate(img => (img as HTMLImageElement).naturalWidth > 0), 'the mirror\'s copy of the icon loaded')
-      const shot = page.locator('.screenshots img').first()
-      await page.waitForFunction(() => (document.querySelector('.screenshots img') as HTMLImageElement | null)?.complete === true, undefined, { timeout: 30_000 })
-      assert.ok(await shot.evaluate(img => (img as HTMLImageElement).naturalWidth > 0), 'the SVG screenshot shows')
-      assert.ok(!requested.some(u => u.startsWith(`${origin}/media/icon.png`) || u.startsWith(`${origin}/media/shot.svg`)), 'the archived images come from the mirror, not the origin')
-      assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined)
-      // opened on its own, on the mirror's origin: sandboxed
-      const svgUrl = new URL((await shot.getAttribute('src'))!, ready.api).href
-      await page.goto(svgUrl)
-      assert.notEqual(await page.title(), 'pwned', 'the SVG\'s script did not run')
-    } finally {
-      await browser.close()
-    }
-  })
-
   it('witnesses the new version the origin serves, which a second node gets byte-identical by CID after the origin stopped', async () => {
     files.current = 'v2'
     const tracked = await eventually('the new version to be witnessed', async () => {
@@ -192,5 +166,34 @@ describe('a mirror archives an app\'s images and tracks its new version, which a
     const app = (JSON.parse(installed.stdout) as { app: { version: string, path: string } }).app
     assert.equal(app.version, '1.2.0')
     assert.ok((await readFile(app.path)).equals(files.v2))
+  })
+
+  it('with the origin stopped, the storefront shows the images from the mirror and the tracked version as witnessed, and an SVG runs no script on its origin', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 60_000 })
+    try {
+      const page = await browser.newPage()
+      const requested: string[] = []
+      page.on('request', r => { requested.push(r.url()) })
+      await page.goto(`${ready.api}#/app/${APP}`)
+      const icon = page.locator('img.app-icon')
+      await icon.waitFor({ timeout: 30_000 })
+      await page.waitForFunction(() => (document.querySelector('img.app-icon') as HTMLImageElement | null)?.complete === true, undefined, { timeout: 30_000 })
+      assert.match((await icon.getAttribute('src')) ?? '', /^\/ipfs\/\w+$/)
+      assert.ok(await icon.evaluate(img => (img as HTMLImageElement).naturalWidth > 0), 'the mirror\'s copy of the icon loaded')
+      const shot = page.locator('.screenshots img').first()
+      await page.waitForFunction(() => (document.querySelector('.screenshots img') as HTMLImageElement | null)?.complete === true, undefined, { timeout: 30_000 })
+      assert.ok(await shot.evaluate(img => (img as HTMLImageElement).naturalWidth > 0), 'the SVG screenshot shows')
+      assert.ok(!requested.some(u => u.startsWith(`${origin}/media/icon.png`) || u.startsWith(`${origin}/media/shot.svg`)), 'the archived images come from the mirror, not the origin')
+      assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined)
+      const tracked = page.locator('[data-tracked-version="1.2.0"]')
+      assert.match((await tracked.textContent()) ?? '', /witnessed by 1 mirror/)
+      assert.match((await tracked.locator('[data-tracked-download]').getAttribute('href')) ?? '', /^\/ipfs\/\w+\?filename=/)
+      // opened on its own, on the mirror's origin: sandboxed
+      const svgUrl = new URL((await shot.getAttribute('src'))!, ready.api).href
+      await page.goto(svgUrl)
+      assert.notEqual(await page.title(), 'pwned', 'the SVG\'s script did not run')
+    } finally {
+      await browser.close()
+    }
   })
 })

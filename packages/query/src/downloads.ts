@@ -9,8 +9,8 @@
  *   upstream that no release record names (`WitnessIndex.tracked`), when witnesses the reader
  *   trusts saw them and agree on the bytes. The newest version wins; on a tie the release record.
  *
- * A tracked version becomes a release view of its own: its id is the newest trusted witness
- * record's, its content the witnessed CID, SHA-256 and size (the URLs the witnesses fetched as
+ * A tracked version becomes a release view of its own: its id is the first trusted witness
+ * record's (stable as more mirrors witness it), its content the witnessed CID, SHA-256 and size (the URLs the witnesses fetched as
  * fallback), its metadata the app's. It is always marked `witnessed`, never shown as the app's
  * own release.
  */
@@ -74,17 +74,19 @@ function vouchedTracked (tracked: TrackedVersion): WitnessView[] | undefined {
 }
 
 function trackedRelease (app: AppView, tracked: TrackedVersion, witnesses: WitnessView[], base: ReleaseView | undefined): ReleaseView {
-  const newest = witnesses[0]!
+  // the first trusted witness names it: an id that stays as more mirrors witness the same file,
+  // so that an installed tracked version is not offered again as an update to itself
+  const first = witnesses.at(-1)!
   const view: ReleaseView = {
-    id: newest.id,
+    id: first.id,
     appId: app.appId,
     version: tracked.version,
     channel: tracked.channel as Channel,
     arch: tracked.arch,
-    time: newest.time,
+    time: first.time,
     // the key that states the app (the import's), so that an installed import and its tracked update stay one signer
     publisher: base?.publisher ?? app.trust.publisher,
-    content: { cid: newest.cid, sha256: newest.sha256, size: newest.size, urls: [...new Set(witnesses.map(w => w.url))] },
+    content: { cid: first.cid, sha256: first.sha256, size: first.size, urls: [...new Set(witnesses.map(w => w.url))] },
     app: base?.app ?? app.metadata,
     state: 'ok',
     witnessed: { by: [...new Set(witnesses.map(w => w.mirror))] }

@@ -58,6 +58,12 @@ describe('chooseDownload', () => {
     assert.equal(chooseDownload(catalog, witnesses, APP, { version: '2.0' })!.release.content.cid, CID_B)
     assert.equal(chooseDownload(catalog, witnesses, APP, { version: '3.0' }), undefined)
     assert.equal(chooseDownload(catalog, witnesses, APP, { arch: 'aarch64' }), undefined)
+    // another trusted mirror witnessing the same file later leaves the version's id as it was (an installed copy stays current)
+    witnesses.setWitnessKeys([key(10), key(12)])
+    witnesses.add(await sign(witness(12, { time: 1_900_000_000_000 })))
+    const again = chooseDownload(catalog, witnesses, APP)!
+    assert.equal(again.release.id, newest.release.id)
+    assert.deepEqual(again.witnessedBy?.sort(), [key(10), key(12)].sort())
     await catalog.stop()
   })
 
