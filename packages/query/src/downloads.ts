@@ -17,7 +17,7 @@
 
 import { channelVisible } from './channels.ts'
 import { InvalidQueryError } from './errors.ts'
-import { compareVersions } from './version.ts'
+import { compareVersions, parseVersion } from './version.ts'
 import type { AppView, Catalog, ReleaseView, TrustVerdict } from './index.ts'
 import type { TrackedVersion, WitnessIndex, WitnessView } from './witnesses.ts'
 import type { Architecture, Channel } from '@hubless/registry/records'
@@ -127,7 +127,13 @@ export function chooseDownload (catalog: DownloadCatalog, witnesses: DownloadWit
     best = vouched == null
       ? { release: base, trust, tracked: false, trusted: trust.status === 'trusted' }
       : {
-          release: { ...base, content: { ...base.content, cid: vouched.cid, sha256: vouched.sha256, size: vouched.size }, witnessed: { by: vouched.by } },
+          release: {
+            ...base,
+            // an import that named no version has the one its witnesses read from the file
+            version: parseVersion(base.version).kind === 'unknown' ? vouched.version : base.version,
+            content: { ...base.content, cid: vouched.cid, sha256: vouched.sha256, size: vouched.size },
+            witnessed: { by: vouched.by }
+          },
           trust,
           witnessedBy: vouched.by,
           tracked: false,

@@ -53,6 +53,7 @@ describe('chooseDownload', () => {
     // APP@VERSION: the import's own file, by the version its witnesses read from it
     const older = chooseDownload(catalog, witnesses, APP, { version: '1.0' })!
     assert.equal(older.release.id, importedId)
+    assert.equal(older.release.version, '1.0', 'the version its witnesses read from the file, where the import named none')
     assert.equal(older.tracked, false)
     assert.equal(older.release.content.cid, CID_A)
     assert.equal(chooseDownload(catalog, witnesses, APP, { version: '2.0' })!.release.content.cid, CID_B)

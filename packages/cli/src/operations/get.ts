@@ -85,11 +85,15 @@ export const get = defineOperation<GetInput, GetOutput, 'get'>('get', async (con
   // the views are read here; the download below needs nothing more of the catalog
   const app = catalog.app(input.appId)
   const query = { channel: input.channel as ReleaseView['channel'] | undefined, arch: input.arch, version: input.version }
-  const latest = catalog.latest(input.appId, query)
-  // an author's release needs no witnesses (the witness source opens only when it can matter)
-  const witnesses = latest != null && latest.imported == null && input.version == null ? undefined : await witnessesFor(services, input.mirror, signal)
-  const download = chooseDownload(catalog, witnesses, input.appId, query)
-  await done()
+  let download: ReturnType<typeof chooseDownload>
+  try {
+    const latest = catalog.latest(input.appId, query)
+    // an author's release needs no witnesses (the witness source opens only when it can matter)
+    const witnesses = latest != null && latest.imported == null && input.version == null ? undefined : await witnessesFor(services, input.mirror, signal)
+    download = chooseDownload(catalog, witnesses, input.appId, query)
+  } finally {
+    await done()
+  }
   if (app == null) {
     throw new AppNotFoundError(`no app ${input.appId} in the registry (try \`hubless search\`)`)
   }
