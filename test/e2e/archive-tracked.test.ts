@@ -110,6 +110,8 @@ describe('a mirror archives an app\'s images and tracks its new version, which a
     assert.equal(page.screenshots[1], `${origin}/media/page.png`, 'no copy: the original URL')
     assert.deepEqual(page.screenshotFallbacks, ['shot.svg', 'page.png', 'loop.png', 'endless.png'].map(n => `${origin}/media/${n}`))
     assert.equal(page.origins[0]?.state, 'alive', 'the app\'s file was archived, whatever became of its images')
+    const list = await api<{ apps: Array<{ appId: string, icon: string, iconFallback?: string }> }>('/api/v1/apps?q=MyApp')
+    assert.deepEqual(list.apps.map(a => [a.icon, a.iconFallback]), [[page.icon, `${origin}/media/icon.png`]], 'search results name the copy too')
     const icon = await fetch(new URL(page.icon, ready.api))
     assert.equal(icon.headers.get('content-type'), 'image/png')
     assert.ok(Buffer.from(await icon.arrayBuffer()).equals(PNG))

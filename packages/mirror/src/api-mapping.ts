@@ -41,7 +41,8 @@ export function apiRelease (release: ReleaseView, trust: TrustVerdict): ApiRelea
   }
 }
 
-export function apiAppSummary (hit: SearchHit, metadata: AppMetadata | undefined): ApiAppSummary {
+export function apiAppSummary (hit: SearchHit, metadata: AppMetadata | undefined, media?: MediaLookup): ApiAppSummary {
+  const mirrored = metadata == null ? undefined : mirroredMedia(metadata, media, assetUrl)
   return {
     appId: hit.appId,
     name: hit.name,
@@ -54,7 +55,8 @@ export function apiAppSummary (hit: SearchHit, metadata: AppMetadata | undefined
     licenseClass: hit.license,
     publisher: hit.publisher,
     trust: apiTrust(hit.trust),
-    icon: assetUrl(metadata?.icon),
+    icon: mirrored?.icon ?? assetUrl(metadata?.icon),
+    iconFallback: mirrored?.iconFallback,
     updated: new Date(hit.updated).toISOString(),
     imported: hit.trust.status === 'imported'
   }
@@ -67,13 +69,13 @@ function facetCounts (counts: Record<string, number> | undefined): ApiFacetCount
 }
 
 /** A search's answer, as `hubless search --json` gives it (facets only when the search counted them) */
-export function apiSearchAnswer (query: string, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined): ApiSearchAnswer {
+export function apiSearchAnswer (query: string, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined, media?: MediaLookup): ApiSearchAnswer {
   return {
     query,
     total: results.total,
     page: Math.floor(results.offset / results.limit) + 1,
     pageSize: results.limit,
-    results: results.hits.map(hit => apiAppSummary(hit, metadata(hit.appId))),
+    results: results.hits.map(hit => apiAppSummary(hit, metadata(hit.appId), media)),
     facets: results.facets == null ? undefined : apiFacets(results.facets)
   }
 }
@@ -89,8 +91,8 @@ function apiFacets (facets: Partial<Facets>): ApiFacets {
   }
 }
 
-export function apiAppList (query: string, page: number, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined): ApiAppList {
-  const answer = apiSearchAnswer(query, results, metadata)
+export function apiAppList (query: string, page: number, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined, media?: MediaLookup): ApiAppList {
+  const answer = apiSearchAnswer(query, results, metadata, media)
   return { ...answer, page, apps: answer.results, facets: apiFacets(results.facets ?? {}) }
 }
 

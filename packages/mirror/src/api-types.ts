@@ -29,8 +29,10 @@ export interface ApiAppSummary {
   /** did:key of the publisher of the release shown */
   publisher: string
   trust: ApiTrust
-  /** URL of the icon through this mirror (`/ipfs/CID`) or the record's https URL */
+  /** URL of the icon through this mirror (`/ipfs/CID`: named so by the record, or a copy this mirror archived) or the record's https URL */
   icon?: string
+  /** the icon's original URL, when `icon` is this mirror's archived copy */
+  iconFallback?: string
   /** publication time of the release shown, ISO 8601 */
   updated: string
   imported: boolean

@@ -24,17 +24,6 @@ export interface MirroredMedia {
   screenshotFallbacks?: string[]
 }
 
-/** `metadata` with each image archived here named by its CID (which the API turns into `/ipfs/{cid}`) */
-export function metadataWithCopies (metadata: AppMetadata | undefined, lookup: MediaLookup | undefined): AppMetadata | undefined {
-  if (metadata == null || lookup == null) return metadata
-  const copy = (url: string): string => /^https?:\/\//.test(url) ? lookup(url)?.cid ?? url : url
-  return {
-    ...metadata,
-    ...(metadata.icon == null ? {} : { icon: copy(metadata.icon) }),
-    ...(metadata.screenshots == null ? {} : { screenshots: metadata.screenshots.map(copy) })
-  }
-}
-
 /** The icon and screenshots fields of an app page: this mirror's copies first, the originals as fallback */
 export function mirroredMedia (metadata: AppMetadata, lookup: MediaLookup | undefined, assetUrl: (value: string | undefined) => string | undefined): MirroredMedia | undefined {
   if (lookup == null) return undefined

@@ -10,7 +10,6 @@ import { encodeAnswer } from './encoded-answer.ts'
 import { createGenerations } from './generations.ts'
 import { createLimiter } from './limiter.ts'
 import { sendAnswer } from './send-answer.ts'
-import { metadataWithCopies } from './media-mapping.ts'
 import type { MediaSource } from './media-mapping.ts'
 import type { Route } from './http-server.ts'
 import type { MirrorComponents } from './index.ts'
@@ -94,7 +93,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       const list = await searches.get(generation, key, async () => limiter.run(async () => {
         const catalog = services.catalog
         const results = catalog.search(query)
-        return encodeAnswer(JSON.stringify(apiAppList(query.query ?? '', page, results, appId => metadataWithCopies(catalog.app(appId)?.metadata, init.media?.copyOf))), JSON_TYPE)
+        return encodeAnswer(JSON.stringify(apiAppList(query.query ?? '', page, results, appId => catalog.app(appId)?.metadata, init.media?.copyOf)), JSON_TYPE)
       }))
       sendAnswer(req, res, list, { 'cache-control': 'no-cache' })
       return

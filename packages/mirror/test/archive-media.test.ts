@@ -12,8 +12,8 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { createMediaArchiver } from '../src/archive/media.ts'
 import { imageType } from '../src/image-type.ts'
 import { createOriginFetcher } from '../src/archive/origin-fetch.ts'
-import { metadataWithCopies, mirroredMedia } from '../src/media-mapping.ts'
-import { assetUrl } from '../src/api-mapping.ts'
+import { mirroredMedia } from '../src/media-mapping.ts'
+import { apiAppSummary, assetUrl } from '../src/api-mapping.ts'
 import type { AppMetadata, MediaRecord, SignedRecord, UnsignedRecord } from '@hubless/registry'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -142,7 +142,10 @@ describe('archiving icons and screenshots', () => {
     assert.equal(mirrored.screenshots.at(-2), `/ipfs/${media.copyOf(`${base}/shot.svg`)!.cid}`)
     assert.equal(mirrored.screenshots[0], `${base}/page.png`, 'no copy: the original')
     assert.deepEqual(mirrored.screenshotFallbacks, app.screenshots)
-    assert.equal(metadataWithCopies(app, url => media.copyOf(url))?.icon, icon.cid)
+    const hit = { appId: 'org.example.Pictured', name: 'Pictured', publisher: key.did, trust: { status: 'imported', publisher: key.did, path: [], explanation: '' }, categories: [], license: 'unknown', updated: 0, score: 0 } as unknown as Parameters<typeof apiAppSummary>[0]
+    const summary = apiAppSummary(hit, app, url => media.copyOf(url))
+    assert.equal(summary.icon, `/ipfs/${icon.cid}`)
+    assert.equal(summary.iconFallback, `${base}/icon.png`)
     assert.equal(mirroredMedia({ name: 'x', icon: 'https://example.org/none.png' }, () => undefined, assetUrl), undefined)
   })
 
