@@ -5,6 +5,7 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import fc from 'fast-check'
 import { createPublisherKey, verifyRecord, encodeSignedRecord, signRecord } from '@hubless/registry'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -73,6 +74,10 @@ describe('archiving icons and screenshots', () => {
     assert.equal(imageType(Buffer.from('<?xml version="1.0"?><feed/>')), undefined)
     assert.equal(imageType(Buffer.alloc(100, 1)), undefined)
     assert.equal(imageType(new Uint8Array()), undefined)
+    // whatever an origin sends: a type from the fixed list or none, never a throw, never an HTML page
+    const types = new Set([undefined, 'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/svg+xml'])
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 5000 }), bytes => types.has(imageType(bytes))), { numRuns: 2000 })
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), text => imageType(Buffer.from(`<html>${text}<svg></svg>`)) === undefined && imageType(Buffer.from(`<!doctype html>${text}`)) === undefined))
   })
 
   it('archives what is an image, names what is wrong with the rest, and loses nothing', async () => {
