@@ -119,6 +119,9 @@ describe('a mirror archives an app\'s images and tracks its new version, which a
     assert.equal(svg.headers.get('content-type'), 'image/svg+xml')
     assert.match(svg.headers.get('content-security-policy') ?? '', /sandbox/)
     assert.equal(svg.headers.get('x-content-type-options'), 'nosniff')
+    const metrics = await (await fetch(new URL('/metrics', ready.api))).text()
+    assert.match(metrics, /hubless_archived_images\{state="archived"\} 2/)
+    assert.match(metrics, /hubless_archived_images\{state="failed"\} 3/)
     // the feed names the copy first, the original after it
     const feed = await api<{ items: Array<{ id: string, icons: string[], screenshots: string[] }> }>('/feed.json')
     const item = feed.items.find(i => i.id === APP)!
