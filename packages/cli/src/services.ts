@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createNode } from '@hubless/net'
 import { createCatalog, createWitnessIndex } from '@hubless/query'
-import { createKeyStore, createRegistry, createWitnessLog } from '@hubless/registry'
+import { createKeyStore, createMediaLog, createRegistry, createWitnessLog } from '@hubless/registry'
 import { logger } from '@libp2p/logger'
 import { markRegistryClean, markRegistryOpen } from './registry-state.ts'
 import { createTrustRoots } from './trust-roots.ts'
@@ -46,6 +46,8 @@ export interface Services {
   catalog (options?: AbortOptions): Promise<Catalog>
   /** the registry's witness log (mirrors' signed statements of what URLs served), opened on first use */
   witnesses (options?: AbortOptions): Promise<Registry>
+  /** the media log (what images mirrors archived); only an archiving mirror opens it */
+  media (options?: AbortOptions): Promise<Registry>
   /** the witness log's records, indexed, with this data dir's trusted witness keys; follows the log */
   witnessIndex (options?: AbortOptions): Promise<WitnessIndex>
   /** re-reads the trust roots into an open catalog */
@@ -67,6 +69,7 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
   let registry: Promise<Registry> | undefined
   let catalog: Promise<Catalog> | undefined
   let witnesses: Promise<Registry> | undefined
+  let media: Promise<Registry> | undefined
   let witnessIndex: Promise<WitnessIndex> | undefined
   let indexSaver: IndexSaver | undefined
 
@@ -112,6 +115,10 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
       witnesses ??= createWitnessLog({ node }, { directory: layout.registry }, opts)
       return witnesses
     },
+    async media (opts) {
+      media ??= createMediaLog({ node }, { directory: layout.registry }, opts)
+      return media
+    },
     async witnessIndex (opts) {
       witnessIndex ??= (async () => {
         const source = await services.witnesses(opts)
@@ -149,6 +156,9 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
           saved = await writeSavedIndex(layout.indexFile, opened.save()).then(() => true, err => { log.error('could not save the index: %e', err); return false })
           await opened.stop()
         }
+      }
+      if (media != null) {
+        await (await media.catch(() => undefined))?.stop()
       }
       if (witnesses != null) {
         await (await witnesses.catch(() => undefined))?.stop()

@@ -1,6 +1,8 @@
 import type { ApiAppDetail, ApiAppList, ApiAppSummary, ApiFacetCount, ApiFacets, ApiRelease, ApiSearchAnswer, ApiTrust } from './api-types.ts'
 import type { AppView, Facets, ReleaseView, SearchHit, SearchResults, TrustVerdict } from '@hubless/query'
 import type { AppMetadata } from '@hubless/registry'
+import { mirroredMedia } from './media-mapping.ts'
+import type { MediaLookup } from './media-mapping.ts'
 
 /** Turns the catalog's views into the API's JSON shapes (a contract: see api-types.ts) */
 
@@ -39,7 +41,8 @@ export function apiRelease (release: ReleaseView, trust: TrustVerdict): ApiRelea
   }
 }
 
-export function apiAppSummary (hit: SearchHit, metadata: AppMetadata | undefined): ApiAppSummary {
+export function apiAppSummary (hit: SearchHit, metadata: AppMetadata | undefined, media?: MediaLookup): ApiAppSummary {
+  const mirrored = metadata == null ? undefined : mirroredMedia(metadata, media, assetUrl)
   return {
     appId: hit.appId,
     name: hit.name,
@@ -52,7 +55,8 @@ export function apiAppSummary (hit: SearchHit, metadata: AppMetadata | undefined
     licenseClass: hit.license,
     publisher: hit.publisher,
     trust: apiTrust(hit.trust),
-    icon: assetUrl(metadata?.icon),
+    icon: mirrored?.icon ?? assetUrl(metadata?.icon),
+    iconFallback: mirrored?.iconFallback,
     updated: new Date(hit.updated).toISOString(),
     imported: hit.trust.status === 'imported'
   }
@@ -65,13 +69,13 @@ function facetCounts (counts: Record<string, number> | undefined): ApiFacetCount
 }
 
 /** A search's answer, as `hubless search --json` gives it (facets only when the search counted them) */
-export function apiSearchAnswer (query: string, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined): ApiSearchAnswer {
+export function apiSearchAnswer (query: string, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined, media?: MediaLookup): ApiSearchAnswer {
   return {
     query,
     total: results.total,
     page: Math.floor(results.offset / results.limit) + 1,
     pageSize: results.limit,
-    results: results.hits.map(hit => apiAppSummary(hit, metadata(hit.appId))),
+    results: results.hits.map(hit => apiAppSummary(hit, metadata(hit.appId), media)),
     facets: results.facets == null ? undefined : apiFacets(results.facets)
   }
 }
@@ -87,12 +91,12 @@ function apiFacets (facets: Partial<Facets>): ApiFacets {
   }
 }
 
-export function apiAppList (query: string, page: number, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined): ApiAppList {
-  const answer = apiSearchAnswer(query, results, metadata)
+export function apiAppList (query: string, page: number, results: SearchResults, metadata: (appId: string) => AppMetadata | undefined, media?: MediaLookup): ApiAppList {
+  const answer = apiSearchAnswer(query, results, metadata, media)
   return { ...answer, page, apps: answer.results, facets: apiFacets(results.facets ?? {}) }
 }
 
-export function apiAppDetail (app: AppView): ApiAppDetail {
+export function apiAppDetail (app: AppView, media?: MediaLookup): ApiAppDetail {
   const m = app.metadata
   const latest: Record<string, ApiRelease> = {}
   const listed = new Set<string>()
@@ -117,7 +121,8 @@ export function apiAppDetail (app: AppView): ApiAppDetail {
     owner: { publisher: app.trust.publisher, trust: apiTrust(app.trust) },
     conflicting: app.claimants.map(c => c.trust.publisher),
     latest,
-    history: onePerRelease(app.history).map(r => apiRelease(r, app.trust))
+    history: onePerRelease(app.history).map(r => apiRelease(r, app.trust)),
+    ...mirroredMedia(m, media, assetUrl)
   }
 }
 

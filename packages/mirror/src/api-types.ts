@@ -29,8 +29,10 @@ export interface ApiAppSummary {
   /** did:key of the publisher of the release shown */
   publisher: string
   trust: ApiTrust
-  /** URL of the icon through this mirror (`/ipfs/CID`) or the record's https URL */
+  /** URL of the icon through this mirror (`/ipfs/CID`: named so by the record, or a copy this mirror archived) or the record's https URL */
   icon?: string
+  /** the icon's original URL, when `icon` is this mirror's archived copy */
+  iconFallback?: string
   /** publication time of the release shown, ISO 8601 */
   updated: string
   imported: boolean
@@ -90,6 +92,10 @@ export interface ApiAppDetail extends Omit<AppMetadata, 'categories' | 'keywords
   categories: string[]
   keywords: string[]
   screenshots: string[]
+  /** the icon's original URL, when `icon` is this mirror's archived copy (`/ipfs/{cid}`): the fallback */
+  iconFallback?: string
+  /** the screenshots' original URLs, one per screenshot, when any of `screenshots` is this mirror's archived copy */
+  screenshotFallbacks?: string[]
   owner: { publisher: string, trust: ApiTrust }
   /** other keys publishing this app id (squatting is shown, never hidden) */
   conflicting: string[]
@@ -109,7 +115,8 @@ export type ApiWitnessSummary = WitnessSummary
 /** two witnesses that disagree on the bytes of one URL at one version: shown, never resolved */
 export type ApiWitnessConflict = WitnessConflict
 /** a version mirrors witnessed upstream that no release record names yet (tracking) */
-export type ApiTrackedVersion = TrackedVersion
+/** a tracked version, with a download through this mirror's gateway when its witnesses agree on the file */
+export type ApiTrackedVersion = TrackedVersion & { download?: string }
 
 /** What this mirror's checks say of one origin URL of the app's imported releases */
 export interface ApiOriginState {

@@ -122,3 +122,9 @@ export class NoMatchingAssetError extends OriginError {
   static override name = 'NoMatchingAssetError'
   override name = 'NoMatchingAssetError'
 }
+
+/** An icon or screenshot URL served bytes that are none of the image types a storefront shows (PNG, JPEG, GIF, WebP, SVG) */
+export class NotAnImageError extends OriginError {
+  static override name = 'NotAnImageError'
+  override name = 'NotAnImageError'
+}

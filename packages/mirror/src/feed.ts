@@ -136,7 +136,8 @@ function item (app: ApiAppDetail, base: string): AppImageHubFeedItem {
     authors: app.developer == null ? [] : [{ name: app.developer, ...(homepage == null ? {} : { url: homepage }) }],
     license: app.license ?? null,
     links: linksOf(homepage, release),
-    icons: icon == null ? [] : [icon],
+    // this mirror's copy first, the original URL as the fallback
+    icons: icon == null ? [] : [icon, ...(app.iconFallback == null ? [] : [hubAsset(app.iconFallback, base)].filter((s): s is string => s != null && s !== icon))],
     screenshots: app.screenshots.map(s => hubAsset(s, base)).filter((s): s is string => s != null),
     id: app.appId,
     ...(release == null

@@ -1,5 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { sendJson } from './http-server.ts'
+import { imageType } from './image-type.ts'
 import type { Route } from './http-server.ts'
 import { openUnixfsFile, sendRangedFile } from '@hubless/net'
 import type { HublessNode, RangedFile } from '@hubless/net'
@@ -64,15 +65,11 @@ function wantsIpld (accept: string | undefined, url: URL): boolean {
 /** The first bytes of a file, for sniffing its type; throws when its first leaf is missing */
 async function readHead (file: RangedFile): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
-  for await (const chunk of file.read(0, Math.min(256, file.size))) chunks.push(chunk)
+  for await (const chunk of file.read(0, Math.min(4096, file.size))) chunks.push(chunk)
   return Buffer.concat(chunks)
 }
 
 function sniff (bytes: Uint8Array | undefined): string {
   if (bytes == null) return 'application/octet-stream'
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png'
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg'
-  const head = new TextDecoder().decode(bytes.subarray(0, 256)).trimStart()
-  if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return 'image/svg+xml'
-  return 'application/octet-stream'
+  return imageType(bytes) ?? 'application/octet-stream'
 }

@@ -36,6 +36,8 @@ export interface MirrorComponents {
   key?: PublisherKey
   /** the witness log (`createWitnessLog` of @hubless/registry): what mirrors saw origins serve */
   witnesses?: Registry
+  /** the media log (`createMediaLog` of @hubless/registry): with it, an archiving mirror archives apps' icons and screenshots too */
+  media?: Registry
   /** the witness log indexed, with the keys this mirror trusts as witnesses: adds `witnesses` to app pages */
   witnessIndex?: Pick<WitnessIndex, 'forRelease' | 'conflicts'> & Partial<Pick<WitnessIndex, 'tracked'>>
 }

@@ -18,6 +18,7 @@ import { startPinner } from './pinner.ts'
 import { createPublicApiRoute } from './public-api.ts'
 import { createStorefrontRoute } from './storefront-route.ts'
 import { witnessFields } from './witness-mapping.ts'
+import type { MediaLookup, MediaSource } from './media-mapping.ts'
 import type { ApiAppDetail } from './api-types.ts'
 import type { Archiver } from './archive/archiver.ts'
 import type { Route } from './http-server.ts'
@@ -41,6 +42,8 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
   const generations = createGenerations(components)
   const limiter = createLimiter(init.expensive)
   const events = new TypedEventEmitter<MirrorEvents>()
+  // the images this mirror archived, served in place of the URLs apps link to
+  const media: MediaSource = { copyOf: url => archiver?.mediaCopy(url), count: () => archiver?.mediaCount() ?? 0 }
 
   const readyRoute: Route = async (_req, res, url) => {
     if (url.pathname !== '/readyz') return false
@@ -62,6 +65,7 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
       generations,
       limiter,
       onBuild: init.onBuild,
+      media,
       appExtra: async app => {
         const origins = (await archiver?.originsOf(app.appId))?.map(({ appId: _a, release: _r, ...o }) => o) ?? []
         return {
@@ -79,10 +83,10 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
     }), 'api'),
     createFeedRoute({
       baseUrl: () => baseUrl,
-      generation: generations.catalog,
+      generation: async () => await generations.catalog() * 1_000_003 + media.count(),
       limiter,
       onBuild: () => init.onBuild?.('feed.json'),
-      apps: async () => await allApps(components)
+      apps: async () => await allApps(components, media.copyOf)
     }),
     createStorefrontRoute(),
     counted(createLatestRoute({ catalog: async () => components.catalog, node: components.node }), 'gateway'),
@@ -147,7 +151,7 @@ async function openArchiver (components: MirrorComponents, init: MirrorInit, pin
     events.safeDispatchEvent('archive:off', { detail: { reason: missing } })
     return undefined
   }
-  return await startArchiver({ node: components.node, registry: components.registry, witnesses, key }, {
+  return await startArchiver({ node: components.node, registry: components.registry, witnesses, key, media: components.media }, {
     ...init.archiving,
     directory: init.archiveDirectory,
     maxBytes: init.maxBytes,
@@ -157,7 +161,7 @@ async function openArchiver (components: MirrorComponents, init: MirrorInit, pin
 }
 
 /** Every app of the catalog, as the API's app pages show them, in name order */
-async function allApps ({ catalog }: Pick<MirrorComponents, 'catalog'>): Promise<ApiAppDetail[]> {
+async function allApps ({ catalog }: Pick<MirrorComponents, 'catalog'>, copyOf: MediaLookup): Promise<ApiAppDetail[]> {
   const results = catalog.search({ limit: 1000, facets: false, sort: 'name' })
   const all = [...results.hits]
   for (let offset = 1000; offset < results.total; offset += 1000) {
@@ -166,7 +170,7 @@ async function allApps ({ catalog }: Pick<MirrorComponents, 'catalog'>): Promise
   const details: ApiAppDetail[] = []
   for (const [i, hit] of all.entries()) {
     const app = catalog.app(hit.appId)
-    if (app != null) details.push(apiAppDetail(app))
+    if (app != null) details.push(apiAppDetail(app, copyOf))
     // a few thousand apps take a few hundred ms: /healthz and cached answers go in between
     if (i % 200 === 199) await nextTurn()
   }

@@ -10,6 +10,7 @@ import { encodeAnswer } from './encoded-answer.ts'
 import { createGenerations } from './generations.ts'
 import { createLimiter } from './limiter.ts'
 import { sendAnswer } from './send-answer.ts'
+import type { MediaSource } from './media-mapping.ts'
 import type { Route } from './http-server.ts'
 import type { MirrorComponents } from './index.ts'
 import type { EncodedAnswer } from './encoded-answer.ts'
@@ -37,6 +38,8 @@ export interface PublicApiInit {
   onBuild?: (key: string) => void
   /** fields added to `/api/v1/apps/{appId}` (the witnesses of its releases) */
   appExtra?: (app: AppView) => Promise<Record<string, unknown>>
+  /** this mirror's archived copies of icons and screenshots, served instead of the original URLs (kept as fallback) */
+  media?: MediaSource
 }
 
 /**
@@ -86,11 +89,11 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       const query = parseSearchQuery(url.searchParams, { defaultPageSize: DEFAULT_PAGE_SIZE })
       const page = query.offset / query.limit + 1
       const generation = await generations.catalog()
-      const key = `apps?${[...url.searchParams].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`
+      const key = `media=${init.media?.count() ?? 0}&apps?${[...url.searchParams].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`
       const list = await searches.get(generation, key, async () => limiter.run(async () => {
         const catalog = services.catalog
         const results = catalog.search(query)
-        return encodeAnswer(JSON.stringify(apiAppList(query.query ?? '', page, results, appId => catalog.app(appId)?.metadata)), JSON_TYPE)
+        return encodeAnswer(JSON.stringify(apiAppList(query.query ?? '', page, results, appId => catalog.app(appId)?.metadata, init.media?.copyOf)), JSON_TYPE)
       }))
       sendAnswer(req, res, list, { 'cache-control': 'no-cache' })
       return
@@ -101,7 +104,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       if (app == null) {
         sendJson(res, 404, { error: { name: 'AppNotFound', message: `no app ${appId}` } })
       } else {
-        sendJson(res, 200, { ...apiAppDetail(app), ...await init.appExtra?.(app) })
+        sendJson(res, 200, { ...apiAppDetail(app, init.media?.copyOf), ...await init.appExtra?.(app) })
       }
       return
     }

@@ -10,7 +10,7 @@ export interface AppWitnesses {
   /** every disagreement on the bytes of one of the app's URLs at one version */
   witnessConflicts: ReturnType<WitnessIndex['conflicts']>
   /** versions mirrors witnessed upstream that none of the app's release records names, newest first */
-  trackedVersions: TrackedVersion[]
+  trackedVersions: Array<TrackedVersion & { download?: string }>
 }
 
 /**
@@ -29,7 +29,13 @@ export function appWitnesses (index: WitnessReader, app: AppView): AppWitnesses 
   const conflicts = index.conflicts(app.appId)
   // a version a release record names is that release (its witnesses are above), not a tracked one
   const released = new Set(app.history.map(r => `${r.version}\n${r.arch}`))
-  const trackedVersions = (index.tracked?.(app.appId) ?? []).filter(t => !released.has(`${t.version}\n${t.arch}`))
+  const trackedVersions = (index.tracked?.(app.appId) ?? []).filter(t => !released.has(`${t.version}\n${t.arch}`)).map(t => {
+    // the witnessed file through this mirror's gateway, when the witnesses agree on it (checked by CID on the way)
+    const first = t.witnesses[0]
+    if (!t.agree || first == null) return t
+    const filename = `${app.appId}-${t.version}-${t.arch}.AppImage`.replace(/[^A-Za-z0-9._-]/g, '_')
+    return { ...t, download: `/ipfs/${first.cid}?filename=${encodeURIComponent(filename)}&download=true` }
+  })
   return { witnesses, witnessConflicts: conflicts, trackedVersions }
 }
 

@@ -142,10 +142,11 @@ function witnessSection (app, release) {
       h('ul', {}, c.sha256.map(sha => h('li', {}, h('code', { class: 'hash' }, sha), ` (${c.witnesses.filter(w => w.sha256 === sha).map(w => shortKey(w.mirror)).join(', ')})`))))),
     tracked.length > 0
       ? [h('h3', {}, 'Newer versions witnessed upstream'),
-          h('p', { class: 'note' }, 'Mirrors found these at the app\'s own update source and witnessed their files; no release record names them yet.'),
+          h('p', { class: 'note' }, 'Mirrors found these at the app\'s own update source and witnessed their files; no release record names them yet. They are witnessed, not signed by the app\'s author: `hubless get APP@VERSION` downloads one when you trust a mirror that witnessed it (`hubless trust add KEY --witness`).'),
           h('ul', { 'data-tracked-versions': '' }, tracked.map(t => h('li', { 'data-tracked-version': t.version },
             `${t.version} (${t.channel}, ${t.arch}): witnessed by ${t.mirrors} ${t.mirrors === 1 ? 'mirror' : 'mirrors'}, ${t.agree ? 'they agree' : 'they DISAGREE'}`,
-            t.witnesses[0] ? [' — ', h('a', { href: t.witnesses[0].url, rel: 'noopener noreferrer nofollow' }, hostOf(t.witnesses[0].url)), ' ', h('code', { class: 'hash short', title: t.witnesses[0].sha256 }, `${t.witnesses[0].sha256.slice(0, 12)}…`)] : null)))]
+            t.witnesses[0] ? [' — ', h('a', { href: t.witnesses[0].url, rel: 'noopener noreferrer nofollow' }, hostOf(t.witnesses[0].url)), ' ', h('code', { class: 'hash short', title: t.witnesses[0].sha256 }, `${t.witnesses[0].sha256.slice(0, 12)}…`)] : null,
+            t.download ? [' — ', h('a', { href: t.download, 'data-tracked-download': '', download: '' }, `Download ${t.version} (witnessed)`)] : null)))]
       : null,
     origins.length > 0
       ? [h('h3', {}, 'Origins, as this mirror checked them'),
@@ -243,7 +244,7 @@ export async function renderApp (main, appId, ctx) {
   replace(main, h('article', { class: 'app', 'data-app-id': app.appId },
     h('p', { class: 'back' }, h('a', { href: '#/' }, '← All apps')),
     h('header', { class: 'app-header' },
-      image(app.icon, { class: 'app-icon', width: 96, height: 96, alt: '' }),
+      image(app.icon, { class: 'app-icon', width: 96, height: 96, alt: '' }, app.iconFallback),
       h('div', {},
         h('h1', { tabindex: '-1' }, app.name),
         app.summary ? h('p', { class: 'summary' }, app.summary) : null,
@@ -263,7 +264,7 @@ export async function renderApp (main, appId, ctx) {
       ? h('section', { class: 'screenshots', 'aria-labelledby': 'screenshots-heading' },
         h('h2', { id: 'screenshots-heading' }, 'Screenshots'),
         h('ul', {}, app.screenshots.map((/** @type {string} */ src, /** @type {number} */ i) =>
-          h('li', {}, image(src, { alt: `Screenshot ${i + 1} of ${app.name}`, loading: 'lazy', width: 480, height: 300 })))))
+          h('li', {}, image(src, { alt: `Screenshot ${i + 1} of ${app.name}`, loading: 'lazy', width: 480, height: 300 }, app.screenshotFallbacks?.[i])))))
       : null,
     app.description
       ? h('section', { class: 'description', 'aria-labelledby': 'about-heading' }, h('h2', { id: 'about-heading' }, 'About'), paragraphs(app.description))

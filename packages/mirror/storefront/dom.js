@@ -73,16 +73,24 @@ export function replace (el, ...children) {
 }
 
 /**
- * An image that falls back to the placeholder when its URL is missing, unsafe or fails to load.
+ * An image that falls back to `fallback` (the original URL of a copy this mirror archived), then
+ * to the placeholder, when its URL is missing, unsafe or fails to load.
  * @param {unknown} src
  * @param {Record<string, unknown>} props
+ * @param {unknown} [fallback]
  */
-export function image (src, props) {
+export function image (src, props, fallback) {
   const placeholder = '/storefront/app-placeholder.svg'
   const img = /** @type {HTMLImageElement} */ (h('img', { ...props, src: safeUrl(src) ?? placeholder, decoding: 'async' }))
-  img.addEventListener('error', () => {
-    if (!img.src.endsWith(placeholder)) img.src = placeholder
-  }, { once: true })
+  // this mirror's copy first; when it fails, the original URL; then the placeholder
+  const next = [safeUrl(fallback), placeholder].filter(u => u != null && u !== img.src)
+  const onError = () => {
+    const url = next.shift()
+    if (url == null) return
+    img.src = url
+    if (next.length > 0) img.addEventListener('error', onError, { once: true })
+  }
+  img.addEventListener('error', onError, { once: true })
   return img
 }
 

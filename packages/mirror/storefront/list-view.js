@@ -113,7 +113,7 @@ function resultItem (app) {
     app.license ? h('span', { title: app.license }, shortLicense(app.license)) : null
   ]
   return h('li', { class: 'result', 'data-app-id': app.appId },
-    image(app.icon, { class: 'icon', width: 48, height: 48, alt: '', loading: 'lazy' }),
+    image(app.icon, { class: 'icon', width: 48, height: 48, alt: '', loading: 'lazy' }, app.iconFallback),
     h('div', { class: 'result-body' },
       h('h2', { class: 'result-name' }, h('a', { href: `#/app/${encodeURIComponent(app.appId)}` }, app.name)),
       app.summary ? h('p', { class: 'summary' }, app.summary) : null,

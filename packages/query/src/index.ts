@@ -37,6 +37,8 @@ export {
 } from './errors.ts'
 export { EPOCH_HEADER } from './http-source.ts'
 export { createWitnessIndex } from './witnesses.ts'
+export { chooseDownload } from './downloads.ts'
+export type { Download, DownloadCatalog, DownloadQuery, DownloadWitnesses } from './downloads.ts'
 export type { TrackedVersion, WitnessConflict, WitnessIndex, WitnessIndexInit, WitnessSummary, WitnessView } from './witnesses.ts'
 export { SEARCH_LIMITS, checkSearchQuery, parseSearchQuery } from './search-query.ts'
 export type { CheckedSearchQuery, ParseSearchQueryOptions, SearchParams } from './search-query.ts'
@@ -118,6 +120,12 @@ export interface ReleaseView {
   state: ReleaseState
   /** why the state is not ok */
   reason?: string
+  /**
+   * set when `content` holds what mirrors witnessed rather than what the record says: an
+   * imported release or a tracked version the reader's trusted witnesses (`by`) vouch for
+   * (see {@link chooseDownload})
+   */
+  witnessed?: { by: string[] }
 }
 
 /** The newest release a reader of `channel` gets on `arch` */

@@ -30,7 +30,7 @@ export { HOLDS_PROTOCOL, askHolds, holds, holdsAll, parseHoldsQuery } from './ho
 export type { HoldsAnswer, HoldsComponents, HoldsInit, HoldsQuery, HoldsService } from './holds.ts'
 export { createKeyStore, deserializeKey, serializeKey } from './keys/index.ts'
 export type { KeyExportOptions, KeyImportOptions, KeyReadOptions, KeyStore, KeyStoreInit, KeyWriteOptions } from './keys/index.ts'
-export { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE, WITNESS_ACCESS_CONTROLLER_ADDRESS, WITNESS_ACCESS_CONTROLLER_TYPE } from './log/access-controller.ts'
+export { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE, MEDIA_ACCESS_CONTROLLER_ADDRESS, MEDIA_ACCESS_CONTROLLER_TYPE, WITNESS_ACCESS_CONTROLLER_ADDRESS, WITNESS_ACCESS_CONTROLLER_TYPE } from './log/access-controller.ts'
 export type { LogKind } from './log/access-controller.ts'
 export { DEFAULT_REGISTRY_NAME, registryAddress } from './log/address.ts'
 export { DEFAULT_HEADS_INTERVAL, createHeadsAnnouncer, watchHeads } from './log/heads-announcer.ts'
@@ -64,7 +64,7 @@ export interface RegistryInit {
    * address, gossip topic and protocols) that admits witness records only. Peers that do not know
    * it never open it, so its entries cannot stop their registry log. See {@link createWitnessLog}.
    */
-  log?: 'records' | 'witnesses'
+  log?: 'records' | 'witnesses' | 'media'
 }
 
 export interface RegistryStatus {
@@ -145,4 +145,14 @@ export async function createRegistry (components: RegistryComponents, init: Regi
  */
 export async function createWitnessLog (components: RegistryComponents, init: Omit<RegistryInit, 'log'> = {}, options?: AbortOptions): Promise<Registry> {
   return openRegistry(components, { ...init, log: 'witnesses' }, options)
+}
+
+/**
+ * Open (or create) the media log of the registry called `init.name`: where mirrors append signed
+ * media records (`buildMediaRecord`: what image an icon or screenshot URL served, archived by
+ * CID) and other mirrors replicate them. A log of its own, like the witness log, so that no peer
+ * that does not know media records ever sees one.
+ */
+export async function createMediaLog (components: RegistryComponents, init: Omit<RegistryInit, 'log'> = {}, options?: AbortOptions): Promise<Registry> {
+  return openRegistry(components, { ...init, log: 'media' }, options)
 }

@@ -11,7 +11,7 @@ import { entrySignatureValid } from '../src/log/entry-signature.ts'
 import { decodeEntry } from '../src/log/snapshot.ts'
 import { decodeLogRecord } from '../src/records/signed.ts'
 import { connect, Peers, waitForRecords } from './peers.ts'
-import { build, identity, publisher, release } from './vectors/build.ts'
+import { build, identity, media, publisher, release } from './vectors/build.ts'
 import { WIRE_V1 } from './vectors/wire-v1.ts'
 
 const bytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'))
@@ -31,6 +31,11 @@ describe('wire format 1: frozen vectors', () => {
     assert.ok(own.signature?.byteLength === 64, 'a record with its own signature')
     assert.equal(hex(encodeSignedRecord(own)), WIRE_V1.signedRelease.wire, 'encoding it again gives the same bytes')
     assert.equal((await recordFromJSON(recordToJSON(own))).id, own.id)
+
+    const image = await decodeSignedRecord(bytes(WIRE_V1.signedMedia.wire))
+    assert.equal(image.id, WIRE_V1.signedMedia.id)
+    assert.deepEqual(image.record, media, 'the media record the vector was made of')
+    assert.equal(hex(encodeSignedRecord(image)), WIRE_V1.signedMedia.wire)
 
     const rotated = await decodeSignedRecord(bytes(WIRE_V1.rotateKey.wire))
     assert.equal(rotated.id, WIRE_V1.rotateKey.id)

@@ -98,7 +98,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
 
   program.command('get')
     .description('download the newest release of an app, verified (libp2p, then gateways, then the record\'s URLs)')
-    .argument('<app>', 'app id')
+    .argument('<app>', 'app id, or APP@VERSION for one version (a release\'s, or one mirrors you trust witnessed upstream)')
     .option('--channel <channel>', 'release, beta, alpha, nightly or continuous (default release)')
     .option('--arch <arch>', 'architecture (default: any)')
     .option('-o, --output <path>', 'where to write it (default: ./APP-VERSION-ARCH.AppImage)')
@@ -106,16 +106,20 @@ export function registerCatalogCommands (program: Command, context: (command: Co
     .option('--allow-untrusted', 'also get apps whose publisher you do not trust')
     .option('--mirror <url>', 'read the catalog from this hubless mirror over HTTP(S) and download through it, all verified here (where peer-to-peer is blocked)')
     .option('--max-size <size>', 'stop a download past this size when the record names none (older records; default 8G; e.g. 512M, 16G)')
-    .action(async (appId: string, options: { channel?: string, arch?: string, output?: string, gateway?: string[], allowUntrusted?: boolean, mirror?: string, maxSize?: string }, command: Command) => {
+    .action(async (app: string, options: { channel?: string, arch?: string, output?: string, gateway?: string[], allowUntrusted?: boolean, mirror?: string, maxSize?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
+      const at = app.indexOf('@')
+      const appId = at < 0 ? app : app.slice(0, at)
+      const version = at < 0 ? undefined : app.slice(at + 1)
+      if (version === '') throw new UsageError(`"${app}" names no version after "@" (APP@VERSION)`)
       const maxBytes = options.maxSize == null ? undefined : parseSizeArg(options.maxSize, '--max-size')
       const gateways = options.gateway ?? (process.env.HUBLESS_GATEWAYS ?? '').split(/[\s,]+/).filter(g => g !== '')
       const output = resolve(options.output ?? `${appId}.AppImage`)
       const result = await runOperation(layout, 'get', {
-        appId, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted, mirror: options.mirror, maxBytes
+        appId, version, channel: options.channel, arch: options.arch, output, gateways, allowUntrusted: options.allowUntrusted, mirror: options.mirror, maxBytes
       }, { signal, onProgress: progressBar(out) })
       out.endProgress()
-      out.result(result, `${result.path}: ${appId} ${result.version} (${result.channel}, ${result.arch}), sha256 ${result.sha256} ${result.verified ? 'verified' : 'NOT verified (the record names no hash)'}; publisher ${result.trust.status === 'trusted' ? 'trusted' : `not trusted (${result.trust.status})`}`)
+      out.result(result, `${result.path}: ${appId} ${result.version} (${result.channel}, ${result.arch}), sha256 ${result.sha256} ${result.verified ? 'verified' : 'NOT verified (the record names no hash)'}; ${result.witnessedBy == null ? '' : `${result.tracked === true ? 'a version tracked upstream, ' : ''}witnessed by ${result.witnessedBy.join(', ')}; `}publisher ${result.trust.status === 'trusted' ? 'trusted' : `not trusted (${result.trust.status})`}`)
     })
 
   program.command('status')

@@ -30,10 +30,18 @@ export async function startMirror (init: MirrorRunInit): Promise<RunningMirror> 
       const [registry, catalog, key, witnesses, witnessIndex] = await Promise.all([
         services.registry(), services.catalog(), services.publisherKey().catch(() => undefined), services.witnesses(), services.witnessIndex()
       ])
+      // only a mirror that archives writes images; it replicates other mirrors' media records too
+      const media = init.pin === 'all' && init.archive === 'all' ? await services.media() : undefined
       const seed = init.seed == null
         ? undefined
         : { file: init.seed, key: await importerKey(services), marker: join(services.layout.root, 'seeded-appimagehub') }
-      mirror = await createMirror({ node: services.node, registry, catalog, key, witnesses, witnessIndex }, { ...init, seed, archiveDirectory: join(services.layout.root, 'archive') })
+      mirror = await createMirror({ node: services.node, registry, catalog, key, witnesses, witnessIndex, media }, {
+        ...init,
+        seed,
+        archiveDirectory: join(services.layout.root, 'archive'),
+        // the media records of mirrors trusted as witnesses stand in for an origin that fails this mirror
+        archiving: { ...init.archiving, trustedMediaKeys: async () => await services.trustRoots.witnesses() }
+      })
       const onEvent = init.onEvent
       if (onEvent != null) {
         mirror.events.addEventListener('seed', ({ detail: { phase, ...rest } }) => { onEvent({ event: `seed:${phase}`, ...rest }) })

@@ -1,7 +1,8 @@
 import { isChannel } from '@hubless/registry'
 import { AppNotFoundError, DownloadFailedError, SignerChangedError, UntrustedAppError, UsageError } from '../errors.ts'
 import type { InstalledApp } from './installed.ts'
-import type { AppView, Catalog, ReleaseView, TrustVerdict } from '@hubless/query'
+import { chooseDownload } from '@hubless/query'
+import type { AppView, Catalog, DownloadWitnesses, ReleaseView, TrustVerdict } from '@hubless/query'
 import type { Channel } from '@hubless/registry'
 
 export interface Selection {
@@ -18,25 +19,32 @@ export function checkChannel (channel: string | undefined): Channel | undefined 
 }
 
 /**
- * The release `hubless get` would pick: the catalog's newest usable one for the channel and
- * architecture, refused unless trusted (or `allowUntrusted`). Install needs a CID: its updates
- * fetch only the blocks that changed, which a URL-only release cannot offer.
+ * The release `hubless get` would pick (`chooseDownload` of @hubless/query: an author's release,
+ * else an import or a version tracked upstream that the reader's trusted witnesses vouch for),
+ * refused unless trusted (or `allowUntrusted`). Install needs a CID: its updates fetch only the
+ * blocks that changed, which a URL-only release cannot offer.
  */
-export function selectRelease (catalog: Catalog, appId: string, options: { channel?: Channel, arch?: string, allowUntrusted?: boolean }): Selection {
+export function selectRelease (catalog: Catalog, appId: string, options: { channel?: Channel, arch?: string, allowUntrusted?: boolean, witnesses?: DownloadWitnesses }): Selection {
   const app = catalog.app(appId)
   if (app == null) throw new AppNotFoundError(`no app ${appId} in the registry (try \`hubless search\`)`)
-  const release = catalog.latest(appId, { channel: options.channel, arch: options.arch })
-  if (release == null) {
+  const download = chooseDownload(catalog, options.witnesses, appId, { channel: options.channel, arch: options.arch })
+  if (download == null) {
     throw new AppNotFoundError(`${appId} has no usable release on channel ${options.channel ?? 'release'}${options.arch == null ? '' : ` for ${options.arch}`}`)
   }
-  const trust = app.claimants.find(c => c.newest.publisher === release.publisher)?.trust ?? app.trust
-  if (trust.status !== 'trusted' && options.allowUntrusted !== true) {
-    throw new UntrustedAppError(`${appId} is ${trust.status}: ${trust.explanation}; trust its publisher (\`hubless trust add KEY\`) or pass --allow-untrusted`)
+  const { release, trust } = download
+  if (!download.trusted && options.allowUntrusted !== true) {
+    throw new UntrustedAppError(`${appId} is ${trust.status}: ${trust.explanation}; trust its publisher (\`hubless trust add KEY\`), a mirror that witnessed it (\`hubless trust add KEY --witness\`), or pass --allow-untrusted`)
   }
   if (release.content.cid == null) {
     throw new DownloadFailedError(`${appId} ${release.version} names no CID (only URLs): install needs content by CID; download it with \`hubless get\``)
   }
   return { app, release: release as Selection['release'], trust }
+}
+
+/** Whether choosing `appId`'s release can depend on witnesses: the catalog has no author's release for it */
+export function needsWitnesses (catalog: Catalog, appId: string, options: { channel?: Channel, arch?: string }): boolean {
+  const latest = catalog.latest(appId, options)
+  return latest == null || latest.imported != null
 }
 
 /**

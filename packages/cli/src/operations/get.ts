@@ -10,12 +10,15 @@ import { catalogFor } from './catalog-source.ts'
 import { witnessesFor } from './witness-source.ts'
 import { defineOperation } from './operation.ts'
 import type { OperationContext } from './operation.ts'
+import { chooseDownload } from '@hubless/query'
 import type { ReleaseView, TrustVerdict } from '@hubless/query'
 
 const log = logger('hubless:cli:get')
 
 export interface GetInput {
   appId: string
+  /** an exact version (`hubless get APP@VERSION`); default the newest */
+  version?: string
   channel?: string
   arch?: string
   /** absolute output path; default: the caller names one */
@@ -55,8 +58,10 @@ export interface GetOutput {
   sources: Record<string, number>
   /** false only for a record with neither CID nor SHA-256 (URL-only imports): nothing to check the bytes against */
   verified: boolean
-  /** the trusted witness keys whose witnessed CID and SHA-256 the file was fetched and checked by (an imported release) */
+  /** the trusted witness keys whose witnessed CID and SHA-256 the file was fetched and checked by (an imported release or a tracked version) */
   witnessedBy?: string[]
+  /** a version mirrors witnessed upstream that no release record names */
+  tracked?: true
 }
 
 /**
@@ -79,29 +84,34 @@ export const get = defineOperation<GetInput, GetOutput, 'get'>('get', async (con
   const { catalog, done } = await catalogFor(services, input.mirror, signal)
   // the views are read here; the download below needs nothing more of the catalog
   const app = catalog.app(input.appId)
-  const release = catalog.latest(input.appId, { channel: input.channel as ReleaseView['channel'] | undefined, arch: input.arch })
-  await done()
+  const query = { channel: input.channel as ReleaseView['channel'] | undefined, arch: input.arch, version: input.version }
+  let download: ReturnType<typeof chooseDownload>
+  try {
+    const latest = catalog.latest(input.appId, query)
+    // an author's release needs no witnesses (the witness source opens only when it can matter)
+    const witnesses = latest != null && latest.imported == null && input.version == null ? undefined : await witnessesFor(services, input.mirror, signal)
+    download = chooseDownload(catalog, witnesses, input.appId, query)
+  } finally {
+    await done()
+  }
   if (app == null) {
     throw new AppNotFoundError(`no app ${input.appId} in the registry (try \`hubless search\`)`)
   }
-  if (release == null) {
-    throw new AppNotFoundError(`${input.appId} has no usable release on channel ${input.channel ?? 'release'}${input.arch == null ? '' : ` for ${input.arch}`}`)
+  if (download == null) {
+    throw new AppNotFoundError(`${input.appId} has no usable ${input.version == null ? 'release' : `version ${input.version}`} on channel ${input.channel ?? 'release'}${input.arch == null ? '' : ` for ${input.arch}`}`)
   }
-  const verdict = app.claimants.find(c => c.newest.publisher === release.publisher)?.trust ?? app.trust
-  // an imported release that mirrors the reader trusts as witnesses fetched and agree on: its bytes are known
-  const vouched = verdict.status !== 'trusted' && release.imported != null
-    ? (await witnessesFor(services, input.mirror, signal)).forRelease(release.id)?.vouched
-    : undefined
-  if (verdict.status !== 'trusted' && vouched == null && input.allowUntrusted !== true) {
+  const { release, trust: verdict } = download
+  const vouched = download.witnessedBy
+  if (!download.trusted && input.allowUntrusted !== true) {
     throw new UntrustedAppError(`${input.appId} is not from a publisher you trust (${verdict.explanation}); trust its publisher (\`hubless trust add KEY\`), a mirror that witnessed it (\`hubless trust add KEY --witness\`), or pass --allow-untrusted`)
   }
 
-  if (release.content.cid == null && release.content.sha256 == null && vouched == null && input.allowUntrusted !== true) {
+  if (release.content.cid == null && release.content.sha256 == null && input.allowUntrusted !== true) {
     throw new UntrustedAppError(`${input.appId} ${release.version} names no CID or SHA-256 (an import from a catalog that had none): its bytes cannot be verified; pass --allow-untrusted to download it anyway`)
   }
   const part = `${input.output}.part`
   const sources: Record<string, number> = {}
-  const content = vouched == null ? release.content : { ...release.content, cid: vouched.cid, sha256: vouched.sha256, size: vouched.size }
+  const content = release.content
   const limit: Limit = content.size != null ? { bytes: content.size, declared: true } : { bytes: maxBytes, declared: false }
   let fetched = false
   if (content.cid != null) {
@@ -143,7 +153,8 @@ export const get = defineOperation<GetInput, GetOutput, 'get'>('get', async (con
     trust: verdict,
     sources,
     verified: content.cid != null || content.sha256 != null,
-    ...(vouched == null ? {} : { witnessedBy: vouched.by })
+    ...(vouched == null ? {} : { witnessedBy: vouched }),
+    ...(download.tracked ? { tracked: true } : {})
   }
 })
 

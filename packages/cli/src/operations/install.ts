@@ -4,8 +4,9 @@ import { AlreadyInstalledError, NoPreviousVersionError, NotInstalledError } from
 import { deliver } from '../install/deliver.ts'
 import { integrate, refreshDesktopDatabase, removeIntegration } from '../install/desktop-integration.ts'
 import { installedApps, keptRelease, syncDirectory } from '../install/installed.ts'
-import { checkChannel, checkSigner, selectRelease } from '../install/select.ts'
+import { checkChannel, checkSigner, needsWitnesses, selectRelease } from '../install/select.ts'
 import { catalogFor } from './catalog-source.ts'
+import { witnessesFor } from './witness-source.ts'
 import { defineOperation } from './operation.ts'
 import type { InstalledApp } from '../install/installed.ts'
 import type { Selection } from '../install/select.ts'
@@ -105,9 +106,10 @@ export const listInstalled = defineOperation<SourceInput, ListOutput, 'list-inst
   for (const [mirror, group] of byMirror(installed, input.mirror)) {
     const { catalog, done } = await catalogFor(context.services, mirror, context.signal)
     try {
+      const witnesses = await witnessesOf(context, mirror, catalog, group)
       for (const app of group) {
         try {
-          const selection = selectRelease(catalog, app.appId, { channel: app.channel, arch: app.arch, allowUntrusted: input.allowUntrusted })
+          const selection = selectRelease(catalog, app.appId, { channel: app.channel, arch: app.arch, allowUntrusted: input.allowUntrusted, witnesses })
           apps.push(selection.release.id === app.id ? app : { ...app, update: availableUpdate(selection, app) })
         } catch (err) {
           apps.push({ ...app, error: { name: (err as Error).name, message: (err as Error).message } })
@@ -164,9 +166,10 @@ export const update = defineOperation<UpdateInput, UpdateOutput, 'update'>('upda
   for (const [mirror, group] of byMirror(apps, input.mirror)) {
     // the catalog's views are read first; the downloads need nothing more of it
     const { catalog, done } = await catalogFor(context.services, mirror, context.signal)
+    const witnesses = await witnessesOf(context, mirror, catalog, group).catch(async (err: unknown) => { await done(); throw err })
     const selections = group.map(app => {
       try {
-        return { app, selection: selectRelease(catalog, app.appId, { channel: app.channel, arch: app.arch, allowUntrusted: input.allowUntrusted }) }
+        return { app, selection: selectRelease(catalog, app.appId, { channel: app.channel, arch: app.arch, allowUntrusted: input.allowUntrusted, witnesses }) }
       } catch (err) {
         return { app, error: err as Error }
       }
@@ -294,10 +297,17 @@ export const remove = defineOperation<RemoveInput, RemoveOutput, 'remove'>('remo
 async function select (context: OperationContext, mirror: string | undefined, appId: string, options: Parameters<typeof selectRelease>[2]): Promise<Selection> {
   const { catalog, done } = await catalogFor(context.services, mirror, context.signal)
   try {
-    return selectRelease(catalog, appId, options)
+    const witnesses = await witnessesOf(context, mirror, catalog, [{ appId, ...options }])
+    return selectRelease(catalog, appId, { ...options, witnesses })
   } finally {
     await done()
   }
+}
+
+/** The witnesses, read only when an app's choice can depend on them (it has no author's release) */
+async function witnessesOf (context: OperationContext, mirror: string | undefined, catalog: Parameters<typeof needsWitnesses>[0], apps: Array<{ appId: string, channel?: InstalledApp['channel'], arch?: string }>): Promise<Awaited<ReturnType<typeof witnessesFor>> | undefined> {
+  if (!apps.some(app => needsWitnesses(catalog, app.appId, { channel: app.channel, arch: app.arch }))) return undefined
+  return witnessesFor(context.services, mirror, context.signal)
 }
 
 async function requireInstalled (appId: string, store: ReturnType<typeof installedApps>): Promise<InstalledApp> {

@@ -23,7 +23,7 @@ export function createWitnessFeedRoute (witnesses: Pick<Registry, 'records'>): R
   }
 }
 
-/** Archive gauges on the mirror's `/metrics`: files and bytes archived, origins by state, and each origin's state since when */
+/** Archive gauges on the mirror's `/metrics`: files and bytes archived, images archived and failed, origins by state, and each origin's state since when */
 export function registerArchiveMetrics (registry: MetricsRegistry, archiver: () => Archiver | undefined): void {
   new Gauge({
     name: 'hubless_archived_files',
@@ -36,6 +36,17 @@ export function registerArchiveMetrics (registry: MetricsRegistry, archiver: () 
     help: 'bytes of archived files',
     registers: [registry],
     async collect () { this.set((await archiver()?.status())?.archivedBytes ?? 0) }
+  })
+  new Gauge({
+    name: 'hubless_archived_images',
+    help: 'icons and screenshots of imported apps this mirror archived (archived) or could not (failed: a web page, not an image, too large, gone, …)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect () {
+      const media = (await archiver()?.status())?.media
+      this.set({ state: 'archived' }, media?.archived ?? 0)
+      this.set({ state: 'failed' }, media?.failed.length ?? 0)
+    }
   })
   new Gauge({
     name: 'hubless_origins',

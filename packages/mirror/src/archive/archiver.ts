@@ -8,9 +8,11 @@ import { addAppImageContent } from '../appimage-content.ts'
 import { imageVersion } from '../image-text.ts'
 import { NotAnAppImageError, OriginError } from '../errors.ts'
 import { createOriginFetcher } from './origin-fetch.ts'
+import { createMediaArchiver } from './media.ts'
 import { openOriginBook } from './origins.ts'
 import { createTracker, DEFAULT_TRACK_INTERVAL } from './tracker.ts'
 import type { HublessNode } from '@hubless/net'
+import type { MediaArchiver, MediaCopy } from './media.ts'
 import type { FetchedFile, OriginFetchInit } from './origin-fetch.ts'
 import type { ArchivedCopy, OriginRecord, OriginState } from './origins.ts'
 import type { TrackedApp, TrackerInit, TrackEvent, TrackTarget } from './tracker.ts'
@@ -33,6 +35,8 @@ export interface ArchiverComponents {
   registry: Registry
   witnesses: Registry
   key: PublisherKey
+  /** the media log: with it, the icons and screenshots of archived apps are archived too (media.ts) */
+  media?: Registry
 }
 
 export interface ArchiverInit {
@@ -50,6 +54,8 @@ export interface ArchiverInit {
   /** files archived at once; default 4 (each host gets at most 2 requests at once anyway) */
   concurrency?: number
   fetch?: OriginFetchInit
+  /** mirror keys whose media records this mirror believes, for images their origins do not give it (media.ts) */
+  trustedMediaKeys?: () => Promise<string[]>
   /** look for new releases of archived apps upstream (tracker.ts), or not (`false`); default on, each app once a day */
   tracking?: TrackerInit | false
   onEvent?: (event: ArchiveEvent) => void
@@ -84,12 +90,18 @@ export interface ArchiverStatus {
   checked: ArchivedOrigin[]
   /** archived apps followed upstream for new releases, newest change first */
   tracked: TrackedApp[]
+  /** icons and screenshots archived, and those that failed */
+  media?: ReturnType<MediaArchiver['status']>
 }
 
 export interface Archiver {
   status (): Promise<ArchiverStatus>
   /** the checks of one app's origin URLs, newest change first */
   originsOf (appId: string): Promise<ArchivedOrigin[]>
+  /** the copy of an icon or screenshot URL this mirror archived */
+  mediaCopy (url: string): MediaCopy | undefined
+  /** how many images are archived */
+  mediaCount (): number
   /** one pass now (the timer runs them too); resolves when it is done */
   runOnce (): Promise<void>
   stop (): Promise<void>
@@ -140,7 +152,10 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
       onEvent: event => init.onEvent?.(event)
     })
 
-  const archivedBytes = (): number => book.all().reduce((sum, o) => sum + (o.archived?.size ?? 0) + (o.latest?.size ?? 0), 0) + (tracker?.bytes() ?? 0)
+  const media = components.media == null
+    ? undefined
+    : await createMediaArchiver({ node: components.node, media: components.media, key, fetcher }, { directory: dir, budgetLeft: () => budgetLeft(), retryInterval, trustedKeys: init.trustedMediaKeys })
+  const archivedBytes = (): number => book.all().reduce((sum, o) => sum + (o.archived?.size ?? 0) + (o.latest?.size ?? 0), 0) + (tracker?.bytes() ?? 0) + (media?.bytes() ?? 0)
   const budgetLeft = (): number => init.maxBytes == null ? Number.POSITIVE_INFINITY : init.maxBytes - (init.usedBytes?.() ?? 0) - archivedBytes()
 
   function due (origin: OriginRecord | undefined, now: number): boolean {
@@ -287,6 +302,10 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
         await archiveRelease(signed).catch(err => {
           if (!controller.signal.aborted) log.error('archiving %s failed: %e', signed.record.appId, err)
         })
+        // the app's images, whatever became of its file (an image failing never fails the app)
+        await media?.archive(signed.record.appId, signed.record.app, controller.signal).catch(err => {
+          if (!controller.signal.aborted) log.error('archiving the images of %s failed: %e', signed.record.appId, err)
+        })
       }
     }
     await Promise.all(Array.from({ length: concurrency }, worker))
@@ -338,6 +357,8 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
 
   return {
     runOnce,
+    mediaCopy: url => media?.copyOf(url),
+    mediaCount: () => media?.status().archived ?? 0,
     async status () {
       const origins: Record<OriginState, number> = { alive: 0, gone: 0, changed: 0, failing: 0 }
       const checked: ArchivedOrigin[] = []
@@ -345,7 +366,7 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
         origins[o.state]++
         checked.push(await describe(o))
       }
-      return { archived: book.all().filter(o => o.archived != null).length, archivedBytes: archivedBytes(), origins, checked, tracked: tracker?.status() ?? [] }
+      return { archived: book.all().filter(o => o.archived != null).length, archivedBytes: archivedBytes(), origins, checked, tracked: tracker?.status() ?? [], ...(media == null ? {} : { media: media.status() }) }
     },
     async originsOf (appId) {
       return await Promise.all(book.all().filter(o => o.appId === appId).sort((a, b) => b.since - a.since).map(describe))
@@ -356,6 +377,7 @@ export async function startArchiver (components: ArchiverComponents, init: Archi
       await running?.catch(() => {})
       await book.save().catch(() => {})
       await tracker?.save()
+      await media?.save().catch(() => {})
     }
   }
 }

@@ -32,6 +32,8 @@ export interface FetchToFileOptions {
   /** validators of an earlier fetch: a 304 answer resolves `{ notModified: true }` */
   etag?: string
   lastModified?: string
+  /** how a web page starts (refused with `OriginServedHtmlError`); default: HTML, XML or a comment, none of which an AppImage is. Images pass {@link PAGE_START}, as an SVG is XML */
+  pageStart?: RegExp
 }
 
 export interface FetchedFile {
@@ -147,6 +149,8 @@ function rateLimitWait (response: Response, now = Date.now()): number | undefine
 }
 
 const HTML_START = /^\s*<(!doctype|html|head|body|\?xml|!--)/i
+/** the start of an HTML page, not of an XML document such as an SVG image */
+export const PAGE_START = /^\s*<(!doctype\s+html|html|head|body)[\s>]/i
 
 /**
  * Fetches files from origins that may be slow, endless, gone, redirecting in circles or serving
@@ -248,7 +252,7 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
           await response.body.cancel().catch(() => {})
           throw new OriginTooLargeError(`${finalUrl} announces ${done + length} bytes, more than the ${maxBytes} this mirror archives`)
         }
-        await stream(response.body, file, resumed, done, maxBytes, finalUrl, signal, n => { done = n })
+        await stream(response.body, file, { append: resumed, start: done, maxBytes, url: finalUrl, signal, pageStart: options.pageStart ?? HTML_START }, n => { done = n })
         const result: FetchedFile = { notModified: false, finalUrl, size: done, ...await hashFile(file), resumed }
         const etag = response.headers.get('etag')
         const lastModified = response.headers.get('last-modified')
@@ -331,7 +335,8 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
     }
   }
 
-  async function stream (body: ReadableStream<Uint8Array>, file: string, append: boolean, start: number, maxBytes: number, url: string, signal: AbortSignal, progress: (n: number) => void): Promise<void> {
+  async function stream (body: ReadableStream<Uint8Array>, file: string, bounds: { append: boolean, start: number, maxBytes: number, url: string, signal: AbortSignal, pageStart: RegExp }, progress: (n: number) => void): Promise<void> {
+    const { append, start, maxBytes, url, signal, pageStart } = bounds
     const handle = await open(file, append ? 'a' : 'w')
     const reader = body.getReader()
     let done = start
@@ -350,7 +355,7 @@ export function createOriginFetcher (init: OriginFetchInit = {}): OriginFetcher 
         if (first && chunk.value.byteLength > 0) {
           first = false
           const head = new TextDecoder().decode(chunk.value.subarray(0, 64))
-          if (HTML_START.test(head)) throw new OriginServedHtmlError(`${url} served HTML, not a file`)
+          if (pageStart.test(head)) throw new OriginServedHtmlError(`${url} served HTML, not a file`)
         }
         done += chunk.value.byteLength
         if (done > maxBytes) throw new OriginTooLargeError(`${url} sent more than the ${maxBytes} bytes this mirror archives (an endless or oversized file)`)

@@ -29,8 +29,12 @@ export const ACCESS_CONTROLLER_ADDRESS = '/hubless/records-v1'
 export const WITNESS_ACCESS_CONTROLLER_TYPE = 'hubless-witness'
 export const WITNESS_ACCESS_CONTROLLER_ADDRESS = '/hubless/witnesses-v1'
 
-/** Which log a registry opens: the registry log of releases and trust, or the mirrors' witness log */
-export type LogKind = 'records' | 'witnesses'
+/** The access controller type and address of the media log (see {@link MEDIA_LOG}) */
+export const MEDIA_ACCESS_CONTROLLER_TYPE = 'hubless-media'
+export const MEDIA_ACCESS_CONTROLLER_ADDRESS = '/hubless/media-v1'
+
+/** Which log a registry opens: the registry log of releases and trust, the mirrors' witness log, or their media log */
+export type LogKind = 'records' | 'witnesses' | 'media'
 
 /**
  * What tells the two logs apart: the access controller's type and address (part of the OrbitDB
@@ -60,16 +64,28 @@ export const WITNESS_LOG: LogSpec = {
   kinds: ['witness']
 }
 
+/**
+ * The media log: mirrors' statements about the images apps link to. A log of its own, because
+ * peers of the witness log released before media records refuse the kind (and with it every
+ * witness entry behind one); nobody but a peer that knows the kind ever opens this log.
+ */
+export const MEDIA_LOG: LogSpec = {
+  log: 'media',
+  type: MEDIA_ACCESS_CONTROLLER_TYPE,
+  address: MEDIA_ACCESS_CONTROLLER_ADDRESS,
+  kinds: ['media']
+}
+
 export function logSpec (log: LogKind = 'records'): LogSpec {
-  return log === 'witnesses' ? WITNESS_LOG : RECORDS_LOG
+  return log === 'witnesses' ? WITNESS_LOG : log === 'media' ? MEDIA_LOG : RECORDS_LOG
 }
 
 /** Throws UnknownRecordKindError unless `spec`'s log admits records of this kind */
 export function assertKindInLog (spec: LogSpec, record: UnsignedRecord): void {
   if (!spec.kinds.includes(record.kind)) {
     throw new UnknownRecordKindError(spec.log === 'records'
-      ? `a ${record.kind} record does not belong in the registry log (peers that do not know the kind would stop replicating at it); witness records go to the witness log`
-      : `the witness log holds witness records only, not ${record.kind}; publish it to the registry log`)
+      ? `a ${record.kind} record does not belong in the registry log (peers that do not know the kind would stop replicating at it); witness records go to the witness log, media records to the media log`
+      : `the ${spec.log === 'media' ? 'media' : 'witness'} log holds ${spec.kinds.join(', ')} records only, not ${record.kind}; publish it to the log of its kind`)
   }
 }
 

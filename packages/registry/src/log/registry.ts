@@ -3,7 +3,7 @@ import { logger } from '@libp2p/logger'
 import { createOrbitDB, Identities, KeyStore, MemoryStorage, useAccessController } from '@orbitdb/core'
 import { TypedEventEmitter } from 'main-event'
 import { RegistryStoppedError } from '../errors.ts'
-import { assertKindInLog, hublessAccessController, logSpec, RECORDS_LOG, WITNESS_LOG } from './access-controller.ts'
+import { assertKindInLog, hublessAccessController, logSpec, MEDIA_LOG, RECORDS_LOG, WITNESS_LOG } from './access-controller.ts'
 import type { HublessAccessController, LogSpec } from './access-controller.ts'
 import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddress } from './address.ts'
 import { Appender, REFERENCES_COUNT } from './appender.ts'
@@ -28,7 +28,7 @@ let registered = false
 /** Make `/hubless/…` manifests openable by address too (by tools that open the database by its address) */
 function registerAccessControllerType (): void {
   if (registered) return
-  for (const spec of [RECORDS_LOG, WITNESS_LOG]) {
+  for (const spec of [RECORDS_LOG, WITNESS_LOG, MEDIA_LOG]) {
     const type: AccessControllerType = Object.assign(() => hublessAccessController({ accepted () {}, rejected () {} }, undefined, spec), { type: spec.type })
     useAccessController(type)
   }

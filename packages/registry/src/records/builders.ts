@@ -2,7 +2,7 @@ import { IncompleteDraftError } from '../errors.ts'
 import { RECORD_VERSION } from './types.ts'
 import type {
   AppMetadata, Architecture, Channel, EndorseRecord, ReleaseContent, ReleaseRecord, RevokeKeyRecord,
-  RotateKeyRecord, SignedRecord, UnendorseRecord, UnsignedRecord, WitnessRecord, YankRecord
+  MediaRecord, RotateKeyRecord, SignedRecord, UnendorseRecord, UnsignedRecord, WitnessRecord, YankRecord
 } from './types.ts'
 
 /**
@@ -123,6 +123,14 @@ export function findRelease (records: Iterable<SignedRecord<UnsignedRecord>>, qu
     if (best == null || rec.time > best.record.time) best = r as SignedRecord<ReleaseRecord>
   }
   return best
+}
+
+/** What a mirror observed when it fetched an image an app's metadata links to: see {@link MediaRecord} */
+export type MediaDraft = Omit<MediaRecord, 'v' | 'kind' | 'publisher' | 'time'>
+
+/** An unsigned media record: the mirror's key (`options.publisher`) states what image `draft.url` served at `options.time` */
+export function buildMediaRecord (draft: MediaDraft, options: BuildOptions): MediaRecord {
+  return withoutUndefined<MediaRecord>({ ...base(options), kind: 'media', ...draft })
 }
 
 /** What a mirror observed when it fetched a release's file: see {@link WitnessRecord} */

@@ -29,9 +29,9 @@ export {
 export type { SignOptions, SignedRecordJSON, VerifyOptions } from './signed.ts'
 export {
   buildEndorseRecord, buildReleaseRecord, buildRevokeKeyRecord, buildRotateKeyRecord, buildUnendorseRecord,
-  buildWitnessRecord, buildYankRecord, findPreviousRelease, findRelease, withoutUndefined
+  buildMediaRecord, buildWitnessRecord, buildYankRecord, findPreviousRelease, findRelease, withoutUndefined
 } from './builders.ts'
 export { cleanIdentityText, cleanProseText, cleanVersion, isSafeVersion } from './text-rules.ts'
-export type { BuildOptions, BuildReleaseOptions, ReleaseDraft, WitnessDraft } from './builders.ts'
+export type { BuildOptions, BuildReleaseOptions, MediaDraft, ReleaseDraft, WitnessDraft } from './builders.ts'
 export { MAX_HEADS_BYTES, decodeSignedHeads, encodeSignedHeads, headsTopic, signHeads } from './heads.ts'
 export type { HeadsAnnouncement, SignedHeads } from './heads.ts'

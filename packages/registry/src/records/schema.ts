@@ -4,7 +4,7 @@ import {
 import { isCidString, isRecordId } from './codec.ts'
 import { isDidKey } from './did-key.ts'
 import { assertWellFormedText, CONTROL, identityTextProblem, isSafeVersion, proseTextProblem } from './text-rules.ts'
-import { CHANNELS, RECORD_KINDS, RECORD_VERSION } from './types.ts'
+import { CHANNELS, MAX_MEDIA_BYTES, MEDIA_TYPES, RECORD_KINDS, RECORD_VERSION } from './types.ts'
 import type { Channel, RecordKind, UnsignedRecord } from './types.ts'
 
 /**
@@ -288,6 +288,17 @@ function validateWitness (r: Obj): void {
   text(r, 'updateInformation', 'record', LIMITS.updateInformation, 'plain', true)
 }
 
+function validateMedia (r: Obj): void {
+  onlyKeys(r, 'record', [...BASE_KEYS, 'appId', 'url', 'type', 'sha256', 'size', 'cid'])
+  assertAppId(r.appId, 'record.appId')
+  httpUrl(r.url, 'record.url')
+  if (!(MEDIA_TYPES as readonly unknown[]).includes(r.type)) throw fieldError('record.type', `one of ${MEDIA_TYPES.join(', ')}`, r.type)
+  if (typeof r.sha256 !== 'string' || !SHA256.test(r.sha256)) throw fieldError('record.sha256', '64 lowercase hex characters', r.sha256)
+  integer(r, 'size', 'record')
+  if ((r.size as number) > MAX_MEDIA_BYTES) throw fieldError('record.size', `at most ${MAX_MEDIA_BYTES} bytes (an image)`, r.size)
+  if (!isCidString(r.cid)) throw fieldError('record.cid', 'a CID string in canonical form', r.cid)
+}
+
 const BY_KIND: Record<RecordKind, (r: Obj) => void> = {
   release: validateRelease,
   yank: validateYank,
@@ -295,7 +306,8 @@ const BY_KIND: Record<RecordKind, (r: Obj) => void> = {
   unendorse: validateUnendorse,
   'rotate-key': validateRotate,
   'revoke-key': validateRevoke,
-  witness: validateWitness
+  witness: validateWitness,
+  media: validateMedia
 }
 
 /** Check that `value` is a well-formed unsigned record of a known kind; throws a named error saying what is wrong */

@@ -28,7 +28,7 @@ export const ORBITDB_ENTRY_VERSION = 2
 export const CHANNELS = ['release', 'beta', 'alpha', 'nightly', 'continuous'] as const
 export type Channel = typeof CHANNELS[number]
 
-export const RECORD_KINDS = ['release', 'yank', 'endorse', 'unendorse', 'rotate-key', 'revoke-key', 'witness'] as const
+export const RECORD_KINDS = ['release', 'yank', 'endorse', 'unendorse', 'rotate-key', 'revoke-key', 'witness', 'media'] as const
 export type RecordKind = typeof RECORD_KINDS[number]
 
 /** Architectures as AppImage names them in file names (`x86_64`, `aarch64`, `armhf`, `i686`) */
@@ -152,7 +152,34 @@ export interface WitnessRecord extends RecordBase {
   updateInformation?: string
 }
 
-export type UnsignedRecord = ReleaseRecord | YankRecord | EndorseRecord | UnendorseRecord | RotateKeyRecord | RevokeKeyRecord | WitnessRecord
+/** The image types a media record may name: what a storefront shows in an <img> */
+export const MEDIA_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/svg+xml'] as const
+export type MediaType = typeof MEDIA_TYPES[number]
+
+/** the largest image a media record may name: 16 MiB */
+export const MAX_MEDIA_BYTES = 16 * 1024 * 1024
+
+/**
+ * A mirror's statement about an image an app's metadata links to (an icon or a screenshot, by
+ * https URL): on date `time`, `url` served an image of this type, SHA-256, size and CID, which
+ * the mirror archived. Media records live in the media log only, a log of their own (see the
+ * README: the witness log's peers refuse a kind they do not know, so it could not go there).
+ */
+export interface MediaRecord extends RecordBase {
+  kind: 'media'
+  /** the app whose metadata names the URL */
+  appId: string
+  /** the URL that was fetched (before redirects), as the app's metadata names it */
+  url: string
+  /** the type its bytes are (from their magic bytes, not from what the origin said) */
+  type: MediaType
+  sha256: string
+  size: number
+  /** UnixFS CID of the same bytes */
+  cid: string
+}
+
+export type UnsignedRecord = ReleaseRecord | YankRecord | EndorseRecord | UnendorseRecord | RotateKeyRecord | RevokeKeyRecord | WitnessRecord | MediaRecord
 
 /**
  * The registry log entry that signs a record published into the log by its publisher: the

@@ -3,7 +3,7 @@
  * builds them again and compares, so that a change to any encoder fails it.
  */
 import { registryAddress } from '../../src/index.ts'
-import { buildReleaseRecord, buildRotateKeyRecord, encodeSignedRecord, publisherKeyFromSecret, signRecord } from '../../src/records/index.ts'
+import { buildMediaRecord, buildReleaseRecord, buildRotateKeyRecord, encodeSignedRecord, publisherKeyFromSecret, signRecord } from '../../src/records/index.ts'
 import { prepareRecord } from '../../src/records/signed.ts'
 import { chainEntries } from '../../src/log/batch-append.ts'
 import { identityForKey } from '../../src/log/writer-identity.ts'
@@ -27,6 +27,16 @@ export const release = buildReleaseRecord({
 
 export const rotate = buildRotateKeyRecord(nextKey.did, { publisher: publisher.did, time: TIME + 1 })
 
+/** a media record, as a mirror's key signs it into the media log (the log's entries are written as the registry log's) */
+export const media = buildMediaRecord({
+  appId: 'org.example.Vector',
+  url: 'https://example.org/vector-icon.png',
+  type: 'image/png',
+  sha256: 'cd'.repeat(32),
+  size: 2048,
+  cid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+}, { publisher: oldWriter.did, time: TIME + 2 })
+
 /** identities need a block store to put their block in, nothing else */
 const helia = {
   blockstore: { put: async () => {} },
@@ -46,12 +56,15 @@ export async function firstEntry (writer: Identity, record: Awaited<ReturnType<t
 
 export async function build () {
   const own = await signRecord(release, publisher)
+  const signedMedia = await signRecord(media, oldWriter)
   const rotated = await signRecord(rotate, publisher, { newKey: nextKey })
   const publisherIdentity = await identity(publisher)
   const oldIdentity = await identity(oldWriter)
   return {
     /** a release with its own signature: `{ r, s }` */
     signedRelease: { id: own.id, wire: encodeSignedRecord(own) },
+    /** a media record with its own signature (the media log's one kind) */
+    signedMedia: { id: signedMedia.id, wire: encodeSignedRecord(signedMedia) },
     /** a rotate-key record, countersigned by its new key: `{ c, r, s }` */
     rotateKey: { id: rotated.id, wire: encodeSignedRecord(rotated) },
     /** one signature per record: the entry by the publisher's identity signs a record `{ r }` */
