@@ -12,6 +12,12 @@ import { openServices } from '../src/services.ts'
 const APP = 'org.example.MyApp'
 const ICON = 'hubless-org.example.MyApp'
 
+/** As if the blockstore had been collected: small blocks (LevelDB) and large ones (files) */
+async function removeBlockstore (user: string): Promise<void> {
+  await rm(join(user, 'node', 'blocks'), { recursive: true, force: true })
+  await rm(join(user, 'node', 'block-files'), { recursive: true, force: true })
+}
+
 /**
  * A user's installed apps, end to end: a mirror process, two publishers and a user, each a real
  * process on its own data dir; the user's HOME and XDG_DATA_HOME are temp dirs.
@@ -114,7 +120,7 @@ describe('hubless install, list, update, rollback, remove', () => {
     assert.deepEqual({ version: app.update?.version, signerChanged: app.update?.signerChanged }, { version: '2.0.0', signerChanged: false })
 
     // as if the blockstore had been collected: the installed file is the only local copy of v1's blocks
-    await rm(join(user, 'node', 'blocks'), { recursive: true, force: true })
+    await removeBlockstore(user)
 
     const v1 = await readFile(images.v1)
     const services = await openServices(dataDirLayout(user), {})
@@ -169,7 +175,7 @@ describe('hubless install, list, update, rollback, remove', () => {
     const file = await open(installedPath, 'r+')
     await file.write(Buffer.alloc(200_000, 0x55), 0, 200_000, 600_000)
     await file.close()
-    await rm(join(user, 'node', 'blocks'), { recursive: true, force: true })
+    await removeBlockstore(user)
     const updated = await cli(user, 'update', APP)
     assert.equal(updated.code, 0, updated.stderr)
     const [result] = updated.json().results

@@ -1,10 +1,9 @@
 import { logger } from '@libp2p/logger'
-import { base32upper } from 'multiformats/bases/base32'
 import * as raw from 'multiformats/codecs/raw'
 import { sequentialWalker } from './pin-walker.ts'
 import type { GraphWalkerFactory } from '@helia/interface'
 import type { AbortOptions } from '@libp2p/interface'
-import type { LevelBlockstore } from 'blockstore-level'
+import type { TieredBlockstore } from './tiered-blockstore.ts'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 
@@ -14,11 +13,6 @@ const log = logger('hubless:net:block-sink')
 export const DEFAULT_IN_FLIGHT_BYTES = 8 * 1024 * 1024
 
 const EMPTY = new Uint8Array(0)
-
-/** A block's key in blockstore-level (its private `#encode`, with the default base) */
-export function levelKey (cid: CID): string {
-  return `/${base32upper.encoder.encode(cid.multihash.bytes)}`
-}
 
 export interface BlockSink {
   /** what the UnixFS importer writes to (it only puts, whole blocks) */
@@ -30,14 +24,14 @@ export interface BlockSink {
 }
 
 /**
- * Takes the blocks of one add and writes each to LevelDB without waiting for it, up to
- * `inFlightBytes` at a time: the importer hashes the next chunks while LevelDB writes on its own
- * threads (it groups concurrent writes into one). Helia's `put` reads each block back first
- * (`has` is a `get` in blockstore-level) and writes one at a time; a LevelDB batch copies its
- * values on the main thread. The sink remembers which CIDs it stored, and the bytes of the DAG
- * nodes (small), for the pin walk.
+ * Takes the blocks of one add and writes each to the blockstore without waiting for it, up to
+ * `inFlightBytes` at a time: the importer hashes the next chunks while the leaves are written as
+ * files on libuv's threads and the DAG nodes go to LevelDB on its own (it groups concurrent writes
+ * into one). Helia's `put` checks for each block first and writes one at a time; a LevelDB batch
+ * copies its values on the main thread. The sink remembers which CIDs it stored, and the bytes of
+ * the DAG nodes (small), for the pin walk.
  */
-export function createBlockSink (store: LevelBlockstore, inFlightBytes = DEFAULT_IN_FLIGHT_BYTES): BlockSink {
+export function createBlockSink (store: Pick<TieredBlockstore, 'put'>, inFlightBytes = DEFAULT_IN_FLIGHT_BYTES): BlockSink {
   const writing = new Set<Promise<void>>()
   let writingBytes = 0
   let failed: Error | undefined
@@ -46,8 +40,8 @@ export function createBlockSink (store: LevelBlockstore, inFlightBytes = DEFAULT
 
   function write (cid: CID, bytes: Uint8Array): void {
     writingBytes += bytes.byteLength
-    const done: Promise<void> = store.db.put(levelKey(cid), bytes)
-      .catch((err: Error) => { failed ??= err })
+    const done: Promise<void> = Promise.resolve(store.put(cid, bytes))
+      .then(() => {}, (err: Error) => { failed ??= err })
       .finally(() => {
         writingBytes -= bytes.byteLength
         writing.delete(done)

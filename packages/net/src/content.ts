@@ -8,7 +8,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { CustomProgressEvent } from 'progress-events'
 import { equals } from 'uint8arrays/equals'
 import { openAddSource } from './add-source.ts'
-import { createBlockSink, levelKey } from './block-sink.ts'
+import { createBlockSink } from './block-sink.ts'
 import { exportLocalCar } from './car-export.ts'
 import { fixedSizeChunker } from './chunker.ts'
 import { parseCid } from './cid.ts'
@@ -18,11 +18,11 @@ import { fetchDag } from './fetch.ts'
 import { drain, toBytes } from './iterables.ts'
 import { GcGate } from './gc-gate.ts'
 import type { FetchDefaults } from './fetch.ts'
+import type { TieredBlockstore } from './tiered-blockstore.ts'
 import type { AddOptions, CatOptions, Content, ExportCarOptions, GcOptions, GcResult, ImportCarOptions, NodeHelia, PinOptions } from './index.ts'
 import type { GraphWalkerFactory } from '@helia/interface'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Blockstore } from 'interface-blockstore'
-import type { LevelBlockstore } from 'blockstore-level'
 import type { CID } from 'multiformats/cid'
 
 const log = logger('hubless:net:content')
@@ -87,8 +87,8 @@ async function blockHashMatches (helia: NodeHelia, cid: CID, bytes: Uint8Array):
   return blockMatches(helia.getHasher, cid, bytes)
 }
 
-/** `store`: the LevelDB blockstore under Helia's, for `putBlocks`; without it blocks go through Helia's `putMany` */
-export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?: LevelBlockstore): Content {
+/** `store`: the blockstore under Helia's, written to directly by `add` and `putBlocks`; without it blocks go through Helia's `putMany` */
+export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?: TieredBlockstore): Content {
   const gate = new GcGate()
   const fs = unixfs(helia)
 
@@ -124,7 +124,7 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
           log('added %c', cid)
           return cid
         }
-        // @helia/unixfs's addByteStream with its defaults, its blocks written straight to LevelDB
+        // @helia/unixfs's addByteStream with its defaults, its blocks written straight to the store
         const sink = createBlockSink(store)
         const { cid } = await importFile({ content: stream }, sink.blockstore as Blockstore, { ...importOptions, layout: balanced({ maxChildrenPerNode: 1024 }) })
         await sink.flush({ signal: options.signal })
@@ -223,8 +223,7 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
         for await (const _ of helia.blockstore.putMany(list, options)) { /* drain */ }
         return
       }
-      await store.db.batch(list.map(({ cid, bytes }) => ({ type: 'put' as const, key: levelKey(cid), value: bytes })))
-      log('stored %d blocks in one batch', list.length)
+      await store.putAll(list, options)
     }
   }
   return content

@@ -3,8 +3,11 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { LevelBlockstore } from 'blockstore-level'
 import { LevelDatastore } from 'datastore-level'
+import { createBlockFiles } from './block-files.ts'
 import { CorruptDataDirError, DataDirLockedError } from './errors.ts'
 import { loadOrCreatePrivateKey } from './private-key.ts'
+import { createTieredBlockstore } from './tiered-blockstore.ts'
+import type { TieredBlockstore } from './tiered-blockstore.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 const log = logger('hubless:net:data-dir')
@@ -12,13 +15,14 @@ const log = logger('hubless:net:data-dir')
 export interface DataDir {
   directory: string
   privateKey: PrivateKey
-  blockstore: LevelBlockstore
+  /** small blocks in LevelDB (`blocks/`), large ones as files (`block-files/`) */
+  blockstore: TieredBlockstore
   datastore: LevelDatastore
   close: () => Promise<void>
 }
 
 interface LevelLike {
-  open: (options: { createIfMissing: boolean, compression: boolean, writeBufferSize?: number }) => Promise<void>
+  open: (options: { createIfMissing: boolean, compression: boolean }) => Promise<void>
   close: () => Promise<void>
 }
 
@@ -38,10 +42,10 @@ function levelCodes (err: unknown): string[] {
   return codes
 }
 
-async function openLevel (db: LevelLike, path: string, writeBufferSize?: number): Promise<void> {
+async function openLevel (db: LevelLike, path: string): Promise<void> {
   try {
     // opened here, not lazily by the first read, so that a held lock is reported at start
-    await db.open({ createIfMissing: true, compression: false, writeBufferSize })
+    await db.open({ createIfMissing: true, compression: false })
   } catch (err) {
     const codes = levelCodes(err)
     if (codes.includes('LEVEL_LOCKED')) {
@@ -54,28 +58,25 @@ async function openLevel (db: LevelLike, path: string, writeBufferSize?: number)
   }
 }
 
-/**
- * LevelDB's memtable for the blockstore (default 4 MiB): blocks are up to 1 MiB, and with 4 MiB
- * every few blocks become a level-0 file to compact, which halved the throughput of adding a file
- * (scripts/bench/add-throughput.ts). Up to two memtables are held, so this costs up to 64 MiB.
- */
-const BLOCKS_WRITE_BUFFER = 32 * 1024 * 1024
-
 /** Opens (creating when missing) the node key, blockstore and datastore under one directory. */
 export async function openDataDir (directory: string): Promise<DataDir> {
   await mkdir(directory, { recursive: true, mode: 0o700 })
   const privateKey = await loadOrCreatePrivateKey(directory)
   const blocksPath = join(directory, 'blocks')
   const datastorePath = join(directory, 'datastore')
-  const blockstore = new LevelBlockstore(blocksPath)
+  const files = createBlockFiles(join(directory, 'block-files'))
+  await files.open()
+  const level = new LevelBlockstore(blocksPath)
   const datastore = new LevelDatastore(datastorePath)
-  await openLevel(blockstore.db, blocksPath, BLOCKS_WRITE_BUFFER)
+  // LevelDB's default memtable (4 MiB): large blocks are files, what LevelDB holds is small
+  await openLevel(level.db, blocksPath)
   try {
     await openLevel(datastore.db, datastorePath)
   } catch (err) {
-    await blockstore.close()
+    await level.close()
     throw err
   }
+  const blockstore = createTieredBlockstore({ level, files })
   log('opened %s', directory)
   let closed = false
   return {

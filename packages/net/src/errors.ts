@@ -107,3 +107,9 @@ export class ListenError extends Error {
   static override name = 'ListenError'
   override name = 'ListenError'
 }
+
+/** A block could not be written to the data directory (disk full, no permission, I/O error). */
+export class BlockWriteError extends Error {
+  static override name = 'BlockWriteError'
+  override name = 'BlockWriteError'
+}

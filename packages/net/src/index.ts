@@ -44,7 +44,10 @@ export interface NodeHelia extends Helia {
 }
 
 export interface NodeInit {
-  /** Holds the node key (`peer.key`, mode 0600), the blockstore (`blocks/`) and the datastore (`datastore/`). */
+  /**
+   * Holds the node key (`peer.key`, mode 0600), the blockstore (small blocks in LevelDB under
+   * `blocks/`, blocks of 64 KiB and more as files under `block-files/`) and the datastore (`datastore/`).
+   */
   directory: string
   /** Multiaddrs to listen on. Default `['/ip4/127.0.0.1/tcp/0']`. Add `/ip4/…/tcp/…/ws` for WebSockets. */
   listen?: string[]
@@ -196,7 +199,8 @@ export interface Content {
   importCar (source: Uint8Array | AsyncIterable<Uint8Array>, options?: ImportCarOptions): Promise<CID[]>
   /**
    * Stores many blocks at once: each is checked against its CID (`BlockVerificationError`, and
-   * nothing is stored), then all are written in one LevelDB batch. Unlike `helia.blockstore.putMany`
+   * nothing is stored), then all are written at once (the small ones in one LevelDB batch, the
+   * large ones as files). Unlike `helia.blockstore.putMany`
    * it neither asks the store whether it holds each block nor tells bitswap peers about it, and
    * it pins nothing: for bulk imports that nobody is waiting for block by block (a registry
    * snapshot), which pin what they keep afterwards.

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { stat, writeFile } from 'node:fs/promises'
+import { rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { LevelBlockstore } from 'blockstore-level'
+import { createBlockFiles } from '../src/block-files.ts'
 import { createNode, fixedSizeChunker } from '../src/index.ts'
 import { createFixture, randomBytes } from './helpers.ts'
 
@@ -55,6 +57,36 @@ describe('data directory', () => {
     assert.deepEqual((await node.content.get(b, { offline: true })).subarray(0, 100_000), shared)
     await node.content.unpin(b)
     assert.equal((await node.content.gc()).removed, 3)
+  })
+
+  it('upgrades a data directory whose blocks are all in LevelDB: pins, reads and collections see them', async () => {
+    const directory = await fixture.dir()
+    const data = randomBytes(400_000, 41)
+    const chunker = fixedSizeChunker(100_000)
+    const first = await createNode({ directory })
+    const kept = await first.content.add(data, { chunker })
+    const dropped = await first.content.add(randomBytes(200_000, 42), { chunker })
+    await first.stop()
+    // as a data directory from before block files: every block file moved into LevelDB
+    const files = join(directory, 'block-files')
+    const level = new LevelBlockstore(join(directory, 'blocks'))
+    await level.open()
+    let moved = 0
+    for await (const { cid, bytes } of createBlockFiles(files).getAll()) {
+      await level.put(cid, bytes)
+      moved++
+    }
+    await level.close()
+    await rm(files, { recursive: true })
+    assert.equal(moved, 6, 'the leaves of both files were block files')
+
+    const second = await fixture.node({ directory })
+    assert.deepEqual(await second.content.get(kept, { offline: true }), data)
+    assert.equal(await second.content.isPinned(kept), true)
+    await second.content.unpin(dropped)
+    assert.equal((await second.content.gc()).removed, 3, 'the root and two leaves of the unpinned file, from LevelDB')
+    assert.equal(await second.content.has(dropped), false)
+    assert.deepEqual(await second.content.get(kept, { offline: true }), data)
   })
 
   it('reports a held LevelDB lock as DataDirLockedError', async () => {

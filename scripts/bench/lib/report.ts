@@ -13,6 +13,8 @@ export interface Figure {
   baseline?: number
   /** what the goal is, e.g. "<= 1 ms"; printed, never asserted */
   goal?: string
+  /** whether `value` meets `goal`, when the bench can tell; printed as PASS or FAIL */
+  pass?: boolean
 }
 
 export function ratio (value: number, baseline: number): number {
@@ -23,7 +25,8 @@ export function ratio (value: number, baseline: number): number {
 export function report (name: string, figures: Figure[], extra: Record<string, unknown> = {}): void {
   for (const f of figures) {
     const base = f.baseline == null ? '' : `  baseline ${fmt(f.baseline)} ${f.unit}  ratio ${fmt(ratio(f.value, f.baseline))}x`
-    console.log(`${f.name.padEnd(48)} ${fmt(f.value).padStart(12)} ${f.unit}${base}${f.goal == null ? '' : `  (goal ${f.goal})`}`)
+    const verdict = f.pass == null ? '' : f.pass ? ' PASS' : ' FAIL'
+    console.log(`${f.name.padEnd(48)} ${fmt(f.value).padStart(12)} ${f.unit}${base}${f.goal == null ? '' : `  (goal ${f.goal}${verdict})`}`)
   }
   const file = join(root, 'bench-results', `${name}.json`)
   mkdirSync(dirname(file), { recursive: true })

@@ -1,0 +1,136 @@
+/**
+ * One add of scripts/bench/add-throughput.ts in a process of its own, so that the RSS measured is
+ * that of the process doing the add and nothing else (not the bench's other runs, not the page
+ * cache it left): `add` is a mirror as an operator runs one (node, registry, catalog, HTTP server;
+ * lib/mirror-node.ts) archiving the image with `addAppImageContent`; `stock` is a bare node adding
+ * it through Helia's `blockstore` and `pins.add`. Prints one line of JSON (`AddRun`).
+ */
+import { spawn } from 'node:child_process'
+import { createReadStream, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { createSquashfsChunker } from '@hubless/appimage'
+import { addAppImageContent } from '@hubless/mirror'
+import { createNode } from '@hubless/net'
+import { importer } from 'ipfs-unixfs-importer'
+import { balanced } from 'ipfs-unixfs-importer/layout'
+import { startBenchMirror } from './mirror-node.ts'
+import type { CID } from 'multiformats/cid'
+
+export type AddMode = 'add' | 'stock'
+
+/** Bytes, except `seconds` and `cpu` (user + system seconds of the process, every thread) */
+export interface AddRun {
+  cid: string
+  seconds: number
+  cpu: number
+  /** RSS of the process, ready to add (node started), just before the add */
+  rssBefore: number
+  /** the most the process's RSS reached while it added (sampled every 10 ms, and the kernel's VmHWM) */
+  peakRss: number
+  peakRssAnon: number
+  peakRssFile: number
+  peakArrayBuffers: number
+}
+
+/** Current anonymous and file-backed resident memory and the peak RSS so far (Linux) */
+function status (): { anon: number, file: number, hwm: number } {
+  try {
+    const text = readFileSync('/proc/self/status', 'utf8')
+    const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? 0) * 1024
+    return { anon: kb('RssAnon'), file: kb('RssFile'), hwm: kb('VmHWM') }
+  } catch {
+    return { anon: 0, file: 0, hwm: 0 }
+  }
+}
+
+async function measure (fn: () => Promise<CID>): Promise<AddRun> {
+  globalThis.gc?.()
+  const rssBefore = process.memoryUsage.rss()
+  let peak = rssBefore
+  let anon = 0
+  let file = 0
+  let buffers = 0
+  let samples = 0
+  const sampler = setInterval(() => {
+    const parts = status()
+    peak = Math.max(peak, process.memoryUsage.rss())
+    anon = Math.max(anon, parts.anon)
+    file = Math.max(file, parts.file)
+    // the full memoryUsage() walks the heap; every 10th sample is enough for the JS side
+    if (++samples % 10 === 0) buffers = Math.max(buffers, process.memoryUsage().arrayBuffers)
+  }, 10)
+  const start = process.hrtime.bigint()
+  const cpu = process.cpuUsage()
+  try {
+    const cid = await fn()
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9
+    const used = process.cpuUsage(cpu)
+    // VmHWM also counts the start before the add: a mirror's peak is its peak, whatever caused it
+    const end = status()
+    return {
+      cid: cid.toString(),
+      seconds,
+      cpu: (used.user + used.system) / 1e6,
+      rssBefore,
+      peakRss: Math.max(peak, end.hwm),
+      peakRssAnon: Math.max(anon, end.anon),
+      peakRssFile: Math.max(file, end.file),
+      peakArrayBuffers: buffers
+    }
+  } finally {
+    clearInterval(sampler)
+  }
+}
+
+async function run (mode: AddMode, file: string): Promise<AddRun> {
+  const directory = await mkdtemp(join(tmpdir(), 'hubless-bench-add-node-'))
+  const signal = AbortSignal.timeout(3_600_000)
+  try {
+    if (mode === 'add') {
+      const mirror = await startBenchMirror(directory)
+      try {
+        return await measure(async () => addAppImageContent(mirror, file, { signal, pin: true }))
+      } finally {
+        await mirror.stop()
+      }
+    }
+    const node = await createNode({ directory, listen: ['/ip4/127.0.0.1/tcp/0'] })
+    try {
+      return await measure(async () => {
+        // what `unixfs.addByteStream` runs (its defaults), then `pins.add`
+        const chunker = await createSquashfsChunker(file, { signal })
+        let cid: CID | undefined
+        for await (const entry of importer([{ content: createReadStream(file, { highWaterMark: 1024 * 1024 }) }], node.helia.blockstore, {
+          cidVersion: 1, rawLeaves: true, chunker, layout: balanced({ maxChildrenPerNode: 1024 })
+        })) cid = entry.cid
+        for await (const _ of node.helia.pins.add(cid!, { signal })) { /* walk */ }
+        return cid!
+      })
+    } finally {
+      await node.stop()
+    }
+  } finally {
+    await rm(directory, { recursive: true, force: true })
+  }
+}
+
+/** Runs one add in a new Node process (with `--expose-gc`) and returns what it measured */
+export async function addInChild (mode: AddMode, file: string): Promise<AddRun> {
+  const child = spawn(process.execPath, ['--expose-gc', import.meta.filename, mode, file], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })
+  let last: string | undefined
+  lines.on('line', line => { last = line })
+  const code = await new Promise<number | null>(resolve => { child.once('close', resolve) })
+  if (code !== 0 || last == null) throw new Error(`the ${mode} process exited with ${code}`)
+  return JSON.parse(last) as AddRun
+}
+
+if (import.meta.main) {
+  const [mode, file] = process.argv.slice(2) as [AddMode, string]
+  process.stdout.write(`${JSON.stringify(await run(mode, file))}\n`)
+  // libp2p's and LevelDB's handles are closed; exit now rather than wait for stray timers
+  process.exit(0)
+}
