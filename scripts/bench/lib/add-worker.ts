@@ -16,6 +16,7 @@ import { addAppImageContent } from '@hubless/mirror'
 import { createNode } from '@hubless/net'
 import { importer } from 'ipfs-unixfs-importer'
 import { balanced } from 'ipfs-unixfs-importer/layout'
+import { MIRROR_ENV, MIRROR_NODE_FLAGS } from '../../../packages/cli/bin/runtime.js'
 import { startBenchMirror } from './mirror-node.ts'
 import type { CID } from 'multiformats/cid'
 
@@ -119,7 +120,10 @@ async function run (mode: AddMode, file: string): Promise<AddRun> {
 
 /** Runs one add in a new Node process (with `--expose-gc`) and returns what it measured */
 export async function addInChild (mode: AddMode, file: string): Promise<AddRun> {
-  const child = spawn(process.execPath, ['--expose-gc', import.meta.filename, mode, file], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // the add runs with the Node flags and environment `hubless mirror` starts with
+  const flags = mode === 'add' ? MIRROR_NODE_FLAGS : []
+  const env = mode === 'add' ? { ...process.env, ...MIRROR_ENV } : process.env
+  const child = spawn(process.execPath, ['--expose-gc', ...flags, import.meta.filename, mode, file], { stdio: ['ignore', 'pipe', 'inherit'], env })
   const lines = createInterface({ input: child.stdout })
   let last: string | undefined
   lines.on('line', line => { last = line })

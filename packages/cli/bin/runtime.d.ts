@@ -1,0 +1,6 @@
+export declare const MIRROR_NODE_FLAGS: string[]
+export declare const MIRROR_ENV: Record<string, string>
+export declare function handedOver (): boolean
+export declare function dieWithLauncher (): void
+export declare function startsMirror (args: string[]): boolean
+export declare function handOver (node: string, script: string, args: string[], settings?: { flags?: string[], env?: Record<string, string> }): void

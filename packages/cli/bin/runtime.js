@@ -1,0 +1,68 @@
+// How the `hubless` command starts Node: which Node, and for a mirror which memory settings. Plain
+// JavaScript, so that an old Node can read it before handing over; benchmarks start their mirror
+// processes with the same settings from here.
+import { spawn } from 'node:child_process'
+
+/**
+ * A mirror runs for weeks and archives files of gigabytes. Measured on a 2 GB AppImage
+ * (scripts/bench/add-throughput.ts): V8's young generation grew from 16 to 134 MB during the add,
+ * and glibc kept 50-65 MB of freed 1 MiB buffers in its arenas; with these two settings the mirror
+ * peaked at 279 MB instead of 405 MB, at the same speed.
+ */
+export const MIRROR_NODE_FLAGS = ['--max-semi-space-size=8']
+export const MIRROR_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' }
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP']
+
+/** set in the process handed over to, so it does not hand over again */
+const HANDED_OVER = 'HUBLESS_REEXEC'
+
+export function handedOver () {
+  return process.env[HANDED_OVER] != null
+}
+
+/**
+ * In the process handed over to: when the one that started it dies, even by SIGKILL (which
+ * cannot be passed on), die with it, as if it had been killed itself, rather than live on as an
+ * orphan holding the data dir's locks and ports. The IPC channel closes when its other end dies.
+ */
+export function dieWithLauncher () {
+  if (process.channel == null) return
+  process.channel.unref()
+  process.once('disconnect', () => { process.kill(process.pid, 'SIGKILL') })
+}
+
+/** Whether these arguments start a mirror (a daemon that archives) */
+export function startsMirror (args) {
+  return commandOf(args) === 'mirror'
+}
+
+/** The command's name: the first argument that is neither a global option nor its value */
+function commandOf (args) {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg === '--data-dir') i++
+    else if (!arg.startsWith('-')) return arg
+  }
+  return undefined
+}
+
+/**
+ * Runs `script` with `args` in `node`, passing signals on (a service manager's SIGTERM reaches the
+ * process doing the work), and exits with its status.
+ */
+export function handOver (node, script, args, { flags = [], env = {} } = {}) {
+  const child = spawn(node, [...flags, script, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env, [HANDED_OVER]: '1' } })
+  const passOn = signal => { child.kill(signal) }
+  for (const signal of FORWARDED) process.on(signal, passOn)
+  child.once('error', err => {
+    process.stderr.write(`hubless: cannot start ${node}: ${err.message}\n`)
+    process.exit(1)
+  })
+  child.once('exit', (code, signal) => {
+    if (signal == null) process.exit(code ?? 1)
+    // end as it ended, so that whoever started `hubless` sees the signal
+    for (const forwarded of FORWARDED) process.off(forwarded, passOn)
+    process.kill(process.pid, signal)
+  })
+}
