@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { zstdCompressSync } from 'node:zlib'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
@@ -139,6 +140,24 @@ describe('cuts inside blocks (chunker version 3)', () => {
       }
     }
     assert.ok((plan.cuts?.length ?? 0) >= (await planChunks(bytes, { cuts: 'squashfs' })).cuts!.length)
+  })
+
+  it('reads any bytes as a zstd frame without throwing, and gives blocks only inside the range (fuzz)', async () => {
+    const frame = zstdCompressSync(Buffer.concat([text(200_000, 'f'), pseudoRandom(150_000, 'f')]))
+    const whole = await zstdBlocks(createBytesReader(frame), 0, frame.byteLength)
+    assert.ok(whole.length > 1, 'a real frame of 350 KB input has several blocks')
+    assert.ok([frame.byteLength, frame.byteLength - 4].includes(whole.at(-1)!.end), 'the last block ends the frame (or its checksum follows)')
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: frame.byteLength - 1 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: frame.byteLength }), async (at, value, cut) => {
+      const bytes = new Uint8Array(frame.subarray(0, Math.max(cut, at + 1)))
+      bytes[at] = value
+      const blocks = await zstdBlocks(createBytesReader(bytes), 0, bytes.byteLength)
+      let prev = 0
+      for (const b of blocks) {
+        assert.ok(b.start >= prev && b.end > b.start && b.end <= bytes.byteLength)
+        if (b.stored !== undefined) assert.ok(b.stored.start > b.start && b.stored.end <= b.end)
+        prev = b.end
+      }
+    }), { numRuns: 300 })
   })
 
   it('cuts the same way however the stream is split (property)', async () => {
