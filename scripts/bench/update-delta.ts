@@ -34,6 +34,7 @@ import { deliver } from '../../packages/cli/src/install/deliver.ts'
 import type { ProgressLine } from '../../packages/cli/src/operations/operation.ts'
 import { openServices } from '../../packages/cli/src/services.ts'
 import { appDir, buildAppImage, debianPair, MEDIA_PACKAGES, MiB, QT_PACKAGES, serveDirectory, VLC_DESKTOP, VLC_PACKAGES, zsyncUpdate } from './lib/debian-appimage.ts'
+import { contentDefinedLayout } from './lib/content-defined-layout.ts'
 import { appImageRegions, bytesByRegion, type Range } from './lib/delta-regions.ts'
 import { get } from './lib/http-get.ts'
 import { type MirrorProcess, startMirrorProcess } from './lib/mirror-process.ts'
@@ -157,7 +158,11 @@ async function measureBlockSize (work: string, trees: { old: string, new: string
     blockCounts[name] = blocks.size
     byRegion[name] = { ...bytesByRegion(regions, await freshRanges(make, oldFile, newFile)), 'DAG nodes': parts.nodes }
   }
-  Object.assign(info, { offline, dagNodes, blockCounts })
+  // what a DAG whose nodes are cut content-defined would save (not what hubless does)
+  const v3 = Object.values(CHUNKINGS)[0]!
+  const layout = contentDefinedLayout(32)
+  const contentDefinedDag = fetchParts(await importBlocks(oldFile, await v3(oldFile), layout), await importBlocks(newFile, await v3(newFile), layout))
+  Object.assign(info, { offline, dagNodes, blockCounts, contentDefinedDag })
   const regionSizes: Record<string, number> = {}
   for (const r of regions) regionSizes[r.name] = (regionSizes[r.name] ?? 0) + r.end - r.start
 
@@ -204,6 +209,7 @@ async function measureBlockSize (work: string, trees: { old: string, new: string
       figures.push({ name: `${label}: offline ${name}, ${blockCounts[name]} blocks`, value: pct(bytes, size), unit: '% of new', baseline: pct(z.bytes, size), ...(bytes === base ? { goal: '<= 1.0x zsync' } : {}) })
       log(`${label}: ${name}: ${bytes} B (${dagNodes[name]} B of DAG nodes), zsync ${z.bytes} B (+${z.control} B control file): ${(bytes / z.bytes).toFixed(4)}x; new file ${size} B`)
     }
+    figures.push({ name: `${label}: offline v3 with a content-defined DAG (32 links a node on average; simulation, not used)`, value: pct(contentDefinedDag.bytes, size), unit: '% of new', baseline: pct(z.bytes, size) })
     extra[label] = info
   } finally {
     await server.stop()
