@@ -1,10 +1,10 @@
 import { logger } from '@libp2p/logger'
 import { type AppImageSource, isSquashfsMagic, openAppImage, requireType2 } from './appimage.ts'
+import { type CutRules, innerCuts } from './block-cuts.ts'
 import { concat } from './bytes.ts'
 import { type FastCdcOptions, fastCdc } from './fastcdc.ts'
 import { createBytesReader, createFileReader, type RandomAccessReader } from './reader.ts'
 import { openSquashfs, type Squashfs } from './squashfs/index.ts'
-import { ZSTD_MAX_BLOCK_SIZE, zstdBlockStarts } from './squashfs/zstd-frame.ts'
 import type { AbortOptions } from './types.ts'
 
 const log = logger('hubless:appimage:chunker')
@@ -14,9 +14,18 @@ export type Chunker = (source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8
 
 export const DEFAULT_MAX_CHUNK_SIZE = 1024 * 1024
 
+/**
+ * The version of the cutting rules publish and update use (see `cuts`). The cuts decide the
+ * CIDs: the same file added by hubless versions with different chunker versions has different
+ * CIDs, so files are compared by SHA-256 and size, never by CID.
+ */
+export const CHUNKER_VERSION = 3
+
 export interface ChunkPlan {
   /** `squashfs`: cuts at the image's block boundaries; `fastcdc`: the image could not be parsed */
   kind: 'squashfs' | 'fastcdc'
+  /** {@link CHUNKER_VERSION} for the default rules; 1 or 2 for the older ones a benchmark asked for */
+  version: number
   /** the file size the plan was made for */
   size: number
   /** where each chunk ends (ascending, the last is `size`); squashfs plans only */
@@ -36,12 +45,15 @@ export interface ChunkPlanOptions extends AbortOptions {
   /** FastCDC settings for files that are not parseable AppImages */
   fallback?: FastCdcOptions
   /**
-   * Cut zstd-compressed blocks of images with blocks over 128 KiB at the blocks of their zstd
-   * frames (default true). A change late in a 1 MiB block then leaves the chunks before it
-   * shared, as zsync's small blocks do. Changing it changes the CIDs of such images: publish and
-   * update must agree, so only benchmarks turn it off, to compare with the cuts before.
+   * Which cuts inside compressed blocks (default `'stored'`, the rules publish and update use):
+   * `'squashfs'` cuts at the image's blocks only (chunker version 1); `'zstd'` also cuts zstd
+   * blocks of images with blocks over 128 KiB at their frames' blocks (version 2); `'stored'`
+   * cuts zstd frames of any block size at their blocks, leaving pieces of at least 8 KiB, and
+   * content-defined (1/2/8 KiB) inside bytes the image stores as they are: uncompressed data
+   * and fragment blocks, raw zstd blocks and the raw literals of compressed ones (version 3).
+   * Changing it changes the CIDs of an image: only benchmarks and tests pass it, to compare.
    */
-  zstdBlocks?: boolean
+  cuts?: CutRules
 }
 
 /** A Chunker that also tells how it will cut */
@@ -51,6 +63,8 @@ export interface SquashfsChunker extends Chunker {
 
 /** Errors meaning "not an image we can map"; anything else (I/O, abort) is passed on */
 const FALLBACK_ERRORS = new Set(['NotAnAppImageError', 'TruncatedFileError', 'CorruptElfError', 'CorruptSquashfsError', 'UnsupportedCompressorError', 'DecompressionBombError', 'DecompressionError', 'UnsupportedAppImageTypeError'])
+
+const RULE_VERSIONS = { squashfs: 1, zstd: 2, stored: CHUNKER_VERSION } as const
 
 const RUNTIME_SECTIONS = new Set(['.upd_info', '.sha256_sig', '.sig_key', '.digest_md5'])
 
@@ -71,16 +85,10 @@ export function capChunks (boundaries: number[], size: number, max: number): num
   return cuts
 }
 
-/** Where the image's blocks start and end, and, for zstd blocks larger than a zstd block, where their frames' blocks start */
+/** Where the image's blocks start and end, and the cuts the rules add inside them */
 async function imageBoundaries (fs: Squashfs, reader: RandomAccessReader, options?: ChunkPlanOptions): Promise<number[]> {
   const map = await fs.blockMap(options)
-  const { compressor, blockSize } = fs.superblock
-  if (options?.zstdBlocks === false || compressor !== 'zstd' || blockSize <= ZSTD_MAX_BLOCK_SIZE) return map.boundaries
-  const boundaries = [...map.boundaries]
-  for (const { offset, length } of map.compressedBlocks) {
-    for (const start of await zstdBlockStarts(reader, offset, length, options)) boundaries.push(start)
-  }
-  return boundaries
+  return [...map.boundaries, ...await innerCuts(reader, map, fs.superblock, options?.cuts ?? 'stored', options)]
 }
 
 async function squashfsBoundaries (reader: RandomAccessReader, options?: ChunkPlanOptions): Promise<{ boundaries: number[], runtimeSize: number }> {
@@ -118,15 +126,16 @@ export async function planChunks (source: AppImageSource, options?: ChunkPlanOpt
   if (!Number.isSafeInteger(maxChunkSize) || maxChunkSize < 1024) {
     throw new RangeError(`maxChunkSize must be an integer of at least 1024 bytes, got ${maxChunkSize}`)
   }
+  const version = RULE_VERSIONS[options?.cuts ?? 'stored']
   return await withReader(source, options, async (reader) => {
     try {
       const { boundaries, runtimeSize } = await squashfsBoundaries(reader, options)
       const cuts = capChunks(boundaries, reader.size, maxChunkSize)
-      return { kind: 'squashfs', size: reader.size, cuts, chunkCount: cuts.length, maxChunkSize, runtimeSize }
+      return { kind: 'squashfs', version, size: reader.size, cuts, chunkCount: cuts.length, maxChunkSize, runtimeSize }
     } catch (err) {
       if (!FALLBACK_ERRORS.has((err as Error).name)) throw err
       log('falling back to FastCDC: %s', (err as Error).message)
-      return { kind: 'fastcdc', size: reader.size, maxChunkSize, reason: (err as Error).message }
+      return { kind: 'fastcdc', version, size: reader.size, maxChunkSize, reason: (err as Error).message }
     }
   })
 }
@@ -165,9 +174,11 @@ export function cutAt (cuts: number[], max: number): Chunker {
 
 /**
  * The squashfs-aware chunker for Helia's UnixFS importer: maps the image first (random access,
- * metadata and zstd block headers only), then cuts the stream at every data, fragment and
- * metadata block boundary, around the runtime, and inside zstd blocks larger than 128 KiB at
- * their frames' blocks. Files it cannot parse get FastCDC instead.
+ * metadata, zstd block headers and stored bytes only), then cuts the stream at every data,
+ * fragment and metadata block boundary, around the runtime, inside zstd-compressed blocks at
+ * their frames' blocks (pieces of at least 8 KiB), and content-defined inside bytes stored
+ * uncompressed (uncompressed blocks, raw zstd blocks and literals). Files it cannot parse get
+ * FastCDC instead.
  */
 export async function createSquashfsChunker (source: AppImageSource, options?: ChunkPlanOptions): Promise<SquashfsChunker> {
   const plan = await planChunks(source, options)

@@ -5,6 +5,10 @@
  * and version, shown as such and never resolved), and, when the reader's trusted witness keys
  * agree on the bytes, the content those keys vouch for (CID, SHA-256, size), which a reader may
  * then download and verify although the release itself names none.
+ *
+ * Bytes are the same when their SHA-256 and size are: the CID a witness gives is where that
+ * mirror stores them, and two mirrors whose chunkers differ (hubless versions before and after a
+ * chunker change) give different CIDs for the same file.
  */
 
 import { isDidKey, validateRecord } from '@hubless/registry/records'
@@ -50,7 +54,11 @@ export interface WitnessSummary {
   conflicts: WitnessConflict[]
   /** newest first */
   witnesses: WitnessView[]
-  /** what every trusted witness of the release saw, when at least one did and all agree */
+  /**
+   * what every trusted witness of the release saw, when at least one did and all agree on the
+   * SHA-256 and size; the CID is the newest trusted witness's (others may address the same
+   * bytes by another CID)
+   */
   vouched?: { cid: string, sha256: string, size: number, version: string, by: string[] }
 }
 
@@ -188,7 +196,7 @@ class Witnesses implements WitnessIndex {
         arch,
         mirrors: new Set(witnesses.map(w => w.mirror)).size,
         trustedMirrors: new Set(witnesses.filter(w => w.trusted).map(w => w.mirror)).size,
-        agree: new Set(witnesses.map(w => `${w.sha256} ${w.size} ${w.cid}`)).size === 1,
+        agree: new Set(witnesses.map(sameBytes)).size === 1,
         witnesses
       }
     }).sort((a, b) => newestFirst(a.witnesses[0]!, b.witnesses[0]!))
@@ -208,16 +216,21 @@ class Witnesses implements WitnessIndex {
     const summary: WitnessSummary = {
       mirrors: mirrors.size,
       trustedMirrors: new Set(trusted.map(w => w.mirror)).size,
-      agree: new Set(witnesses.map(w => `${w.sha256} ${w.size} ${w.cid}`)).size === 1 && conflicts.length === 0,
+      agree: new Set(witnesses.map(sameBytes)).size === 1 && conflicts.length === 0,
       conflicts,
       witnesses
     }
     const first = trusted[0]
-    if (first != null && trusted.every(w => w.sha256 === first.sha256 && w.size === first.size && w.cid === first.cid)) {
+    if (first != null && trusted.every(w => sameBytes(w) === sameBytes(first))) {
       summary.vouched = { cid: first.cid, sha256: first.sha256, size: first.size, version: first.version, by: [...new Set(trusted.map(w => w.mirror))] }
     }
     return summary
   }
+}
+
+/** What decides that two witnesses saw the same bytes: SHA-256 and size, not the CID (it depends on the chunker) */
+function sameBytes (w: WitnessView): string {
+  return `${w.sha256} ${w.size}`
 }
 
 function push (map: Map<string, string[]>, key: string, value: string): void {

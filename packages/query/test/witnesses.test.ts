@@ -45,6 +45,18 @@ describe('witnesses', () => {
     assert.equal(index.forRelease(imported.id)!.vouched, undefined, 'nothing vouched without a trusted witness')
   })
 
+  it('decides agreement by SHA-256 and size: mirrors whose chunkers give the same bytes other CIDs agree', async () => {
+    const imported = await release({ publisher: key(1), appId: 'org.example.Imported', imported: true })
+    const index = createWitnessIndex({ witnessKeys: [key(10), key(11)] })
+    index.add(await sign(witness(10, imported.id)))
+    // a mirror on another hubless version (another chunker) addresses the same bytes by another CID
+    index.add(await sign(witness(11, imported.id, { cid: CID_B })))
+    const summary = index.forRelease(imported.id)!
+    assert.equal(summary.agree, true, 'the same SHA-256 and size agree whatever the CIDs')
+    assert.deepEqual(summary.conflicts, [])
+    assert.deepEqual(summary.vouched, { cid: CID_B, sha256: 'a'.repeat(64), size: 100, version: '1.0', by: [key(11), key(10)] }, 'the newest trusted witness\'s CID')
+  })
+
   it('shows two witnesses that disagree on the bytes of one URL and version as a conflict', async () => {
     const imported = await release({ publisher: key(1), appId: 'org.example.Imported', imported: true })
     const index = createWitnessIndex({ witnessKeys: [key(10), key(11)] })

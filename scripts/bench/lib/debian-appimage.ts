@@ -106,6 +106,8 @@ export interface StaticServer {
   sent (): number
   /** requests answered since the last reset, by path */
   requests (): Record<string, number>
+  /** byte ranges of files sent since the last reset (end exclusive), by path */
+  ranges (): Record<string, Array<{ start: number, end: number }>>
   reset (): void
 }
 
@@ -113,6 +115,7 @@ export interface StaticServer {
 export function serveDirectory (dir: string): StaticServer {
   let sent = 0
   let requests: Record<string, number> = {}
+  let ranges: Record<string, Array<{ start: number, end: number }>> = {}
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
@@ -126,12 +129,18 @@ export function serveDirectory (dir: string): StaticServer {
         return res.writeHead(404).end()
       }
       const range = req.headers.range
+      const served = (start: number, end: number): void => {
+        const list = ranges[pathname] ?? []
+        list.push({ start, end })
+        ranges[pathname] = list
+      }
       const write = (chunk: Buffer | string): void => {
         sent += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength
         res.write(chunk)
       }
       if (range === undefined) {
         res.writeHead(200, { 'content-length': data.byteLength, 'accept-ranges': 'bytes' })
+        served(0, data.byteLength)
         write(data)
         return res.end()
       }
@@ -144,6 +153,7 @@ export function serveDirectory (dir: string): StaticServer {
       if (parts.length === 1) {
         const { start, end } = parts[0]!
         res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${data.byteLength}`, 'content-length': end - start + 1 })
+        served(start, end + 1)
         write(data.subarray(start, end + 1))
         return res.end()
       }
@@ -151,6 +161,7 @@ export function serveDirectory (dir: string): StaticServer {
       const boundary = 'hubless-bench-boundary'
       const body: Buffer[] = []
       for (const { start, end } of parts) {
+        served(start, end + 1)
         body.push(Buffer.from(`\r\n--${boundary}\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes ${start}-${end}/${data.byteLength}\r\n\r\n`))
         body.push(data.subarray(start, end + 1))
       }
@@ -168,9 +179,11 @@ export function serveDirectory (dir: string): StaticServer {
     stop: async () => await new Promise<void>((resolve) => { server.close(() => resolve()) }),
     sent: () => sent,
     requests: () => requests,
+    ranges: () => ranges,
     reset: () => {
       sent = 0
       requests = {}
+      ranges = {}
     }
   }
 }
@@ -182,6 +195,8 @@ export interface ZsyncRun {
   control: number
   /** wall time of the zsync process, ms */
   ms: number
+  /** the ranges of the target file the server sent (end exclusive) */
+  ranges: Array<{ start: number, end: number }>
 }
 
 /**
@@ -199,7 +214,8 @@ export async function zsyncUpdate (init: { served: string, url: string, server: 
   await run('zsync', ['-q', '-i', init.seed, '-o', init.out, `${init.url}/${name}.zsync`], { cwd: join(init.out, '..'), maxBuffer: 16 * MiB, timeout: 600_000 })
   const ms = performance.now() - t
   const total = init.server.sent()
+  const ranges = init.server.ranges()[`/${name}`] ?? []
   if (Buffer.compare(await readFile(init.out), await readFile(init.target)) !== 0) throw new Error('zsync produced a different file')
   await rm(`${init.out}.zs-old`, { force: true })
-  return { total, control: (await readFile(control)).byteLength, ms }
+  return { total, control: (await readFile(control)).byteLength, ms, ranges }
 }

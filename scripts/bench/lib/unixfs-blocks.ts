@@ -1,11 +1,12 @@
 /** The blocks a file becomes in UnixFS (hubless's DAG parameters), to count what a peer must fetch */
 import { createReadStream } from 'node:fs'
 import { importer } from 'ipfs-unixfs-importer'
+import { balanced, type FileLayout } from 'ipfs-unixfs-importer/layout'
 
 export type Chunker = (source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>
 
-/** Imports a file with the real UnixFS importer (CIDv1, raw leaves); returns its blocks (CID → size) */
-export async function importBlocks (path: string, chunker: Chunker): Promise<Map<string, number>> {
+/** Imports a file with the real UnixFS importer and hubless's DAG parameters (CIDv1, raw leaves, 1024 links a node, as `content.add`, unless `layout` says otherwise); returns its blocks (CID → size) */
+export async function importBlocks (path: string, chunker: Chunker, layout: FileLayout = balanced({ maxChildrenPerNode: 1024 })): Promise<Map<string, number>> {
   const blocks = new Map<string, number>()
   const blockstore = {
     async put (cid: { toString: () => string }, bytes: Uint8Array) {
@@ -14,8 +15,20 @@ export async function importBlocks (path: string, chunker: Chunker): Promise<Map
     }
   }
   // biome-ignore lint/suspicious/noExplicitAny: the importer's blockstore type wants a full Blockstore; only put is used
-  for await (const _ of importer([{ content: createReadStream(path, { highWaterMark: 1024 * 1024 }) }], blockstore as any, { chunker, rawLeaves: true, cidVersion: 1 })) { /* drain */ }
+  for await (const _ of importer([{ content: createReadStream(path, { highWaterMark: 1024 * 1024 }) }], blockstore as any, { chunker, rawLeaves: true, cidVersion: 1, layout })) { /* drain */ }
   return blocks
+}
+
+/** Bytes of the blocks of `want` that `have` lacks, and those of them that are DAG nodes (not raw leaves) */
+export function fetchParts (have: Map<string, number>, want: Map<string, number>): { bytes: number, nodes: number } {
+  let bytes = 0
+  let nodes = 0
+  for (const [cid, size] of want) {
+    if (have.has(cid)) continue
+    bytes += size
+    if (!cid.startsWith('bafkrei')) nodes += size
+  }
+  return { bytes, nodes }
 }
 
 /** Bytes of the blocks of `want` that `have` lacks */

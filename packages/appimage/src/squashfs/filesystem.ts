@@ -56,6 +56,8 @@ export interface SquashfsBlockMap {
   metadataBlocks: number
   /** file offsets and lengths of the compressed data and fragment blocks, ascending, each once */
   compressedBlocks: Array<{ offset: number, length: number }>
+  /** the same for data and fragment blocks stored uncompressed */
+  storedBlocks: Array<{ offset: number, length: number }>
 }
 
 /** A read-only SquashFS 4.0 file system inside a file */
@@ -376,6 +378,9 @@ export class SquashfsImage implements Squashfs {
     let metadataBlocks = 0
     const fragmentBlocks = sb.fragmentCount
     const compressed = new Map<number, number>()
+    // uncompressed blocks, by the same key; a block is one or the other
+    const stored = new Map<number, number>()
+    const blocks = (word: number): Map<number, number> => (word & BLOCK_UNCOMPRESSED) === 0 ? compressed : stored
     const tableStarts = [sb.fragmentTableStart, sb.exportTableStart, sb.idTableStart, sb.xattrIdTableStart]
       .filter((t): t is number => t !== undefined)
     const lookupBlocks = [...(this.fragments?.blocks ?? []), ...(this.ids?.blocks ?? [])]
@@ -408,7 +413,7 @@ export class SquashfsImage implements Squashfs {
         const { start, size } = await this.fragmentEntry(i, options)
         cuts.add(start)
         cuts.add(start + (size & BLOCK_SIZE_MASK))
-        if ((size & BLOCK_UNCOMPRESSED) === 0 && (size & BLOCK_SIZE_MASK) > 0) compressed.set(start, size & BLOCK_SIZE_MASK)
+        if ((size & BLOCK_SIZE_MASK) > 0) blocks(size).set(start, size & BLOCK_SIZE_MASK)
       }
       const files = new Set<bigint>()
       for await (const entry of this.walk(options)) {
@@ -419,7 +424,7 @@ export class SquashfsImage implements Squashfs {
         let pos = inode.blocksStart
         cuts.add(pos)
         for (const word of inode.blockSizes) {
-          if ((word & BLOCK_UNCOMPRESSED) === 0 && (word & BLOCK_SIZE_MASK) > 0) compressed.set(pos, word & BLOCK_SIZE_MASK)
+          if ((word & BLOCK_SIZE_MASK) > 0) blocks(word).set(pos, word & BLOCK_SIZE_MASK)
           pos += word & BLOCK_SIZE_MASK
           cuts.add(pos)
           dataBlocks++
@@ -429,8 +434,8 @@ export class SquashfsImage implements Squashfs {
       this.store.releasePrefetch()
     }
     const boundaries = [...cuts].filter(c => c >= 0 && c <= sb.bytesUsed).sort((a, b) => a - b).map(c => c + this.offset)
-    const compressedBlocks = [...compressed].filter(([start, length]) => start + length <= sb.bytesUsed)
+    const list = (m: Map<number, number>): Array<{ offset: number, length: number }> => [...m].filter(([start, length]) => start + length <= sb.bytesUsed)
       .sort((a, b) => a[0] - b[0]).map(([start, length]) => ({ offset: start + this.offset, length }))
-    return { start: this.offset, end: this.offset + sb.bytesUsed, boundaries, dataBlocks, fragmentBlocks, metadataBlocks, compressedBlocks }
+    return { start: this.offset, end: this.offset + sb.bytesUsed, boundaries, dataBlocks, fragmentBlocks, metadataBlocks, compressedBlocks: list(compressed), storedBlocks: list(stored) }
   }
 }
