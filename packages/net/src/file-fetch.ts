@@ -66,6 +66,7 @@ export async function fetchFile (helia: NodeHelia, root: CID, path: string, defa
         await fetching.catch(() => {})
         throw err
       }
+      part.flushEarly()
       // what the seed did not hold is fetched beside what is being fetched already
       const rest = new Map([...wanted].filter(([key]) => !elsewhere.has(key)))
       log('%c: %d leaves fetched beside the seed, %d more wanted after it', root, beside, rest.size)

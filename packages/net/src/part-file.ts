@@ -18,6 +18,11 @@ export interface PartFile {
   /** whether the file was there before (from an interrupted fetch) */
   readonly existed: boolean
   write (bytes: Uint8Array, offset: number): Promise<void>
+  /**
+   * Starts flushing what is written so far to disk, without waiting: the flush of the seed's
+   * bytes then runs while the network is waited for, and `finish` has less left to flush.
+   */
+  flushEarly (): void
   /** the leaf's bytes when the file already holds them at its first offset, verified */
   holds (group: LeafGroup, getHasher: HasherLoader): Promise<Uint8Array | undefined>
   /** waits for every write, flushes to disk and hashes the whole file (SHA-256, hex) */
@@ -37,6 +42,7 @@ export async function openPartFile (path: string, size: number): Promise<PartFil
   const writing = new Set<Promise<void>>()
   let writingBytes = 0
   let failed: Error | undefined
+  let flushing: Promise<void> | undefined
 
   async function settle (): Promise<void> {
     while (writing.size > 0) await Promise.race(writing)
@@ -59,6 +65,13 @@ export async function openPartFile (path: string, size: number): Promise<PartFil
       if (failed != null) throw failed
     },
 
+    flushEarly () {
+      if (flushing != null) return
+      // after the writes issued so far, so that it flushes them
+      flushing = Promise.allSettled(writing).then(async () => { await file.datasync() })
+      flushing.catch(() => {})
+    },
+
     async holds (group, getHasher) {
       if (!existed) return undefined
       const bytes = new Uint8Array(group.size)
@@ -69,6 +82,7 @@ export async function openPartFile (path: string, size: number): Promise<PartFil
 
     async finish (onBytes, signal) {
       await settle()
+      await flushing
       // the flush to disk runs on the thread pool while the bytes, still in the page cache, are hashed
       const synced = file.sync()
       synced.catch(() => {})
@@ -88,7 +102,7 @@ export async function openPartFile (path: string, size: number): Promise<PartFil
     },
 
     async close () {
-      await Promise.allSettled(writing)
+      await Promise.allSettled([...writing, flushing])
       await file.close()
     }
   }
