@@ -73,12 +73,19 @@ describe('fetchFile: a file from a seed and byte ranges', () => {
     assert.ok(events.some(e => e.type === 'hubless:fetch:hash'), 'hashing the file is reported')
   })
 
-  it('works without a seed or its cuts, and stops at maxBytes before fetching any leaf', async () => {
+  it('works without a seed\'s cuts, for a file of one raw block, and stops at maxBytes before fetching any leaf', async () => {
     const fetcher = await fixture.node()
     const target = join(dir, 'new-2')
     const { cuts: _, ...uncut } = seed
     const result = await fetcher.content.fetchFile(cid, target, { gateways: [mirror.url], seed: uncut, signal: AbortSignal.timeout(20_000) })
     assert.equal(result.sha256, sha256)
+    // a file of one leaf: its root is the raw leaf itself
+    const small = data.subarray(0, 1000)
+    const one = await holder.content.add(small, { chunker: fixedSizeChunker(LEAF) })
+    assert.equal(one.code, raw.code)
+    const single = await fetcher.content.fetchFile(one, join(dir, 'new-2b'), { gateways: [mirror.url], signal: AbortSignal.timeout(20_000) })
+    assert.equal(single.size, 1000)
+    assert.deepEqual(await readFile(join(dir, 'new-2b')), Buffer.from(small))
     const other = await fixture.node()
     const before = mirror.ranges.length
     await assert.rejects(other.content.fetchFile(cid, join(dir, 'new-3'), { gateways: [mirror.url], maxBytes: data.byteLength - 1, signal: AbortSignal.timeout(20_000) }), { name: 'ContentTooLargeError' })
