@@ -70,10 +70,27 @@ export interface RangedFetchInit {
  */
 export async function fetchRanges (init: RangedFetchInit): Promise<void> {
   const { state, gateway, wanted } = init
-  const batches = planRangeBatches(wanted.values())
-  if (batches.length === 0) return
+  // a server may answer only the first of several ranges (RFC 9110 lets it): then one range a request
+  for (const maxRanges of [MAX_RANGES_PER_REQUEST, 1]) {
+    const batches = planRangeBatches(wanted.values(), maxRanges)
+    if (batches.length === 0) return
+    const failure = await runBatches(init, batches)
+    if (failure == null) {
+      log('%s: %d requests of up to %d ranges, %d leaves still wanted', gateway, batches.length, maxRanges, wanted.size)
+      continue
+    }
+    if (failure instanceof GatewayVerificationError) state.distrusted.add(gateway)
+    else if (!(failure instanceof RangesNotSupportedError || failure instanceof BadRangeAnswerError || failure instanceof GatewayRequestError)) throw failure
+    recordFailure(state, state.result.cid, gateway, failure)
+    log('%s: ranges stopped (%s); %d leaves still wanted', gateway, failure.name, wanted.size)
+    return
+  }
+}
+
+/** Runs the requests, `RANGE_CONCURRENCY` at a time; the first failure stops the others and is returned */
+async function runBatches (init: RangedFetchInit, batches: RangeBatch[]): Promise<Error | undefined> {
   const stop = new AbortController()
-  const outer = state.options.signal
+  const outer = init.state.options.signal
   const signal = outer == null ? stop.signal : AbortSignal.any([outer, stop.signal])
   let failure: Error | undefined
   let next = 0
@@ -84,20 +101,13 @@ export async function fetchRanges (init: RangedFetchInit): Promise<void> {
         await fetchBatch(init, batch, signal)
       } catch (err) {
         outer?.throwIfAborted()
-        if (failure == null) failure = err as Error
+        failure ??= err as Error
         stop.abort()
       }
     }
   }
   await Promise.all(Array.from({ length: Math.min(RANGE_CONCURRENCY, batches.length) }, worker))
-  if (failure == null) {
-    log('%s: %d requests', gateway, batches.length)
-    return
-  }
-  if (failure instanceof GatewayVerificationError) state.distrusted.add(gateway)
-  else if (!(failure instanceof RangesNotSupportedError || failure instanceof BadRangeAnswerError || failure instanceof GatewayRequestError)) throw failure
-  recordFailure(state, state.result.cid, gateway, failure)
-  log('%s: ranges stopped (%s); %d leaves still wanted', gateway, failure.name, wanted.size)
+  return failure
 }
 
 async function fetchBatch (init: RangedFetchInit, batch: RangeBatch, signal: AbortSignal): Promise<void> {

@@ -127,6 +127,17 @@ describe('fetchFile: a file from a seed and byte ranges', () => {
     assert.equal(leafSources(events)[mirror.url], 4, 'by ranges from the next mirror')
   })
 
+  it('asks a server that answers only the first of several ranges for one range at a time', async () => {
+    const terse = await serve('first-range-only')
+    const fetcher = await fixture.node()
+    const events: FetchFileProgressEvents[] = []
+    const result = await fetcher.content.fetchFile(cid, join(dir, 'new-9'), { gateways: [terse.url], seed, signal: AbortSignal.timeout(20_000), onProgress: e => { events.push(e) } })
+    assert.equal(result.sha256, sha256)
+    assert.equal(leafSources(events)[terse.url], 4, 'every leaf by ranges')
+    assert.equal(terse.blockRequests, 1, 'only the root came as a block')
+    assert.deepEqual(terse.ranges.map(r => r.split(',').length), [3, 1, 1], 'three ranges, then the two it left out one by one')
+  })
+
   it('resumes from the part file an interrupted fetch left', async () => {
     const fetcher = await fixture.node()
     const target = join(dir, 'new-7')

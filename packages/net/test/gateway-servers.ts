@@ -61,7 +61,7 @@ export async function serveTampering (upstream: string): Promise<TestServer> {
 }
 
 /** How a file server misbehaves on byte ranges of files (blocks, `?format=raw`, are always served right) */
-export type RangeMisbehaviour = 'flip-a-byte' | 'ignore-ranges' | 'endless-part-head'
+export type RangeMisbehaviour = 'flip-a-byte' | 'ignore-ranges' | 'endless-part-head' | 'first-range-only'
 
 export interface FileServer extends TestServer {
   /** the Range headers of file requests, in order */
@@ -121,6 +121,10 @@ async function answerFile (helia: NodeHelia, url: URL, req: IncomingMessage, res
       if (!res.write('X-Filler: a header that goes on and on\r\n')) await once(res, 'drain').catch(() => {})
     }
     return
+  }
+  if (misbehave === 'first-range-only' && req.headers.range != null) {
+    // allowed by RFC 9110: a server may answer fewer ranges than asked
+    req.headers.range = req.headers.range.split(',')[0]!
   }
   const served: RangedFile = misbehave !== 'flip-a-byte'
     ? file
