@@ -29,7 +29,7 @@ const caches = new WeakMap<NodeHelia, Map<string, Promise<Segments | undefined>>
 
 /**
  * A UnixFS file the node holds, read through its layout (`readFileLayout`, from local blocks):
- * a range reads just the leaves under it, one blockstore read each, and many ranges of one file
+ * a range reads just the leaves under it, one `blockstore.get` each, and many ranges of one file
  * cost one walk of its DAG nodes (cached per node, the last {@link CACHED_LAYOUTS} files), not
  * one per range. `undefined` when the layout does not fit this way (data held in the DAG's
  * nodes rather than raw leaves, more than {@link MAX_NODE_BYTES} of nodes, or not a UnixFS
