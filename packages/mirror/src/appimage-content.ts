@@ -1,23 +1,35 @@
 import { createSquashfsChunker } from '@hubless/appimage'
-import type { HublessNode } from '@hubless/net'
+import type { Chunker, HublessNode } from '@hubless/net'
 import type { CID } from 'multiformats/cid'
 
 export interface AddAppImageOptions {
   signal: AbortSignal
   /** bytes read so far */
   onBytes?: (bytes: number) => void
-  /** pin the DAG (publish); an installed file's blocks are added unpinned, for reuse only */
+  /** pin the DAG (publish) */
   pin?: boolean
 }
 
+export interface AppImageChunking {
+  chunker: Chunker
+  /** where it will cut (each chunk's end), when the image could be mapped; content-defined cuts are known only by reading */
+  cuts?: number[]
+}
+
 /**
- * Adds an AppImage to the blockstore the one way hubless does: chunks cut at SquashFS block
- * boundaries, UnixFS with the node's DAG parameters. Publish and update both call this, so the
- * blocks of an installed file have the CIDs of the published release's identical chunks, and an
- * update fetches only the blocks that changed.
+ * The one way hubless cuts an AppImage into blocks: at SquashFS block boundaries. Publish adds
+ * with it; update reads the installed file with it (as `fetchFile`'s seed), so that the
+ * installed file's chunks have the CIDs of the published release's identical ones, and an update
+ * fetches only the blocks that changed.
  */
-export async function addAppImageContent ({ node }: { node: Pick<HublessNode, 'content'> }, file: string, options: AddAppImageOptions): Promise<CID> {
+export async function appImageChunking (file: string, options: { signal?: AbortSignal } = {}): Promise<AppImageChunking> {
   const chunker = await createSquashfsChunker(file, { signal: options.signal })
+  return { chunker, cuts: chunker.plan.cuts }
+}
+
+/** Adds an AppImage to the blockstore, cut by {@link appImageChunking}, UnixFS with the node's DAG parameters */
+export async function addAppImageContent ({ node }: { node: Pick<HublessNode, 'content'> }, file: string, options: AddAppImageOptions): Promise<CID> {
+  const { chunker } = await appImageChunking(file, { signal: options.signal })
   return node.content.add(file, {
     chunker,
     signal: options.signal,

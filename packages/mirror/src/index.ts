@@ -149,7 +149,7 @@ export interface ImportOutput {
   defaults: AppImageHubImport['defaults']
 }
 
-export { addAppImageContent, type AddAppImageOptions } from './appimage-content.ts'
+export { addAppImageContent, type AddAppImageOptions, type AppImageChunking, appImageChunking } from './appimage-content.ts'
 export { type ArchivedOrigin, type ArchiveEvent, type Archiver, type ArchiverComponents, type ArchiverInit, type ArchiverStatus, DEFAULT_MAX_FILE_BYTES, DEFAULT_RECHECK_INTERVAL, DEFAULT_SCAN_INTERVAL, startArchiver } from './archive/archiver.ts'
 export { imageApp, imageVersion } from './image-text.ts'
 export type { ApiAppDetail, ApiAppList, ApiAppPage, ApiAppSummary, ApiError, ApiFacetCount, ApiOriginState, ApiRelease, ApiTrackedVersion, ApiTrust, ApiWitness, ApiWitnessConflict, ApiWitnessSummary, TrustStatus } from './api-types.ts'

@@ -44,3 +44,20 @@ export function ifRangeAllows (ifRange: string | undefined, etag: string): boole
   const value = ifRange.trim()
   return !value.startsWith('W/') && value === etag
 }
+
+/** A `Content-Range: bytes START-END/SIZE` (SIZE may be `*`), or `undefined` when it is not one */
+export function parseContentRange (header: string | null | undefined): (ByteRange & { size?: number }) | undefined {
+  if (header == null) return undefined
+  const match = /^\s*bytes\s+(\d{1,16})-(\d{1,16})\/(\d{1,16}|\*)\s*$/i.exec(header)
+  if (match == null) return undefined
+  const start = Number(match[1])
+  const end = Number(match[2])
+  const size = match[3] === '*' ? undefined : Number(match[3])
+  if (end < start || (size != null && end >= size)) return undefined
+  return size == null ? { start, end } : { start, end, size }
+}
+
+/** A `Range` header asking for `ranges` (inclusive ends), in the order given */
+export function formatRange (ranges: ByteRange[]): string {
+  return `bytes=${ranges.map(r => `${r.start}-${r.end}`).join(',')}`
+}

@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto'
 import { unixfs } from '@helia/unixfs'
 import { CarBlockIterator } from '@ipld/car'
 import { logger } from '@libp2p/logger'
 import { importFile } from 'ipfs-unixfs-importer'
 import { balanced } from 'ipfs-unixfs-importer/layout'
-import { sha256 } from 'multiformats/hashes/sha2'
 import { CustomProgressEvent } from 'progress-events'
-import { equals } from 'uint8arrays/equals'
 import { openAddSource } from './add-source.ts'
 import { createBlockSink } from './block-sink.ts'
 import { exportLocalCar } from './car-export.ts'
@@ -15,6 +12,7 @@ import { parseCid } from './cid.ts'
 import { blockMatches } from './dag.ts'
 import { BadCarError, BlockVerificationError, ContentNotFoundError } from './errors.ts'
 import { fetchDag } from './fetch.ts'
+import { fetchFile } from './file-fetch.ts'
 import { drain, toBytes } from './iterables.ts'
 import { GcGate } from './gc-gate.ts'
 import type { FetchDefaults } from './fetch.ts'
@@ -79,12 +77,6 @@ async function * verifiedBlocks (helia: NodeHelia, iterator: CarBlockIterator, o
 
 async function * singleChunk (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes
-}
-
-async function blockHashMatches (helia: NodeHelia, cid: CID, bytes: Uint8Array): Promise<boolean> {
-  // sha2-256, the common case, without a promise per block
-  if (cid.multihash.code === sha256.code) return equals(createHash('sha256').update(bytes).digest(), cid.multihash.digest)
-  return blockMatches(helia.getHasher, cid, bytes)
 }
 
 /** `store`: the blockstore under Helia's, written to directly by `add` and `putBlocks`; without it blocks go through Helia's `putMany` */
@@ -213,10 +205,14 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
       return fetchDag(helia, parseCid(cid), defaults, options)
     },
 
+    async fetchFile (cid, path, options = {}) {
+      return fetchFile(helia, parseCid(cid), path, defaults, options)
+    },
+
     async putBlocks (blocks, options: AbortOptions = {}) {
       const list = [...blocks]
       for (const { cid, bytes } of list) {
-        if (!(await blockHashMatches(helia, cid, bytes))) throw new BlockVerificationError(`The bytes given for ${cid} do not hash to it; no block was stored`)
+        if (!(await blockMatches(helia.getHasher, cid, bytes))) throw new BlockVerificationError(`The bytes given for ${cid} do not hash to it; no block was stored`)
       }
       options.signal?.throwIfAborted()
       if (store == null) {

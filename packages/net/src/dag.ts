@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import { createUnsafe } from 'multiformats/block'
 import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
 import type { CodecLoader, HasherLoader } from '@helia/interface'
 import type { CID } from 'multiformats/cid'
@@ -11,6 +13,8 @@ export async function blockMatches (getHasher: HasherLoader, cid: CID, bytes: Ui
   if (cid.multihash.code === IDENTITY) {
     return equals(cid.multihash.digest, bytes)
   }
+  // sha2-256, the common case, hashed at once (the hasher's digest is a promise per block)
+  if (cid.multihash.code === sha256.code) return equals(createHash('sha256').update(bytes).digest(), cid.multihash.digest)
   const hasher = await getHasher(cid.multihash.code)
   const digest = await hasher.digest(bytes)
   return equals(digest.digest, cid.multihash.digest)

@@ -113,3 +113,42 @@ export class BlockWriteError extends Error {
   static override name = 'BlockWriteError'
   override name = 'BlockWriteError'
 }
+
+/**
+ * A gateway does not answer byte ranges of a file (`GET /ipfs/{cid}` with `Range`): it sent the
+ * whole file (200), or refused the request (a trustless-only gateway's 406). Its blocks are then
+ * asked for one by one.
+ */
+export class RangesNotSupportedError extends Error {
+  static override name = 'RangesNotSupportedError'
+  override name = 'RangesNotSupportedError'
+  readonly gateway: string
+  readonly status: number
+
+  constructor (message: string, gateway: string, status: number) {
+    super(message)
+    this.gateway = gateway
+    this.status = status
+  }
+}
+
+/**
+ * A gateway's answer to a byte-range request is malformed (a multipart body that breaks its own
+ * framing, a part head too long, a Content-Range for another file) or larger than what was asked.
+ */
+export class BadRangeAnswerError extends Error {
+  static override name = 'BadRangeAnswerError'
+  override name = 'BadRangeAnswerError'
+  readonly gateway: string
+
+  constructor (message: string, gateway: string) {
+    super(message)
+    this.gateway = gateway
+  }
+}
+
+/** A DAG fetched as a UnixFS file is not one (another codec or UnixFS type, sizes that do not add up). */
+export class BadDagError extends Error {
+  static override name = 'BadDagError'
+  override name = 'BadDagError'
+}

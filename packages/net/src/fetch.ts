@@ -16,9 +16,10 @@ export interface FetchDefaults {
 
 const DEFAULT_GATEWAY_TIMEOUT = 30_000
 /** Blocks fetched ahead of the walk: a round trip per block, one after another, made a delta update of small chunks slow */
-const FETCH_LOOKAHEAD = 8
+export const FETCH_LOOKAHEAD = 8
 
-interface FetchState {
+/** What one fetch (of a DAG or a file) knows of its sources, and what it has counted so far */
+export interface FetchState {
   helia: NodeHelia
   options: FetchOptions
   gateways: string[]
@@ -35,13 +36,13 @@ function isAbort (err: unknown): boolean {
   return (err as Error)?.name === 'AbortError' || (err as Error)?.name === 'TimeoutError'
 }
 
-function recordFailure (state: FetchState, cid: CID, source: string, error: Error): void {
+export function recordFailure (state: FetchState, cid: CID, source: string, error: Error): void {
   log('%s failed for %c: %s', source, cid, error.message)
   state.result.errors.push(error)
   state.options.onProgress?.(new CustomProgressEvent('hubless:fetch:source-failed', { cid, source, error }))
 }
 
-async function fromPeers (state: FetchState, cid: CID): Promise<Uint8Array | undefined> {
+export async function fromPeers (state: FetchState, cid: CID): Promise<Uint8Array | undefined> {
   if (state.peersGaveUp) return undefined
   if (state.helia.libp2p.getConnections().length === 0) {
     state.peersGaveUp = true
@@ -68,7 +69,7 @@ async function fromPeers (state: FetchState, cid: CID): Promise<Uint8Array | und
   }
 }
 
-async function fromGateways (state: FetchState, cid: CID): Promise<{ bytes: Uint8Array, gateway: string } | undefined> {
+export async function fromGateways (state: FetchState, cid: CID): Promise<{ bytes: Uint8Array, gateway: string } | undefined> {
   for (const gateway of state.gateways) {
     if (state.distrusted.has(gateway)) continue
     try {
@@ -87,7 +88,8 @@ async function fromGateways (state: FetchState, cid: CID): Promise<{ bytes: Uint
   return undefined
 }
 
-async function fetchBlock (state: FetchState, cid: CID): Promise<Uint8Array> {
+/** A block from the local store, else peers, else gateways one block per request; stores what came over HTTP */
+export async function fetchBlock (state: FetchState, cid: CID): Promise<Uint8Array> {
   const { helia, options, result } = state
   if (await helia.blockstore.has(cid, { signal: options.signal })) {
     const bytes = await toBytes(helia.blockstore.get(cid, { offline: true, signal: options.signal }))
@@ -108,7 +110,7 @@ async function fetchBlock (state: FetchState, cid: CID): Promise<Uint8Array> {
   return fromHttp.bytes
 }
 
-function count (state: FetchState, cid: CID, bytes: Uint8Array, source: string): void {
+export function count (state: FetchState, cid: CID, bytes: Uint8Array, source: string): void {
   state.result.blocks++
   state.result.bytes += bytes.byteLength
   const { maxBytes } = state.options
@@ -121,9 +123,20 @@ function count (state: FetchState, cid: CID, bytes: Uint8Array, source: string):
 
 /** Walks the DAG depth first, getting every block from the local store, peers, or gateways, verified. */
 export async function fetchDag (helia: NodeHelia, root: CID, defaults: FetchDefaults, options: FetchOptions = {}): Promise<FetchResult> {
+  const state = createFetchState(helia, root, defaults, options)
+  // fetchBlock counts and reports each block as the walk loads it
+  await drain(walkDag(helia.getCodec, root, async cid => fetchBlock(state, cid), { signal: options.signal, lookahead: FETCH_LOOKAHEAD }))
+  if (options.pin === true && !(await helia.pins.isPinned(root, { signal: options.signal }))) {
+    await drain(helia.pins.add(root, { signal: options.signal }))
+  }
+  log('fetched %c: %d blocks, %o', root, state.result.blocks, state.result.sources)
+  return state.result
+}
+
+export function createFetchState (helia: NodeHelia, root: CID, defaults: FetchDefaults, options: FetchOptions): FetchState {
   const gateways = options.gateways ?? defaults.gateways
   gateways.forEach(checkGatewayUrl)
-  const state: FetchState = {
+  return {
     helia,
     options,
     gateways,
@@ -133,13 +146,6 @@ export async function fetchDag (helia: NodeHelia, root: CID, defaults: FetchDefa
     gatewayTimeout: options.gatewayTimeout ?? DEFAULT_GATEWAY_TIMEOUT,
     result: { cid: root, blocks: 0, bytes: 0, sources: {}, errors: [] }
   }
-  // fetchBlock counts and reports each block as the walk loads it
-  await drain(walkDag(helia.getCodec, root, async cid => fetchBlock(state, cid), { signal: options.signal, lookahead: FETCH_LOOKAHEAD }))
-  if (options.pin === true && !(await helia.pins.isPinned(root, { signal: options.signal }))) {
-    await drain(helia.pins.add(root, { signal: options.signal }))
-  }
-  log('fetched %c: %d blocks, %o', root, state.result.blocks, state.result.sources)
-  return state.result
 }
 
 /**

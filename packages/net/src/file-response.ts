@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { unixfs } from '@helia/unixfs'
 import { ifRangeAllows, parseRange } from './byte-ranges.ts'
 import { notFound } from './content.ts'
+import { openLayoutFile } from './layout-file.ts'
 import type { ByteRange } from './byte-ranges.ts'
 import type { NodeHelia } from './index.ts'
 import type { AbortOptions } from '@libp2p/interface'
@@ -24,9 +25,28 @@ export interface FileResponseInit {
 
 /**
  * A UnixFS file (or raw block) the node holds, read from local blocks only: its size is the root
- * block's, and a range reads only the leaves under it.
+ * block's, and a range reads only the leaves under it, through the file's layout (one walk of
+ * its nodes for many ranges, `openLayoutFile`) or, for DAGs that keep data in their nodes, the
+ * UnixFS exporter.
  */
 export async function openUnixfsFile (helia: NodeHelia, cid: CID, options: AbortOptions = {}): Promise<RangedFile> {
+  try {
+    const file = await openLayoutFile(helia, cid, options)
+    if (file != null) {
+      return {
+        size: file.size,
+        async * read (offset, length, opts = {}) {
+          try {
+            yield * file.read(offset, length, opts)
+          } catch (err) {
+            throw notFound(cid, err)
+          }
+        }
+      }
+    }
+  } catch (err) {
+    throw notFound(cid, err)
+  }
   const fs = unixfs(helia)
   let size: number
   try {

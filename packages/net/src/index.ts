@@ -163,6 +163,30 @@ export interface FetchOptions extends AbortOptions, ProgressOptions<FetchProgres
   maxBytes?: number
 }
 
+/** A local file that shares blocks with a file being fetched: the installed version of an app */
+export interface FileSeed {
+  path: string
+  /** the chunker the fetched file was added with: only chunks cut at the same places can match */
+  chunker: Chunker
+  /**
+   * Where the chunker will cut this file (each chunk's end, ascending), when known before
+   * reading it: leaves of a size no chunk has are then fetched while the seed is read.
+   */
+  cuts?: number[]
+}
+
+export type FetchFileProgressEvents =
+  | FetchProgressEvents
+  /** bytes of the seed read */
+  | ProgressEvent<'hubless:fetch:seed', ByteProgress>
+  /** bytes of the written file hashed (SHA-256), the last step */
+  | ProgressEvent<'hubless:fetch:hash', ByteProgress>
+
+export interface FetchFileOptions extends Omit<FetchOptions, 'pin' | 'onProgress'>, ProgressOptions<FetchFileProgressEvents> {
+  /** read first, for the leaves it holds */
+  seed?: FileSeed
+}
+
 export interface FetchResult {
   cid: CID
   blocks: number
@@ -171,6 +195,13 @@ export interface FetchResult {
   sources: Record<BlockSource, number>
   /** Every failure met on the way (skipped gateways, peers that timed out), in order. */
   errors: Error[]
+}
+
+export interface FetchFileResult extends FetchResult {
+  /** bytes of the file written */
+  size: number
+  /** SHA-256 of the file written, hex */
+  sha256: string
 }
 
 export interface Content {
@@ -208,6 +239,14 @@ export interface Content {
   putBlocks (blocks: Iterable<{ cid: CID, bytes: Uint8Array }>, options?: AbortOptions): Promise<void>
   /** Fetches the whole DAG, verified block by block, from local store, peers, then gateways. */
   fetch (cid: CID | string, options?: FetchOptions): Promise<FetchResult>
+  /**
+   * Fetches the UnixFS file `cid` into the file `path` (created or truncated), every byte verified
+   * against a CID: leaves found in `options.seed` or the blockstore are not fetched, gateways are
+   * asked for byte ranges of the file (many leaves a request; block by block from a gateway that
+   * serves no ranges). The DAG's nodes and the leaves that came over HTTP are kept in the
+   * blockstore, unpinned, so that an interrupted fetch resumes; the seed's leaves are not stored.
+   */
+  fetchFile (cid: CID | string, path: string, options?: FetchFileOptions): Promise<FetchFileResult>
 }
 
 export interface HublessNode {

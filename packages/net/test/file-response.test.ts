@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
+import { importFile } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import { fixedSizeChunker, openUnixfsFile, parseRange, sendRangedFile } from '../src/index.ts'
 import { serveGateway } from './gateway-servers.ts'
@@ -8,6 +9,7 @@ import { createFixture, randomBytes } from './helpers.ts'
 import { checkRanges } from './range-checks.ts'
 import type { TestServer } from './gateway-servers.ts'
 import type { HublessNode } from '../src/index.ts'
+import type { Blockstore } from 'interface-blockstore'
 
 describe('parseRange', () => {
   it('reads single, multiple, suffix and open ranges, and tells what to ignore from what is unsatisfiable', () => {
@@ -83,5 +85,12 @@ describe('sendRangedFile over a UnixFS file', () => {
       blockstore.get = original
     }
     assert.equal(read.filter(c => c !== cid.toString()).length, 1, `expected one leaf of four to be read, read ${read.length} blocks`)
+  })
+
+  it('answers ranges of a DAG that keeps its data in dag-pb leaves (an old import) as well', async () => {
+    const old = await importFile({ content: (async function * () { yield data })() }, node.helia.blockstore as unknown as Blockstore, {
+      cidVersion: 1, rawLeaves: false, chunker: fixedSizeChunker(50_000)
+    })
+    await checkRanges(`${server.url}/${old.cid}`, data)
   })
 })

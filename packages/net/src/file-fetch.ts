@@ -1,0 +1,112 @@
+import { logger } from '@libp2p/logger'
+import { CustomProgressEvent } from 'progress-events'
+import { count, createFetchState, fetchBlock } from './fetch.ts'
+import { readFileLayout } from './file-layout.ts'
+import { leafKey } from './leaf-assembler.ts'
+import { fetchLeaves } from './leaf-sources.ts'
+import { openPartFile } from './part-file.ts'
+import { seedFromFile } from './seed.ts'
+import type { FetchDefaults } from './fetch.ts'
+import type { FileLeaf } from './file-layout.ts'
+import type { FetchFileOptions, FetchFileResult, NodeHelia } from './index.ts'
+import type { LeafGroup, Place } from './leaf-assembler.ts'
+import type { CID } from 'multiformats/cid'
+
+const log = logger('hubless:net:file-fetch')
+
+/** Leaves by key, each with every offset it fills */
+function groupLeaves (leaves: FileLeaf[]): Map<string, LeafGroup> {
+  const groups = new Map<string, LeafGroup>()
+  for (const leaf of leaves) {
+    const key = leafKey(leaf.cid)
+    const group = groups.get(key)
+    if (group == null) groups.set(key, { cid: leaf.cid, size: leaf.size, offsets: [leaf.offset] })
+    else group.offsets.push(leaf.offset)
+  }
+  return groups
+}
+
+/**
+ * Fetches the UnixFS file `root` into `path`, every byte verified against a CID, and returns
+ * its SHA-256. First the DAG's nodes (small, kept in the blockstore), which say where each leaf
+ * goes; then the leaves: those of `options.seed` (a local file read once with the file's
+ * chunker), and the others from the blockstore, the part file an interrupted fetch left at
+ * `path`, peers and gateways (see `fetchLeaves`). When the seed's cuts are known in advance,
+ * leaves of a size no chunk of the seed has are fetched while the seed is read. Nothing fetched
+ * is stored in the blockstore but the DAG's nodes: `path` is where a fetch cut short resumes.
+ */
+export async function fetchFile (helia: NodeHelia, root: CID, path: string, defaults: FetchDefaults, options: FetchFileOptions = {}): Promise<FetchFileResult> {
+  const { signal } = options
+  const state = createFetchState(helia, root, defaults, options)
+  const layout = await readFileLayout(root, async cid => fetchBlock(state, cid), { signal, maxBytes: options.maxBytes })
+  const wanted = groupLeaves(layout.leaves)
+  log('%c: %d bytes, %d distinct leaves, %d DAG nodes', root, layout.size, wanted.size, state.result.blocks)
+  const part = await openPartFile(path, layout.size)
+  let sha256: string
+  try {
+    for (const { offset, bytes } of layout.inline) await part.write(bytes, offset)
+    const place: Place = async (group, bytes, source) => {
+      if (!wanted.delete(leafKey(group.cid))) return
+      count(state, group.cid, bytes, source)
+      for (const offset of group.offsets) await part.write(bytes, offset)
+    }
+    const sources = { state, part, size: layout.size, place }
+    const seed = options.seed
+    if (seed != null && wanted.size > 0) {
+      // leaves the seed cannot hold (no chunk of their size) go to the network at once
+      const sizes = seed.cuts == null ? undefined : chunkSizes(seed.cuts)
+      const elsewhere = new Map([...wanted].filter(([, group]) => sizes != null && !sizes.has(group.size)))
+      const beside = elsewhere.size
+      const fetching = fetchLeaves(sources, elsewhere)
+      fetching.catch(() => {})
+      try {
+        await readSeed(options, wanted, place)
+      } catch (err) {
+        // the fetch it started writes into the part file: it must end before the file is closed
+        await fetching.catch(() => {})
+        throw err
+      }
+      part.flushEarly()
+      // what the seed did not hold is fetched beside what is being fetched already
+      const rest = new Map([...wanted].filter(([key]) => !elsewhere.has(key)))
+      log('%c: %d leaves fetched beside the seed, %d more wanted after it', root, beside, rest.size)
+      const rounds = await Promise.allSettled([fetching, fetchLeaves(sources, rest)])
+      for (const round of rounds) if (round.status === 'rejected') throw round.reason
+    } else {
+      await fetchLeaves(sources, new Map(wanted))
+    }
+    sha256 = await part.finish(bytes => {
+      options.onProgress?.(new CustomProgressEvent('hubless:fetch:hash', { bytes, total: layout.size }))
+    }, signal)
+  } finally {
+    await part.close()
+  }
+  log('fetched %c into %s: %d blocks, %o', root, path, state.result.blocks, state.result.sources)
+  return { ...state.result, size: layout.size, sha256 }
+}
+
+/** The sizes of the chunks that end at `cuts` */
+function chunkSizes (cuts: number[]): Set<number> {
+  const sizes = new Set<number>()
+  let start = 0
+  for (const cut of cuts) {
+    sizes.add(cut - start)
+    start = cut
+  }
+  return sizes
+}
+
+async function readSeed (options: FetchFileOptions, wanted: Map<string, LeafGroup>, place: Place): Promise<void> {
+  const { path, chunker } = options.seed!
+  try {
+    await seedFromFile(path, chunker, wanted, async (group, bytes) => { await place(group, bytes, 'local') }, {
+      signal: options.signal,
+      onBytes: bytes => { options.onProgress?.(new CustomProgressEvent('hubless:fetch:seed', { bytes })) }
+    })
+  } catch (err) {
+    options.signal?.throwIfAborted()
+    if ((err as Error).name === 'ContentTooLargeError') throw err
+    // a seed the chunker cannot read to its end: what it gave is kept, the rest is fetched
+    log('could not read all of %s for reuse: %e', path, err)
+  }
+}

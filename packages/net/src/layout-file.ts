@@ -1,0 +1,109 @@
+import { BadDagError } from './errors.ts'
+import { readFileLayout } from './file-layout.ts'
+import { toBytes } from './iterables.ts'
+import type { FileLayout } from './file-layout.ts'
+import type { NodeHelia } from './index.ts'
+import type { AbortOptions } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/** Layouts kept per node: a client asks for ranges of one file in several requests at once */
+const CACHED_LAYOUTS = 16
+/** Bytes of DAG nodes beyond which the layout is not kept (data held in dag-pb leaves, a DAG of small leaves) */
+const MAX_NODE_BYTES = 4 * 1024 * 1024
+
+interface Segment {
+  offset: number
+  size: number
+  cid?: CID
+  bytes?: Uint8Array
+}
+
+export interface LayoutFile {
+  readonly size: number
+  read (offset: number, length: number, options?: AbortOptions): AsyncGenerator<Uint8Array>
+}
+
+interface Segments { size: number, list: Segment[] }
+
+const caches = new WeakMap<NodeHelia, Map<string, Promise<Segments | undefined>>>()
+
+/**
+ * A UnixFS file the node holds, read through its layout (`readFileLayout`, from local blocks):
+ * a range reads just the leaves under it, one `blockstore.get` each, and many ranges of one file
+ * cost one walk of its DAG nodes (cached per node, the last {@link CACHED_LAYOUTS} files), not
+ * one per range. `undefined` when the layout does not fit this way (data held in the DAG's
+ * nodes rather than raw leaves, more than {@link MAX_NODE_BYTES} of nodes, or not a UnixFS
+ * file); the caller then reads through the UnixFS exporter.
+ */
+export async function openLayoutFile (helia: NodeHelia, cid: CID, options: AbortOptions = {}): Promise<LayoutFile | undefined> {
+  const found = await cachedSegments(helia, cid, options)
+  if (found == null) return undefined
+  const { size, list: segments } = found
+  return {
+    size,
+    async * read (offset, length, opts = {}) {
+      const end = Math.min(size, offset + length)
+      for (let i = firstEndingAfter(segments, offset); i < segments.length; i++) {
+        const segment = segments[i]!
+        if (segment.offset >= end) break
+        const bytes = segment.bytes ?? await toBytes(helia.blockstore.get(segment.cid!, { offline: true, signal: opts.signal }))
+        yield bytes.subarray(Math.max(0, offset - segment.offset), Math.min(segment.size, end - segment.offset))
+      }
+    }
+  }
+}
+
+function firstEndingAfter (segments: Segment[], offset: number): number {
+  let lo = 0
+  let hi = segments.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    const s = segments[mid]!
+    if (s.offset + s.size <= offset) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+async function cachedSegments (helia: NodeHelia, cid: CID, options: AbortOptions): Promise<Segments | undefined> {
+  let cache = caches.get(helia)
+  if (cache == null) {
+    cache = new Map()
+    caches.set(helia, cache)
+  }
+  const key = cid.toString()
+  let segments = cache.get(key)
+  if (segments == null) {
+    segments = layoutSegments(helia, cid, options)
+    cache.set(key, segments)
+    if (cache.size > CACHED_LAYOUTS) cache.delete(cache.keys().next().value!)
+    // a failure (a block missing, an abort) is not remembered
+    segments.catch(() => { cache.delete(key) })
+  }
+  return segments
+}
+
+async function layoutSegments (helia: NodeHelia, cid: CID, options: AbortOptions): Promise<Segments | undefined> {
+  let nodeBytes = 0
+  const load = async (node: CID): Promise<Uint8Array> => {
+    const bytes = await toBytes(helia.blockstore.get(node, { offline: true, signal: options.signal }))
+    nodeBytes += bytes.byteLength
+    if (nodeBytes > MAX_NODE_BYTES) throw new NotALayout()
+    return bytes
+  }
+  let layout: FileLayout
+  try {
+    layout = await readFileLayout(cid, load, options)
+  } catch (err) {
+    if (err instanceof NotALayout || err instanceof BadDagError) return undefined
+    throw err
+  }
+  const segments: Segment[] = [
+    ...layout.leaves.map(leaf => ({ offset: leaf.offset, size: leaf.size, cid: leaf.cid })),
+    ...layout.inline.map(part => ({ offset: part.offset, size: part.bytes.byteLength, bytes: part.bytes }))
+  ]
+  return { size: layout.size, list: segments.sort((a, b) => a.offset - b.offset) }
+}
+
+/** Internal: the DAG is not worth a layout (too many node bytes) */
+class NotALayout extends Error {}
