@@ -1,6 +1,7 @@
 import { ComposedStorage, LevelStorage, LRUStorage } from '@orbitdb/core'
 import { Level } from 'level'
 import { headsStorage } from './batch-append.ts'
+import type { RecordDb } from './record-store.ts'
 import type { RegistryNode } from '../index.ts'
 import type { Storage } from '@orbitdb/core'
 import type { CID } from 'multiformats/cid'
@@ -11,6 +12,8 @@ export interface IndexStorage extends Storage {
   clear (): Promise<void>
   /** `value` under every key, in one LevelDB batch (a snapshot indexes thousands of entries at once) */
   putMany (keys: string[], value: unknown): Promise<void>
+  /** the record index's keys (record-store.ts), a sublevel of the same LevelDB */
+  records: RecordDb
 }
 
 /**
@@ -21,7 +24,16 @@ export interface IndexStorage extends Storage {
 export async function openIndexStorage (path: string): Promise<IndexStorage> {
   const db = new Level<string, unknown>(path, { valueEncoding: 'view' })
   await db.open()
+  const records = db.sublevel<string, Uint8Array>('records', { keyEncoding: 'utf8', valueEncoding: 'view' })
   return {
+    records: {
+      get: async key => records.get(key),
+      getMany: async keys => records.getMany(keys),
+      batch: async ops => { await records.batch(ops) },
+      iterator: options => records.iterator(options),
+      keys: options => records.keys(options),
+      clear: async () => { await records.clear() }
+    },
     put: async (key, value) => { await db.put(key, value) },
     get: async key => {
       try {
