@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { stat, truncate, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { buildEndorseRecord, buildYankRecord, createPublisherKey } from '../src/index.ts'
 import { decodeFrame, encodeFrame, encodeFrames, frameHeader, markDuplicate, splitFrames } from '../src/log/record-frame.ts'
