@@ -77,7 +77,13 @@ export function indexPaths (peer: Peer): { index: string, legacy: string } {
   return { index: join(peer.directory, 'registry', 'orbitdb', zdpu, 'log', '_index'), legacy: join(peer.directory, 'registry', `${zdpu}.records`) }
 }
 
-export type RecordKeys = ReturnType<Level<string, Uint8Array>['sublevel']>
+/** What the tests do with the record index's keys */
+export interface RecordKeys {
+  get (key: string): Promise<Uint8Array | undefined>
+  put (key: string, value: Uint8Array): Promise<void>
+  values (options: { gte: string, lt: string }): AsyncIterable<Uint8Array>
+  clear (): Promise<void>
+}
 
 /** Run `fn` on the record index keys of a stopped peer */
 export async function withRecordKeys<T> (peer: Peer, fn: (records: RecordKeys) => Promise<T>): Promise<T> {
