@@ -66,6 +66,9 @@ describe('record index', () => {
     assert.deepEqual((await all(registry.latest({ appId: 'org.example.One', channel: 'release' }))).sort(), [r2.id, c1.id].sort())
     assert.deepEqual(await all(registry.latest({ appId: 'org.example.One', channel: 'release', arch: 'aarch64' })), [])
     assert.deepEqual(await all(registry.latest({ appId: 'org.example.Two' })), [t1.id])
+    assert.deepEqual((await all(registry.latest({}))).sort(), [r2.id, b1.id, c1.id, t1.id].sort(), 'every app\'s')
+    assert.deepEqual((await all(registry.latest({ channel: 'beta' }))), [b1.id])
+    assert.deepEqual((await all(registry.latest({ appId: 'org.example.One', arch: 'x86_64' }))).sort(), [r2.id, b1.id, c1.id].sort())
   })
 
   it('upgrades an old data dir (the record cache file) without losing a record, and a new peer replicates it', async () => {

@@ -76,7 +76,8 @@ export interface StoredEntry {
   signed?: SignedRecord
 }
 
-export interface LatestQuery { appId: string, channel?: string, arch?: string }
+/** without `appId`, every app's (the live releases of the whole log, read as one range) */
+export interface LatestQuery { appId?: string, channel?: string, arch?: string }
 
 export class RecordStore {
   readonly #db: RecordDb
@@ -198,17 +199,27 @@ export class RecordStore {
 
   /** Frames of each publisher's newest release of an app (on a channel, an architecture) */
   async * latestFrames (query: LatestQuery): AsyncGenerator<Uint8Array> {
-    let prefix = `l!${query.appId}${SEP}`
-    if (query.channel != null) {
-      prefix += `${query.channel}${SEP}`
-      if (query.arch != null) prefix += `${query.arch}${SEP}`
+    let prefix = 'l!'
+    if (query.appId != null) {
+      prefix += `${query.appId}${SEP}`
+      if (query.channel != null) {
+        prefix += `${query.channel}${SEP}`
+        if (query.arch != null) prefix += `${query.arch}${SEP}`
+      }
     }
-    const seqs: string[] = []
+    let seqs: string[] = []
+    const flush = async function * (db: RecordDb): AsyncGenerator<Uint8Array> {
+      const frames = await db.getMany(seqs.map(s => `s!${s}`))
+      seqs = []
+      for (const f of frames) if (f != null) yield f
+    }
     for await (const [key, value] of this.#db.iterator(prefixRange(prefix))) {
-      // an arch without a channel: filtered here (the key names the channel first)
-      if (query.channel == null && query.arch != null && key.split(SEP)[2] !== query.arch) continue
+      // what the prefix could not name (a channel or arch without what comes before it in the key): filtered here
+      const [, channel, arch] = key.split(SEP)
+      if ((query.channel != null && channel !== query.channel) || (query.arch != null && arch !== query.arch)) continue
       seqs.push(seqKey((JSON.parse(decoder.decode(value)) as Latest).s))
+      if (seqs.length >= 256) yield * flush(this.#db)
     }
-    for (const f of await this.#db.getMany(seqs.map(s => `s!${s}`))) if (f != null) yield f
+    if (seqs.length > 0) yield * flush(this.#db)
   }
 }
