@@ -131,10 +131,10 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
    */
   find (query: RecordQuery, options?: AbortOptions): AsyncIterable<SignedRecord>
   /**
-   * Each publisher's newest release (the greatest `time`; the later entry on a tie) of `appId`
+   * Each publisher's newest release by the time it claims (the later entry on a tie) of `appId`
    * (without one, of every app), per channel and architecture, or on the `channel` and `arch`
-   * asked. With `find({ kind })` of the other kinds it is the log's live set. Which of them a
-   * reader should take (trust, yanks, revocations) is the catalog's question (@hubless/query)
+   * asked: a range of the index. It is not the catalog's answer: @hubless/query orders releases
+   * by version first and falls back past yanked and revoked ones, which this does not hold
    */
   latest (query: LatestQuery, options?: AbortOptions): AsyncIterable<SignedRecord>
   get (id: string, options?: AbortOptions): Promise<SignedRecord | undefined>
