@@ -3,6 +3,10 @@ import { stat, truncate, writeFile } from 'node:fs/promises'
 import { after, describe, it } from 'node:test'
 import { buildEndorseRecord, buildYankRecord, createPublisherKey } from '../src/index.ts'
 import { decodeFrame, encodeFrame, encodeFrames, frameHeader, markDuplicate, splitFrames } from '../src/log/record-frame.ts'
+import { RecordIndex } from '../src/log/record-index.ts'
+import { RecordStore } from '../src/log/record-store.ts'
+import type { RecordDb } from '../src/log/record-store.ts'
+import { signRecord } from '../src/records/index.ts'
 import { releaseRecord, signedRelease } from './fixtures.ts'
 import { connect, ids, indexPaths, Peers, waitForRecords, withRecordKeys } from './peers.ts'
 import type { Registry, ReleaseRecord, SignedRecord } from '../src/index.ts'
@@ -19,6 +23,21 @@ async function toOldFormat (peer: Peer): Promise<Uint8Array> {
     await records.clear()
     return Buffer.concat(frames)
   })
+}
+
+/** a RecordDb in memory (sorted keys), for the index without LevelDB */
+function memoryDb (): RecordDb {
+  const map = new Map<string, Uint8Array>()
+  const sorted = (): string[] => [...map.keys()].sort()
+  const inRange = (k: string, o: { gt?: string, gte?: string, lt?: string }): boolean => (o.gt == null || k > o.gt) && (o.gte == null || k >= o.gte) && (o.lt == null || k < o.lt)
+  return {
+    get: async key => map.get(key),
+    getMany: async keys => keys.map(k => map.get(k)),
+    batch: async ops => { for (const op of ops) { if (op.type === 'put') map.set(op.key, op.value); else map.delete(op.key) } },
+    iterator: async function * (o) { for (const k of sorted()) if (inRange(k, o)) yield [k, map.get(k)!] },
+    keys: async function * (o) { for (const k of sorted()) if (inRange(k, o)) yield k },
+    clear: async () => { map.clear() }
+  }
 }
 
 async function all (records: AsyncIterable<SignedRecord>): Promise<string[]> {
@@ -69,6 +88,27 @@ describe('record index', () => {
     assert.deepEqual((await all(registry.latest({}))).sort(), [r2.id, b1.id, c1.id, t1.id].sort(), 'every app\'s')
     assert.deepEqual((await all(registry.latest({ channel: 'beta' }))), [b1.id])
     assert.deepEqual((await all(registry.latest({ appId: 'org.example.One', arch: 'x86_64' }))).sort(), [r2.id, b1.id, c1.id].sort())
+  })
+
+  it('lists entries after a sequence number, in the order they entered the log', async () => {
+    const key = createPublisherKey()
+    const store = new RecordStore(memoryDb())
+    const index = new RecordIndex({ store, legacyFile: '/nonexistent/none.records', stopped: () => false, onRecord: () => {}, onReplicated: () => {} })
+    const log = { heads: async () => [], has: async () => true, get: async () => undefined, storage: { get: async () => undefined } }
+    await index.load(log as never, { check: async () => { throw new Error('nothing to check') } })
+    const candidates = await Promise.all([0, 1, 2].map(async i => {
+      const signed = await signRecord(releaseRecord(key, {}, i), key)
+      return { entryHash: `zdpu-${i}`, signed, entry: Uint8Array.of(i), deps: i === 0 ? [] : [`zdpu-${i - 1}`] }
+    }))
+    await index.serial.run(async () => index.commit([candidates[2]!, candidates[0]!]))
+    assert.equal(index.entries, 1, 'an entry whose parent is not indexed waits')
+    await index.serial.run(async () => index.commit([candidates[1]!, candidates[2]!]))
+    assert.equal(index.lastSeq, 3)
+    const after = async (seq: number) => { const out = []; for await (const e of index.entriesAfter(seq)) out.push([e.seq, e.entryHash, e.entry[0]]); return out }
+    assert.deepEqual(await after(0), [[1, 'zdpu-0', 0], [2, 'zdpu-1', 1], [3, 'zdpu-2', 2]])
+    assert.deepEqual(await after(2), [[3, 'zdpu-2', 2]])
+    assert.equal(await index.containsEntry('zdpu-2'), true)
+    assert.equal(await index.containsEntry('zdpu-9'), false)
   })
 
   it('upgrades an old data dir (the record cache file) without losing a record, and a new peer replicates it', async () => {

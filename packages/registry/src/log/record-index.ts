@@ -205,7 +205,24 @@ export class RecordIndex {
 
   /** the bytes of every entry, in the order they entered the log (what a snapshot serves) */
   async * entryBytes (): AsyncGenerator<Uint8Array> {
-    for await (const [, frame] of this.#init.store.frames()) yield frameHeader(frame).entry
+    for await (const { entry } of this.entriesAfter(0)) yield entry
+  }
+
+  /**
+   * The entries after sequence number `after` (0: all), in the order they entered the log, with
+   * their sequence numbers: the index only grows at its end, so a range of sequence numbers,
+   * once written, never changes (what a snapshot's pieces can be cut by)
+   */
+  async * entriesAfter (after: number): AsyncGenerator<{ seq: number, entryHash: string, entry: Uint8Array }> {
+    for await (const [seq, frame] of this.#init.store.frames(after)) {
+      const { entryHash, entry } = frameHeader(frame)
+      yield { seq, entryHash, entry }
+    }
+  }
+
+  /** the sequence number of the last entry written */
+  get lastSeq (): number {
+    return this.#meta.seq
   }
 
   /** the entries indexed since pins were last checked to the end, and every writer identity entries name (to pin again at open) */
