@@ -4,7 +4,11 @@
  * restarted peer), on @hubless/net nodes over TCP on 127.0.0.1 with LevelDB on disk:
  *   - batched append: the mirror writes the records with `publishMany` (and until pinned)
  *   - fresh-peer catch-up rate and the fresh peer's peak RSS
- *   - reopen + first query: a restarted peer opens the registry and answers `get(id)`
+ *   - the writer's RSS after the append (it holds its input too; after a garbage collection)
+ *   - reopen + first query: a restarted peer opens the registry and answers `get(id)`, then an
+ *     app's newest releases (`latest`); its RSS after both
+ *   - the cost per record: CPU of the catch-up and the fresh peer's peak RSS, per record, and
+ *     either against its value at the smallest size (flat means a ratio near 1)
  * The records are a mix: 5,000 apps (fewer when small) on release, beta, nightly and continuous
  * channels, and endorsements by other keys. The baseline is raw OrbitDB 4 at 10,000 records
  * (or BENCH_MAX), measured in the same run by scripts/bench/registry-sync.ts in a child process
@@ -79,7 +83,9 @@ async function mirrorChild (directory: string, n: number): Promise<void> {
   const appended = performance.now()
   await registry.pinsSettled()
   const settled = performance.now()
+  globalThis.gc?.()
   process.stdout.write(`${JSON.stringify({
+    mirrorRssMb: process.memoryUsage().rss / 2 ** 20,
     multiaddr: node.libp2p.getMultiaddrs()[0]!.toString(),
     first: written[0]!.id,
     appendPerSec: n / ((appended - started) / 1000),
@@ -96,6 +102,8 @@ async function mirrorChild (directory: string, n: number): Promise<void> {
 async function freshChild (directory: string, multiaddr: string, n: number): Promise<void> {
   const node = await startNode(directory)
   await node.dial(multiaddr, { signal: AbortSignal.timeout(10_000) })
+  const rssBeforeMb = process.memoryUsage().rss / 2 ** 20
+  const cpu = process.cpuUsage()
   const started = performance.now()
   const registry = await createRegistry({ node }, { name: NAME })
   const deadline = Date.now() + TIMEOUT
@@ -104,8 +112,10 @@ async function freshChild (directory: string, multiaddr: string, n: number): Pro
     await new Promise(resolve => setTimeout(resolve, 20))
   }
   const ms = performance.now() - started
+  const used = process.cpuUsage(cpu)
   await registry.pinsSettled()
-  process.stdout.write(`${JSON.stringify({ catchUpPerSec: n / (ms / 1000), catchUpMs: ms, peakRssMb: peakRssMb() })}\n`)
+  const peak = peakRssMb()
+  process.stdout.write(`${JSON.stringify({ catchUpPerSec: n / (ms / 1000), catchUpMs: ms, catchUpCpuUs: (used.user + used.system) / n, peakRssMb: peak, peakKbPerRecord: (peak - rssBeforeMb) * 1024 / n })}\n`)
   await registry.stop()
   await node.stop()
 }
@@ -117,9 +127,14 @@ async function reopenChild (directory: string, id: string): Promise<void> {
   const registry = await createRegistry({ node }, { name: NAME })
   const found = await registry.get(id)
   const ms = performance.now() - started
-  if (found == null) throw new Error(`the reopened registry lacks ${id}`)
+  if (found == null || found.record.kind !== 'release') throw new Error(`the reopened registry lacks ${id}`)
+  // a second question: the app's newest releases, a range of the index
+  const asked = performance.now()
+  let latest = 0
+  for await (const _ of registry.latest({ appId: found.record.appId })) latest++
+  const latestMs = performance.now() - asked
   globalThis.gc?.()
-  process.stdout.write(`${JSON.stringify({ reopenQueryMs: ms, rssMb: process.memoryUsage().rss / 2 ** 20, peakRssMb: peakRssMb() })}\n`)
+  process.stdout.write(`${JSON.stringify({ reopenQueryMs: ms, latestMs, latest, rssMb: process.memoryUsage().rss / 2 ** 20, peakRssMb: peakRssMb() })}\n`)
   await registry.stop()
   await node.stop()
 }
@@ -143,13 +158,22 @@ async function measure (n: number, dirs: string[]) {
   try {
     const line = await mirror.lines.next()
     if (line.done === true) throw new Error('the mirror process exited')
-    const written = JSON.parse(line.value) as { multiaddr: string, first: string, appendPerSec: number, settledPerSec: number, records: number }
-    console.log(`${n}: appended at ${written.appendPerSec.toFixed(0)}/s (${written.settledPerSec.toFixed(0)}/s until pinned), ${written.records} records`)
+    const written = JSON.parse(line.value) as { multiaddr: string, first: string, appendPerSec: number, settledPerSec: number, records: number, mirrorRssMb: number }
+    console.log(`${n}: appended at ${written.appendPerSec.toFixed(0)}/s (${written.settledPerSec.toFixed(0)}/s until pinned), ${written.records} records, writer RSS ${written.mirrorRssMb.toFixed(0)} MB`)
     const fresh = runChild(['--fresh', freshDir, written.multiaddr, String(written.records)])
-    console.log(`${n}: fresh peer caught up at ${fresh.catchUpPerSec!.toFixed(0)}/s, peak RSS ${fresh.peakRssMb!.toFixed(0)} MB`)
+    console.log(`${n}: fresh peer caught up at ${fresh.catchUpPerSec!.toFixed(0)}/s (${fresh.catchUpCpuUs!.toFixed(0)} µs CPU a record), peak RSS ${fresh.peakRssMb!.toFixed(0)} MB`)
     const reopened = runChild(['--reopen', freshDir, written.first])
-    console.log(`${n}: reopen + first query ${reopened.reopenQueryMs!.toFixed(0)} ms, RSS ${reopened.rssMb!.toFixed(0)} MB`)
-    return { ...written, catchUpPerSec: fresh.catchUpPerSec!, peakRssMb: fresh.peakRssMb!, reopenQueryMs: reopened.reopenQueryMs!, reopenRssMb: reopened.rssMb! }
+    console.log(`${n}: reopen + first query ${reopened.reopenQueryMs!.toFixed(0)} ms, then latest of an app ${reopened.latestMs!.toFixed(1)} ms (${reopened.latest} records), RSS ${reopened.rssMb!.toFixed(0)} MB`)
+    return {
+      ...written,
+      catchUpPerSec: fresh.catchUpPerSec!,
+      catchUpCpuUs: fresh.catchUpCpuUs!,
+      peakRssMb: fresh.peakRssMb!,
+      peakKbPerRecord: fresh.peakKbPerRecord!,
+      reopenQueryMs: reopened.reopenQueryMs!,
+      latestMs: reopened.latestMs!,
+      reopenRssMb: reopened.rssMb!
+    }
   } finally {
     mirror.proc.stdin!.write('stop\n')
     await once(mirror.proc, 'exit')
@@ -170,17 +194,24 @@ if (process.argv[2] === '--mirror') {
     console.log(`raw OrbitDB at ${baseN} (scripts/bench/registry-sync.ts)`)
     const sync = spawnSync(process.execPath, ['--expose-gc', join(import.meta.dirname, 'registry-sync.ts')], { env: { ...process.env, BENCH_RECORDS: String(baseN), BENCH_HOPS: '5' }, stdio: ['ignore', 'inherit', 'inherit'], timeout: TIMEOUT })
     if (sync.status !== 0) throw new Error('the raw OrbitDB baseline failed')
-    const raw = (JSON.parse(await readFile(join(root, 'bench-results', 'registry-sync.json'), 'utf8')) as { raw: { writePerSec: number, catchUpPerSec: number, reopenListMs: number, rssMb: number } }).raw
+    const raw = (JSON.parse(await readFile(join(root, 'bench-results', 'registry-sync.json'), 'utf8')) as { raw: { writePerSec: number, catchUpPerSec: number, catchUpCpuUs: number, reopenListMs: number, rssMb: number } }).raw
     const figures: Figure[] = []
     const results: Record<string, unknown> = {}
+    let smallest: Awaited<ReturnType<typeof measure>> | undefined
     for (const n of SIZES) {
       const r = await measure(n, dirs)
+      smallest ??= r
       results[n] = r
       figures.push(
         { name: `${n}: fresh-peer catch-up`, value: r.catchUpPerSec, unit: 'records/s', baseline: raw.catchUpPerSec, goal: '>= 8,000/s, flat from 10k' },
+        { name: `${n}: catch-up CPU per record`, value: r.catchUpCpuUs, unit: 'µs', baseline: raw.catchUpCpuUs },
+        { name: `${n}: catch-up CPU per record against ${SIZES[0]}`, value: r.catchUpCpuUs, unit: 'µs', baseline: smallest.catchUpCpuUs, goal: 'flat (ratio ~1)' },
         { name: `${n}: fresh peer peak RSS`, value: r.peakRssMb, unit: 'MB', goal: '<= 500 MB' },
+        { name: `${n}: fresh peer peak RSS per record against ${SIZES[0]}`, value: r.peakKbPerRecord, unit: 'KB', baseline: smallest.peakKbPerRecord, goal: 'flat or falling' },
+        { name: `${n}: writer RSS after the batched append`, value: r.mirrorRssMb, unit: 'MB', baseline: raw.rssMb },
         { name: `${n}: reopen + first query`, value: r.reopenQueryMs, unit: 'ms', baseline: raw.reopenListMs, goal: '<= 300 ms' },
-        { name: `${n}: RSS after reopening`, value: r.reopenRssMb, unit: 'MB', baseline: raw.rssMb, goal: '<= 300 MB' },
+        { name: `${n}: then an app's newest releases`, value: r.latestMs, unit: 'ms' },
+        { name: `${n}: mirror RSS after reopening, holding all`, value: r.reopenRssMb, unit: 'MB', baseline: raw.rssMb, goal: '<= 300 MB' },
         { name: `${n}: batched append`, value: r.appendPerSec, unit: 'records/s', baseline: raw.writePerSec, goal: '>= 2,000/s' },
         { name: `${n}: batched append until pinned`, value: r.settledPerSec, unit: 'records/s', baseline: raw.writePerSec }
       )

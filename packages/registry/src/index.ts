@@ -14,6 +14,8 @@
  */
 
 import { openRegistry } from './log/registry.ts'
+import type { RecordQuery } from './log/record-index.ts'
+import type { LatestQuery } from './log/record-store.ts'
 import type { PublisherKey } from './records/ed25519.ts'
 import type { SignOptions } from './records/signed.ts'
 import type { SignedRecord, UnsignedRecord } from './records/types.ts'
@@ -35,6 +37,8 @@ export type { LogKind } from './log/access-controller.ts'
 export { DEFAULT_REGISTRY_NAME, registryAddress } from './log/address.ts'
 export { DEFAULT_HEADS_INTERVAL, createHeadsAnnouncer, watchHeads } from './log/heads-announcer.ts'
 export type { HeadsAnnouncer, HeadsAnnouncerInit } from './log/heads-announcer.ts'
+export type { RecordQuery } from './log/record-index.ts'
+export type { LatestQuery } from './log/record-store.ts'
 
 /** What the registry needs of a node: Helia (OrbitDB's `ipfs`, with `libp2p.services.pubsub`) */
 export interface RegistryNode {
@@ -120,6 +124,19 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
   publishMany (records: UnsignedRecord[], key: PublisherKey, options?: PublishManyOptions): Promise<SignedRecord[]>
   /** every record of the local log, in the order it entered this peer's log; each was verified when it did */
   records (options?: AbortOptions): AsyncIterable<SignedRecord>
+  /**
+   * The records of one publisher (`{ publisher }`), of one app (`{ appId }`: its releases and
+   * yanks) or of one kind (`{ kind }`, any but `release`: the trust records and yanks), in the
+   * order they entered this peer's log: a range of the record index, not a scan of the log
+   */
+  find (query: RecordQuery, options?: AbortOptions): AsyncIterable<SignedRecord>
+  /**
+   * Each publisher's newest release by the time it claims (the later entry on a tie) of `appId`
+   * (without one, of every app), per channel and architecture, or on the `channel` and `arch`
+   * asked: a range of the index. It is not the catalog's answer: @hubless/query orders releases
+   * by version first and falls back past yanked and revoked ones, which this does not hold
+   */
+  latest (query: LatestQuery, options?: AbortOptions): AsyncIterable<SignedRecord>
   get (id: string, options?: AbortOptions): Promise<SignedRecord | undefined>
   has (id: string, options?: AbortOptions): Promise<boolean>
   status (options?: AbortOptions): Promise<RegistryStatus>

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNode } from '@hubless/net'
+import { Level } from 'level'
 import { createRegistry } from '../src/index.ts'
 import type { HublessNode } from '@hubless/net'
 import type { Registry, RegistryInit, SignedRecord } from '../src/index.ts'
@@ -68,4 +69,37 @@ export async function waitForRecords (registry: Registry, wanted: Array<string |
     if (signal.aborted) throw new Error(`timed out after ${ms} ms waiting for ${missing.length} of ${want.length} records (${missing.join(", ")}) on ${registry.name} at ${registry.address}, which has ${have.size}`)
     await new Promise(resolve => setTimeout(resolve, 100))
   }
+}
+
+/** Where a peer's log index LevelDB is (the record index is its `records` sublevel), and where older versions kept the record cache file */
+export function indexPaths (peer: Peer): { index: string, legacy: string } {
+  const zdpu = peer.registry.address.split('/').pop()!
+  return { index: join(peer.directory, 'registry', 'orbitdb', zdpu, 'log', '_index'), legacy: join(peer.directory, 'registry', `${zdpu}.records`) }
+}
+
+/** What the tests do with the record index's keys */
+export interface RecordKeys {
+  get (key: string): Promise<Uint8Array | undefined>
+  put (key: string, value: Uint8Array): Promise<void>
+  values (options: { gte: string, lt: string }): AsyncIterable<Uint8Array>
+  clear (): Promise<void>
+}
+
+/** Run `fn` on the record index keys of a stopped peer */
+export async function withRecordKeys<T> (peer: Peer, fn: (records: RecordKeys) => Promise<T>): Promise<T> {
+  const db = new Level<string, Uint8Array>(indexPaths(peer).index, { valueEncoding: 'view' })
+  try {
+    return await fn(db.sublevel<string, Uint8Array>('records', { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as RecordKeys)
+  } finally {
+    await db.close()
+  }
+}
+
+/** What a stop in the middle of the background pinning leaves: the record index does not know that any pin was checked */
+export async function forgetPinsChecked (peer: Peer): Promise<void> {
+  await withRecordKeys(peer, async records => {
+    const meta = JSON.parse(new TextDecoder().decode(await records.get('m!'))) as { pinnedThrough: number }
+    meta.pinnedThrough = 0
+    await records.put('m!', new TextEncoder().encode(JSON.stringify(meta)))
+  })
 }

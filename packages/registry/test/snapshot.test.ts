@@ -11,7 +11,7 @@ import { snapshotProtocol } from '../src/log/snapshot.ts'
 import type { Stream } from '@libp2p/interface'
 import type { AccessControllerFactory, OrbitDB } from '@orbitdb/core'
 import { releaseRecord } from './fixtures.ts'
-import { connect, ids, Peers, waitForRecords } from './peers.ts'
+import { connect, forgetPinsChecked, ids, Peers, waitForRecords } from './peers.ts'
 
 const RECORDS = 120
 const init = { name: 'test-registry', snapshotThreshold: 16 }
@@ -87,6 +87,7 @@ describe('snapshot catch-up', () => {
     assert.equal(writers.length, 2, `writer identities pinned: ${writers.length}`)
     for (const hash of [...entries.slice(0, 20), ...writers]) await fresh.node.content.unpin(CID.parse(hash, base58btc))
     await peers.stop(fresh)
+    await forgetPinsChecked(fresh)
     await peers.stop(mirror)
 
     fresh = await peers.start(freshDir, { ...init, name: 'pinned-registry' })

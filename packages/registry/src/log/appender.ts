@@ -69,7 +69,7 @@ export class Appender {
 
   async append (signed: SignedRecord, options?: AbortOptions): Promise<SignedRecord> {
     const verified = await verifyRecord(signed, options)
-    const known = this.#init.index.get(verified.id)
+    const known = await this.#init.index.get(verified.id)
     if (known != null) return known
     if (verified.signature == null) {
       // its proof is an entry of another log (or of this one, which would hold it): in a new entry
@@ -109,7 +109,7 @@ export class Appender {
    */
   async publish (record: UnsignedRecord, key: PublisherKey, options?: AbortOptions & SignOptions): Promise<SignedRecord> {
     const prepared = await prepareRecord(record, key, options)
-    const known = this.#init.index.get(prepared.id)
+    const known = await this.#init.index.get(prepared.id)
     if (known != null) return known
     return this.#append(prepared, await this.#publisherIdentity(key, options), options)
   }
@@ -150,8 +150,9 @@ export class Appender {
   async #appendChain (prepared: SignedRecord[], writer: Identity, keep: (hashes: string[]) => void): Promise<SignedRecord[]> {
     const { access, index } = this.#init
     const ids = new Set<string>()
-    const fresh = prepared.filter(p => index.get(p.id) == null && !ids.has(p.id) && ids.add(p.id))
-    if (fresh.length === 0 || this.#init.stopped()) return prepared.map(p => index.get(p.id) ?? p)
+    const held = await this.#held(prepared, index)
+    const fresh = prepared.filter(p => !held.has(p.id) && !ids.has(p.id) && ids.add(p.id))
+    if (fresh.length === 0 || this.#init.stopped()) return prepared.map(p => held.get(p.id) ?? p)
     const chain = await chainEntries(fresh, { log: this.#init.db.log, writer, referencesCount: REFERENCES_COUNT })
     // every check a peer makes, here too: nothing is written that a peer would refuse
     const signed = await Promise.all(chain.map(async c => access.check(c.entry, { verify: verifyOnThread, signedEntryBytes: c.signedBytes })))
@@ -171,6 +172,16 @@ export class Appender {
     await index.serial.run(async () => index.commit(chain.map((c, i) => ({ entryHash: c.entry.hash, signed: signed[i]!, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] }))))
     this.#init.announceSoon()
     const byId = new Map(fresh.map((p, i) => [p.id, signed[i]!]))
-    return prepared.map(p => index.get(p.id) ?? byId.get(p.id) ?? p)
+    return prepared.map(p => held.get(p.id) ?? byId.get(p.id) ?? p)
+  }
+
+  /** the records of `prepared` that the log holds already, as it holds them */
+  async #held (prepared: SignedRecord[], index: RecordIndex): Promise<Map<string, SignedRecord>> {
+    const held = new Map<string, SignedRecord>()
+    for (const p of prepared) {
+      const known = await index.get(p.id)
+      if (known != null) held.set(p.id, known)
+    }
+    return held
   }
 }

@@ -1,9 +1,12 @@
 import { ComposedStorage, LevelStorage, LRUStorage } from '@orbitdb/core'
 import { Level } from 'level'
 import { headsStorage } from './batch-append.ts'
+import type { RecordDb } from './record-store.ts'
 import type { RegistryNode } from '../index.ts'
 import type { Storage } from '@orbitdb/core'
 import type { CID } from 'multiformats/cid'
+
+const INDEX_WRITE_BUFFER = 16 * 1024 * 1024
 
 /** The log's index: OrbitDB's LevelStorage, plus writing many keys in one batch */
 export interface IndexStorage extends Storage {
@@ -11,6 +14,8 @@ export interface IndexStorage extends Storage {
   clear (): Promise<void>
   /** `value` under every key, in one LevelDB batch (a snapshot indexes thousands of entries at once) */
   putMany (keys: string[], value: unknown): Promise<void>
+  /** the record index's keys (record-store.ts), a sublevel of the same LevelDB */
+  records: RecordDb
 }
 
 /**
@@ -19,9 +24,20 @@ export interface IndexStorage extends Storage {
  * OrbitDB reads what the registry wrote and the other way round.
  */
 export async function openIndexStorage (path: string): Promise<IndexStorage> {
-  const db = new Level<string, unknown>(path, { valueEncoding: 'view' })
+  // the record index writes ~1.3 KB an entry here: a 16 MiB memtable (LevelDB's default is 4) turns a
+  // snapshot's writes into a quarter of the level-0 files (100,000 entries: 21 -> 17 µs of CPU an entry, measured)
+  const db = new Level<string, unknown>(path, { valueEncoding: 'view', writeBufferSize: INDEX_WRITE_BUFFER })
   await db.open()
+  const records = db.sublevel<string, Uint8Array>('records', { keyEncoding: 'utf8', valueEncoding: 'view' })
   return {
+    records: {
+      get: async key => records.get(key),
+      getMany: async keys => records.getMany(keys),
+      batch: async ops => { await records.batch(ops) },
+      iterator: options => records.iterator(options),
+      keys: options => records.keys(options),
+      clear: async () => { await records.clear() }
+    },
     put: async (key, value) => { await db.put(key, value) },
     get: async key => {
       try {

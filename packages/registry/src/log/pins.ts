@@ -34,25 +34,41 @@ export interface RegistryPinsInit {
  */
 export class RegistryPins {
   #queue: Promise<void> = Promise.resolve()
+  /** `holdingGc` calls whose blocks are not queued yet */
+  #holding = 0
+  /** a pin failed or was cut short by a stop */
+  #missed = false
   readonly #init: RegistryPinsInit
 
   constructor (init: RegistryPinsInit) {
     this.#init = init
   }
 
-  /** Pin blocks (base58btc CIDs: entry hashes, identity hashes) behind what is queued */
-  inBackground (hashes: string[]): Promise<void> {
+  /** Pin blocks (base58btc CIDs: entry hashes, identity hashes), read as the queue reaches them, behind what is queued */
+  inBackground (hashes: Iterable<string> | AsyncIterable<string>): Promise<void> {
     this.#queue = this.#queue.then(async () => {
-      for (const hash of hashes) {
-        if (this.#init.stopped()) return
+      for await (const hash of hashes) {
+        if (this.#init.stopped()) {
+          this.#missed = true
+          return
+        }
         try {
           await pinOnce(this.#init.pins, CID.parse(hash, base58btc))
         } catch (err) {
+          this.#missed = true
           log('pinning %s failed - %e', hash, err)
         }
       }
+    }).catch(err => {
+      this.#missed = true
+      log('reading the blocks to pin failed - %e', err)
     })
     return this.#queue
+  }
+
+  /** Once idle: every block asked for since the registry opened was pinned, and nothing waits to be asked for */
+  get complete (): boolean {
+    return !this.#missed && this.#holding === 0
   }
 
   /**
@@ -60,13 +76,16 @@ export class RegistryPins {
    * collection held until they are pinned
    */
   async holdingGc<T> (work: (keep: (hashes: string[]) => void) => Promise<T>, options?: AbortOptions): Promise<T> {
-    const release = await this.#init.holdGc?.(options)
+    this.#holding++
+    let release: (() => void) | undefined
     const kept: string[] = []
     try {
-      return await work(hashes => { kept.push(...hashes) })
+      release = await this.#init.holdGc?.(options)
+      return await work(hashes => { for (const h of hashes) kept.push(h) })
     } finally {
       if (kept.length === 0) release?.()
       else void this.inBackground(kept).finally(() => { release?.() })
+      this.#holding--
     }
   }
 

@@ -1,19 +1,34 @@
 import { logger } from '@libp2p/logger'
+import { cachedEntryFields } from './entry-proof.ts'
+import { legacyFrames, removeLegacyFile } from './legacy-record-file.ts'
+import { decodeFrame, encodeFrame, frameHeader } from './record-frame.ts'
+import { INDEX_FORMAT, latestKey } from './record-store.ts'
 import { Serial } from './serial.ts'
 import type { HublessAccessController } from './access-controller.ts'
-import type { CachedEntry, RecordCache } from './record-cache.ts'
+import type { CachedEntry } from './record-frame.ts'
+import type { BatchOp, IndexMeta, LatestQuery, RecordStore } from './record-store.ts'
 import type { SignedRecord } from '../records/types.ts'
 import type { Log, LogEntry } from '@orbitdb/core'
 
-const log = logger('hubless:registry:log')
+const log = logger('hubless:registry:index')
 
 /** accepted entries waiting to be seen in the log, at most */
 const MAX_PENDING = 200_000
+/** entries written to LevelDB in one batch */
+const WRITE_CHUNK = 1_000
+/** records kept decoded in memory (the last asked for) */
+const RECORD_CACHE = 4_096
+/** hashes of the last entries indexed, kept in memory (a new entry's parents are usually among them) */
+const RECENT_ENTRIES = 16_384
+/** writer identities known to be written, kept in memory */
+const KNOWN_WRITERS = 4_096
 
-type IndexedLog = Pick<Log, 'has' | 'heads' | 'iterator' | 'storage'>
+type IndexedLog = Pick<Log, 'has' | 'heads' | 'get' | 'storage'>
 
 export interface RecordIndexInit {
-  cache: RecordCache
+  store: RecordStore
+  /** the record cache file of older versions, read once into the index and removed */
+  legacyFile: string
   stopped (): boolean
   /** a record entered the index */
   onRecord (record: SignedRecord): void
@@ -23,25 +38,36 @@ export interface RecordIndexInit {
 
 export type Candidate = CachedEntry & { deps: string[] }
 
+export type RecordQuery = { publisher: string } | { appId: string } | { kind: SignedRecord['record']['kind'] }
+
+/** A Map that forgets its oldest key beyond `max` */
+function bounded<K, V> (map: Map<K, V>, max: number, key: K, value: V): void {
+  map.delete(key)
+  map.set(key, value)
+  if (map.size > max) map.delete(map.keys().next().value as K)
+}
+
 /**
- * Every record of the log, in the order it entered this peer's log, by id and by entry hash,
- * kept in memory and in the record cache file (record-cache.ts). Entries enter only once
- * everything they point to has (so that the file stays closed under ancestry), through one
+ * Every record of the log, in the order it entered this peer's log, by id, entry hash,
+ * publisher, app and kind, and each publisher's newest release per app, channel and arch: keys
+ * in LevelDB (record-store.ts), with only bounded caches in memory. Entries enter only once
+ * everything they point to has (so that the index stays closed under ancestry), through one
  * chain of writes (`serial`).
  */
 export class RecordIndex {
   /** accepted by the access controller, not yet seen in the log */
   readonly #pending = new Map<string, { record: SignedRecord, clock: number, deps: string[] }>()
-  readonly #items: CachedEntry[] = []
-  readonly #byId = new Map<string, CachedEntry>()
-  readonly #byHash = new Set<string>()
-  /** writer identities the log's entries name, as the record cache read them */
-  #writers = new Set<string>()
+  readonly #records = new Map<string, SignedRecord>()
+  readonly #recent = new Map<string, true>()
+  readonly #writers = new Map<string, true>()
+  #meta: IndexMeta = { format: INDEX_FORMAT, seq: 0, records: 0, entries: 0, pinnedThrough: 0 }
+  /** pins were checked up to here when the index was opened */
+  #pinnedAtOpen = 0
   #flushQueued = false
   /** ms since epoch of the last record taken in */
   lastSync: number | undefined
-  /** cache writes, one after another */
-  readonly serial = new Serial(err => { log.error('updating the record cache failed - %e', err) })
+  /** index writes, one after another */
+  readonly serial = new Serial(err => { log.error('updating the record index failed - %e', err) })
   readonly #init: RecordIndexInit
   #log!: IndexedLog
 
@@ -50,43 +76,80 @@ export class RecordIndex {
   }
 
   /**
-   * Read the record cache; rebuild it from the log unless it holds every head of the log (see
-   * record-cache.ts). Entries accepted before (while OrbitDB opened the log) wait as pending.
+   * Open the index: read its counts, upgrade an older data dir (its record cache file), and take
+   * in from the log what the index lacks (entries a crash left out), walking back from the log's
+   * heads only as far as the index holds. Entries accepted meanwhile wait as pending.
    */
   async load (orbitLog: IndexedLog, access: Pick<HublessAccessController, 'check'>): Promise<void> {
     this.#log = orbitLog
-    const { cache } = this.#init
-    const loaded = await cache.load()
-    let items = loaded.items
-    this.#writers = loaded.writers
-    const hashes = new Set(items.map(i => i.entryHash))
-    const heads = await orbitLog.heads()
-    if (loaded.torn || heads.some(h => !hashes.has(h.hash!)) || (heads.length === 0 && items.length > 0)) {
-      log('record cache (%d records, torn: %s) is behind the log: rebuilding', items.length, loaded.torn)
-      const rebuilt: Array<CachedEntry & { clock: number }> = []
-      for await (const entry of orbitLog.iterator()) {
-        const bytes = await orbitLog.storage.get(entry.hash!)
-        if (bytes == null) continue
-        rebuilt.push({ entryHash: entry.hash!, signed: await access.check(entry), entry: bytes, clock: entry.clock.time })
-        this.#writers.add(entry.identity)
-      }
-      rebuilt.sort((a, b) => a.clock - b.clock)
-      await cache.rewrite(rebuilt)
-      items = rebuilt.map(({ entryHash, signed }) => ({ entryHash, signed }))
+    const { store, legacyFile } = this.#init
+    const meta = await store.meta()
+    if (meta == null) await this.#upgrade(legacyFile)
+    else {
+      this.#meta = meta
+      await removeLegacyFile(legacyFile)
     }
-    for (const item of items) this.#add(item)
+    this.#pinnedAtOpen = this.#meta.pinnedThrough
+    const heads = await orbitLog.heads()
+    if (heads.length === 0 && this.#meta.entries > 0) {
+      log('the log is empty but the record index holds %d entries: clearing it', this.#meta.entries)
+      await store.clear()
+      this.#meta = { format: INDEX_FORMAT, seq: 0, records: 0, entries: 0, pinnedThrough: 0 }
+      return
+    }
+    const present = await store.hasEntries(heads.map(h => h.hash!))
+    const missing = heads.filter((_, i) => !present[i]).map(h => h.hash!)
+    if (missing.length > 0) await this.#catchUp(missing, access)
   }
 
-  #add (item: CachedEntry): boolean {
-    if (this.#byHash.has(item.entryHash)) return false
-    this.#byHash.add(item.entryHash)
-    // the same record appended twice is two entries but one record
-    if (this.#byId.has(item.signed.id)) return true
-    // entry bytes live in the cache file, not in memory
-    const kept = { entryHash: item.entryHash, signed: item.signed }
-    this.#items.push(kept)
-    this.#byId.set(item.signed.id, kept)
-    return true
+  /** Read an older version's record cache file into the index, then remove it */
+  async #upgrade (path: string): Promise<void> {
+    let upgraded = 0
+    for await (const frames of legacyFrames(path)) {
+      for (let i = 0; i < frames.length; i += WRITE_CHUNK) {
+        const items = frames.slice(i, i + WRITE_CHUNK).map(f => decodeFrame(f))
+        const known = await this.#init.store.hasEntries(items.map(f => f.entryHash))
+        await this.#write(items.filter((_, j) => !known[j]))
+        upgraded += items.length
+      }
+    }
+    // an empty index is written too, so that the next open knows this data dir is upgraded
+    await this.#init.store.write([this.#init.store.metaOp(this.#meta)])
+    await removeLegacyFile(path)
+    if (upgraded > 0) log('upgraded the record cache file: %d entries into the record index', upgraded)
+  }
+
+  /** Index the entries of the log that the index lacks, behind `heads` (in clock order, parents first) */
+  async #catchUp (heads: string[], access: Pick<HublessAccessController, 'check'>): Promise<void> {
+    const seen = new Set<string>()
+    const found: Array<{ hash: string, clock: number }> = []
+    let frontier = heads
+    while (frontier.length > 0) {
+      const unseen = [...new Set(frontier)].filter(h => !seen.has(h))
+      for (const h of unseen) seen.add(h)
+      const present = await this.#init.store.hasEntries(unseen)
+      const next: string[] = []
+      for (let i = 0; i < unseen.length; i++) {
+        if (present[i] === true) continue
+        const entry = await this.#log.get(unseen[i]!)
+        if (entry == null) continue
+        found.push({ hash: unseen[i]!, clock: entry.clock.time })
+        next.push(...entry.next, ...entry.refs)
+      }
+      frontier = next
+    }
+    log('the record index lacks %d entries of the log: taking them in', found.length)
+    found.sort((a, b) => a.clock - b.clock)
+    for (let i = 0; i < found.length; i += WRITE_CHUNK) {
+      const candidates: Candidate[] = []
+      for (const { hash } of found.slice(i, i + WRITE_CHUNK)) {
+        const entry = await this.#log.get(hash)
+        const bytes = await this.#log.storage.get(hash)
+        if (entry == null || bytes == null) continue
+        candidates.push({ entryHash: hash, signed: await access.check(entry), entry: bytes, deps: [...entry.next, ...entry.refs] })
+      }
+      await this.#commitChunk(candidates)
+    }
   }
 
   /** the access controller accepted a replicated entry, which OrbitDB is about to add to the log */
@@ -94,30 +157,86 @@ export class RecordIndex {
     if (this.#pending.size < MAX_PENDING) this.#pending.set(hash, { record, clock: entry.clock.time, deps: [...entry.next, ...entry.refs] })
   }
 
-  hasEntry (hash: string): boolean {
-    return this.#byHash.has(hash)
+  /** the entry is in the index (so its whole ancestry is) */
+  async containsEntry (hash: string): Promise<boolean> {
+    if (this.#recent.has(hash)) return true
+    const [present] = await this.#init.store.hasEntries([hash])
+    return present === true
   }
 
   get entries (): number {
-    return this.#byHash.size
+    return this.#meta.entries
   }
 
   get size (): number {
-    return this.#byId.size
+    return this.#meta.records
   }
 
-  get (id: string): SignedRecord | undefined {
-    return this.#byId.get(id)?.signed
+  async get (id: string): Promise<SignedRecord | undefined> {
+    const cached = this.#records.get(id)
+    if (cached != null) return cached
+    const frame = await this.#init.store.frameOf(id)
+    if (frame == null) return undefined
+    // a copy: a LevelDB value may be a piece of a larger buffer, which the cache would keep
+    const { signed } = decodeFrame(frame.slice())
+    bounded(this.#records, RECORD_CACHE, id, signed)
+    return signed
   }
 
-  /** a copy: records arriving while the caller iterates are not included */
-  records (): SignedRecord[] {
-    return this.#items.map(i => i.signed)
+  /** every record, in the order it entered the log (each once, at its first entry), read from LevelDB as the caller goes */
+  async * records (): AsyncGenerator<SignedRecord> {
+    for await (const [, frame] of this.#init.store.frames()) {
+      const decoded = decodeFrame(frame)
+      if (!decoded.duplicate) yield decoded.signed
+    }
   }
 
-  /** every entry hash, and the writer identities they name (to pin again at open) */
-  blocks (): string[] {
-    return [...this.#byHash, ...this.#writers]
+  /** the records of a publisher, of an app (releases and yanks) or of a kind, in the order they entered the log */
+  async * find (query: RecordQuery): AsyncGenerator<SignedRecord> {
+    const { store } = this.#init
+    const frames = 'publisher' in query ? store.framesByPublisher(query.publisher) : 'appId' in query ? store.framesByApp(query.appId) : store.framesByKind(query.kind)
+    for await (const frame of frames) yield decodeFrame(frame).signed
+  }
+
+  /** each publisher's newest release (by its time) of an app, per channel and arch, or on the channel and arch asked */
+  async * latest (query: LatestQuery): AsyncGenerator<SignedRecord> {
+    for await (const frame of this.#init.store.latestFrames(query)) yield decodeFrame(frame).signed
+  }
+
+  /** the bytes of every entry, in the order they entered the log (what a snapshot serves) */
+  async * entryBytes (): AsyncGenerator<Uint8Array> {
+    for await (const { entry } of this.entriesAfter(0)) yield entry
+  }
+
+  /**
+   * The entries after sequence number `after` (0: all), in the order they entered the log, with
+   * their sequence numbers: the index only grows at its end, so a range of sequence numbers,
+   * once written, never changes (what a snapshot's pieces can be cut by)
+   */
+  async * entriesAfter (after: number): AsyncGenerator<{ seq: number, entryHash: string, entry: Uint8Array }> {
+    for await (const [seq, frame] of this.#init.store.frames(after)) {
+      const { entryHash, entry } = frameHeader(frame)
+      yield { seq, entryHash, entry }
+    }
+  }
+
+  /** the sequence number of the last entry written */
+  get lastSeq (): number {
+    return this.#meta.seq
+  }
+
+  /** the entries indexed since pins were last checked to the end, and every writer identity entries name (to pin again at open) */
+  async * blocks (): AsyncGenerator<string> {
+    for await (const [, frame] of this.#init.store.frames(this.#pinnedAtOpen)) yield frameHeader(frame).entryHash
+    yield * this.#init.store.writers()
+  }
+
+  /** Every entry indexed so far is pinned: the next open need not check them again */
+  async pinsChecked (): Promise<void> {
+    await this.serial.run(async () => {
+      this.#meta.pinnedThrough = this.#meta.seq
+      await this.#init.store.write([this.#init.store.metaOp(this.#meta)])
+    })
   }
 
   /** OrbitDB added entries to the log: take in the pending ones that arrived, one flush queued at a time */
@@ -135,7 +254,7 @@ export class RecordIndex {
     const candidates: Array<Candidate & { clock: number }> = []
     for (const [hash, { record, clock, deps }] of [...this.#pending]) {
       if (this.#init.stopped()) return
-      if (this.#byHash.has(hash)) {
+      if (this.#recent.has(hash)) {
         this.#pending.delete(hash)
       } else if (await this.#log.has(hash)) {
         candidates.push({ entryHash: hash, signed: record, clock, deps })
@@ -146,20 +265,44 @@ export class RecordIndex {
   }
 
   /**
-   * Write entries that are in the log to the cache and announce their records. An entry goes only
-   * once everything it points to is cached, parents before children, so that the cache file stays
+   * Write entries that are in the log to the index and announce their records. An entry goes only
+   * once everything it points to is indexed, parents before children, so that the index stays
    * closed under ancestry even while a later join is half written; the rest wait as pending.
    * Call through `serial`.
    */
   async commit (candidates: Candidate[]): Promise<CachedEntry[]> {
     const added: CachedEntry[] = []
+    for (let i = 0; i < candidates.length; i += WRITE_CHUNK) {
+      for (const item of await this.#commitChunk(candidates.slice(i, i + WRITE_CHUNK))) added.push(item)
+    }
+    if (added.length === 0) return added
+    this.lastSync = Date.now()
+    for (const item of added) this.#init.onRecord(item.signed)
+    // anything that waited for these
+    if (this.#pending.size > 0) this.scheduleFlush()
+    return added
+  }
+
+  async #commitChunk (candidates: Candidate[]): Promise<CachedEntry[]> {
+    // which of these entries, and of the entries they point to, the index holds: one read
+    const own = new Set(candidates.map(c => c.entryHash))
+    const ask = new Set<string>()
+    for (const c of candidates) {
+      if (!this.#recent.has(c.entryHash)) ask.add(c.entryHash)
+      for (const d of c.deps) if (!own.has(d) && !this.#recent.has(d)) ask.add(d)
+    }
+    const asked = [...ask]
+    const answers = await this.#init.store.hasEntries(asked)
+    const indexed = new Set(asked.filter((_, i) => answers[i] === true))
+    const held = (hash: string): boolean => this.#recent.has(hash) || indexed.has(hash)
+    const added: CachedEntry[] = []
     const batch = new Set<string>()
     for (const c of candidates) {
-      if (this.#byHash.has(c.entryHash) || batch.has(c.entryHash)) {
+      if (held(c.entryHash) || batch.has(c.entryHash)) {
         this.#pending.delete(c.entryHash)
         continue
       }
-      if (!c.deps.every(d => this.#byHash.has(d) || batch.has(d))) {
+      if (!c.deps.every(d => held(d) || batch.has(d))) {
         const clock = this.#pending.get(c.entryHash)?.clock ?? 0
         this.#pending.set(c.entryHash, { record: c.signed, clock, deps: c.deps })
         continue
@@ -169,19 +312,39 @@ export class RecordIndex {
       batch.add(c.entryHash)
       added.push({ entryHash: c.entryHash, signed: c.signed, entry })
     }
-    if (added.length === 0) return added
-    // the entries are in the log already: the records are announced while the cache file is
-    // written (a cache that ends up behind the log is rebuilt from it on open)
-    const cached = this.#init.cache.append(added)
-    for (const item of added) {
-      this.#pending.delete(item.entryHash)
-      this.#add(item)
-    }
-    this.lastSync = Date.now()
-    for (const item of added) this.#init.onRecord(item.signed)
-    // anything that waited for these
-    if (this.#pending.size > 0) this.scheduleFlush()
-    await cached
+    await this.#write(added)
+    for (const item of added) this.#pending.delete(item.entryHash)
     return added
+  }
+
+  /** Write entries (none of them indexed yet, parents first) in one LevelDB batch */
+  async #write (items: CachedEntry[]): Promise<void> {
+    if (items.length === 0) return
+    const { store } = this.#init
+    const ids = [...new Set(items.map(i => i.signed.id))]
+    const idAnswers = await store.hasRecords(ids)
+    const knownIds = new Set(ids.filter((_, i) => idAnswers[i] === true))
+    const releases = items.flatMap(i => i.signed.record.kind === 'release' && !knownIds.has(i.signed.id) ? [latestKey(i.signed.record)] : [])
+    const latest = await store.latest([...new Set(releases)])
+    const meta = { ...this.#meta }
+    const ops: BatchOp[] = []
+    for (const item of items) {
+      const duplicate = knownIds.has(item.signed.id)
+      knownIds.add(item.signed.id)
+      const seq = ++meta.seq
+      meta.entries++
+      if (!duplicate) meta.records++
+      const frame = encodeFrame(item, duplicate)
+      for (const op of store.entryOps({ seq, entryHash: item.entryHash, frame, ...(duplicate ? {} : { signed: item.signed }) }, latest)) ops.push(op)
+      const identity = item.entry == null ? undefined : cachedEntryFields(item.entry, false).identity
+      if (identity !== undefined && !this.#writers.has(identity)) {
+        ops.push(store.writerOp(identity))
+        bounded(this.#writers, KNOWN_WRITERS, identity, true)
+      }
+    }
+    ops.push(store.metaOp(meta))
+    await store.write(ops)
+    this.#meta = meta
+    for (const item of items) bounded(this.#recent, RECENT_ENTRIES, item.entryHash, true)
   }
 }

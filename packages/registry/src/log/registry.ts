@@ -9,8 +9,10 @@ import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddres
 import { Appender, REFERENCES_COUNT } from './appender.ts'
 import { blockWriter, openLogStorage } from './index-storage.ts'
 import { RegistryPins } from './pins.ts'
-import { RecordCache } from './record-cache.ts'
 import { RecordIndex } from './record-index.ts'
+import type { RecordQuery } from './record-index.ts'
+import { RecordStore } from './record-store.ts'
+import type { LatestQuery } from './record-store.ts'
 import { DEFAULT_SNAPSHOT_THRESHOLD, SnapshotPolicy } from './snapshot-policy.ts'
 import { DEFAULT_ANNOUNCE_INTERVAL, LogSync } from './sync.ts'
 import { loadWriterIdentity } from './writer-identity.ts'
@@ -39,7 +41,6 @@ function registerAccessControllerType (): void {
 interface Parts {
   orbitdb: OrbitDB
   db: EventsDatabase
-  cache: RecordCache
   index: RecordIndex
   pins: RegistryPins
   snapshots: SnapshotPolicy
@@ -81,20 +82,22 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     const identities = await Identities({ keystore: await KeyStore({ storage: await MemoryStorage() }), ipfs: node.helia })
     const orbitdb = await createOrbitDB({ ipfs: node.helia, identity: writer, identities, directory })
     const coveredHeads = new Set<string>()
-    const cache = new RecordCache(join(directory, `${address.split('/').pop()}.records`))
     // a SnapshotPolicy and LogSync announce through each other; `sync` is set before either runs
     let sync: LogSync | undefined
-    const index = new RecordIndex({
-      cache,
-      stopped,
-      onRecord: record => { this.#dispatch('record', record) },
-      onReplicated: () => { sync?.announceSoon() }
-    })
+    let index!: RecordIndex
     let access!: HublessAccessController
     let db: EventsDatabase
     let storage: Awaited<ReturnType<typeof openLogStorage>>
     try {
       storage = await openLogStorage(directory, address, coveredHeads)
+      index = new RecordIndex({
+        store: new RecordStore(storage.index.records),
+        // where versions before the index moved into LevelDB kept it
+        legacyFile: join(directory, `${address.split('/').pop()}.records`),
+        stopped,
+        onRecord: record => { this.#dispatch('record', record) },
+        onReplicated: () => { sync?.announceSoon() }
+      })
       db = await orbitdb.open(this.name, {
         type: DATABASE_TYPE,
         referencesCount: REFERENCES_COUNT,
@@ -111,12 +114,17 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     }
     this.address = db.address
     const pins = new RegistryPins({ pins: node.helia.pins, holdGc: node.content?.holdGc?.bind(node.content), stopped })
-    await index.load(db.log, access)
+    try {
+      await index.load(db.log, access)
+    } catch (err) {
+      await orbitdb.stop().catch(() => {})
+      throw err
+    }
     const joinEntry = db.log.joinEntry.bind(db.log)
     const putBlocks = blockWriter(node)
     const onRejected = (hash: string, error: Error): void => { this.#onRejected(hash, error) }
     const snapshots = new SnapshotPolicy({
-      libp2p: node.helia.libp2p, db, access, index, cache, logIndex: storage.index, indexStorage: storage.indexStorage,
+      libp2p: node.helia.libp2p, db, access, index, logIndex: storage.index, indexStorage: storage.indexStorage,
       pins, putBlocks, joinEntry, onRejected, threshold: init.snapshotThreshold ?? DEFAULT_SNAPSHOT_THRESHOLD, stopped
     })
     const appender = new Appender({
@@ -127,7 +135,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       helia: node.helia, db, index, snapshots, appends: appender.chain, joinEntry,
       announceInterval: init.announceInterval ?? DEFAULT_ANNOUNCE_INTERVAL, stopped
     })
-    this.#parts = { orbitdb, db, cache, index, pins, snapshots, sync, appender }
+    this.#parts = { orbitdb, db, index, pins, snapshots, sync, appender }
     sync.start()
     await snapshots.start()
 
@@ -205,7 +213,23 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
 
   async * records (options?: AbortOptions): AsyncGenerator<SignedRecord> {
     this.#check(options)
-    for (const record of this.#parts.index.records()) {
+    for await (const record of this.#parts.index.records()) {
+      options?.signal?.throwIfAborted()
+      yield record
+    }
+  }
+
+  async * find (query: RecordQuery, options?: AbortOptions): AsyncGenerator<SignedRecord> {
+    this.#check(options)
+    for await (const record of this.#parts.index.find(query)) {
+      options?.signal?.throwIfAborted()
+      yield record
+    }
+  }
+
+  async * latest (query: LatestQuery, options?: AbortOptions): AsyncGenerator<SignedRecord> {
+    this.#check(options)
+    for await (const record of this.#parts.index.latest(query)) {
       options?.signal?.throwIfAborted()
       yield record
     }
@@ -218,7 +242,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
 
   async has (id: string, options?: AbortOptions): Promise<boolean> {
     this.#check(options)
-    return this.#parts.index.get(id) != null
+    return (await this.#parts.index.get(id)) != null
   }
 
   async status (options?: AbortOptions): Promise<RegistryStatus> {
@@ -248,7 +272,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   async stop (): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
-    const { orbitdb, db, cache, index, pins, snapshots, sync, appender } = this.#parts
+    const { orbitdb, db, index, pins, snapshots, sync, appender } = this.#parts
     sync.stop()
     db.events.off('update', this.#onUpdate)
     db.events.off('join', this.#onJoin)
@@ -258,8 +282,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     await appender.chain.idle()
     await index.serial.idle()
     await pins.idle()
+    // the next open checks pins from here on, unless some were missed
+    if (pins.complete) await index.pinsChecked().catch(err => { log.error('recording the pins failed - %e', err) })
     await orbitdb.stop()
-    await cache.close()
     log('stopped %s', this.name)
   }
 }

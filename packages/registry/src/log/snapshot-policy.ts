@@ -3,7 +3,6 @@ import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from '
 import type { HublessAccessController } from './access-controller.ts'
 import type { IndexStorage } from './index-storage.ts'
 import type { RegistryPins } from './pins.ts'
-import type { RecordCache } from './record-cache.ts'
 import type { RecordIndex } from './record-index.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { EventsDatabase, LogEntry, Storage } from '@orbitdb/core'
@@ -22,7 +21,6 @@ export interface SnapshotPolicyInit {
   db: EventsDatabase
   access: HublessAccessController
   index: RecordIndex
-  cache: RecordCache
   logIndex: IndexStorage
   indexStorage: Storage
   pins: RegistryPins
@@ -55,7 +53,7 @@ export class SnapshotPolicy {
   /** serve our log as a snapshot to peers that ask */
   async start (): Promise<void> {
     await this.#init.libp2p.handle(this.protocol, (stream: Stream) => {
-      serveSnapshot(stream, this.#init.cache.entries(), { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
+      serveSnapshot(stream, this.#init.index.entryBytes(), { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
         .catch(err => { log('serving a snapshot failed - %e', err); stream.abort(err as Error) })
     }, { runOnLimitedConnection: false })
   }
@@ -73,7 +71,7 @@ export class SnapshotPolicy {
 
   /** Before OrbitDB walks a far-ahead head entry by entry, take a neighbour's snapshot in bulk */
   async maybeSnapshot (entry: LogEntry): Promise<void> {
-    if (this.#init.stopped() || entry.hash == null || this.#init.index.hasEntry(entry.hash)) return
+    if (this.#init.stopped() || entry.hash == null || await this.#init.index.containsEntry(entry.hash)) return
     if (typeof entry.clock?.time !== 'number' || entry.clock.time - await this.#maxClock() < this.threshold) return
     await this.snapshotOnce(entry)
   }
@@ -103,7 +101,7 @@ export class SnapshotPolicy {
             logId: db.address,
             empty,
             access: this.#init.access,
-            has: async hash => index.hasEntry(hash) || await db.log.has(hash),
+            has: async hash => await index.containsEntry(hash) || await db.log.has(hash),
             putBlocks: this.#init.putBlocks,
             // what OrbitDB's join writes for each entry it takes in, in one batch
             index: async hashes => { await this.#init.logIndex.putMany(hashes, true) },
@@ -116,7 +114,7 @@ export class SnapshotPolicy {
           const added = await index.serial.run(async () => index.commit(result.imported))
           keep(added.map(i => i.entryHash))
           log('snapshot from %p: %d new records (%d rejected) in %d ms', peer, added.length, result.rejected, Date.now() - started)
-          return target.hash != null && index.hasEntry(target.hash)
+          return target.hash != null && await index.containsEntry(target.hash)
         })
         if (done) return
       } catch (err) {

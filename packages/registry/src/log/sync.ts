@@ -82,13 +82,13 @@ export class LogSync {
     clearInterval(this.#announceInterval)
   }
 
-  #inLog (hash: string): boolean | Promise<boolean> {
-    return this.#init.index.hasEntry(hash) || this.#init.db.log.has(hash)
+  async #inLog (hash: string): Promise<boolean> {
+    return await this.#init.index.containsEntry(hash) || await this.#init.db.log.has(hash)
   }
 
   /** true when everything `entry` points to is in the log (or it is itself), so OrbitDB's join fetches nothing */
   async #parentsHere (entry: LogEntry): Promise<boolean> {
-    if (entry.hash == null || this.#init.index.hasEntry(entry.hash)) return true
+    if (entry.hash == null || await this.#init.index.containsEntry(entry.hash)) return true
     for (const hash of [...(entry.next ?? []), ...(entry.refs ?? [])]) {
       if (typeof hash !== 'string') return true
       if (!(await this.#inLog(hash))) return false
@@ -134,7 +134,7 @@ export class LogSync {
    * rejection, so it splits nothing.
    */
   async #fetchAncestors (head: LogEntry, deepAfter = Number.POSITIVE_INFINITY): Promise<'done' | 'deep'> {
-    if (this.#init.stopped() || head.hash == null || this.#init.index.hasEntry(head.hash)) return 'done'
+    if (this.#init.stopped() || head.hash == null || await this.#init.index.containsEntry(head.hash)) return 'done'
     const retryAt = this.#unfetchable.get(head.hash)
     if (retryAt != null && retryAt > Date.now()) throw new Error(`the ancestry of ${head.hash} could not be fetched recently; retrying later`)
     const seen = new Set<string>()

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { RegistryPins } from '../src/log/pins.ts'
+import type { PinStore } from '../src/log/pins.ts'
+
+async function hashOf (n: number): Promise<string> {
+  return CID.createV1(raw.code, await sha256.digest(Uint8Array.of(n))).toString(base58btc)
+}
+
+function stubPins (fail = new Set<string>()): PinStore & { pinned: string[] } {
+  const pinned: string[] = []
+  return {
+    pinned,
+    isPinned: async () => false,
+    add: async function * (cid) {
+      const hash = cid.toString(base58btc)
+      if (fail.has(hash)) throw new Error('no such block')
+      pinned.push(hash)
+      yield cid
+    }
+  }
+}
+
+describe('registry pins', () => {
+  it('are complete only when every block asked for was pinned and no held work waits to name its blocks', async () => {
+    const hashes = await Promise.all([1, 2, 3].map(hashOf))
+    const pins = stubPins()
+    const registryPins = new RegistryPins({ pins, stopped: () => false })
+    async function * lazily (): AsyncGenerator<string> { yield * hashes }
+    await registryPins.inBackground(lazily())
+    assert.deepEqual(pins.pinned, hashes, 'blocks read from an async source, in order')
+    assert.equal(registryPins.complete, true)
+
+    let finish!: () => void
+    const held = registryPins.holdingGc(async keep => { await new Promise<void>(resolve => { finish = resolve }); keep([hashes[0]!]) })
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(registryPins.complete, false, 'work holding garbage collection has blocks still to name')
+    finish()
+    await held
+    await registryPins.idle()
+    assert.equal(registryPins.complete, true)
+  })
+
+  it('are not complete after a failed pin or a stop in the middle', async () => {
+    const hashes = await Promise.all([4, 5].map(hashOf))
+    const failing = new RegistryPins({ pins: stubPins(new Set([hashes[0]!])), stopped: () => false })
+    await failing.inBackground(hashes)
+    assert.equal(failing.complete, false, 'a pin failed')
+
+    let stopped = false
+    const pins = stubPins()
+    const cut = new RegistryPins({ pins, stopped: () => stopped })
+    stopped = true
+    await cut.inBackground(hashes)
+    assert.deepEqual(pins.pinned, [])
+    assert.equal(cut.complete, false, 'a stop cut the pins short')
+  })
+})
