@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { CHUNKER_VERSION, createBytesReader, createSquashfsChunker, planChunks } from '../src/index.ts'
-import { MIN_ZSTD_PIECE, STORED_CDC } from '../src/block-cuts.ts'
+import { COMPRESSED_CDC, MIN_ZSTD_PIECE, STORED_CDC } from '../src/block-cuts.ts'
 import { SquashfsImage } from '../src/squashfs/filesystem.ts'
 import { zstdBlocks } from '../src/squashfs/zstd-frame.ts'
 import { assemble, buildRuntime, mksquashfs, pseudoRandom } from './fixtures/build.ts'
@@ -33,7 +33,7 @@ function text (bytes: number, seed: string): Buffer {
   return Buffer.from(lines.join('')).subarray(0, bytes)
 }
 
-describe('cuts inside blocks (chunker version 3)', () => {
+describe('cuts inside blocks (chunker versions 3 and 4)', () => {
   let dir = ''
   const images: Record<string, Uint8Array> = {}
   // one squashfs image of a file tree, behind a runtime
@@ -61,19 +61,21 @@ describe('cuts inside blocks (chunker version 3)', () => {
     images['mixed-v1'] = await build('mixed-v1', { 'mixed.bin': mixed }, MiB)
     images['mixed-v2'] = await build('mixed-v2', { 'mixed.bin': mixed2 }, MiB)
     images['text-128k'] = await build('text-128k', { 'a.txt': text(2 * MiB, 't') }, 131072)
+    images['text-1m'] = await build('text-1m', { 'a.txt': text(3 * MiB, 'u') }, MiB)
   })
   after(async () => {
     if (dir !== '') await rm(dir, { recursive: true, force: true })
   })
 
-  it('is version 3 and cuts the same file the same way every time', async () => {
+  it('is version 4 and cuts the same file the same way every time', async () => {
     for (const bytes of Object.values(images)) {
       const a = await planChunks(bytes)
       assert.equal(a.version, CHUNKER_VERSION)
-      assert.equal(CHUNKER_VERSION, 3)
+      assert.equal(CHUNKER_VERSION, 4)
       assert.deepEqual((await planChunks(bytes)).cuts, a.cuts)
     }
     assert.equal((await planChunks(images['mixed-v1']!, { cuts: 'zstd' })).version, 2)
+    assert.equal((await planChunks(images['mixed-v1']!, { cuts: 'stored' })).version, 3)
   })
 
   it('keeps every block boundary of the image, and no chunk exceeds 1 MiB', async () => {
@@ -140,6 +142,30 @@ describe('cuts inside blocks (chunker version 3)', () => {
       }
     }
     assert.ok((plan.cuts?.length ?? 0) >= (await planChunks(bytes, { cuts: 'squashfs' })).cuts!.length)
+  })
+
+  it('cuts compressed zstd blocks of 1 MiB images content-defined (version 4), those of 128 KiB images only at their blocks', async () => {
+    const bytes = images['text-1m']!
+    const plan = await planChunks(bytes)
+    const reader = createBytesReader(bytes)
+    const fs = await SquashfsImage.open(reader, plan.runtimeSize!)
+    let inside = 0
+    for (const { offset, length } of (await fs.blockMap()).compressedBlocks) {
+      for (const block of await zstdBlocks(reader, offset, length)) {
+        if (block.type !== 'compressed') continue
+        const from = block.stored?.end ?? block.start
+        const cuts = plan.cuts!.filter(c => c > from && c < block.end)
+        inside += cuts.length
+        let prev = from
+        for (const c of [...cuts, block.end]) {
+          assert.ok(c - prev <= COMPRESSED_CDC.maxSize, `a piece of a compressed zstd block (${prev}..${c}) is at most ${COMPRESSED_CDC.maxSize} bytes`)
+          prev = c
+        }
+      }
+    }
+    assert.ok(inside > 0, 'a 1 MiB image of text has cuts inside its compressed zstd blocks')
+    const v3 = new Set((await planChunks(bytes, { cuts: 'stored' })).cuts)
+    assert.ok(plan.cuts!.length > v3.size && [...v3].every(c => plan.cuts!.includes(c)), 'version 4 keeps version 3\'s cuts and adds more')
   })
 
   it('reads any bytes as a zstd frame without throwing, and gives blocks only inside the range (fuzz)', async () => {

@@ -2,10 +2,10 @@ import { unixfs } from '@helia/unixfs'
 import { CarBlockIterator } from '@ipld/car'
 import { logger } from '@libp2p/logger'
 import { importFile } from 'ipfs-unixfs-importer'
-import { balanced } from 'ipfs-unixfs-importer/layout'
 import { CustomProgressEvent } from 'progress-events'
 import { openAddSource } from './add-source.ts'
 import { createBlockSink } from './block-sink.ts'
+import { contentDefinedLayout } from './dag-layout.ts'
 import { exportLocalCar } from './car-export.ts'
 import { fixedSizeChunker } from './chunker.ts'
 import { parseCid } from './cid.ts'
@@ -109,16 +109,16 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
       const release = pin ? await gate.hold(options.signal) : undefined
       try {
         const stream = await openAddSource(source, options)
-        const importOptions = { signal: options.signal, cidVersion: 1 as const, rawLeaves: true, chunker: options.chunker ?? fixedSizeChunker(DEFAULT_CHUNK_SIZE) }
+        const importOptions = { signal: options.signal, cidVersion: 1 as const, rawLeaves: true, chunker: options.chunker ?? fixedSizeChunker(DEFAULT_CHUNK_SIZE), layout: contentDefinedLayout() }
         if (store == null) {
           const cid = await fs.addByteStream(stream, importOptions)
           if (pin) await pinRoot(cid, { signal: options.signal })
           log('added %c', cid)
           return cid
         }
-        // @helia/unixfs's addByteStream with its defaults, its blocks written straight to the store
+        // addByteStream's importer with the same options, its blocks written straight to the store
         const sink = createBlockSink(store)
-        const { cid } = await importFile({ content: stream }, sink.blockstore as Blockstore, { ...importOptions, layout: balanced({ maxChildrenPerNode: 1024 }) })
+        const { cid } = await importFile({ content: stream }, sink.blockstore as Blockstore, importOptions)
         await sink.flush({ signal: options.signal })
         if (pin) await pinRoot(cid, { signal: options.signal }, sink.walker())
         log('added %c', cid)

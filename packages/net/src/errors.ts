@@ -152,3 +152,9 @@ export class BadDagError extends Error {
   static override name = 'BadDagError'
   override name = 'BadDagError'
 }
+
+/** A content-defined DAG layout was asked for with odds or children bounds it cannot build with. */
+export class BadLayoutParametersError extends Error {
+  static override name = 'BadLayoutParametersError'
+  override name = 'BadLayoutParametersError'
+}

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { fixedSizeChunker } from '../src/index.ts'
+import { contentDefinedLayout, fixedSizeChunker } from '../src/index.ts'
 import { createFixture, randomBytes } from './helpers.ts'
 import type { Chunker } from '../src/index.ts'
 import type { Blockstore } from 'interface-blockstore'
+import type { CID } from 'multiformats/cid'
 
 async function * chunksOf (bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size)
@@ -15,6 +16,15 @@ async function collect (source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>
   const parts: Uint8Array[] = []
   for await (const part of source) parts.push(part)
   return new Uint8Array(Buffer.concat(parts))
+}
+
+/** The leaves of a UnixFS file's DAG, in file order */
+async function leavesOf (blockstore: Pick<Blockstore, 'get'>, cid: CID): Promise<CID[]> {
+  if (cid.code === 0x55) return [cid]
+  const dagPb = await import('@ipld/dag-pb')
+  const leaves: CID[] = []
+  for (const link of dagPb.decode(await collect(blockstore.get(cid))).Links) leaves.push(...await leavesOf(blockstore, link.Hash))
+  return leaves
 }
 
 describe('content API', () => {
@@ -33,19 +43,19 @@ describe('content API', () => {
     assert.equal(fromBytes.toString(), fromStream.toString(), 'the chunker, not the input shape, decides the DAG')
     assert.equal(fromBytes.toString(), fromFile.toString())
     assert.deepEqual(await node.content.get(fromBytes), data)
-    const links = (await import('@ipld/dag-pb')).decode(await collect(node.helia.blockstore.get(fromBytes))).Links
-    assert.equal(links.length, 3, '1 MiB default chunks')
-    assert.ok(links.every(link => link.Hash.code === 0x55), 'leaves are raw blocks')
+    const leaves = await leavesOf(node.helia.blockstore, fromBytes)
+    assert.equal(leaves.length, 3, '1 MiB default chunks')
+    assert.ok(leaves.every(leaf => leaf.code === 0x55), 'leaves are raw blocks')
   })
 
-  it('adds with the CIDs of Helia\'s addByteStream, every block stored and pinned, the leaves not read back to pin', async () => {
+  it('adds with the CIDs of Helia\'s addByteStream (and hubless\'s DAG layout), every block stored and pinned, the leaves not read back to pin', async () => {
     const node = await fixture.node()
     const data = randomBytes(5_000_000, 21)
     // a leaf repeated inside the file, so the DAG links one block twice
     data.set(data.subarray(0, 100_000), 2_000_000)
     const chunker = fixedSizeChunker(100_000)
     const { unixfs } = await import('@helia/unixfs')
-    const expected = await unixfs(node.helia).addByteStream(chunksOf(data, 65_536), { cidVersion: 1, rawLeaves: true, chunker })
+    const expected = await unixfs(node.helia).addByteStream(chunksOf(data, 65_536), { cidVersion: 1, rawLeaves: true, chunker, layout: contentDefinedLayout() })
     const other = await fixture.node()
     // Helia's pins read through the storage under helia.blockstore (its GC lock)
     const storage = (other.helia.blockstore as unknown as { unwrap: () => Blockstore }).unwrap()
@@ -57,10 +67,9 @@ describe('content API', () => {
     assert.equal(cid.toString(), expected.toString())
     assert.deepEqual(gets, [], 'the pin walk takes the blocks it has just stored from memory')
     assert.equal(await other.content.isPinned(cid), true)
-    const dagPb = await import('@ipld/dag-pb')
-    const links = dagPb.decode(await collect(other.helia.blockstore.get(cid))).Links
-    assert.equal(links.length, 50)
-    for (const link of links) assert.equal(await other.content.isPinned(link.Hash), true, `leaf ${link.Hash} is pinned`)
+    const leaves = await leavesOf(other.helia.blockstore, cid)
+    assert.equal(leaves.length, 50)
+    for (const leaf of leaves) assert.equal(await other.content.isPinned(leaf), true, `leaf ${leaf} is pinned`)
     assert.deepEqual(await other.content.get(cid, { offline: true }), data)
     const again = await other.content.add(data, { chunker })
     assert.equal(again.toString(), cid.toString(), 'adding the same bytes again changes nothing')
@@ -100,11 +109,10 @@ describe('content API', () => {
       if (pending.length > 0) yield Uint8Array.from(pending)
     }
     const customCid = await node.content.add(data, { chunker: custom })
-    const dagPb = await import('@ipld/dag-pb')
-    const fixedLinks = dagPb.decode(await collect(node.helia.blockstore.get(fixed))).Links
-    const customLinks = dagPb.decode(await collect(node.helia.blockstore.get(customCid))).Links
-    assert.equal(fixedLinks.length, 10)
-    assert.equal(customLinks.length, cuts.length + 1)
+    const fixedLeaves = await leavesOf(node.helia.blockstore, fixed)
+    const customLeaves = await leavesOf(node.helia.blockstore, customCid)
+    assert.equal(fixedLeaves.length, 10)
+    assert.equal(customLeaves.length, cuts.length + 1)
     assert.notEqual(fixed.toString(), customCid.toString())
     assert.deepEqual(await node.content.get(customCid), data)
   })

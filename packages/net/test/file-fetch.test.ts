@@ -134,7 +134,10 @@ describe('fetchFile: a file from a seed and byte ranges', () => {
     const result = await fetcher.content.fetchFile(cid, join(dir, 'new-9'), { gateways: [terse.url], seed, signal: AbortSignal.timeout(20_000), onProgress: e => { events.push(e) } })
     assert.equal(result.sha256, sha256)
     assert.equal(leafSources(events)[terse.url], 4, 'every leaf by ranges')
-    assert.equal(terse.blockRequests, 1, 'only the root came as a block')
+    // the content-defined DAG of 32 leaves has a few nodes under its root
+    const nodes = events.filter(e => e.type === 'hubless:fetch:block' && e.detail.cid.code !== raw.code).length
+    assert.ok(nodes >= 1)
+    assert.equal(terse.blockRequests, nodes, 'only the DAG\'s nodes came as blocks')
     assert.deepEqual(terse.ranges.map(r => r.split(',').length), [3, 1, 1], 'three ranges, then the two it left out one by one')
   })
 

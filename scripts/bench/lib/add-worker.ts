@@ -13,9 +13,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { createSquashfsChunker } from '@hubless/appimage'
 import { addAppImageContent } from '@hubless/mirror'
-import { createNode } from '@hubless/net'
+import { contentDefinedLayout, createNode } from '@hubless/net'
 import { importer } from 'ipfs-unixfs-importer'
-import { balanced } from 'ipfs-unixfs-importer/layout'
 import { MIRROR_ENV, MIRROR_NODE_FLAGS } from '../../../packages/cli/bin/runtime.js'
 import { startBenchMirror } from './mirror-node.ts'
 import type { CID } from 'multiformats/cid'
@@ -101,11 +100,11 @@ async function run (mode: AddMode, file: string): Promise<AddRun> {
     const node = await createNode({ directory, listen: ['/ip4/127.0.0.1/tcp/0'] })
     try {
       return await measure(async () => {
-        // what `unixfs.addByteStream` runs (its defaults), then `pins.add`
+        // what `unixfs.addByteStream` runs (hubless's DAG parameters, as `content.add`), then `pins.add`
         const chunker = await createSquashfsChunker(file, { signal })
         let cid: CID | undefined
         for await (const entry of importer([{ content: createReadStream(file, { highWaterMark: 1024 * 1024 }) }], node.helia.blockstore, {
-          cidVersion: 1, rawLeaves: true, chunker, layout: balanced({ maxChildrenPerNode: 1024 })
+          cidVersion: 1, rawLeaves: true, chunker, layout: contentDefinedLayout()
         })) cid = entry.cid
         for await (const _ of node.helia.pins.add(cid!, { signal })) { /* walk */ }
         return cid!

@@ -1,12 +1,13 @@
 /** The blocks a file becomes in UnixFS (hubless's DAG parameters), to count what a peer must fetch */
 import { createReadStream } from 'node:fs'
 import { importer } from 'ipfs-unixfs-importer'
-import { balanced, type FileLayout } from 'ipfs-unixfs-importer/layout'
+import type { FileLayout } from 'ipfs-unixfs-importer/layout'
+import { contentDefinedLayout } from '../../../packages/net/src/dag-layout.ts'
 
 export type Chunker = (source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>
 
-/** Imports a file with the real UnixFS importer and hubless's DAG parameters (CIDv1, raw leaves, 1024 links a node, as `content.add`, unless `layout` says otherwise); returns its blocks (CID → size) */
-export async function importBlocks (path: string, chunker: Chunker, layout: FileLayout = balanced({ maxChildrenPerNode: 1024 })): Promise<Map<string, number>> {
+/** Imports a file with the real UnixFS importer and hubless's DAG parameters (CIDv1, raw leaves, the content-defined DAG, as `content.add`, unless `layout` says otherwise); returns its blocks (CID → size) */
+export async function importBlocks (path: string, chunker: Chunker, layout: FileLayout = contentDefinedLayout()): Promise<Map<string, number>> {
   const blocks = new Map<string, number>()
   const blockstore = {
     async put (cid: { toString: () => string }, bytes: Uint8Array) {
