@@ -8,8 +8,9 @@
  * at 1 MiB blocks (go-appimage's appimagetool, and AppImage's appimagetool from June 2023 to
  * August 2024) and at 128 KiB blocks (AppImage's appimagetool 1.9 and later).
  *
- * hubless: `deliver()`, the code `hubless install` and `hubless update` run, on a fresh data dir
- * whose node has no peers, with the mirror (a process of its own, as zsync's HTTP server is
+ * hubless: `deliver()`, the code `hubless install` and `hubless update` run, on a data dir
+ * holding what `hubless install` of the old release left (its DAG's nodes, not its leaves) and a
+ * node with no peers, with the mirror (a process of its own, as zsync's HTTP server is
  * apart from the zsync process) as its gateway; bytes are those of the blocks fetched
  * (DAG nodes included). zsync: body bytes the HTTP server sent, the control file counted apart.
  * Times are wall times of the update alone (zsyncmake and publishing are the publisher's work),
@@ -40,7 +41,7 @@ import { appImageRegions, bytesByRegion, type Range } from './lib/delta-regions.
 import { get } from './lib/http-get.ts'
 import { type MirrorProcess, startMirrorProcess } from './lib/mirror-process.ts'
 import { type Figure, report } from './lib/report.ts'
-import { type Chunker, fetchParts, importBlocks } from './lib/unixfs-blocks.ts'
+import { type Chunker, fetchParts, importBlocks, installedNodes } from './lib/unixfs-blocks.ts'
 
 const RUNS = Number(process.env.UPDATE_DELTA_RUNS ?? 3)
 const TIMED = process.env.UPDATE_DELTA_TIMED !== '0'
@@ -107,7 +108,7 @@ async function freshRanges (make: Chunking['chunker'], oldFile: string, newFile:
 
 interface Measured { bytes: number, ms: number }
 
-/** One `hubless update`: a fresh data dir, the installed old file, the new release from the mirror */
+/** One `hubless update`: a data dir that installed the old release (its DAG nodes), the installed old file, the new release from the mirror */
 async function hublessUpdate (work: string, mirror: MirrorProcess, content: { cid: string, size: number, sha256: string }, old: string, run: number): Promise<Measured & { reused: number, phases: Record<string, number> }> {
   const dir = join(work, `client-${run}`)
   const installed = join(dir, 'app.AppImage')
@@ -116,6 +117,9 @@ async function hublessUpdate (work: string, mirror: MirrorProcess, content: { ci
   const services = await openServices(dataDirLayout(join(dir, 'data')), { gateways: [] })
   try {
     const signal = AbortSignal.timeout(600_000)
+    // the node installed the old release with `hubless install`, which keeps its DAG's nodes
+    // (small; never its leaves): the new DAG's nodes that did not change are local
+    await services.node.content.putBlocks(await installedNodes(old, await createSquashfsChunker(old)), { signal })
     // where the time goes, by the phases deliver reports
     const phases: Record<string, number> = {}
     let phase = 'starting'

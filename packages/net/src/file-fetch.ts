@@ -8,7 +8,7 @@ import { openPartFile } from './part-file.ts'
 import { seedFromFile } from './seed.ts'
 import type { FetchDefaults } from './fetch.ts'
 import type { FileLeaf } from './file-layout.ts'
-import type { FetchFileOptions, FetchFileResult, NodeHelia } from './index.ts'
+import type { FetchFileOptions, FetchFileResult, FileSeed, NodeHelia } from './index.ts'
 import type { LeafGroup, Place } from './leaf-assembler.ts'
 import type { CID } from 'multiformats/cid'
 
@@ -38,7 +38,11 @@ function groupLeaves (leaves: FileLeaf[]): Map<string, LeafGroup> {
 export async function fetchFile (helia: NodeHelia, root: CID, path: string, defaults: FetchDefaults, options: FetchFileOptions = {}): Promise<FetchFileResult> {
   const { signal } = options
   const state = createFetchState(helia, root, defaults, options)
+  const seeding = Promise.resolve(options.seed)
+  // a seed that failed is reported below, once the layout (and its errors) came first
+  seeding.catch(() => {})
   const layout = await readFileLayout(root, async cid => fetchBlock(state, cid), { signal, maxBytes: options.maxBytes })
+  const seed = await seeding
   const wanted = groupLeaves(layout.leaves)
   log('%c: %d bytes, %d distinct leaves, %d DAG nodes', root, layout.size, wanted.size, state.result.blocks)
   const part = await openPartFile(path, layout.size)
@@ -51,7 +55,6 @@ export async function fetchFile (helia: NodeHelia, root: CID, path: string, defa
       for (const offset of group.offsets) await part.write(bytes, offset)
     }
     const sources = { state, part, size: layout.size, place }
-    const seed = options.seed
     if (seed != null && wanted.size > 0) {
       // leaves the seed cannot hold (no chunk of their size) go to the network at once
       const sizes = seed.cuts == null ? undefined : chunkSizes(seed.cuts)
@@ -60,7 +63,7 @@ export async function fetchFile (helia: NodeHelia, root: CID, path: string, defa
       const fetching = fetchLeaves(sources, elsewhere)
       fetching.catch(() => {})
       try {
-        await readSeed(options, wanted, place)
+        await readSeed(seed, options, wanted, place)
       } catch (err) {
         // the fetch it started writes into the part file: it must end before the file is closed
         await fetching.catch(() => {})
@@ -96,8 +99,8 @@ function chunkSizes (cuts: number[]): Set<number> {
   return sizes
 }
 
-async function readSeed (options: FetchFileOptions, wanted: Map<string, LeafGroup>, place: Place): Promise<void> {
-  const { path, chunker } = options.seed!
+async function readSeed (seed: FileSeed, options: FetchFileOptions, wanted: Map<string, LeafGroup>, place: Place): Promise<void> {
+  const { path, chunker } = seed
   try {
     await seedFromFile(path, chunker, wanted, async (group, bytes) => { await place(group, bytes, 'local') }, {
       signal: options.signal,

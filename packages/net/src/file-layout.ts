@@ -29,9 +29,12 @@ export interface FileLayout {
 export interface LayoutOptions extends AbortOptions {
   /** the file may not be larger (ContentTooLargeError) */
   maxBytes?: number
-  /** DAG nodes loaded at once (default 8) */
+  /** DAG nodes loaded at once (default {@link DEFAULT_CONCURRENCY}) */
   concurrency?: number
 }
+
+/** DAG nodes loaded at once: each is small, and most round trips are to one mirror */
+export const DEFAULT_CONCURRENCY = 32
 
 interface Pending { cid: CID, offset: number, size?: number }
 
@@ -40,22 +43,48 @@ interface Pending { cid: CID, offset: number, size?: number }
  * (loaded, verified, by `load`): the leaves themselves are not read. Each node's blockSizes must
  * add up with its links (`BadDagError` otherwise), so offsets can be trusted as far as the root's
  * CID is; a leaf's bytes are checked against its CID, and its length against `size`, by whoever
- * fetches it. Nodes of any depth are loaded level by level, `concurrency` at a time.
+ * fetches it. A node is loaded as soon as its parent is read, `concurrency` at a time.
  */
 export async function readFileLayout (root: CID, load: (cid: CID) => Promise<Uint8Array>, options: LayoutOptions = {}): Promise<FileLayout> {
-  const concurrency = options.concurrency ?? 8
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
   const layout: FileLayout = { size: 0, leaves: [], inline: [] }
-  let level: Pending[] = [{ cid: root, offset: 0 }]
-  while (level.length > 0) {
-    const next: Pending[] = []
-    for (let i = 0; i < level.length; i += concurrency) {
-      options.signal?.throwIfAborted()
-      const batch = level.slice(i, i + concurrency)
-      const blocks = await Promise.all(batch.map(async node => load(node.cid)))
-      batch.forEach((node, j) => { readNode(node, blocks[j]!, layout, next, options.maxBytes) })
+  const queue: Pending[] = []
+  // the root alone first: it says the file's size (checked against maxBytes) before more is loaded
+  const top: Pending = { cid: root, offset: 0 }
+  readNode(top, await load(root), layout, queue, options.maxBytes)
+  // then a window over every node known so far: a content-defined DAG has a node per ~16 leaves,
+  // and waiting for the slowest of each batch, level by level, cost a round trip per batch
+  await new Promise<void>((resolve, reject) => {
+    let inFlight = 0
+    let settled = false
+    const fail = (err: unknown): void => {
+      if (settled) return
+      settled = true
+      reject(err)
     }
-    level = next
-  }
+    const pump = (): void => {
+      if (settled) return
+      if (options.signal?.aborted === true) {
+        fail(options.signal.reason)
+        return
+      }
+      while (inFlight < concurrency && queue.length > 0) {
+        const node = queue.shift()!
+        inFlight++
+        load(node.cid).then(bytes => {
+          inFlight--
+          if (settled) return
+          readNode(node, bytes, layout, queue, options.maxBytes)
+          pump()
+        }).catch(fail)
+      }
+      if (inFlight === 0 && queue.length === 0) {
+        settled = true
+        resolve()
+      }
+    }
+    pump()
+  })
   layout.leaves.sort((a, b) => a.offset - b.offset)
   layout.inline.sort((a, b) => a.offset - b.offset)
   return layout

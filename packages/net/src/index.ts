@@ -184,8 +184,11 @@ export type FetchFileProgressEvents =
   | ProgressEvent<'hubless:fetch:hash', ByteProgress>
 
 export interface FetchFileOptions extends Omit<FetchOptions, 'pin' | 'onProgress'>, ProgressOptions<FetchFileProgressEvents> {
-  /** read first, for the leaves it holds */
-  seed?: FileSeed
+  /**
+   * read first, for the leaves it holds; a promise is awaited while the DAG's nodes load (working
+   * out where a large seed's chunks are cut takes as long as fetching them), and `undefined` means none
+   */
+  seed?: FileSeed | Promise<FileSeed | undefined>
 }
 
 export interface FetchResult {

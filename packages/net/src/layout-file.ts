@@ -25,6 +25,9 @@ export interface LayoutFile {
 
 interface Segments { size: number, list: Segment[] }
 
+/** leaves of a range read at once, ahead of the one being sent */
+const READ_AHEAD = 8
+
 const caches = new WeakMap<NodeHelia, Map<string, Promise<Segments | undefined>>>()
 
 /**
@@ -43,11 +46,26 @@ export async function openLayoutFile (helia: NodeHelia, cid: CID, options: Abort
     size,
     async * read (offset, length, opts = {}) {
       const end = Math.min(size, offset + length)
-      for (let i = firstEndingAfter(segments, offset); i < segments.length; i++) {
-        const segment = segments[i]!
-        if (segment.offset >= end) break
-        const bytes = segment.bytes ?? await toBytes(helia.blockstore.get(segment.cid!, { offline: true, signal: opts.signal }))
-        yield bytes.subarray(Math.max(0, offset - segment.offset), Math.min(segment.size, end - segment.offset))
+      const first = firstEndingAfter(segments, offset)
+      let last = first
+      while (last < segments.length && segments[last]!.offset < end) last++
+      const load = (segment: Segment): Promise<Uint8Array> => segment.bytes != null
+        ? Promise.resolve(segment.bytes)
+        : toBytes(helia.blockstore.get(segment.cid!, { offline: true, signal: opts.signal }))
+      // a few leaves read ahead: one at a time, a file of small leaves was served at the pace of
+      // a disk read's round trip through the thread pool, not at the disk's
+      const ahead: Array<Promise<Uint8Array>> = []
+      let next = first
+      try {
+        for (let i = first; i < last; i++) {
+          while (next < last && next - i < READ_AHEAD) ahead.push(load(segments[next++]!))
+          const segment = segments[i]!
+          const bytes = await ahead.shift()!
+          yield bytes.subarray(Math.max(0, offset - segment.offset), Math.min(segment.size, end - segment.offset))
+        }
+      } finally {
+        // reads begun for a reader that left are not waited for, but their failures are not unhandled
+        for (const pending of ahead) pending.catch(() => {})
       }
     }
   }

@@ -1,7 +1,9 @@
 /** The blocks a file becomes in UnixFS (hubless's DAG parameters), to count what a peer must fetch */
 import { createReadStream } from 'node:fs'
 import { importer } from 'ipfs-unixfs-importer'
+import * as raw from 'multiformats/codecs/raw'
 import type { FileLayout } from 'ipfs-unixfs-importer/layout'
+import type { CID } from 'multiformats/cid'
 import { contentDefinedLayout } from '../../../packages/net/src/dag-layout.ts'
 
 export type Chunker = (source: AsyncIterable<Uint8Array>) => AsyncIterable<Uint8Array>
@@ -18,6 +20,23 @@ export async function importBlocks (path: string, chunker: Chunker, layout: File
   // biome-ignore lint/suspicious/noExplicitAny: the importer's blockstore type wants a full Blockstore; only put is used
   for await (const _ of importer([{ content: createReadStream(path, { highWaterMark: 1024 * 1024 }) }], blockstore as any, { chunker, rawLeaves: true, cidVersion: 1, layout })) { /* drain */ }
   return blocks
+}
+
+/**
+ * The DAG nodes (not the raw leaves) of a file as `content.add` builds them: what a node keeps of
+ * a release it installed (`fetchFile` stores a DAG's nodes, never its leaves)
+ */
+export async function installedNodes (path: string, chunker: Chunker): Promise<Array<{ cid: CID, bytes: Uint8Array }>> {
+  const nodes: Array<{ cid: CID, bytes: Uint8Array }> = []
+  const blockstore = {
+    async put (cid: CID, bytes: Uint8Array) {
+      if (cid.code !== raw.code) nodes.push({ cid, bytes })
+      return cid
+    }
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: the importer's blockstore type wants a full Blockstore; only put is used
+  for await (const _ of importer([{ content: createReadStream(path, { highWaterMark: 1024 * 1024 }) }], blockstore as any, { chunker, rawLeaves: true, cidVersion: 1, layout: contentDefinedLayout() })) { /* drain */ }
+  return nodes
 }
 
 /** Bytes of the blocks of `want` that `have` lacks, and those of them that are DAG nodes (not raw leaves) */

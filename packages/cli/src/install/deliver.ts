@@ -44,7 +44,9 @@ export interface DeliverInit {
 export async function deliver (context: OperationContext, init: DeliverInit): Promise<Delivery> {
   const { services, signal, onProgress } = context
   const { content } = init
-  const seed = init.installed == null ? undefined : await seedOf(init.installed, signal)
+  // where the installed file is cut is worked out while the release's DAG nodes load
+  const seeding = init.installed == null ? undefined : seedOf(init.installed, signal)
+  let seedSize: number | undefined
 
   // the record's size bounds what is fetched and written, as for `hubless get`
   const limit = content.size ?? DEFAULT_MAX_DOWNLOAD_BYTES
@@ -59,10 +61,13 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
       signal,
       gateways: init.gateways,
       maxBytes: dagAllowance(limit),
-      seed: seed?.seed,
+      seed: seeding?.then(found => {
+        seedSize = found?.size
+        return found?.seed
+      }),
       onProgress: event => {
         if (event.type === 'hubless:fetch:seed') {
-          onProgress?.({ phase: 'reading the installed version', done: event.detail.bytes, total: seed?.size })
+          onProgress?.({ phase: 'reading the installed version', done: event.detail.bytes, total: seedSize })
         } else if (event.type === 'hubless:fetch:hash') {
           onProgress?.({ phase: 'verifying', done: event.detail.bytes, total: event.detail.total })
         } else if (event.type === 'hubless:fetch:block') {
