@@ -58,14 +58,19 @@ export async function openLayoutFile (helia: NodeHelia, cid: CID, options: Abort
       let next = first
       try {
         for (let i = first; i < last; i++) {
-          while (next < last && next - i < READ_AHEAD) ahead.push(load(segments[next++]!))
+          while (next < last && next - i < READ_AHEAD) {
+            const reading = load(segments[next++]!)
+            // one that fails before its turn is not unhandled: its turn's await throws it
+            reading.catch(() => {})
+            ahead.push(reading)
+          }
           const segment = segments[i]!
           const bytes = await ahead.shift()!
           yield bytes.subarray(Math.max(0, offset - segment.offset), Math.min(segment.size, end - segment.offset))
         }
       } finally {
-        // reads begun for a reader that left are not waited for, but their failures are not unhandled
-        for (const pending of ahead) pending.catch(() => {})
+        // reads begun for a reader that left are not waited for
+        ahead.length = 0
       }
     }
   }
