@@ -1,11 +1,17 @@
 import { logger } from '@libp2p/logger'
+import { SnapshotHeadsError } from '../errors.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
+import { fetchManifest, fetchPieces, serveRequest } from './snapshot-exchange.ts'
+import { SnapshotPieces } from './snapshot-pieces.ts'
+import { importPieces } from './snapshot-stream.ts'
+import { snapshotProtocolV2 } from './snapshot-wire.ts'
+import type { SnapshotManifest } from './snapshot-wire.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import type { IndexStorage } from './index-storage.ts'
 import type { RegistryPins } from './pins.ts'
 import type { RecordCache } from './record-cache.ts'
 import type { RecordIndex } from './record-index.ts'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { EventsDatabase, LogEntry, Storage } from '@orbitdb/core'
 import type { CID } from 'multiformats/cid'
 
@@ -14,6 +20,8 @@ const log = logger('hubless:registry:log')
 /** a head this many Lamport ticks ahead of ours is fetched as a snapshot rather than entry by entry */
 export const DEFAULT_SNAPSHOT_THRESHOLD = 64
 const SNAPSHOT_TIMEOUT = 120_000
+/** a format-2 request being served is given up after this long */
+const SERVE_TIMEOUT = 60_000
 /** how long a peer whose snapshot failed is not asked again */
 const FAILED_PEER_BACKOFF = 60_000
 
@@ -35,12 +43,17 @@ export interface SnapshotPolicyInit {
 }
 
 /**
- * When to take a neighbour's whole log in one stream instead of entry by entry (snapshot.ts),
- * from whom, and serving ours: a head far ahead of ours, or a long branch we lack, goes through
- * one snapshot at a time; a peer that failed is skipped for a minute.
+ * When to take a neighbour's whole log in bulk instead of entry by entry, from whom, and serving
+ * ours: a head far ahead of ours, or a long branch we lack, goes through one snapshot at a time;
+ * a peer that failed is skipped for a minute. A snapshot is asked for in format 2 (a manifest of
+ * pieces, snapshot-wire.ts, imported piece by piece: snapshot-stream.ts) and, from a peer that
+ * does not speak it, in format 1 (one stream, snapshot.ts); both are served.
  */
 export class SnapshotPolicy {
   readonly protocol: string
+  readonly protocolV2: string
+  readonly #pieces: SnapshotPieces
+  readonly #stop = new AbortController()
   readonly threshold: number
   #snapshotting: Promise<void> | undefined
   readonly #failed = new Map<string, number>()
@@ -50,6 +63,13 @@ export class SnapshotPolicy {
     this.#init = init
     this.threshold = init.threshold
     this.protocol = snapshotProtocol(init.db.address)
+    this.protocolV2 = snapshotProtocolV2(init.db.address)
+    this.#pieces = new SnapshotPieces({
+      path: init.cache.path,
+      logId: init.db.address,
+      heads: async () => (await init.db.log.heads()).map(h => h.hash!),
+      cached: hash => init.index.hasEntry(hash)
+    })
   }
 
   /** serve our log as a snapshot to peers that ask */
@@ -58,10 +78,17 @@ export class SnapshotPolicy {
       serveSnapshot(stream, this.#init.cache.entries(), { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
         .catch(err => { log('serving a snapshot failed - %e', err); stream.abort(err as Error) })
     }, { runOnLimitedConnection: false })
+    await this.#init.libp2p.handle(this.protocolV2, (stream: Stream) => {
+      const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(SERVE_TIMEOUT)])
+      serveRequest(stream, this.#pieces, { signal })
+        .catch(err => { log('serving a snapshot request failed - %e', err); stream.abort(err as Error) })
+    }, { runOnLimitedConnection: false })
   }
 
   async stop (): Promise<void> {
+    this.#stop.abort()
     await this.#init.libp2p.unhandle(this.protocol).catch(() => {})
+    await this.#init.libp2p.unhandle(this.protocolV2).catch(() => {})
     await this.#snapshotting?.catch(() => {})
   }
 
@@ -92,6 +119,11 @@ export class SnapshotPolicy {
     for (const peer of peers) {
       if (this.#init.stopped()) return
       try {
+        const manifest = await this.#manifest(peer)
+        if (manifest != null) {
+          if (await this.#importPieces(peer, manifest, target)) return
+          continue
+        }
         // no garbage collection from the first block stored until the last one kept is pinned
         const done = await pins.holdingGc(async keep => {
           const started = Date.now()
@@ -125,5 +157,49 @@ export class SnapshotPolicy {
         log('snapshot from %p failed - %e', peer, err)
       }
     }
+  }
+
+  /** the peer's format-2 manifest, or undefined when it speaks only format 1 (or a later format 2 cannot read) */
+  async #manifest (peer: PeerId): Promise<SnapshotManifest | undefined> {
+    try {
+      return await fetchManifest(this.#init.libp2p, peer, this.protocolV2, this.#init.db.address, { signal: this.#stop.signal })
+    } catch (err) {
+      const name = (err as Error).name
+      if (name === 'UnsupportedProtocolError' || name === 'SnapshotVersionError') {
+        log('%p offers no snapshot of format 2 (%s): asking for format 1', peer, name)
+        return undefined
+      }
+      throw err
+    }
+  }
+
+  /** Import a format-2 snapshot piece by piece; true once `target` is in the log */
+  async #importPieces (peer: PeerId, manifest: SnapshotManifest, target: LogEntry): Promise<boolean> {
+    const { libp2p, db, index, pins } = this.#init
+    const empty = index.entries === 0 && (await db.log.heads()).length === 0
+    const signal = this.#stop.signal
+    return pins.holdingGc(async keep => {
+      const started = Date.now()
+      const result = await importPieces(fetchPieces(libp2p, peer, this.protocolV2, manifest, { signal }), {
+        logId: db.address,
+        access: this.#init.access,
+        // a log that was empty holds only what the record index holds (no LevelDB read per entry)
+        has: hash => index.hasEntry(hash) || (!empty && db.log.has(hash)),
+        putBlocks: this.#init.putBlocks,
+        index: async hashes => { await this.#init.logIndex.putMany(hashes, true) },
+        joinEntry: this.#init.joinEntry,
+        commit: async entries => {
+          const added = await index.serial.run(async () => index.commit(entries))
+          keep(added.map(i => i.entryHash))
+        },
+        onRejected: (hash, error) => { this.#init.onRejected(hash, error) }
+      }, { signal })
+      log('snapshot (format 2, %d pieces) from %p: %d new records (%d rejected) in %d ms', manifest.pieces.length, peer, result.imported, result.rejected, Date.now() - started)
+      // the heads the manifest says it covers must all be here now: a snapshot cut short, or one
+      // that left entries out, is caught here (and what it did bring stays: every entry checked)
+      const missing = manifest.heads.filter(h => !index.hasEntry(h))
+      if (missing.length > 0) throw new SnapshotHeadsError(`the snapshot from ${peer} named ${manifest.heads.length} heads and did not bring ${missing.length} of them (${missing[0]})`)
+      return target.hash != null && index.hasEntry(target.hash)
+    })
   }
 }

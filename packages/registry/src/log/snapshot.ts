@@ -174,13 +174,13 @@ export interface ImportResult {
   rejected: number
 }
 
-type Decoded = LogEntry & { hash: string }
+export type Decoded = LogEntry & { hash: string }
 
 /**
  * OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously, the
  * entry's CID, and (for the canonical common shape, see entry-bytes.ts) the bytes its signature signs
  */
-function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID, signedBytes?: Uint8Array } {
+export function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID, signedBytes?: Uint8Array } {
   const parsed = parseCanonicalEntry(bytes)
   const entry = (parsed?.entry ?? dagCbor.decode(bytes)) as Decoded
   const cid = CID.createV1(dagCbor.code, Digest.create(sha256.code, createHash('sha256').update(bytes).digest()))

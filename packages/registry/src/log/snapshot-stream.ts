@@ -1,0 +1,178 @@
+import { logger } from '@libp2p/logger'
+import { Entry } from '@orbitdb/core'
+import { MalformedRecordError } from '../errors.ts'
+import { createSignatureBatch } from '../codecs/signature-batch.ts'
+import { decodeWithCid } from './snapshot.ts'
+import type { HublessAccessController } from './access-controller.ts'
+import type { CachedEntry } from './record-cache.ts'
+import type { Decoded } from './snapshot.ts'
+import type { AbortOptions } from '@libp2p/interface'
+import type { LogEntry } from '@orbitdb/core'
+import type { CID } from 'multiformats/cid'
+
+const log = logger('hubless:registry:snapshot')
+
+/** pieces whose signatures are being checked while the one before them is written */
+const CHECK_WINDOW = 4
+/** entries written between two joins of the tips (what the log shows while the rest arrives) */
+const CHECKPOINT_ENTRIES = 16_384
+
+export interface StreamImportContext {
+  logId: string
+  access: HublessAccessController
+  /** true when the log (or the record index) holds this entry */
+  has (hash: string): boolean | Promise<boolean>
+  /** store entry blocks (the log's entry storage reads them back) */
+  putBlocks (blocks: Array<{ cid: CID, bytes: Uint8Array }>): Promise<void>
+  /** mark entries as part of the log (OrbitDB's index) */
+  index (hashes: string[]): Promise<void>
+  /** OrbitDB's own join, for the tips */
+  joinEntry (entry: LogEntry): Promise<boolean>
+  /** checked entries, parents first, stored and indexed: hand them to the record index */
+  commit (entries: Array<CachedEntry & { deps: string[] }>): Promise<void>
+  onRejected (hash: string, error: Error): void
+}
+
+export interface StreamImportProgress {
+  /** entries received so far */
+  received: number
+  imported: number
+  rejected: number
+}
+
+export interface StreamImportOptions extends AbortOptions {
+  onProgress?(progress: StreamImportProgress): void
+}
+
+export interface StreamImportResult extends StreamImportProgress {
+  /** the entries joined as heads at the end */
+  heads: string[]
+}
+
+interface Checked {
+  entry: Decoded
+  cid: CID
+  bytes: Uint8Array
+  signed: CachedEntry['signed']
+}
+
+/**
+ * Import a snapshot piece by piece (snapshot format 2, or any source of entries in parents-first
+ * order): each piece's entries are decoded and their signatures checked on a worker while the
+ * pieces before it are written, and each piece, once checked, is written at once: blocks, the
+ * log's index, the record index. Memory holds a few pieces and the tips, never the snapshot.
+ *
+ * Every entry passes the checks canAppend and OrbitDB's join make (access-controller.ts) and is
+ * kept only when everything it points to is in the log already or came before it: the log stays
+ * closed under ancestry at every step. Entries not yet pointed to (the tips) are left out of
+ * OrbitDB's index and joined through OrbitDB's own join every CHECKPOINT_ENTRIES and at the end,
+ * so the log takes the records in as they arrive. A source that fails (a bad piece, a timeout)
+ * ends the import there: what was checked and written stays, its tips joined.
+ */
+export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: StreamImportContext, options: StreamImportOptions = {}): Promise<StreamImportResult> {
+  const started = performance.now()
+  const progress: StreamImportProgress = { received: 0, imported: 0, rejected: 0 }
+  const signatures = createSignatureBatch()
+  /** imported entries nothing imported points to yet: not in OrbitDB's index until joined */
+  const tips = new Map<string, Decoded>()
+  const heads: string[] = []
+  let sinceJoin = 0
+
+  const reject = (hash: string, err: Error): void => {
+    progress.rejected++
+    ctx.onRejected(hash, err)
+  }
+
+  const checkOne = async (entry: Decoded, cid: CID, bytes: Uint8Array, signedBytes: Uint8Array | undefined): Promise<Checked | undefined> => {
+    try {
+      if (await ctx.has(entry.hash)) return undefined
+      if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
+      const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true, signedEntryBytes: signedBytes })
+      return { entry, cid, bytes, signed }
+    } catch (err) {
+      reject(entry.hash, err as Error)
+      return undefined
+    }
+  }
+
+  const checkPiece = async (raw: Uint8Array[]): Promise<Array<Checked | undefined>> => {
+    const checks: Array<Promise<Checked | undefined>> = []
+    for (const bytes of raw) {
+      try {
+        const { entry, cid, signedBytes } = decodeWithCid(bytes)
+        checks.push(checkOne(entry, cid, bytes, signedBytes))
+      } catch {
+        progress.rejected++
+      }
+    }
+    return Promise.all(checks)
+  }
+
+  const joinTips = async (): Promise<void> => {
+    sinceJoin = 0
+    for (const [hash, entry] of [...tips]) {
+      tips.delete(hash)
+      try {
+        if (await ctx.joinEntry(entry)) heads.push(hash)
+      } catch (err) {
+        log('joining snapshot tip %s failed - %e', hash, err)
+      }
+    }
+  }
+
+  /** write one checked piece: what it points to must be in the log, or earlier in the piece */
+  const writePiece = async (checked: Array<Checked | undefined>): Promise<void> => {
+    const kept = new Map<string, Checked>()
+    for (const c of checked) {
+      if (c == null || kept.has(c.entry.hash)) continue
+      let ok = true
+      for (const dep of [...c.entry.next, ...c.entry.refs]) {
+        if (!kept.has(dep) && !(await ctx.has(dep))) { ok = false; break }
+      }
+      // out of order (a parent later, or never): left to replication, not refused
+      if (!ok) { progress.rejected++; continue }
+      kept.set(c.entry.hash, c)
+    }
+    if (kept.size === 0) return
+    const toIndex: string[] = []
+    for (const c of kept.values()) {
+      for (const dep of [...c.entry.next, ...c.entry.refs]) {
+        if (tips.delete(dep)) toIndex.push(dep)
+      }
+      tips.set(c.entry.hash, c.entry)
+    }
+    const items = [...kept.values()]
+    await Promise.all([ctx.putBlocks(items.map(c => ({ cid: c.cid, bytes: c.bytes }))), ctx.index(toIndex)])
+    await ctx.commit(items.map(c => ({ entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] })))
+    progress.imported += kept.size
+    sinceJoin += kept.size
+    if (sinceJoin >= CHECKPOINT_ENTRIES) await joinTips()
+  }
+
+  try {
+    const window: Array<Promise<Array<Checked | undefined>>> = []
+    for await (const raw of pieces) {
+      options.signal?.throwIfAborted()
+      progress.received += raw.length
+      const checks = checkPiece(raw)
+      checks.catch(() => {})
+      window.push(checks)
+      if (window.length >= CHECK_WINDOW) {
+        await writePiece(await window.shift()!)
+        options.onProgress?.({ ...progress })
+      }
+    }
+    // nothing more to decode: check signatures on this thread too
+    await signatures.help(options)
+    while (window.length > 0) {
+      await writePiece(await window.shift()!)
+      options.onProgress?.({ ...progress })
+    }
+  } finally {
+    signatures.close()
+    // whatever was written, joined: a failed source loses nothing that checked out
+    await joinTips()
+  }
+  log('imported %d of %d snapshot entries (%d rejected, %d heads) in %d ms', progress.imported, progress.received, progress.rejected, heads.length, Math.round(performance.now() - started))
+  return { ...progress, heads }
+}
