@@ -1,6 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { Entry } from '@orbitdb/core'
-import { MalformedRecordError } from '../errors.ts'
+import { MalformedRecordError, SnapshotHeadsError } from '../errors.ts'
 import { createSignatureBatch } from '../codecs/signature-batch.ts'
 import { decodeWithCid } from './snapshot.ts'
 import type { HublessAccessController } from './access-controller.ts'
@@ -42,6 +42,11 @@ export interface StreamImportProgress {
 
 export interface StreamImportOptions extends AbortOptions {
   onProgress?(progress: StreamImportProgress): void
+  /**
+   * the heads the snapshot says it covers: each must be in the log afterwards, or the import
+   * throws SnapshotHeadsError (a snapshot cut short, or one that left entries out)
+   */
+  heads?: string[]
 }
 
 export interface StreamImportResult extends StreamImportProgress {
@@ -174,5 +179,8 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     await joinTips()
   }
   log('imported %d of %d snapshot entries (%d rejected, %d heads) in %d ms', progress.imported, progress.received, progress.rejected, heads.length, Math.round(performance.now() - started))
+  const missing: string[] = []
+  for (const head of options.heads ?? []) if (!(await ctx.has(head))) missing.push(head)
+  if (missing.length > 0) throw new SnapshotHeadsError(`the snapshot named ${options.heads!.length} heads and did not bring ${missing.length} of them (${missing[0]}); what it brought is kept, the rest must come by replication`)
   return { ...progress, heads }
 }
