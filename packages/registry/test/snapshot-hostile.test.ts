@@ -158,4 +158,16 @@ describe('snapshot format 2 from a hostile peer', () => {
     assert.equal((await fresh.registry.status()).rejected, 0)
     await peers.stop(fresh)
   })
+
+  it('an older peer that speaks only format 1 is still asked, in format 1 (and format 2 is never offered to it)', async () => {
+    await relay.node.libp2p.unhandle(snapshotProtocolV2(honest.manifest.log))
+    const before = { ...asked }
+    const fresh = await peers.start(undefined, init)
+    await connect(fresh, relay)
+    await waitForRecords(fresh.registry, published, 60_000)
+    assert.ok(asked.v1 > before.v1, 'format 1 was asked for')
+    assert.equal(asked.v2, before.v2)
+    assert.equal((await fresh.registry.status()).rejected, 0)
+    await peers.stop(fresh)
+  })
 })
