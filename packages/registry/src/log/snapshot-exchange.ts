@@ -100,8 +100,15 @@ export async function * fetchPieces (libp2p: Libp2p, peer: PeerId, protocol: str
   let next = 0
   const fetchNext = (): void => {
     const ref = manifest.pieces[next++]!
-    const piece = request(libp2p, peer, protocol, encodeRequest(ref.cid), ref.bytes, `snapshot piece ${ref.cid} from ${peer}`, { signal })
-      .then(bytes => decodePiece(bytes, ref))
+    const what = `snapshot piece ${ref.cid} from ${peer}`
+    const once = async (): Promise<Uint8Array[]> => decodePiece(await request(libp2p, peer, protocol, encodeRequest(ref.cid), ref.bytes, what, { signal }), ref)
+    // a stream cut short under load (a closed connection ends a stream as if it were complete)
+    // is asked for once more; a piece that fails twice ends the snapshot
+    const piece = once().catch(async err => {
+      if (signal.aborted) throw err
+      log('%s failed, asking once more - %e', what, err)
+      return once()
+    })
     piece.catch(() => {})
     ahead.push(piece)
   }
