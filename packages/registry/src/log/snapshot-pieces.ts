@@ -123,6 +123,11 @@ export class SnapshotPieces {
   }
 }
 
+/** Every entry of the record cache, read a piece of the file at a time (format 1 serves these) */
+export async function * cacheEntries (path: string): AsyncGenerator<Uint8Array> {
+  for await (const part of entryRanges(path, 0, Number.POSITIVE_INFINITY)) yield * part.entries
+}
+
 /**
  * The entry bytes of the record cache's whole frames from byte `start` to `end` (or the end of
  * the file, or the first torn frame), with where each frame ends. Frame layout: record-cache.ts.

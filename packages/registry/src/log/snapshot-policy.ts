@@ -1,7 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
 import { fetchManifest, fetchPieces, serveRequest } from './snapshot-exchange.ts'
-import { SnapshotPieces } from './snapshot-pieces.ts'
+import { cacheEntries, SnapshotPieces } from './snapshot-pieces.ts'
 import { importPieces } from './snapshot-stream.ts'
 import { snapshotProtocolV2 } from './snapshot-wire.ts'
 import type { SnapshotManifest } from './snapshot-wire.ts'
@@ -74,7 +74,8 @@ export class SnapshotPolicy {
   /** serve our log as a snapshot to peers that ask */
   async start (): Promise<void> {
     await this.#init.libp2p.handle(this.protocol, (stream: Stream) => {
-      serveSnapshot(stream, this.#init.cache.entries(), { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
+      // read from the file a megabyte at a time, not all of it at once
+      serveSnapshot(stream, cacheEntries(this.#init.cache.path), { signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT) })
         .catch(err => { log('serving a snapshot failed - %e', err); stream.abort(err as Error) })
     }, { runOnLimitedConnection: false })
     await this.#init.libp2p.handle(this.protocolV2, (stream: Stream) => {
