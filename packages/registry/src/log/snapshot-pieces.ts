@@ -9,6 +9,7 @@ const log = logger('hubless:registry:snapshot')
 
 /** the record cache is read in pieces of this size */
 const READ_BYTES = 1024 * 1024
+const MAX_TAILS = 8
 
 interface Piece extends PieceRef {
   /** byte range of its frames in the record cache file */
@@ -64,7 +65,7 @@ export class SnapshotPieces {
 
   /** The bytes of a piece a manifest named, or undefined when it names none of ours */
   async piece (cid: string): Promise<Uint8Array | undefined> {
-    const piece = this.#byCid.get(cid) ?? (this.#tail?.cid.toString() === cid ? this.#tail : undefined)
+    const piece = this.#byCid.get(cid) ?? this.#tails.get(cid)
     if (piece == null) return undefined
     const entries: Uint8Array[] = []
     for await (const part of entryRanges(this.#init.path, piece.start, piece.end)) entries.push(...part.entries)
@@ -73,15 +74,20 @@ export class SnapshotPieces {
     return pieceCid(bytes).toString() === cid ? bytes : undefined
   }
 
-  #tail: Piece | undefined
+  /** the last few partial pieces handed out: an asker may still be fetching one after the file grew */
+  readonly #tails = new Map<string, Piece>()
 
   /** cut whole pieces from what the file gained; one cut at a time */
   async #cut (options?: AbortOptions): Promise<Piece | undefined> {
     while (this.#cutting != null) await this.#cutting.catch(() => {})
     this.#cutting = this.#cutFrom(options)
     try {
-      this.#tail = await this.#cutting
-      return this.#tail
+      const tail = await this.#cutting
+      if (tail != null) {
+        this.#tails.set(tail.cid.toString(), tail)
+        if (this.#tails.size > MAX_TAILS) this.#tails.delete(this.#tails.keys().next().value!)
+      }
+      return tail
     } finally {
       this.#cutting = undefined
     }
