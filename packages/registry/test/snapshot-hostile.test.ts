@@ -28,10 +28,14 @@ const RECORDS = 80
 const init = { name: 'hostile-snapshot', snapshotThreshold: 16 }
 type Mode = 'wrong' | 'truncated' | 'huge' | 'loop' | 'newer' | 'foreign' | 'short'
 
+/** a framed request (u16 length + bytes); the asker keeps its end open until it has the answer */
 async function readRequest (stream: Stream): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = []
-  for await (const c of stream) chunks.push(c instanceof Uint8Array ? c : c.subarray())
-  return Uint8Array.from(chunks.flatMap(c => [...c]))
+  let buf = new Uint8Array(0)
+  for await (const c of stream) {
+    buf = Uint8Array.from([...buf, ...(c instanceof Uint8Array ? c : c.subarray())])
+    if (buf.length >= 2 && buf.length >= 2 + ((buf[0]! << 8) | buf[1]!)) break
+  }
+  return buf.subarray(2)
 }
 
 describe('snapshot format 2 from a hostile peer', () => {

@@ -1,6 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { OversizeRecordError, SnapshotPieceError, SnapshotTimeoutError } from '../errors.ts'
-import { decodeManifest, decodePiece, decodeRequest, encodeManifest, encodeRequest, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES } from './snapshot-wire.ts'
+import { decodeManifest, decodePiece, decodeRequest, encodeManifest, encodeRequest, frameRequest, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES } from './snapshot-wire.ts'
 import type { SnapshotPieces } from './snapshot-pieces.ts'
 import type { SnapshotManifest } from './snapshot-wire.ts'
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -19,8 +19,14 @@ export const REQUEST_TIMEOUT = 30_000
 export const PIECE_CONCURRENCY = 4
 const SEND_BYTES = 64 * 1024
 
-/** Read what the other side sends until it closes its end: at most `max` bytes, within the signal's deadline */
-async function readAll (stream: Stream, max: number, what: string, signal: AbortSignal, write?: Uint8Array): Promise<Uint8Array> {
+/**
+ * Read what the other side sends: until it closes its end, or (`framed`) one request of a u16
+ * length and that many bytes. At most `max` bytes, within the signal's deadline. A request is
+ * framed rather than ended by closing our end: an end that arrives with the protocol's
+ * negotiation, before the handler listens, is never seen by it (the request waited its whole
+ * deadline for an end that had come and gone).
+ */
+async function readAll (stream: Stream, max: number, what: string, signal: AbortSignal, framed = false): Promise<Uint8Array> {
   let giveUp!: (err: Error) => void
   const gaveUp = new Promise<never>((_resolve, reject) => { giveUp = reject })
   gaveUp.catch(() => {})
@@ -32,32 +38,36 @@ async function readAll (stream: Stream, max: number, what: string, signal: Abort
   signal.addEventListener('abort', onAbort, { once: true })
   const chunks: Uint8Array[] = []
   let total = 0
+  const reader = stream[Symbol.asyncIterator]()
   try {
-    // listening before our end is closed: nothing the other side sends meanwhile waits unread
-    const reader = stream[Symbol.asyncIterator]()
-    const first = reader.next()
-    first.catch(() => {})
-    if (write != null) {
-      if (!stream.send(write)) await Promise.race([stream.onDrain({ signal }), gaveUp])
-      await Promise.race([stream.close({ signal }), gaveUp])
-    }
-    let next = first
     while (true) {
-      const { done, value } = await Promise.race([next, gaveUp])
+      const { done, value } = await Promise.race([reader.next(), gaveUp])
       if (done === true) break
       const bytes = value instanceof Uint8Array ? value : value.subarray()
       total += bytes.length
-      if (total > max) {
+      if (total > max + (framed ? 2 : 0)) {
         const err = new OversizeRecordError(`${what} sent more than ${max} bytes`)
         stream.abort(err)
         throw err
       }
       chunks.push(bytes)
-      next = reader.next()
+      if (framed && total >= 2) {
+        const all = concatChunks(chunks, total)
+        const length = (all[0]! << 8) | all[1]!
+        if (length > max) throw new OversizeRecordError(`${what} names ${length} bytes, more than ${max}`)
+        if (total >= 2 + length) return all.subarray(2, 2 + length)
+      }
     }
   } finally {
     signal.removeEventListener('abort', onAbort)
+    // stop listening (a framed read leaves the rest of the stream unread)
+    void reader.return?.(undefined).catch(() => {})
   }
+  if (framed) throw new SnapshotPieceError(`${what} ended before its length said`)
+  return concatChunks(chunks, total)
+}
+
+function concatChunks (chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!
   const out = new Uint8Array(total)
   let o = 0
@@ -70,7 +80,11 @@ async function request (libp2p: Libp2p, peer: PeerId, protocol: string, body: Ui
   const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
   const stream = await libp2p.dialProtocol(peer, protocol, { signal })
   try {
-    return await readAll(stream, max, what, signal, body)
+    if (!stream.send(frameRequest(body))) await stream.onDrain({ signal })
+    // our end stays open until the answer is in: the answer ends when the server closes its end
+    const answer = await readAll(stream, max, what, signal)
+    await stream.close({ signal }).catch(() => {})
+    return answer
   } catch (err) {
     stream.abort(err as Error)
     throw err
@@ -128,7 +142,7 @@ export async function * fetchPieces (libp2p: Libp2p, peer: PeerId, protocol: str
 
 /** Answer one format-2 request: our manifest, or a piece it names */
 export async function serveRequest (stream: Stream, pieces: SnapshotPieces, options: { signal: AbortSignal }): Promise<void> {
-  const { piece } = decodeRequest(await readAll(stream, MAX_REQUEST_BYTES, 'a snapshot request', options.signal))
+  const { piece } = decodeRequest(await readAll(stream, MAX_REQUEST_BYTES, 'a snapshot request', options.signal, true))
   const bytes = piece == null ? encodeManifest(await pieces.manifest(options)) : await pieces.piece(piece.toString())
   if (bytes == null) throw new SnapshotPieceError(`no snapshot piece ${piece?.toString() ?? ''} here (asked for a piece of another manifest)`)
   for (let o = 0; o < bytes.length; o += SEND_BYTES) {

@@ -159,17 +159,18 @@ export class SnapshotPolicy {
     }
   }
 
-  /** the peer's format-2 manifest, or undefined when it speaks only format 1 (or a later format 2 cannot read) */
+  /**
+   * The peer's format-2 manifest, or undefined to ask it in format 1: a peer that does not speak
+   * format 2 (an older one), whose manifest is of a later format, or whose manifest could not be
+   * had at all (format 1 is checked as a whole before anything is written, so trying it costs
+   * nothing but time)
+   */
   async #manifest (peer: PeerId): Promise<SnapshotManifest | undefined> {
     try {
       return await fetchManifest(this.#init.libp2p, peer, this.protocolV2, this.#init.db.address, { signal: this.#stop.signal })
     } catch (err) {
-      const name = (err as Error).name
-      if (name === 'UnsupportedProtocolError' || name === 'SnapshotVersionError') {
-        log('%p offers no snapshot of format 2 (%s): asking for format 1', peer, name)
-        return undefined
-      }
-      throw err
+      log('%p offers no snapshot of format 2 (%s): asking for format 1 - %e', peer, (err as Error).name, err)
+      return undefined
     }
   }
 

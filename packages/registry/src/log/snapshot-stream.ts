@@ -14,8 +14,8 @@ const log = logger('hubless:registry:snapshot')
 
 /** pieces whose signatures are being checked while the one before them is written */
 const CHECK_WINDOW = 4
-/** entries written between two joins of the tips (what the log shows while the rest arrives) */
-const CHECKPOINT_ENTRIES = 16_384
+/** entries written between two joins of the tips, after which their records are shown (while the rest arrives) */
+const CHECKPOINT_ENTRIES = 8_192
 
 export interface StreamImportContext {
   logId: string
@@ -81,7 +81,9 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
   /** imported entries nothing imported points to yet: not in OrbitDB's index until joined */
   const tips = new Map<string, Decoded>()
   const heads: string[] = []
-  let sinceJoin = 0
+  /** written since the last checkpoint: their records are handed on once the tips are joined */
+  const written = new Map<string, CachedEntry & { deps: string[] }>()
+  const known = (hash: string): boolean | Promise<boolean> => written.has(hash) || ctx.has(hash)
 
   const reject = (hash: string, err: Error): void => {
     progress.rejected++
@@ -90,7 +92,7 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
 
   const checkOne = async (entry: Decoded, cid: CID, bytes: Uint8Array, signedBytes: Uint8Array | undefined): Promise<Checked | undefined> => {
     try {
-      if (await ctx.has(entry.hash)) return undefined
+      if (await known(entry.hash)) return undefined
       if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
       const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true, signedEntryBytes: signedBytes })
       return { entry, cid, bytes, signed }
@@ -113,8 +115,8 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     return Promise.all(checks)
   }
 
-  const joinTips = async (): Promise<void> => {
-    sinceJoin = 0
+  /** join the tips through OrbitDB, then show the records written since the last checkpoint */
+  const checkpoint = async (): Promise<void> => {
     for (const [hash, entry] of [...tips]) {
       tips.delete(hash)
       try {
@@ -123,6 +125,10 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
         log('joining snapshot tip %s failed - %e', hash, err)
       }
     }
+    if (written.size === 0) return
+    const entries = [...written.values()]
+    written.clear()
+    await ctx.commit(entries)
   }
 
   /** write one checked piece: what it points to must be in the log, or earlier in the piece */
@@ -132,7 +138,7 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
       if (c == null || kept.has(c.entry.hash)) continue
       let ok = true
       for (const dep of [...c.entry.next, ...c.entry.refs]) {
-        if (!kept.has(dep) && !(await ctx.has(dep))) { ok = false; break }
+        if (!kept.has(dep) && !(await known(dep))) { ok = false; break }
       }
       // out of order (a parent later, or never): left to replication, not refused
       if (!ok) { progress.rejected++; continue }
@@ -148,10 +154,9 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     }
     const items = [...kept.values()]
     await Promise.all([ctx.putBlocks(items.map(c => ({ cid: c.cid, bytes: c.bytes }))), ctx.index(toIndex)])
-    await ctx.commit(items.map(c => ({ entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] })))
-    progress.imported += kept.size
-    sinceJoin += kept.size
-    if (sinceJoin >= CHECKPOINT_ENTRIES) await joinTips()
+    progress.imported += items.length
+    for (const c of items) written.set(c.entry.hash, { entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] })
+    if (written.size >= CHECKPOINT_ENTRIES) await checkpoint()
   }
 
   try {
@@ -175,8 +180,8 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     }
   } finally {
     signatures.close()
-    // whatever was written, joined: a failed source loses nothing that checked out
-    await joinTips()
+    // whatever was written, joined and shown: a failed source loses nothing that checked out
+    await checkpoint()
   }
   log('imported %d of %d snapshot entries (%d rejected, %d heads) in %d ms', progress.imported, progress.received, progress.rejected, heads.length, Math.round(performance.now() - started))
   const missing: string[] = []

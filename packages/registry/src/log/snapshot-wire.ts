@@ -18,7 +18,8 @@ import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
  * never offered it (libp2p's protocol negotiation fails and the asker falls back to 1), and a
  * manifest of a later version is skipped (SnapshotVersionError), never imported in part.
  *
- * Request (dag-cbor): `{ v: 2 }` for the manifest, `{ v: 2, piece: CID }` for a piece.
+ * Request (dag-cbor): `{ v: 2 }` for the manifest, `{ v: 2, piece: CID }` for a piece, sent as a
+ * u16 length and the request's bytes (the asker's end stays open until the answer is in).
  * Manifest (dag-cbor): `{ v: 2, log, entries, heads, pieces: [[CID, entries, bytes], …] }`:
  * `heads` are the log's heads the pieces cover (what the asker must hold once all are in).
  * Piece CIDs are CIDv1, raw codec, sha2-256 of the piece's bytes.
@@ -145,6 +146,15 @@ export function decodeManifest (bytes: Uint8Array, logId: string): SnapshotManif
 /** the asker's request: the manifest, or one piece */
 export function encodeRequest (piece?: CID): Uint8Array {
   return dagCbor.encode(piece == null ? { v: SNAPSHOT_FORMAT } : { v: SNAPSHOT_FORMAT, piece })
+}
+
+/** a request on the wire: u16 length, then the request's bytes */
+export function frameRequest (body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + body.length)
+  out[0] = body.length >> 8
+  out[1] = body.length & 0xff
+  out.set(body, 2)
+  return out
 }
 
 export function decodeRequest (bytes: Uint8Array): { piece?: CID } {

@@ -108,11 +108,17 @@ export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: s
   let pending = new Uint8Array(0)
   let total = 0
   try {
-    await Promise.race([stream.close(options), gaveUp])
+    // listening before our end is closed: a peer that answers at once may close its end before
+    // a listener is attached, and that end would never be seen (the read waits out the idle timeout)
     const chunks = stream[Symbol.asyncIterator]()
+    let pendingChunk = chunks.next()
+    pendingChunk.catch(() => {})
+    await Promise.race([stream.close(options), gaveUp])
     while (true) {
-      const next = await Promise.race([chunks.next(), gaveUp])
+      const next = await Promise.race([pendingChunk, gaveUp])
       if (next.done === true) break
+      pendingChunk = chunks.next()
+      pendingChunk.catch(() => {})
       const chunk = next.value
       touch()
       options.signal?.throwIfAborted()
