@@ -64,15 +64,17 @@ interface Checked {
 /**
  * Import a snapshot piece by piece (snapshot format 2, or any source of entries in parents-first
  * order): each piece's entries are decoded and their signatures checked on a worker while the
- * pieces before it are written, and each piece, once checked, is written at once: blocks, the
- * log's index, the record index. Memory holds a few pieces and the tips, never the snapshot.
+ * pieces before it are written, and each piece, once checked, is written at once (blocks and the
+ * log's index). Memory holds a few pieces, the tips and the records of one checkpoint, never the
+ * snapshot.
  *
  * Every entry passes the checks canAppend and OrbitDB's join make (access-controller.ts) and is
  * kept only when everything it points to is in the log already or came before it: the log stays
  * closed under ancestry at every step. Entries not yet pointed to (the tips) are left out of
- * OrbitDB's index and joined through OrbitDB's own join every CHECKPOINT_ENTRIES and at the end,
- * so the log takes the records in as they arrive. A source that fails (a bad piece, a timeout)
- * ends the import there: what was checked and written stays, its tips joined.
+ * OrbitDB's index and joined through OrbitDB's own join every CHECKPOINT_ENTRIES and at the end;
+ * only then are the records written since the last checkpoint handed to the record index, so
+ * records show while the rest arrives and never before the log's heads reach them. A source that
+ * fails (a bad piece, a timeout) ends the import there: what was checked and written stays.
  */
 export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: StreamImportContext, options: StreamImportOptions = {}): Promise<StreamImportResult> {
   const started = performance.now()
