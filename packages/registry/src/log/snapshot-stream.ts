@@ -26,6 +26,8 @@ export interface StreamImportContext {
   putBlocks (blocks: Array<{ cid: CID, bytes: Uint8Array }>): Promise<void>
   /** mark entries as part of the log (OrbitDB's index) */
   index (hashes: string[]): Promise<void>
+  /** take entries out of OrbitDB's index again (a stop between two checkpoints) */
+  unindex (hashes: string[]): Promise<void>
   /** OrbitDB's own join, for the tips */
   joinEntry (entry: LogEntry): Promise<boolean>
   /** checked entries, parents first, stored and indexed: hand them to the record index */
@@ -182,8 +184,15 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     }
   } finally {
     signatures.close()
-    // whatever was written, joined and shown: a failed source loses nothing that checked out
-    await checkpoint()
+    if (options.signal?.aborted === true) {
+      // stopping: OrbitDB's join queue may be busy for long, so the log goes back to the last
+      // checkpoint instead (an entry indexed but never joined would hide its record for good)
+      await ctx.unindex([...written.keys()])
+      progress.imported -= written.size
+    } else {
+      // whatever was written, joined and shown: a failed source loses nothing that checked out
+      await checkpoint()
+    }
   }
   log('imported %d of %d snapshot entries (%d rejected, %d heads) in %d ms', progress.imported, progress.received, progress.rejected, heads.length, Math.round(performance.now() - started))
   const missing: string[] = []
