@@ -76,18 +76,25 @@ function concatChunks (chunks: Uint8Array[], total: number): Uint8Array {
 }
 
 async function request (libp2p: Libp2p, peer: PeerId, protocol: string, body: Uint8Array, max: number, what: string, options: AbortOptions): Promise<Uint8Array> {
-  const deadline = AbortSignal.timeout(REQUEST_TIMEOUT)
-  const signal = options.signal == null ? deadline : AbortSignal.any([options.signal, deadline])
-  const stream = await libp2p.dialProtocol(peer, protocol, { signal })
+  // a timer of our own rather than AbortSignal.timeout: a timeout signal that only a composite
+  // signal refers to may be collected before it fires, and the request would then wait for ever
+  const deadline = new AbortController()
+  const timer = setTimeout(() => { deadline.abort(new SnapshotTimeoutError(`${what} took longer than ${REQUEST_TIMEOUT} ms`)) }, REQUEST_TIMEOUT)
+  const signal = options.signal == null ? deadline.signal : AbortSignal.any([options.signal, deadline.signal])
   try {
-    if (!stream.send(frameRequest(body))) await stream.onDrain({ signal })
-    // our end stays open until the answer is in: the answer ends when the server closes its end
-    const answer = await readAll(stream, max, what, signal)
-    await stream.close({ signal }).catch(() => {})
-    return answer
-  } catch (err) {
-    stream.abort(err as Error)
-    throw err
+    const stream = await libp2p.dialProtocol(peer, protocol, { signal })
+    try {
+      if (!stream.send(frameRequest(body))) await stream.onDrain({ signal })
+      // our end stays open until the answer is in: the answer ends when the server closes its end
+      const answer = await readAll(stream, max, what, signal)
+      await stream.close({ signal }).catch(() => {})
+      return answer
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    }
+  } finally {
+    clearTimeout(timer)
   }
 }
 
