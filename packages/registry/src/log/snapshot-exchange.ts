@@ -1,5 +1,6 @@
 import { logger } from '@libp2p/logger'
 import { OversizeRecordError, SnapshotPieceError, SnapshotTimeoutError } from '../errors.ts'
+import { raceSignal } from './serial.ts'
 import { decodeManifest, decodePiece, decodeRequest, encodeManifest, encodeRequest, frameRequest, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES } from './snapshot-wire.ts'
 import type { SnapshotPieces } from './snapshot-pieces.ts'
 import type { SnapshotManifest } from './snapshot-wire.ts'
@@ -82,7 +83,10 @@ async function request (libp2p: Libp2p, peer: PeerId, protocol: string, body: Ui
   const timer = setTimeout(() => { deadline.abort(new SnapshotTimeoutError(`${what} took longer than ${REQUEST_TIMEOUT} ms`)) }, REQUEST_TIMEOUT)
   const signal = options.signal == null ? deadline.signal : AbortSignal.any([options.signal, deadline.signal])
   try {
-    const stream = await libp2p.dialProtocol(peer, protocol, { signal })
+    // a dial that does not watch its signal (a connection being closed) must not hold the snapshot
+    const dialing = libp2p.dialProtocol(peer, protocol, { signal })
+    dialing.then(stream => { if (signal.aborted) stream.abort(signal.reason as Error) }, () => {})
+    const stream = await raceSignal(dialing, signal)
     try {
       if (!stream.send(frameRequest(body))) await stream.onDrain({ signal })
       // our end stays open until the answer is in: the answer ends when the server closes its end

@@ -188,9 +188,6 @@ export class SnapshotPolicy {
         has: hash => index.hasEntry(hash) || (!empty && db.log.has(hash)),
         putBlocks: this.#init.putBlocks,
         index: async hashes => { await this.#init.logIndex.putMany(hashes, true) },
-        unindex: async hashes => {
-          for (const h of hashes) await this.#init.indexStorage.del(h)
-        },
         joinEntry: this.#init.joinEntry,
         commit: async entries => {
           const added = await index.serial.run(async () => index.commit(entries))

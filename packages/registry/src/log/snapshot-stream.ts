@@ -26,8 +26,6 @@ export interface StreamImportContext {
   putBlocks (blocks: Array<{ cid: CID, bytes: Uint8Array }>): Promise<void>
   /** mark entries as part of the log (OrbitDB's index) */
   index (hashes: string[]): Promise<void>
-  /** take entries out of OrbitDB's index again (a stop between two checkpoints) */
-  unindex (hashes: string[]): Promise<void>
   /** OrbitDB's own join, for the tips */
   joinEntry (entry: LogEntry): Promise<boolean>
   /** checked entries, parents first, stored and indexed: hand them to the record index */
@@ -66,15 +64,15 @@ interface Checked {
 /**
  * Import a snapshot piece by piece (snapshot format 2, or any source of entries in parents-first
  * order): each piece's entries are decoded and their signatures checked on a worker while the
- * pieces before it are written, and each piece, once checked, is written at once (blocks and the
- * log's index). Memory holds a few pieces, the tips and the records of one checkpoint, never the
+ * pieces before it are written, and each piece's blocks, once checked, are written at once. Memory holds a few pieces, the tips and the records of one checkpoint, never the
  * snapshot.
  *
  * Every entry passes the checks canAppend and OrbitDB's join make (access-controller.ts) and is
  * kept only when everything it points to is in the log already or came before it: the log stays
- * closed under ancestry at every step. Entries not yet pointed to (the tips) are left out of
- * OrbitDB's index and joined through OrbitDB's own join every CHECKPOINT_ENTRIES and at the end;
- * only then are the records written since the last checkpoint handed to the record index, so
+ * closed under ancestry at every step. Every CHECKPOINT_ENTRIES and at the end, the entries
+ * something points to go into OrbitDB's index in one batch, the others (the tips) are joined
+ * through OrbitDB's own join, and only then are the records written since handed to the record
+ * index (a crash between checkpoints leaves blocks only, never indexed entries no head reaches), so
  * records show while the rest arrives and never before the log's heads reach them. A source that
  * fails (a bad piece, a timeout) ends the import there: what was checked and written stays.
  */
@@ -87,6 +85,8 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
   const heads: string[] = []
   /** written since the last checkpoint: their records are handed on once the tips are joined */
   const written = new Map<string, CachedEntry & { deps: string[] }>()
+  /** written entries something points to, for OrbitDB's index at the next checkpoint */
+  const unindexed: string[] = []
   const known = (hash: string): boolean | Promise<boolean> => written.has(hash) || ctx.has(hash)
 
   const reject = (hash: string, err: Error): void => {
@@ -121,6 +121,8 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
 
   /** join the tips through OrbitDB, then show the records written since the last checkpoint */
   const checkpoint = async (): Promise<void> => {
+    // what the tips point to, indexed in one batch; then the tips joined through OrbitDB
+    await ctx.index(unindexed.splice(0))
     for (const [hash, entry] of [...tips]) {
       tips.delete(hash)
       try {
@@ -149,15 +151,15 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
       kept.set(c.entry.hash, c)
     }
     if (kept.size === 0) return
-    const toIndex: string[] = []
     for (const c of kept.values()) {
       for (const dep of [...c.entry.next, ...c.entry.refs]) {
-        if (tips.delete(dep)) toIndex.push(dep)
+        if (tips.delete(dep)) unindexed.push(dep)
       }
       tips.set(c.entry.hash, c.entry)
     }
     const items = [...kept.values()]
-    await Promise.all([ctx.putBlocks(items.map(c => ({ cid: c.cid, bytes: c.bytes }))), ctx.index(toIndex)])
+    // blocks now (a block alone is not part of the log); the log's index at the checkpoint
+    await ctx.putBlocks(items.map(c => ({ cid: c.cid, bytes: c.bytes })))
     progress.imported += items.length
     for (const c of items) written.set(c.entry.hash, { entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] })
     if (written.size >= CHECKPOINT_ENTRIES) await checkpoint()
@@ -185,9 +187,8 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
   } finally {
     signatures.close()
     if (options.signal?.aborted === true) {
-      // stopping: OrbitDB's join queue may be busy for long, so the log goes back to the last
-      // checkpoint instead (an entry indexed but never joined would hide its record for good)
-      await ctx.unindex([...written.keys()])
+      // stopping: OrbitDB's join queue may be busy for long, so the log stays at the last
+      // checkpoint (what was written since is blocks only, as after a crash)
       progress.imported -= written.size
     } else {
       // whatever was written, joined and shown: a failed source loses nothing that checked out
