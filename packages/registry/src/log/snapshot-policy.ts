@@ -189,6 +189,7 @@ export class SnapshotPolicy {
         putBlocks: this.#init.putBlocks,
         index: async hashes => { await this.#init.logIndex.putMany(hashes, true) },
         joinEntry: this.#init.joinEntry,
+        keepIdentities: async hashes => { await pins.now(hashes) },
         commit: async entries => {
           const added = await index.serial.run(async () => index.commit(entries))
           keep(added.map(i => i.entryHash))

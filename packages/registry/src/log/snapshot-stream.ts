@@ -28,6 +28,8 @@ export interface StreamImportContext {
   index (hashes: string[]): Promise<void>
   /** OrbitDB's own join, for the tips */
   joinEntry (entry: LogEntry): Promise<boolean>
+  /** pin the writer identities entries name, before those entries enter the log */
+  keepIdentities (hashes: string[]): Promise<void>
   /** checked entries, parents first, stored and indexed: hand them to the record index */
   commit (entries: Array<CachedEntry & { deps: string[] }>): Promise<void>
   onRejected (hash: string, error: Error): void
@@ -87,6 +89,9 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
   const written = new Map<string, CachedEntry & { deps: string[] }>()
   /** written entries something points to, for OrbitDB's index at the next checkpoint */
   const unindexed: string[] = []
+  /** writer identities pinned, and those the entries written since the last checkpoint name */
+  const identities = new Set<string>()
+  const newIdentities = new Set<string>()
   const known = (hash: string): boolean | Promise<boolean> => written.has(hash) || ctx.has(hash)
 
   const reject = (hash: string, err: Error): void => {
@@ -121,6 +126,14 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
 
   /** join the tips through OrbitDB, then show the records written since the last checkpoint */
   const checkpoint = async (): Promise<void> => {
+    // the identities first: a peer asked for these entries must be able to show who wrote them,
+    // also after a crash right after they entered the log
+    if (newIdentities.size > 0) {
+      const pin = [...newIdentities]
+      newIdentities.clear()
+      await ctx.keepIdentities(pin)
+      for (const i of pin) identities.add(i)
+    }
     // what the tips point to, indexed in one batch; then the tips joined through OrbitDB
     await ctx.index(unindexed.splice(0))
     for (const [hash, entry] of [...tips]) {
@@ -161,6 +174,7 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     // blocks now (a block alone is not part of the log); the log's index at the checkpoint
     await ctx.putBlocks(items.map(c => ({ cid: c.cid, bytes: c.bytes })))
     progress.imported += items.length
+    for (const c of items) if (!identities.has(c.entry.identity)) newIdentities.add(c.entry.identity)
     for (const c of items) written.set(c.entry.hash, { entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] })
     if (written.size >= CHECKPOINT_ENTRIES) await checkpoint()
   }
