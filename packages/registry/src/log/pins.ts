@@ -72,6 +72,22 @@ export class RegistryPins {
   }
 
   /**
+   * Pin blocks now, each within `timeout` ms (a block not here and not found in time is logged
+   * and left to the pins at the next open): the writer identities a checkpoint's entries name,
+   * which must outlive a crash right after the entries are in the log
+   */
+  async now (hashes: string[], timeout = 10_000): Promise<void> {
+    for (const hash of hashes) {
+      if (this.#init.stopped()) return
+      try {
+        await pinOnce(this.#init.pins, CID.parse(hash, base58btc), { signal: AbortSignal.timeout(timeout) })
+      } catch (err) {
+        log('pinning %s failed - %e', hash, err)
+      }
+    }
+  }
+
+  /**
    * Run `work`, which stores blocks and names those to keep (`keep(hashes)`), with garbage
    * collection held until they are pinned
    */

@@ -108,11 +108,17 @@ export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: s
   let pending = new Uint8Array(0)
   let total = 0
   try {
-    await Promise.race([stream.close(options), gaveUp])
+    // listening before our end is closed: a peer that answers at once may close its end before
+    // a listener is attached, and that end would never be seen (the read waits out the idle timeout)
     const chunks = stream[Symbol.asyncIterator]()
+    let pendingChunk = chunks.next()
+    pendingChunk.catch(() => {})
+    await Promise.race([stream.close(options), gaveUp])
     while (true) {
-      const next = await Promise.race([chunks.next(), gaveUp])
+      const next = await Promise.race([pendingChunk, gaveUp])
       if (next.done === true) break
+      pendingChunk = chunks.next()
+      pendingChunk.catch(() => {})
       const chunk = next.value
       touch()
       options.signal?.throwIfAborted()
@@ -174,13 +180,13 @@ export interface ImportResult {
   rejected: number
 }
 
-type Decoded = LogEntry & { hash: string }
+export type Decoded = LogEntry & { hash: string }
 
 /**
  * OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously, the
  * entry's CID, and (for the canonical common shape, see entry-bytes.ts) the bytes its signature signs
  */
-function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID, signedBytes?: Uint8Array } {
+export function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID, signedBytes?: Uint8Array } {
   const parsed = parseCanonicalEntry(bytes)
   const entry = (parsed?.entry ?? dagCbor.decode(bytes)) as Decoded
   const cid = CID.createV1(dagCbor.code, Digest.create(sha256.code, createHash('sha256').update(bytes).digest()))
