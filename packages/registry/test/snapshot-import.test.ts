@@ -92,4 +92,22 @@ describe('signature batch', () => {
     batch.close()
     assert.deepEqual(await Promise.all(cases.slice(0, 20).map(async ([s, m, k]) => batch.verify(s, m, k))), expected.slice(0, 20))
   })
+
+  it('answers checks queued after help() returned, when a partial batch waited for both slots of the worker (a snapshot import hung on it)', async () => {
+    const key = createPublisherKey()
+    const message = Uint8Array.of(1, 2, 3)
+    const signature = await sign(message, key)
+    const batch = createSignatureBatch({ batchSize: 4 })
+    try {
+      await batch.help()
+      // two whole batches fill the worker's two slots; the 3 left over are a partial batch
+      const late = Promise.all(Array.from({ length: 11 }, async () => batch.verify(signature, message, key.publicKey)))
+      const verdicts = await Promise.race([late, new Promise<never>((_resolve, reject) => {
+        setTimeout(() => { reject(new Error('checks queued after help() were never answered')) }, 5_000).unref()
+      })])
+      assert.deepEqual(verdicts, Array.from({ length: 11 }, () => true))
+    } finally {
+      batch.close()
+    }
+  })
 })
