@@ -6,6 +6,9 @@ import type { AbortOptions } from '@libp2p/interface'
 
 const log = logger('hubless:registry:pins')
 
+/** one block pinned in the background, at most (it may have to come from the network) */
+const PIN_TIMEOUT = 30_000
+
 /** What pinning needs of Helia's `pins` */
 export interface PinStore {
   isPinned (cid: CID, options?: AbortOptions): Promise<boolean>
@@ -53,7 +56,8 @@ export class RegistryPins {
           return
         }
         try {
-          await pinOnce(this.#init.pins, CID.parse(hash, base58btc))
+          // a block that is neither here nor found in time is left to the next open (a stop waits for this queue)
+          await pinOnce(this.#init.pins, CID.parse(hash, base58btc), { signal: AbortSignal.timeout(PIN_TIMEOUT) })
         } catch (err) {
           this.#missed = true
           log('pinning %s failed - %e', hash, err)

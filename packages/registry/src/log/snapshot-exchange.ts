@@ -154,7 +154,7 @@ export async function * fetchPieces (libp2p: Libp2p, peer: PeerId, protocol: str
 /** Answer one format-2 request: our manifest, or a piece it names */
 export async function serveRequest (stream: Stream, pieces: SnapshotPieces, options: { signal: AbortSignal }): Promise<void> {
   const { piece } = decodeRequest(await readAll(stream, MAX_REQUEST_BYTES, 'a snapshot request', options.signal, true))
-  const bytes = piece == null ? encodeManifest(await pieces.manifest(options)) : await pieces.piece(piece.toString())
+  const bytes = piece == null ? encodeManifest(await pieces.manifest(options)) : await pieces.piece(piece.toString(), options)
   if (bytes == null) throw new SnapshotPieceError(`no snapshot piece ${piece?.toString() ?? ''} here (asked for a piece of another manifest)`)
   for (let o = 0; o < bytes.length; o += SEND_BYTES) {
     if (!stream.send(bytes.subarray(o, o + SEND_BYTES))) await stream.onDrain(options)

@@ -1,4 +1,5 @@
 import { logger } from '@libp2p/logger'
+import { SnapshotTimeoutError } from '../errors.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
 import { fetchManifest, fetchPieces, serveRequest } from './snapshot-exchange.ts'
 import { SnapshotPieces } from './snapshot-pieces.ts'
@@ -125,23 +126,31 @@ export class SnapshotPolicy {
         const done = await pins.holdingGc(async keep => {
           const started = Date.now()
           // checked while it arrives; written once all of it has arrived and been checked
-          const signal = AbortSignal.timeout(SNAPSHOT_TIMEOUT)
+          // a deadline of our own (a timeout signal only a composite refers to may be collected before it fires), and a stop
+          const deadline = new AbortController()
+          const timer = setTimeout(() => { deadline.abort(new SnapshotTimeoutError(`a snapshot of format 1 took longer than ${SNAPSHOT_TIMEOUT} ms`)) }, SNAPSHOT_TIMEOUT)
+          const signal = AbortSignal.any([this.#stop.signal, deadline.signal])
           const entries = fetchSnapshot(libp2p, peer, this.protocol, { signal })
           const empty = index.entries === 0 && (await db.log.heads()).length === 0
-          const result = await importSnapshot(entries, {
-            logId: db.address,
-            empty,
-            access: this.#init.access,
-            has: async hash => await index.containsEntry(hash) || await db.log.has(hash),
-            putBlocks: this.#init.putBlocks,
-            // what OrbitDB's join writes for each entry it takes in, in one batch
-            index: async hashes => { await this.#init.logIndex.putMany(hashes, true) },
-            unindex: async hashes => {
-              for (const h of hashes) await this.#init.indexStorage.del(h)
-            },
-            joinEntry: this.#init.joinEntry,
-            onRejected: (hash, error) => { this.#init.onRejected(hash, error) }
-          })
+          let result: Awaited<ReturnType<typeof importSnapshot>>
+          try {
+            result = await importSnapshot(entries, {
+              logId: db.address,
+              empty,
+              access: this.#init.access,
+              has: async hash => await index.containsEntry(hash) || await db.log.has(hash),
+              putBlocks: this.#init.putBlocks,
+              // what OrbitDB's join writes for each entry it takes in, in one batch
+              index: async hashes => { await this.#init.logIndex.putMany(hashes, true) },
+              unindex: async hashes => {
+                for (const h of hashes) await this.#init.indexStorage.del(h)
+              },
+              joinEntry: this.#init.joinEntry,
+              onRejected: (hash, error) => { this.#init.onRejected(hash, error) }
+            }, { signal })
+          } finally {
+            clearTimeout(timer)
+          }
           const added = await index.serial.run(async () => index.commit(result.imported))
           keep(added.map(i => i.entryHash))
           log('snapshot from %p: %d new records (%d rejected) in %d ms', peer, added.length, result.rejected, Date.now() - started)

@@ -1,7 +1,8 @@
 import { logger } from '@libp2p/logger'
 import { Entry } from '@orbitdb/core'
-import { MalformedRecordError, SnapshotHeadsError } from '../errors.ts'
+import { MalformedRecordError, SnapshotHeadsError, SnapshotTimeoutError } from '../errors.ts'
 import { createSignatureBatch } from '../codecs/signature-batch.ts'
+import { raceSignal } from './serial.ts'
 import { decodeWithCid } from './snapshot.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import type { CachedEntry } from './record-frame.ts'
@@ -16,6 +17,8 @@ const log = logger('hubless:registry:snapshot')
 const CHECK_WINDOW = 4
 /** entries written between two joins of the tips, after which their records are shown (while the rest arrives) */
 const CHECKPOINT_ENTRIES = 8_192
+/** an import in which no piece arrives and none is written for this long is given up */
+export const STALL_TIMEOUT = 60_000
 
 export interface StreamImportContext {
   logId: string
@@ -179,26 +182,36 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     if (written.size >= CHECKPOINT_ENTRIES) await checkpoint()
   }
 
+  // every wait below is bounded: by the caller's signal, and by a deadline that moves with progress
+  const stall = new AbortController()
+  let stallTimer: ReturnType<typeof setTimeout> | undefined
+  const progressed = (): void => {
+    clearTimeout(stallTimer)
+    stallTimer = setTimeout(() => { stall.abort(new SnapshotTimeoutError(`a snapshot import made no progress for ${STALL_TIMEOUT} ms`)) }, STALL_TIMEOUT)
+  }
+  progressed()
+  const signal = options.signal == null ? stall.signal : AbortSignal.any([options.signal, stall.signal])
+  const writeNext = async (checks: Promise<Array<Checked | undefined>>): Promise<void> => {
+    await writePiece(await raceSignal(checks, signal))
+    progressed()
+    options.onProgress?.({ ...progress })
+  }
   try {
     const window: Array<Promise<Array<Checked | undefined>>> = []
     for await (const raw of pieces) {
-      options.signal?.throwIfAborted()
+      signal.throwIfAborted()
+      progressed()
       progress.received += raw.length
       const checks = checkPiece(raw)
       checks.catch(() => {})
       window.push(checks)
-      if (window.length >= CHECK_WINDOW) {
-        await writePiece(await window.shift()!)
-        options.onProgress?.({ ...progress })
-      }
+      if (window.length >= CHECK_WINDOW) await writeNext(window.shift()!)
     }
     // nothing more to decode: check signatures on this thread too
-    await signatures.help(options)
-    while (window.length > 0) {
-      await writePiece(await window.shift()!)
-      options.onProgress?.({ ...progress })
-    }
+    await signatures.help({ signal })
+    while (window.length > 0) await writeNext(window.shift()!)
   } finally {
+    clearTimeout(stallTimer)
     signatures.close()
     if (options.signal?.aborted === true) {
       // stopping: OrbitDB's join queue may be busy for long, so the log stays at the last

@@ -7,6 +7,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { MalformedRecordError, OversizeRecordError, SnapshotTimeoutError } from '../errors.ts'
 import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
+import { raceSignal } from './serial.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import type { CachedEntry } from './record-frame.ts'
 import { base58btcEncode } from '../codecs/base58.ts'
@@ -273,7 +274,7 @@ export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8
     }
     // everything is decoded: check signatures here as well until the worker holds the last of them
     await signatures.help(options)
-    await Promise.all(checks)
+    await raceSignal(Promise.all(checks), options.signal)
     checked = performance.now()
   } finally {
     signatures.close()
