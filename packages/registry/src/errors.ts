@@ -122,3 +122,27 @@ export class InvalidHoldsMessageError extends Error {
   static override name = 'InvalidHoldsMessageError'
   override name = 'InvalidHoldsMessageError'
 }
+
+/** A snapshot manifest is malformed or breaks a bound (a piece named twice, counts that disagree); the peer is skipped for a while */
+export class SnapshotManifestError extends Error {
+  static override name = 'SnapshotManifestError'
+  override name = 'SnapshotManifestError'
+}
+
+/** A snapshot of a format this peer does not read; it is ignored (the peer is asked for format 1 instead), never imported in part */
+export class SnapshotVersionError extends Error {
+  static override name = 'SnapshotVersionError'
+  override name = 'SnapshotVersionError'
+}
+
+/** A snapshot piece is not the one its manifest names (another hash, truncated, padded, another entry count); what was imported before it stays */
+export class SnapshotPieceError extends Error {
+  static override name = 'SnapshotPieceError'
+  override name = 'SnapshotPieceError'
+}
+
+/** A snapshot did not bring the heads its manifest says it covers (cut short, or entries left out); what it brought stays, the rest comes by replication */
+export class SnapshotHeadsError extends Error {
+  static override name = 'SnapshotHeadsError'
+  override name = 'SnapshotHeadsError'
+}

@@ -3,41 +3,14 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import { Entry } from '@orbitdb/core'
-import { toString as bytesToString } from 'uint8arrays/to-string'
 import { createPublisherKey, encodeSignedRecord, signRecord } from '../src/index.ts'
-import type { PublisherKey } from '../src/index.ts'
-import { hublessAccessController } from '../src/log/access-controller.ts'
 import type { HublessAccessController } from '../src/log/access-controller.ts'
 import { createSignatureBatch } from '../src/codecs/signature-batch.ts'
 import { decodeEntry, importSnapshot } from '../src/log/snapshot.ts'
 import type { ImportContext } from '../src/log/snapshot.ts'
 import { sign, verify } from '../src/records/ed25519.ts'
 import { releaseRecord } from './fixtures.ts'
-
-const LOG_ID = '/orbitdb/zdpuTestLog'
-const hex = (bytes: Uint8Array): string => bytesToString(bytes, 'base16')
-
-interface Built { bytes: Uint8Array, hash: string }
-
-/** An OrbitDB entry written by `writer` (identity `identity:<writer did>`), built by hand so that each part can be spoiled */
-async function entryBytes (wire: Uint8Array, writer: PublisherKey, time: number, next: string[], spoil: { entrySig?: boolean } = {}): Promise<Built> {
-  const value = { id: LOG_ID, payload: { op: 'ADD', key: null, value: wire }, next, refs: [], clock: { id: hex(writer.publicKey), time }, v: 2 }
-  let sig = await sign(dagCbor.encode(value), writer)
-  if (spoil.entrySig === true) sig = Uint8Array.from(sig, (b, i) => i === 0 ? b ^ 1 : b)
-  const bytes = dagCbor.encode({ ...value, key: hex(writer.publicKey), identity: `identity:${writer.did}`, sig: hex(sig) })
-  return { bytes, hash: decodeEntry(bytes).hash }
-}
-
-async function accessController (): Promise<HublessAccessController> {
-  let ac: HublessAccessController | undefined
-  // identities stubbed: `identity:<did>` names the key of that did; anything else does not verify
-  const identities = {
-    getIdentity: async (hash: string) => hash.startsWith('identity:') ? { hash, publicKey: hex((await import('../src/records/did-key.ts')).didToPublicKey(hash.slice(9))) } : undefined,
-    verifyIdentity: async () => true
-  }
-  await hublessAccessController({ accepted () {}, rejected () {} }, created => { ac = created })({ identities, orbitdb: { ipfs: {} } } as never)
-  return ac!
-}
+import { accessController, entryBytes, hex, LOG_ID } from './helpers/snapshot-entries.ts'
 
 function context (access: HublessAccessController, rejected: Map<string, string>): ImportContext {
   return {
@@ -118,5 +91,23 @@ describe('signature batch', () => {
     // after close, checks are answered on this thread
     batch.close()
     assert.deepEqual(await Promise.all(cases.slice(0, 20).map(async ([s, m, k]) => batch.verify(s, m, k))), expected.slice(0, 20))
+  })
+
+  it('answers checks queued after help() returned, when a partial batch waited for both slots of the worker (a snapshot import hung on it)', async () => {
+    const key = createPublisherKey()
+    const message = Uint8Array.of(1, 2, 3)
+    const signature = await sign(message, key)
+    const batch = createSignatureBatch({ batchSize: 4 })
+    try {
+      await batch.help()
+      // two whole batches fill the worker's two slots; the 3 left over are a partial batch
+      const late = Promise.all(Array.from({ length: 11 }, async () => batch.verify(signature, message, key.publicKey)))
+      const verdicts = await Promise.race([late, new Promise<never>((_resolve, reject) => {
+        setTimeout(() => { reject(new Error('checks queued after help() were never answered')) }, 5_000).unref()
+      })])
+      assert.deepEqual(verdicts, Array.from({ length: 11 }, () => true))
+    } finally {
+      batch.close()
+    }
   })
 })

@@ -7,7 +7,7 @@ import { base58btc } from 'multiformats/bases/base58'
 import { concat } from 'uint8arrays/concat'
 import { CID } from 'multiformats/cid'
 import { ACCESS_CONTROLLER_ADDRESS, ACCESS_CONTROLLER_TYPE, createPublisherKey } from '../src/index.ts'
-import { snapshotProtocol } from '../src/log/snapshot.ts'
+import { decodeEntry, fetchSnapshot, snapshotProtocol } from '../src/log/snapshot.ts'
 import type { Stream } from '@libp2p/interface'
 import type { AccessControllerFactory, OrbitDB } from '@orbitdb/core'
 import { releaseRecord } from './fixtures.ts'
@@ -132,5 +132,22 @@ describe('snapshot catch-up', () => {
     await connect(fresh, relay)
     await waitForRecords(fresh.registry, published, 60_000)
     assert.equal((await fresh.registry.status()).records, RECORDS)
+  })
+
+  it('still serves format 1 (one stream, parents first) to older peers', async () => {
+    const mirror = await peers.start(undefined, { ...init, name: 'format-one' })
+    const key = createPublisherKey()
+    for (let i = 0; i < 30; i++) await mirror.registry.publish(releaseRecord(key, {}, i), key)
+    const asker = await peers.start(undefined, { name: 'unrelated-asker' })
+    await connect(asker, mirror)
+    const seen = new Set<string>()
+    for await (const chunk of fetchSnapshot(asker.node.libp2p, mirror.node.libp2p.peerId, snapshotProtocol(mirror.registry.address), { signal: AbortSignal.timeout(10_000) })) {
+      for (const bytes of chunk) {
+        const entry = decodeEntry(bytes)
+        for (const parent of entry.next) assert.ok(seen.has(parent), `entry ${entry.hash} came before its parent ${parent}`)
+        seen.add(entry.hash)
+      }
+    }
+    assert.equal(seen.size, 30)
   })
 })

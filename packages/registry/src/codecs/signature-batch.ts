@@ -76,6 +76,9 @@ export function createSignatureBatch (init: SignatureBatchInit = {}): SignatureB
       inFlight.delete(msg.id)
       if (jobs != null) for (let i = 0; i < jobs.length; i++) jobs[i]!.resolve(msg.out[i] === 1)
       send(false)
+      // a partial batch left queued while both slots were busy (its send found no room) goes
+      // once the checks just released have queued theirs: nothing else would send it
+      if (queued.length > 0) timer ??= setImmediate(sendSoon)
       // an idle worker does not keep the process alive; one with checks in hand does
       if (inFlight.size === 0) worker?.unref()
       // after the released checks have run (they may queue more signatures)

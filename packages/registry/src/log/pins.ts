@@ -6,6 +6,9 @@ import type { AbortOptions } from '@libp2p/interface'
 
 const log = logger('hubless:registry:pins')
 
+/** one block pinned in the background, at most (it may have to come from the network) */
+const PIN_TIMEOUT = 30_000
+
 /** What pinning needs of Helia's `pins` */
 export interface PinStore {
   isPinned (cid: CID, options?: AbortOptions): Promise<boolean>
@@ -53,7 +56,8 @@ export class RegistryPins {
           return
         }
         try {
-          await pinOnce(this.#init.pins, CID.parse(hash, base58btc))
+          // a block that is neither here nor found in time is left to the next open (a stop waits for this queue)
+          await pinOnce(this.#init.pins, CID.parse(hash, base58btc), { signal: AbortSignal.timeout(PIN_TIMEOUT) })
         } catch (err) {
           this.#missed = true
           log('pinning %s failed - %e', hash, err)
@@ -69,6 +73,22 @@ export class RegistryPins {
   /** Once idle: every block asked for since the registry opened was pinned, and nothing waits to be asked for */
   get complete (): boolean {
     return !this.#missed && this.#holding === 0
+  }
+
+  /**
+   * Pin blocks now, each within `timeout` ms (a block not here and not found in time is logged
+   * and left to the pins at the next open): the writer identities a checkpoint's entries name,
+   * which must outlive a crash right after the entries are in the log
+   */
+  async now (hashes: string[], timeout = 10_000): Promise<void> {
+    for (const hash of hashes) {
+      if (this.#init.stopped()) return
+      try {
+        await pinOnce(this.#init.pins, CID.parse(hash, base58btc), { signal: AbortSignal.timeout(timeout) })
+      } catch (err) {
+        log('pinning %s failed - %e', hash, err)
+      }
+    }
   }
 
   /**

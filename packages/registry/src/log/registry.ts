@@ -101,6 +101,9 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       db = await orbitdb.open(this.name, {
         type: DATABASE_TYPE,
         referencesCount: REFERENCES_COUNT,
+        // no heads taken in before our join is in front of OrbitDB's (below): a far-ahead head
+        // exchanged during the open would be walked entry by entry instead of going through a snapshot
+        sync: false,
         indexStorage: storage.indexStorage,
         headsStorage: storage.headsStorage,
         AccessController: hublessAccessController({
@@ -143,6 +146,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     db.events.on('join', this.#onJoin)
     db.events.on('leave', this.#onLeave)
     db.events.on('error', this.#onError)
+    await db.sync.start()
     // entries a snapshot or a batch brought, and the writer identities entries name, are pinned
     // after the fact; a stop may have cut that short, and an unpinned block would be lost to the
     // next garbage collection (an identity block: peers asking this one could no longer check the

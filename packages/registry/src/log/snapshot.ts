@@ -7,6 +7,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { MalformedRecordError, OversizeRecordError, SnapshotTimeoutError } from '../errors.ts'
 import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
+import { raceSignal } from './serial.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import type { CachedEntry } from './record-frame.ts'
 import { base58btcEncode } from '../codecs/base58.ts'
@@ -108,11 +109,17 @@ export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: s
   let pending = new Uint8Array(0)
   let total = 0
   try {
-    await Promise.race([stream.close(options), gaveUp])
+    // listening before our end is closed: a peer that answers at once may close its end before
+    // a listener is attached, and that end would never be seen (the read waits out the idle timeout)
     const chunks = stream[Symbol.asyncIterator]()
+    let pendingChunk = chunks.next()
+    pendingChunk.catch(() => {})
+    await Promise.race([stream.close(options), gaveUp])
     while (true) {
-      const next = await Promise.race([chunks.next(), gaveUp])
+      const next = await Promise.race([pendingChunk, gaveUp])
       if (next.done === true) break
+      pendingChunk = chunks.next()
+      pendingChunk.catch(() => {})
       const chunk = next.value
       touch()
       options.signal?.throwIfAborted()
@@ -174,13 +181,13 @@ export interface ImportResult {
   rejected: number
 }
 
-type Decoded = LogEntry & { hash: string }
+export type Decoded = LogEntry & { hash: string }
 
 /**
  * OrbitDB's `Entry.decode` (dag-cbor, CIDv1 sha2-256 hash in base58btc), synchronously, the
  * entry's CID, and (for the canonical common shape, see entry-bytes.ts) the bytes its signature signs
  */
-function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID, signedBytes?: Uint8Array } {
+export function decodeWithCid (bytes: Uint8Array): { entry: Decoded, cid: CID, signedBytes?: Uint8Array } {
   const parsed = parseCanonicalEntry(bytes)
   const entry = (parsed?.entry ?? dagCbor.decode(bytes)) as Decoded
   const cid = CID.createV1(dagCbor.code, Digest.create(sha256.code, createHash('sha256').update(bytes).digest()))
@@ -267,7 +274,7 @@ export async function importSnapshot (source: Uint8Array[] | AsyncIterable<Uint8
     }
     // everything is decoded: check signatures here as well until the worker holds the last of them
     await signatures.help(options)
-    await Promise.all(checks)
+    await raceSignal(Promise.all(checks), options.signal)
     checked = performance.now()
   } finally {
     signatures.close()

@@ -1,0 +1,230 @@
+import { logger } from '@libp2p/logger'
+import { Entry } from '@orbitdb/core'
+import { MalformedRecordError, SnapshotHeadsError, SnapshotTimeoutError } from '../errors.ts'
+import { createSignatureBatch } from '../codecs/signature-batch.ts'
+import { raceSignal } from './serial.ts'
+import { decodeWithCid } from './snapshot.ts'
+import type { HublessAccessController } from './access-controller.ts'
+import type { CachedEntry } from './record-frame.ts'
+import type { Decoded } from './snapshot.ts'
+import type { AbortOptions } from '@libp2p/interface'
+import type { LogEntry } from '@orbitdb/core'
+import type { CID } from 'multiformats/cid'
+
+const log = logger('hubless:registry:snapshot')
+
+/** pieces whose signatures are being checked while the one before them is written */
+const CHECK_WINDOW = 4
+/** entries written between two joins of the tips, after which their records are shown (while the rest arrives) */
+const CHECKPOINT_ENTRIES = 8_192
+/** an import in which no piece arrives and none is written for this long is given up */
+export const STALL_TIMEOUT = 60_000
+
+export interface StreamImportContext {
+  logId: string
+  access: HublessAccessController
+  /** true when the log (or the record index) holds this entry */
+  has (hash: string): boolean | Promise<boolean>
+  /** store entry blocks (the log's entry storage reads them back) */
+  putBlocks (blocks: Array<{ cid: CID, bytes: Uint8Array }>): Promise<void>
+  /** mark entries as part of the log (OrbitDB's index) */
+  index (hashes: string[]): Promise<void>
+  /** OrbitDB's own join, for the tips */
+  joinEntry (entry: LogEntry): Promise<boolean>
+  /** pin the writer identities entries name, before those entries enter the log */
+  keepIdentities (hashes: string[]): Promise<void>
+  /** checked entries, parents first, stored and indexed: hand them to the record index */
+  commit (entries: Array<CachedEntry & { deps: string[] }>): Promise<void>
+  onRejected (hash: string, error: Error): void
+}
+
+export interface StreamImportProgress {
+  /** entries received so far */
+  received: number
+  imported: number
+  rejected: number
+}
+
+export interface StreamImportOptions extends AbortOptions {
+  onProgress?(progress: StreamImportProgress): void
+  /**
+   * the heads the snapshot says it covers: each must be in the log afterwards, or the import
+   * throws SnapshotHeadsError (a snapshot cut short, or one that left entries out)
+   */
+  heads?: string[]
+}
+
+export interface StreamImportResult extends StreamImportProgress {
+  /** the entries joined as heads at the end */
+  heads: string[]
+}
+
+interface Checked {
+  entry: Decoded
+  cid: CID
+  bytes: Uint8Array
+  signed: CachedEntry['signed']
+}
+
+/**
+ * Import a snapshot piece by piece (snapshot format 2, or any source of entries in parents-first
+ * order): each piece's entries are decoded and their signatures checked on a worker while the
+ * pieces before it are written, and each piece's blocks, once checked, are written at once. Memory holds a few pieces, the tips and the records of one checkpoint, never the
+ * snapshot.
+ *
+ * Every entry passes the checks canAppend and OrbitDB's join make (access-controller.ts) and is
+ * kept only when everything it points to is in the log already or came before it: the log stays
+ * closed under ancestry at every step. Every CHECKPOINT_ENTRIES and at the end, the entries
+ * something points to go into OrbitDB's index in one batch, the others (the tips) are joined
+ * through OrbitDB's own join, and only then are the records written since handed to the record
+ * index (a crash between checkpoints leaves blocks only, never indexed entries no head reaches), so
+ * records show while the rest arrives and never before the log's heads reach them. A source that
+ * fails (a bad piece, a timeout) ends the import there: what was checked and written stays.
+ */
+export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: StreamImportContext, options: StreamImportOptions = {}): Promise<StreamImportResult> {
+  const started = performance.now()
+  const progress: StreamImportProgress = { received: 0, imported: 0, rejected: 0 }
+  const signatures = createSignatureBatch()
+  /** imported entries nothing imported points to yet: not in OrbitDB's index until joined */
+  const tips = new Map<string, Decoded>()
+  const heads: string[] = []
+  /** written since the last checkpoint: their records are handed on once the tips are joined */
+  const written = new Map<string, CachedEntry & { deps: string[] }>()
+  /** written entries something points to, for OrbitDB's index at the next checkpoint */
+  const unindexed: string[] = []
+  /** writer identities pinned, and those the entries written since the last checkpoint name */
+  const identities = new Set<string>()
+  const newIdentities = new Set<string>()
+  const known = (hash: string): boolean | Promise<boolean> => written.has(hash) || ctx.has(hash)
+
+  const reject = (hash: string, err: Error): void => {
+    progress.rejected++
+    ctx.onRejected(hash, err)
+  }
+
+  const checkOne = async (entry: Decoded, cid: CID, bytes: Uint8Array, signedBytes: Uint8Array | undefined): Promise<Checked | undefined> => {
+    try {
+      if (await known(entry.hash)) return undefined
+      if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
+      const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true, signedEntryBytes: signedBytes })
+      return { entry, cid, bytes, signed }
+    } catch (err) {
+      reject(entry.hash, err as Error)
+      return undefined
+    }
+  }
+
+  const checkPiece = async (raw: Uint8Array[]): Promise<Array<Checked | undefined>> => {
+    const checks: Array<Promise<Checked | undefined>> = []
+    for (const bytes of raw) {
+      try {
+        const { entry, cid, signedBytes } = decodeWithCid(bytes)
+        checks.push(checkOne(entry, cid, bytes, signedBytes))
+      } catch {
+        progress.rejected++
+      }
+    }
+    return Promise.all(checks)
+  }
+
+  /** join the tips through OrbitDB, then show the records written since the last checkpoint */
+  const checkpoint = async (): Promise<void> => {
+    // the identities first: a peer asked for these entries must be able to show who wrote them,
+    // also after a crash right after they entered the log
+    if (newIdentities.size > 0) {
+      const pin = [...newIdentities]
+      newIdentities.clear()
+      await ctx.keepIdentities(pin)
+      for (const i of pin) identities.add(i)
+    }
+    // what the tips point to, indexed in one batch; then the tips joined through OrbitDB
+    await ctx.index(unindexed.splice(0))
+    for (const [hash, entry] of [...tips]) {
+      tips.delete(hash)
+      try {
+        if (await ctx.joinEntry(entry)) heads.push(hash)
+      } catch (err) {
+        log('joining snapshot tip %s failed - %e', hash, err)
+      }
+    }
+    if (written.size === 0) return
+    const entries = [...written.values()]
+    written.clear()
+    await ctx.commit(entries)
+  }
+
+  /** write one checked piece: what it points to must be in the log, or earlier in the piece */
+  const writePiece = async (checked: Array<Checked | undefined>): Promise<void> => {
+    const kept = new Map<string, Checked>()
+    for (const c of checked) {
+      if (c == null || kept.has(c.entry.hash)) continue
+      let ok = true
+      for (const dep of [...c.entry.next, ...c.entry.refs]) {
+        if (!kept.has(dep) && !(await known(dep))) { ok = false; break }
+      }
+      // out of order (a parent later, or never): left to replication, not refused
+      if (!ok) { progress.rejected++; continue }
+      kept.set(c.entry.hash, c)
+    }
+    if (kept.size === 0) return
+    for (const c of kept.values()) {
+      for (const dep of [...c.entry.next, ...c.entry.refs]) {
+        if (tips.delete(dep)) unindexed.push(dep)
+      }
+      tips.set(c.entry.hash, c.entry)
+    }
+    const items = [...kept.values()]
+    // blocks now (a block alone is not part of the log); the log's index at the checkpoint
+    await ctx.putBlocks(items.map(c => ({ cid: c.cid, bytes: c.bytes })))
+    progress.imported += items.length
+    for (const c of items) if (!identities.has(c.entry.identity)) newIdentities.add(c.entry.identity)
+    for (const c of items) written.set(c.entry.hash, { entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] })
+    if (written.size >= CHECKPOINT_ENTRIES) await checkpoint()
+  }
+
+  // every wait below is bounded: by the caller's signal, and by a deadline that moves with progress
+  const stall = new AbortController()
+  let stallTimer: ReturnType<typeof setTimeout> | undefined
+  const progressed = (): void => {
+    clearTimeout(stallTimer)
+    stallTimer = setTimeout(() => { stall.abort(new SnapshotTimeoutError(`a snapshot import made no progress for ${STALL_TIMEOUT} ms`)) }, STALL_TIMEOUT)
+  }
+  progressed()
+  const signal = options.signal == null ? stall.signal : AbortSignal.any([options.signal, stall.signal])
+  const writeNext = async (checks: Promise<Array<Checked | undefined>>): Promise<void> => {
+    await writePiece(await raceSignal(checks, signal))
+    progressed()
+    options.onProgress?.({ ...progress })
+  }
+  try {
+    const window: Array<Promise<Array<Checked | undefined>>> = []
+    for await (const raw of pieces) {
+      signal.throwIfAborted()
+      progressed()
+      progress.received += raw.length
+      const checks = checkPiece(raw)
+      checks.catch(() => {})
+      window.push(checks)
+      if (window.length >= CHECK_WINDOW) await writeNext(window.shift()!)
+    }
+    // nothing more to decode: check signatures on this thread too
+    await signatures.help({ signal })
+    while (window.length > 0) await writeNext(window.shift()!)
+  } finally {
+    clearTimeout(stallTimer)
+    signatures.close()
+    if (options.signal?.aborted === true) {
+      // stopping: OrbitDB's join queue may be busy for long, so the log stays at the last
+      // checkpoint (what was written since is blocks only, as after a crash)
+      progress.imported -= written.size
+    } else {
+      // whatever was written, joined and shown: a failed source loses nothing that checked out
+      await checkpoint()
+    }
+  }
+  log('imported %d of %d snapshot entries (%d rejected, %d heads) in %d ms', progress.imported, progress.received, progress.rejected, heads.length, Math.round(performance.now() - started))
+  const missing: string[] = []
+  for (const head of options.heads ?? []) if (!(await ctx.has(head))) missing.push(head)
+  if (missing.length > 0) throw new SnapshotHeadsError(`the snapshot named ${options.heads!.length} heads and did not bring ${missing.length} of them (${missing[0]}); what it brought is kept, the rest must come by replication`)
+  return { ...progress, heads }
+}
