@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createOriginFetcher, retryAfterMs } from '../src/archive/origin-fetch.ts'
-import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { closeServer, listenOnLoopback } from './local-server.ts'
 
 const FILE = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 31) & 0xff))
 const SHA = createHash('sha256').update(FILE).digest('hex')
@@ -43,13 +43,11 @@ describe('fetching from origins for archiving', () => {
         setTimeout(() => { seen.active--; send() }, 200)
       } else res.writeHead(404).end()
     })
-    await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    base = await listenOnLoopback(server)
   })
 
   after(async () => {
-    server.closeAllConnections()
-    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    await closeServer(server)
     await rm(dir, { recursive: true, force: true })
   })
 

@@ -16,8 +16,8 @@ import { createOriginFetcher } from '../src/archive/origin-fetch.ts'
 import { mirroredMedia } from '../src/media-mapping.ts'
 import { apiAppSummary, assetUrl } from '../src/api-mapping.ts'
 import type { AppMetadata, MediaRecord, SignedRecord, UnsignedRecord } from '@hubless/registry'
-import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
+import { closeServer, listenOnLoopback } from './local-server.ts'
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 3)])
 const SVG = Buffer.from('<?xml version="1.0"?>\n<!-- drawn by hand -->\n<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>')
@@ -53,13 +53,11 @@ describe('archiving icons and screenshots', () => {
       } else if (req.url === '/loop.png') res.writeHead(302, { location: '/loop.png' }).end()
       else res.writeHead(404).end()
     })
-    await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    base = await listenOnLoopback(server)
   })
 
   after(async () => {
-    server.closeAllConnections()
-    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    await closeServer(server)
     await rm(dir, { recursive: true, force: true })
   })
 

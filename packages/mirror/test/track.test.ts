@@ -16,8 +16,8 @@ import type { Archiver, ArchiveEvent } from '../src/archive/archiver.ts'
 import type { HublessNode } from '@hubless/net'
 import type { Catalog } from '@hubless/query'
 import type { Registry, WitnessRecord } from '@hubless/registry'
-import type { AddressInfo } from 'node:net'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { closeServer, listenOnLoopback } from './local-server.ts'
 
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex')
 
@@ -108,8 +108,7 @@ describe('tracking archived apps upstream', () => {
       }
       res.writeHead(404).end()
     })
-    await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    base = await listenOnLoopback(server)
 
     const squashfs = new Map<string, string>()
     const zInfo = `zsync|${base}/z/App.AppImage.zsync`
@@ -163,8 +162,7 @@ describe('tracking archived apps upstream', () => {
     await witnesses?.stop()
     await registry?.stop()
     await node?.stop()
-    server?.closeAllConnections()
-    await new Promise<void>(resolve => { server?.close(() => { resolve() }) })
+    await closeServer(server)
     await rm(dir, { recursive: true, force: true })
   })
 
