@@ -6,7 +6,7 @@
 import { type FastCdcOptions, fastCdcCut, fastCdcParams } from './fastcdc.ts'
 import type { RandomAccessReader } from './reader.ts'
 import type { SquashfsBlockMap } from './squashfs/filesystem.ts'
-import { ZSTD_MAX_BLOCK_SIZE, zstdBlocks } from './squashfs/zstd-frame.ts'
+import { frameBlocks, ZSTD_MAX_BLOCK_SIZE } from './squashfs/zstd-frame.ts'
 import type { AbortOptions } from './types.ts'
 
 /** The cutting rules of chunker versions 1 to 4 (see packages/appimage/README.md, "Chunker versions") */
@@ -35,8 +35,11 @@ export const COMPRESSED_CDC: Readonly<Required<FastCdcOptions>> = Object.freeze(
 /** How much of a range is read at once while cutting it */
 const READ_SIZE = 1024 * 1024
 
+/** Reads `length` bytes at `at` of the file */
+type ReadAt = (at: number, length: number, options?: AbortOptions) => Promise<Uint8Array> | Uint8Array
+
 /** Content-defined cuts strictly inside `[start, end)` of the file */
-async function cdcCuts (reader: RandomAccessReader, range: { start: number, end: number }, params: Required<FastCdcOptions>, options?: AbortOptions): Promise<number[]> {
+async function cdcCuts (read: ReadAt, range: { start: number, end: number }, params: Required<FastCdcOptions>, options?: AbortOptions): Promise<number[]> {
   const { start, end } = range
   const p = fastCdcParams(params)
   const cuts: number[] = []
@@ -44,7 +47,7 @@ async function cdcCuts (reader: RandomAccessReader, range: { start: number, end:
   while (end - at > p.minSize) {
     // whole pieces only: a window ends at the range's end or holds at least one largest piece
     const windowEnd = Math.min(end, at + Math.max(READ_SIZE, p.maxSize))
-    const bytes = await reader.read(at, windowEnd - at, options)
+    const bytes = await read(at, windowEnd - at, options)
     let offset = 0
     while (windowEnd === end ? offset < bytes.byteLength : bytes.byteLength - offset >= p.maxSize) {
       const n = fastCdcCut(bytes, offset, bytes.byteLength, p)
@@ -78,25 +81,30 @@ export async function innerCuts (reader: RandomAccessReader, map: SquashfsBlockM
   if (rules === 'squashfs') return cuts
   const fine = rules === 'stored' || rules === 'compressed'
   const large = image.blockSize > ZSTD_MAX_BLOCK_SIZE
+  const fromReader: ReadAt = async (at, length, opts) => reader.read(at, length, opts)
   if (image.compressor === 'zstd') {
     for (const { offset, length } of map.compressedBlocks) {
-      const blocks = await zstdBlocks(reader, offset, length, options)
+      options?.signal?.throwIfAborted()
+      if (length < 9 || offset + length > reader.size) continue
+      // the whole SquashFS block in one read: its zstd headers and stored bytes are cut from memory
+      const frame = await reader.read(offset, length, options)
+      const fromFrame: ReadAt = (at, n) => frame.subarray(at - offset, at - offset + n)
       let last = offset
-      for (const [i, block] of blocks.entries()) {
+      for (const [i, block] of frameBlocks(frame, offset).entries()) {
         if (i > 0 && (fine ? block.start - last >= MIN_ZSTD_PIECE : large)) {
           cuts.push(block.start)
           last = block.start
         }
-        if (fine && block.stored !== undefined) cuts.push(...await cdcCuts(reader, block.stored, STORED_CDC, options))
+        if (fine && block.stored !== undefined) cuts.push(...await cdcCuts(fromFrame, block.stored, STORED_CDC, options))
         // the entropy-coded rest of the block: after its raw literals, or all of it
         if (rules === 'compressed' && large && block.type === 'compressed') {
-          cuts.push(...await cdcCuts(reader, { start: block.stored?.end ?? block.start, end: block.end }, COMPRESSED_CDC, options))
+          cuts.push(...await cdcCuts(fromFrame, { start: block.stored?.end ?? block.start, end: block.end }, COMPRESSED_CDC, options))
         }
       }
     }
   }
   if (fine) {
-    for (const { offset, length } of map.storedBlocks) cuts.push(...await cdcCuts(reader, { start: offset, end: offset + length }, STORED_CDC, options))
+    for (const { offset, length } of map.storedBlocks) cuts.push(...await cdcCuts(fromReader, { start: offset, end: offset + length }, STORED_CDC, options))
   }
   return cuts
 }

@@ -44,38 +44,46 @@ function rawLiterals (head: Uint8Array, content: number, end: number): { start: 
 
 /**
  * The blocks of the zstd frame stored at `[offset, offset + length)` (RFC 8878: a frame header,
- * then blocks of up to 128 KiB of input, each with a 3-byte header). Reads the headers only.
- * Anything that is not one whole frame filling the range gives `[]`: the caller then keeps the
- * range in one piece, so a foreign or damaged block changes nothing.
+ * then blocks of up to 128 KiB of input, each with a 3-byte header). Reads the frame in one
+ * piece (a SquashFS block, at most 1 MiB): reading only its headers took a read a block, and an
+ * image has tens of thousands of them. Anything that is not one whole frame filling the range
+ * gives `[]`: the caller then keeps the range in one piece, so a foreign or damaged block changes
+ * nothing.
  */
 export async function zstdBlocks (reader: RandomAccessReader, offset: number, length: number, options?: AbortOptions): Promise<ZstdBlock[]> {
   const end = offset + length
   if (length < 9 || end > reader.size) return []
-  const head = await reader.read(offset, Math.min(length, 18), options)
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
+  const frame = await reader.read(offset, length, options)
+  return frameBlocks(frame, offset)
+}
+
+/** {@link zstdBlocks} of a frame in memory, whose first byte lies at `offset` in the file */
+export function frameBlocks (frame: Uint8Array, offset: number): ZstdBlock[] {
+  const length = frame.byteLength
+  if (length < 9) return []
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength)
   if (view.getUint32(0, true) !== MAGIC) return []
-  const descriptor = head[4]!
+  const descriptor = frame[4]!
   const singleSegment = (descriptor >> 5) & 1
   const contentSizeFlag = descriptor >> 6
   const hasChecksum = (descriptor >> 2) & 1
-  let pos = offset + 5 + (singleSegment === 1 ? 0 : 1) + DICTIONARY_ID_SIZES[descriptor & 3]! +
+  // positions within the frame; blocks are given as file offsets
+  let pos = 5 + (singleSegment === 1 ? 0 : 1) + DICTIONARY_ID_SIZES[descriptor & 3]! +
     (contentSizeFlag === 0 ? singleSegment : CONTENT_SIZE_SIZES[contentSizeFlag]!)
   const blocks: ZstdBlock[] = []
   for (;;) {
-    options?.signal?.throwIfAborted()
-    if (pos + 3 > end) return []
-    const h = await reader.read(pos, Math.min(6, end - pos), options)
-    const header = h[0]! | (h[1]! << 8) | (h[2]! << 16)
+    if (pos + 3 > length) return []
+    const header = frame[pos]! | (frame[pos + 1]! << 8) | (frame[pos + 2]! << 16)
     const type = (header >> 1) & 3
     if (type === 3) return []
     // an RLE block stores one byte whatever its size says
     const next = pos + 3 + (type === 1 ? 1 : header >>> 3)
-    if (next > end) return []
-    const block: ZstdBlock = { start: pos, end: next, type: type === 0 ? 'raw' : type === 1 ? 'rle' : 'compressed' }
-    if (type === 0) block.stored = { start: pos + 3, end: next }
-    else if (type === 2 && next - pos > 3) block.stored = rawLiterals(h.subarray(3), pos + 3, next)
+    if (next > length) return []
+    const block: ZstdBlock = { start: offset + pos, end: offset + next, type: type === 0 ? 'raw' : type === 1 ? 'rle' : 'compressed' }
+    if (type === 0) block.stored = { start: offset + pos + 3, end: offset + next }
+    else if (type === 2 && next - pos > 3) block.stored = rawLiterals(frame.subarray(pos + 3, Math.min(length, pos + 6)), offset + pos + 3, offset + next)
     blocks.push(block)
-    if ((header & 1) === 1) return next + (hasChecksum === 1 ? 4 : 0) === end ? blocks : []
+    if ((header & 1) === 1) return next + (hasChecksum === 1 ? 4 : 0) === length ? blocks : []
     pos = next
   }
 }
