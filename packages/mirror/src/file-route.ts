@@ -2,7 +2,7 @@ import { CID } from 'multiformats/cid'
 import { sendJson } from './http-server.ts'
 import { imageType } from './image-type.ts'
 import type { Route } from './http-server.ts'
-import { openUnixfsFile, sendRangedFile } from '@hubless/net'
+import { sendRangedFile } from '@hubless/net'
 import type { HublessNode, RangedFile } from '@hubless/net'
 
 const RAW = 'application/vnd.ipld.raw'
@@ -35,7 +35,7 @@ export function createFileRoute (node: HublessNode): Route {
     let file: RangedFile
     let first: Uint8Array
     try {
-      file = await openUnixfsFile(node.helia, cid)
+      file = await node.content.openFile(cid)
       first = await readHead(file)
     } catch (err) {
       sendJson(res, 404, { error: { name: (err as Error).name, message: `${cid} is not complete here` } })

@@ -1,5 +1,5 @@
 import { isChannel } from '@hubless/registry'
-import { openUnixfsFile, sendRangedFile } from '@hubless/net'
+import { sendRangedFile } from '@hubless/net'
 import { CID } from 'multiformats/cid'
 import { sendJson } from './http-server.ts'
 import { apiRelease } from './api-mapping.ts'
@@ -62,7 +62,7 @@ export function createLatestRoute (components: LatestRouteComponents, init: Zsyn
     let file: RangedFile
     try {
       if (!(await components.node.content.has(cid))) throw new Error('no root block')
-      file = await openUnixfsFile(components.node.helia, cid)
+      file = await components.node.content.openFile(cid)
     } catch {
       sendJson(res, 404, { error: { name: 'ContentNotFoundError', message: `this mirror does not hold ${cid} (${appId} ${release.version}) yet; try /ipfs/${cid} on another mirror` } })
       return true

@@ -1,4 +1,5 @@
 import { logger } from '@libp2p/logger'
+import * as dagPb from '@ipld/dag-pb'
 import * as raw from 'multiformats/codecs/raw'
 import { sequentialWalker } from './pin-walker.ts'
 import type { GraphWalkerFactory } from '@helia/interface'
@@ -12,6 +13,10 @@ const log = logger('hubless:net:block-sink')
 /** Bytes of blocks being written at once; the importer waits while more are in flight */
 export const DEFAULT_IN_FLIGHT_BYTES = 8 * 1024 * 1024
 
+/** Blocks handed to the store at once: a LevelDB batch costs about what one put does */
+const BATCH_BYTES = 1024 * 1024
+const BATCH_BLOCKS = 128
+
 const EMPTY = new Uint8Array(0)
 
 export interface BlockSink {
@@ -21,6 +26,11 @@ export interface BlockSink {
   flush (options?: AbortOptions): Promise<void>
   /** a pin walker that takes the blocks put here from memory (raw leaves are never read back) */
   walker (): GraphWalkerFactory
+  /**
+   * Every block of `root`'s DAG, found from the DAG nodes put here (raw leaves are not read), or
+   * undefined when one of them was not put here
+   */
+  dag (root: CID): CID[] | undefined
 }
 
 /**
@@ -31,19 +41,26 @@ export interface BlockSink {
  * copies its values on the main thread. The sink remembers which CIDs it stored, and the bytes of
  * the DAG nodes (small), for the pin walk.
  */
-export function createBlockSink (store: Pick<TieredBlockstore, 'put'>, inFlightBytes = DEFAULT_IN_FLIGHT_BYTES): BlockSink {
+export function createBlockSink (store: Pick<TieredBlockstore, 'putAll'>, inFlightBytes = DEFAULT_IN_FLIGHT_BYTES): BlockSink {
   const writing = new Set<Promise<void>>()
   let writingBytes = 0
   let failed: Error | undefined
   /** CID → bytes for DAG nodes, `EMPTY` for raw leaves (which have no links) */
   const stored = new Map<string, Uint8Array>()
+  /** blocks not yet handed to the store: written together, one LevelDB batch for the small ones */
+  let pending: Array<{ cid: CID, bytes: Uint8Array }> = []
+  let pendingBytes = 0
 
-  function write (cid: CID, bytes: Uint8Array): void {
-    writingBytes += bytes.byteLength
-    const done: Promise<void> = Promise.resolve(store.put(cid, bytes))
+  function write (): void {
+    const blocks = pending
+    const bytes = pendingBytes
+    pending = []
+    pendingBytes = 0
+    writingBytes += bytes
+    const done: Promise<void> = Promise.resolve(store.putAll(blocks))
       .then(() => {}, (err: Error) => { failed ??= err })
       .finally(() => {
-        writingBytes -= bytes.byteLength
+        writingBytes -= bytes
         writing.delete(done)
       })
     writing.add(done)
@@ -57,7 +74,9 @@ export function createBlockSink (store: Pick<TieredBlockstore, 'put'>, inFlightB
         const key = cid.toString()
         if (stored.has(key)) return cid
         stored.set(key, cid.code === raw.code ? EMPTY : bytes)
-        write(cid, bytes)
+        pending.push({ cid, bytes })
+        pendingBytes += bytes.byteLength
+        if (pendingBytes >= BATCH_BYTES || pending.length >= BATCH_BLOCKS) write()
         // the importer puts several blocks at once; each waits here while too many bytes are in flight
         while (writingBytes > inFlightBytes && writing.size > 0) await Promise.race(writing)
         if (failed != null) throw failed
@@ -67,9 +86,28 @@ export function createBlockSink (store: Pick<TieredBlockstore, 'put'>, inFlightB
 
     async flush (options) {
       options?.signal?.throwIfAborted()
+      if (pending.length > 0) write()
       while (writing.size > 0) await Promise.all(writing)
       if (failed != null) throw failed
       log('stored %d blocks', stored.size)
+    },
+
+    dag (root) {
+      const found: CID[] = []
+      const seen = new Set<string>()
+      const stack: CID[] = [root]
+      while (stack.length > 0) {
+        const cid = stack.pop()!
+        const key = cid.toString()
+        if (seen.has(key)) continue
+        seen.add(key)
+        const bytes = stored.get(key)
+        if (bytes == null) return undefined
+        found.push(cid)
+        if (cid.code === dagPb.code) for (const link of dagPb.decode(bytes).Links) stack.push(link.Hash)
+        else if (cid.code !== raw.code) return undefined
+      }
+      return found
     },
 
     walker () {

@@ -5,14 +5,18 @@ import { importFile } from 'ipfs-unixfs-importer'
 import { CustomProgressEvent } from 'progress-events'
 import { openAddSource } from './add-source.ts'
 import { createBlockSink } from './block-sink.ts'
+import { pinBlocks } from './bulk-pin.ts'
+import type { BulkPinComponents } from './bulk-pin.ts'
 import { contentDefinedLayout } from './dag-layout.ts'
 import { exportLocalCar } from './car-export.ts'
 import { fixedSizeChunker } from './chunker.ts'
 import { parseCid } from './cid.ts'
 import { blockMatches } from './dag.ts'
-import { BadCarError, BlockVerificationError, ContentNotFoundError } from './errors.ts'
+import { BadCarError, BlockVerificationError } from './errors.ts'
 import { fetchDag } from './fetch.ts'
 import { fetchFile } from './file-fetch.ts'
+import { notFound } from './not-found.ts'
+import { openUnixfsFile } from './file-response.ts'
 import { drain, toBytes } from './iterables.ts'
 import { GcGate } from './gc-gate.ts'
 import type { FetchDefaults } from './fetch.ts'
@@ -27,17 +31,6 @@ const log = logger('hubless:net:content')
 
 export const DEFAULT_CHUNK_SIZE = 1024 * 1024
 
-function isNotFound (err: unknown): boolean {
-  const name = (err as Error)?.name
-  return name === 'NotFoundError' || name === 'BlockNotFoundWhileOfflineError'
-}
-
-export function notFound (cid: CID, err: unknown): Error {
-  if (isNotFound(err)) {
-    return new ContentNotFoundError(`Block ${cid} (or one it links to) is not in the local store: ${(err as Error).message}`)
-  }
-  return err as Error
-}
 
 async function * catStream (helia: NodeHelia, cid: CID | string, options: CatOptions): AsyncGenerator<Uint8Array> {
   const root = parseCid(cid)
@@ -79,10 +72,16 @@ async function * singleChunk (bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes
 }
 
-/** `store`: the blockstore under Helia's, written to directly by `add` and `putBlocks`; without it blocks go through Helia's `putMany` */
-export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?: TieredBlockstore): Content {
+/**
+ * `store`: the blockstore under Helia's, written to directly by `add` and `putBlocks`; without it
+ * blocks go through Helia's `putMany`. `pins`: Helia's datastore, where `add` writes the pin
+ * records of the blocks it stored in batches (bulk-pin.ts); without it `add` pins through Helia.
+ */
+export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?: TieredBlockstore, pins?: BulkPinComponents): Content {
   const gate = new GcGate()
   const fs = unixfs(helia)
+  // a bulk pin reads every block's record, then writes them all: two at once could lose a count
+  let pinning: Promise<unknown> = Promise.resolve()
 
   async function pinRoot (root: CID, options: PinOptions, walker?: GraphWalkerFactory): Promise<void> {
     if (await helia.pins.isPinned(root, options)) return
@@ -120,7 +119,14 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
         const sink = createBlockSink(store)
         const { cid } = await importFile({ content: stream }, sink.blockstore as Blockstore, importOptions)
         await sink.flush({ signal: options.signal })
-        if (pin) await pinRoot(cid, { signal: options.signal }, sink.walker())
+        const dag = pin && pins != null ? sink.dag(cid) : undefined
+        if (dag != null && pins != null) {
+          const pinned = pinning.then(async () => pinBlocks(pins, cid, dag, { signal: options.signal }))
+          pinning = pinned.catch(() => {})
+          await pinned
+        } else if (pin) {
+          await pinRoot(cid, { signal: options.signal }, sink.walker())
+        }
         log('added %c', cid)
         return cid
       } finally {
@@ -134,6 +140,10 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
 
     async get (cid, options = {}) {
       return toBytes(catStream(helia, cid, options))
+    },
+
+    async openFile (cid, options: AbortOptions = {}) {
+      return openUnixfsFile(helia, parseCid(cid), options, store?.getSized)
     },
 
     async has (cid, options: AbortOptions = {}) {
@@ -206,7 +216,7 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
     },
 
     async fetchFile (cid, path, options = {}) {
-      return fetchFile(helia, parseCid(cid), path, defaults, options)
+      return fetchFile(helia, parseCid(cid), path, { ...defaults, store }, options)
     },
 
     async putBlocks (blocks, options: AbortOptions = {}) {

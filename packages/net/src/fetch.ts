@@ -4,6 +4,7 @@ import { drain, toBytes } from './iterables.ts'
 import { blockMatches, walkDag } from './dag.ts'
 import { BlockVerificationError, ContentNotFoundError, ContentTooLargeError, GatewayRequestError, GatewayVerificationError } from './errors.ts'
 import { checkGatewayUrl, requestBlock } from './gateway-client.ts'
+import type { TieredBlockstore } from './tiered-blockstore.ts'
 import type { FetchOptions, FetchResult, NodeHelia } from './index.ts'
 import type { CID } from 'multiformats/cid'
 
@@ -12,6 +13,8 @@ const log = logger('hubless:net:fetch')
 export interface FetchDefaults {
   gateways: string[]
   providerTimeout: number
+  /** the node's own store, under Helia's: whether leaves are held is asked of it for many at once */
+  store?: Pick<TieredBlockstore, 'hasMany' | 'getSized'>
 }
 
 const DEFAULT_GATEWAY_TIMEOUT = 30_000
@@ -29,6 +32,7 @@ export interface FetchState {
   peersGaveUp: boolean
   providerTimeout: number
   gatewayTimeout: number
+  store?: FetchDefaults['store']
   result: FetchResult
 }
 
@@ -144,6 +148,7 @@ export function createFetchState (helia: NodeHelia, root: CID, defaults: FetchDe
     peersGaveUp: false,
     providerTimeout: options.providerTimeout ?? defaults.providerTimeout,
     gatewayTimeout: options.gatewayTimeout ?? DEFAULT_GATEWAY_TIMEOUT,
+    store: defaults.store,
     result: { cid: root, blocks: 0, bytes: 0, sources: {}, errors: [] }
   }
 }

@@ -5,7 +5,8 @@ import { readFileLayout } from './file-layout.ts'
 import { leafKey } from './leaf-assembler.ts'
 import { fetchLeaves } from './leaf-sources.ts'
 import { openPartFile } from './part-file.ts'
-import { seedFromFile } from './seed.ts'
+import { copyFromSeed, scanSeed } from './seed.ts'
+import type { SeedScan } from './seed.ts'
 import type { FetchDefaults } from './fetch.ts'
 import type { FileLeaf } from './file-layout.ts'
 import type { FetchFileOptions, FetchFileResult, FileSeed, NodeHelia } from './index.ts'
@@ -28,19 +29,22 @@ function groupLeaves (leaves: FileLeaf[]): Map<string, LeafGroup> {
 
 /**
  * Fetches the UnixFS file `root` into `path`, every byte verified against a CID, and returns
- * its SHA-256. First the DAG's nodes (small, kept in the blockstore), which say where each leaf
- * goes; then the leaves: those of `options.seed` (a local file read once with the file's
- * chunker), and the others from the blockstore, the part file an interrupted fetch left at
+ * its SHA-256. The DAG's nodes (small, kept in the blockstore) say where each leaf goes; while
+ * they load, `options.seed` (a local file, the installed version) is read once with the file's
+ * chunker and indexed by its chunks' hashes. Then the leaves: those the seed holds are copied
+ * from it, the others come from the blockstore, the part file an interrupted fetch left at
  * `path`, peers and gateways (see `fetchLeaves`). When the seed's cuts are known in advance,
- * leaves of a size no chunk of the seed has are fetched while the seed is read. Nothing fetched
- * is stored in the blockstore but the DAG's nodes: `path` is where a fetch cut short resumes.
+ * leaves of a size no chunk of the seed has are fetched while the seed is still being read.
+ * Nothing fetched is stored in the blockstore but the DAG's nodes: `path` is where a fetch cut
+ * short resumes.
  */
 export async function fetchFile (helia: NodeHelia, root: CID, path: string, defaults: FetchDefaults, options: FetchFileOptions = {}): Promise<FetchFileResult> {
   const { signal } = options
   const state = createFetchState(helia, root, defaults, options)
   const seeding = Promise.resolve(options.seed)
-  // a seed that failed is reported below, once the layout (and its errors) came first
-  seeding.catch(() => {})
+  // the seed is read beside the DAG walk; a seed that failed is reported below, once the layout (and its errors) came first
+  const scanning = seeding.then(seed => seed == null ? undefined : scan(seed, options))
+  scanning.catch(() => {})
   const layout = await readFileLayout(root, async cid => fetchBlock(state, cid), { signal, maxBytes: options.maxBytes })
   const seed = await seeding
   const wanted = groupLeaves(layout.leaves)
@@ -63,11 +67,15 @@ export async function fetchFile (helia: NodeHelia, root: CID, path: string, defa
       const fetching = fetchLeaves(sources, elsewhere)
       fetching.catch(() => {})
       try {
-        await readSeed(seed, options, wanted, place)
+        const scanned = await scanning
+        if (scanned != null) await copyFromSeed(seed.path, scanned.index, wanted, async (group, bytes) => { await place(group, bytes, 'local') }, { signal })
       } catch (err) {
         // the fetch it started writes into the part file: it must end before the file is closed
         await fetching.catch(() => {})
-        throw err
+        signal?.throwIfAborted()
+        if ((err as Error).name === 'ContentTooLargeError') throw err
+        // a seed that cannot be read: what it gave is kept, the rest is fetched
+        log('could not copy all of %s: %e', seed.path, err)
       }
       part.flushEarly()
       // what the seed did not hold is fetched beside what is being fetched already
@@ -99,17 +107,12 @@ function chunkSizes (cuts: number[]): Set<number> {
   return sizes
 }
 
-async function readSeed (seed: FileSeed, options: FetchFileOptions, wanted: Map<string, LeafGroup>, place: Place): Promise<void> {
-  const { path, chunker } = seed
-  try {
-    await seedFromFile(path, chunker, wanted, async (group, bytes) => { await place(group, bytes, 'local') }, {
-      signal: options.signal,
-      onBytes: bytes => { options.onProgress?.(new CustomProgressEvent('hubless:fetch:seed', { bytes })) }
-    })
-  } catch (err) {
-    options.signal?.throwIfAborted()
-    if ((err as Error).name === 'ContentTooLargeError') throw err
-    // a seed the chunker cannot read to its end: what it gave is kept, the rest is fetched
-    log('could not read all of %s for reuse: %e', path, err)
-  }
+/** The seed indexed by its chunks' hashes; a seed the chunker cannot read to its end gives what it gave */
+async function scan (seed: FileSeed, options: FetchFileOptions): Promise<SeedScan> {
+  const scanned = await scanSeed(seed.path, seed.chunker, {
+    signal: options.signal,
+    onBytes: bytes => { options.onProgress?.(new CustomProgressEvent('hubless:fetch:seed', { bytes })) }
+  })
+  if (scanned.error != null) log('could not read all of %s for reuse: %e', seed.path, scanned.error)
+  return scanned
 }

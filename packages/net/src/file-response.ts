@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { unixfs } from '@helia/unixfs'
 import { ifRangeAllows, parseRange } from './byte-ranges.ts'
-import { notFound } from './content.ts'
+import { notFound } from './not-found.ts'
 import { openLayoutFile } from './layout-file.ts'
+import type { LeafReader } from './layout-file.ts'
 import type { ByteRange } from './byte-ranges.ts'
 import type { NodeHelia } from './index.ts'
 import type { AbortOptions } from '@libp2p/interface'
@@ -27,11 +28,12 @@ export interface FileResponseInit {
  * A UnixFS file (or raw block) the node holds, read from local blocks only: its size is the root
  * block's, and a range reads only the leaves under it, through the file's layout (one walk of
  * its nodes for many ranges, `openLayoutFile`) or, for DAGs that keep data in their nodes, the
- * UnixFS exporter.
+ * UnixFS exporter. `readLeaf` reads leaves past Helia's blockstore (`content.openFile` passes the
+ * node's own store).
  */
-export async function openUnixfsFile (helia: NodeHelia, cid: CID, options: AbortOptions = {}): Promise<RangedFile> {
+export async function openUnixfsFile (helia: NodeHelia, cid: CID, options: AbortOptions = {}, readLeaf?: LeafReader): Promise<RangedFile> {
   try {
-    const file = await openLayoutFile(helia, cid, options)
+    const file = await openLayoutFile(helia, cid, options, readLeaf)
     if (file != null) {
       return {
         size: file.size,

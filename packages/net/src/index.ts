@@ -22,6 +22,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TypedEventTarget } from 'main-event'
 import type { CID } from 'multiformats/cid'
 import type { ProgressEvent, ProgressOptions } from 'progress-events'
+import type { RangedFile } from './file-response.ts'
 
 export * from './errors.ts'
 export { createGatewayHandler } from './gateway-handler.ts'
@@ -213,6 +214,11 @@ export interface Content {
   add (source: AddSource, options?: AddOptions): Promise<CID>
   /** Streams a UnixFS file (or raw block), from local blocks or peers. */
   cat (cid: CID | string, options?: CatOptions): AsyncIterable<Uint8Array>
+  /**
+   * A UnixFS file (or raw block) held here, for reading any byte range of it (HTTP `Range`
+   * answers): local blocks only, its leaves read straight from the node's store.
+   */
+  openFile (cid: CID | string, options?: AbortOptions): Promise<RangedFile>
   /** `cat` collected into one buffer. */
   get (cid: CID | string, options?: CatOptions): Promise<Uint8Array>
   /** Whether the block itself is in the local blockstore. */

@@ -18,6 +18,9 @@ interface Segment {
   bytes?: Uint8Array
 }
 
+/** Reads a leaf of a known size whole (the tiered blockstore's `getSized`) */
+export type LeafReader = (cid: CID, size: number, options?: AbortOptions) => Promise<Uint8Array>
+
 export interface LayoutFile {
   readonly size: number
   read (offset: number, length: number, options?: AbortOptions): AsyncGenerator<Uint8Array>
@@ -38,7 +41,7 @@ const caches = new WeakMap<NodeHelia, Map<string, Promise<Segments | undefined>>
  * nodes rather than raw leaves, more than {@link MAX_NODE_BYTES} of nodes, or not a UnixFS
  * file); the caller then reads through the UnixFS exporter.
  */
-export async function openLayoutFile (helia: NodeHelia, cid: CID, options: AbortOptions = {}): Promise<LayoutFile | undefined> {
+export async function openLayoutFile (helia: NodeHelia, cid: CID, options: AbortOptions = {}, readLeaf?: LeafReader): Promise<LayoutFile | undefined> {
   const found = await cachedSegments(helia, cid, options)
   if (found == null) return undefined
   const { size, list: segments } = found
@@ -51,7 +54,9 @@ export async function openLayoutFile (helia: NodeHelia, cid: CID, options: Abort
       while (last < segments.length && segments[last]!.offset < end) last++
       const load = (segment: Segment): Promise<Uint8Array> => segment.bytes != null
         ? Promise.resolve(segment.bytes)
-        : toBytes(helia.blockstore.get(segment.cid!, { offline: true, signal: opts.signal }))
+        : readLeaf != null
+          ? readLeaf(segment.cid!, segment.size, { signal: opts.signal })
+          : toBytes(helia.blockstore.get(segment.cid!, { offline: true, signal: opts.signal }))
       // a few leaves read ahead: one at a time, a file of small leaves was served at the pace of
       // a disk read's round trip through the thread pool, not at the disk's
       const ahead: Array<Promise<Uint8Array>> = []

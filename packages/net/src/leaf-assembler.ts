@@ -8,7 +8,7 @@ export interface LeafGroup {
   offsets: number[]
 }
 
-/** The key of a leaf among those wanted: its multihash, in hex (as `seedFromFile` spells a chunk's sha2-256) */
+/** The key of a leaf among those wanted: its multihash, in hex (as `scanSeed` spells a chunk's sha2-256) */
 export function leafKey (cid: CID): string {
   return Buffer.from(cid.multihash.bytes).toString('hex')
 }

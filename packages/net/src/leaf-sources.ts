@@ -49,10 +49,19 @@ export async function fetchLeaves (init: LeafSourcesInit, pending: Map<string, L
     pending.delete(key)
     await place(group, bytes, source)
   }
-  await pool([...pending], STORE_CHECKS, async ([key, group]) => {
-    if (!(await blockstore.has(group.cid, { signal }))) return
-    await take(key, group, await toBytes(blockstore.get(group.cid, { offline: true, signal })), 'local')
-  })
+  if (state.store != null) {
+    const { store } = state
+    const entries = [...pending]
+    const held = await store.hasMany(entries.map(([, group]) => group.cid), { signal })
+    await pool(entries.filter((_, i) => held[i]), STORE_CHECKS, async ([key, group]) => {
+      await take(key, group, await store.getSized(group.cid, group.size, { signal }), 'local')
+    })
+  } else {
+    await pool([...pending], STORE_CHECKS, async ([key, group]) => {
+      if (!(await blockstore.has(group.cid, { signal }))) return
+      await take(key, group, await toBytes(blockstore.get(group.cid, { offline: true, signal })), 'local')
+    })
+  }
   if (part.existed) {
     await pool([...pending], FETCH_LOOKAHEAD, async ([key, group]) => {
       const bytes = await part.holds(group, state.helia.getHasher)

@@ -51,7 +51,10 @@ class Node implements HublessNode {
     this.content = createContent(helia, {
       gateways: init.gateways ?? [],
       providerTimeout: init.providerTimeout ?? DEFAULT_PROVIDER_TIMEOUT
-    }, dir.blockstore)
+    }, dir.blockstore, {
+      datastore: dir.datastore,
+      getMany: async keys => dir.datastore.db.getMany(keys)
+    })
     this.libp2p.addEventListener('peer:connect', this.#onConnect)
     this.libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
     this.libp2p.addEventListener('peer:discovery', this.#onDiscovery)

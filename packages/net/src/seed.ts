@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import { type FileHandle, open } from 'node:fs/promises'
 import { FileReadError } from './errors.ts'
 import type { Chunker } from './index.ts'
 import type { LeafGroup } from './leaf-assembler.ts'
@@ -15,13 +16,24 @@ export interface SeedOptions extends AbortOptions {
   onBytes?: (bytes: number) => void
 }
 
+/** Where a chunk of the seed lies, by its key (`leafKey` of a sha2-256 raw leaf) */
+export type SeedIndex = Map<string, { offset: number, size: number }>
+
+export interface SeedScan {
+  index: SeedIndex
+  /** why the seed was not read to its end (the index holds what came before) */
+  error?: Error
+}
+
 /**
  * Reads a local file that shares blocks with the one wanted (the installed version of an app)
- * with the chunker that cut the wanted file, once, and hands each chunk that is a wanted leaf
- * (same sha2-256 and size) to `found`, which writes it where the new file holds it. Nothing is
- * stored: a later run reads the file again. Only raw leaves hashed with sha2-256 can match.
+ * with the chunker that cut the wanted file, once, and notes where each chunk lies by its
+ * sha2-256: the index is small (a few entries per MiB) and is made while the wanted file's DAG
+ * nodes still load, before anyone knows which leaves are wanted. Only raw leaves hashed with
+ * sha2-256 can match. A seed that cannot be read to its end gives what it gave, and the error.
  */
-export async function seedFromFile (path: string, chunker: Chunker, wanted: Map<string, LeafGroup>, found: (group: LeafGroup, bytes: Uint8Array) => Promise<void>, options: SeedOptions = {}): Promise<void> {
+export async function scanSeed (path: string, chunker: Chunker, options: SeedOptions = {}): Promise<SeedScan> {
+  const index: SeedIndex = new Map()
   let read = 0
   async function * bytes (): AsyncGenerator<Uint8Array> {
     try {
@@ -35,12 +47,88 @@ export async function seedFromFile (path: string, chunker: Chunker, wanted: Map<
       throw new FileReadError(`Cannot read ${path}: ${(err as Error).message}`)
     }
   }
-  for await (const chunk of chunker(bytes())) {
+  let offset = 0
+  try {
+    for await (const chunk of chunker(bytes())) {
+      options.signal?.throwIfAborted()
+      const key = SHA256_PREFIX + createHash('sha256').update(chunk).digest('hex')
+      if (!index.has(key)) index.set(key, { offset, size: chunk.byteLength })
+      offset += chunk.byteLength
+    }
+  } catch (err) {
     options.signal?.throwIfAborted()
-    if (wanted.size === 0) break
-    const key = SHA256_PREFIX + createHash('sha256').update(chunk).digest('hex')
-    const group = wanted.get(key)
-    if (group == null || group.size !== chunk.byteLength) continue
-    await found(group, chunk)
+    return { index, error: err as Error }
+  }
+  return { index }
+}
+
+/** Bytes of adjacent leaves read from the seed at once */
+const RUN_BYTES = 4 * 1024 * 1024
+
+interface Hit { key: string, group: LeafGroup, offset: number }
+
+/** Hits in file order, grouped into runs of adjacent ones (one read each) */
+function runsOf (hits: Hit[]): Hit[][] {
+  const runs: Hit[][] = []
+  let run: Hit[] = []
+  let end = -1
+  let bytes = 0
+  for (const hit of hits) {
+    if (run.length > 0 && (hit.offset !== end || bytes + hit.group.size > RUN_BYTES)) {
+      runs.push(run)
+      run = []
+      bytes = 0
+    }
+    run.push(hit)
+    end = hit.offset + hit.group.size
+    bytes += hit.group.size
+  }
+  if (run.length > 0) runs.push(run)
+  return runs
+}
+
+/**
+ * Hands each wanted leaf the scan found to `found`, read again from the seed (adjacent ones in
+ * one read, the next run read while this one is handed on) and hashed again: the file may have
+ * changed since the scan, and such a leaf stays wanted.
+ */
+export async function copyFromSeed (path: string, index: SeedIndex, wanted: Map<string, LeafGroup>, found: (group: LeafGroup, bytes: Uint8Array) => Promise<void>, options: AbortOptions = {}): Promise<void> {
+  const hits = [...wanted].flatMap(([key, group]) => {
+    const at = index.get(key)
+    return at != null && at.size === group.size ? [{ key, group, offset: at.offset }] : []
+  }).sort((a, b) => a.offset - b.offset)
+  if (hits.length === 0) return
+  let file: FileHandle
+  try {
+    file = await open(path, 'r')
+  } catch (err) {
+    throw new FileReadError(`Cannot read ${path}: ${(err as Error).message}`)
+  }
+  const readRun = async (run: Hit[]): Promise<Uint8Array> => {
+    const start = run[0]!.offset
+    const last = run.at(-1)!
+    const bytes = new Uint8Array(last.offset + last.group.size - start)
+    const { bytesRead } = await file.read(bytes, 0, bytes.byteLength, start)
+    return bytes.subarray(0, bytesRead)
+  }
+  try {
+    const runs = runsOf(hits)
+    let next: Promise<Uint8Array> | undefined = readRun(runs[0]!)
+    for (let i = 0; i < runs.length; i++) {
+      options.signal?.throwIfAborted()
+      const bytes = await next!
+      next = i + 1 < runs.length ? readRun(runs[i + 1]!) : undefined
+      next?.catch(() => {})
+      const start = runs[i]![0]!.offset
+      for (const { key, group, offset } of runs[i]!) {
+        const leaf = bytes.subarray(offset - start, offset - start + group.size)
+        if (leaf.byteLength !== group.size) continue
+        if (SHA256_PREFIX + createHash('sha256').update(leaf).digest('hex') !== key) continue
+        await found(group, leaf)
+      }
+    }
+    await next?.catch(() => {})
+  } finally {
+    await file.close()
   }
 }

@@ -37,6 +37,14 @@ export interface TieredBlockstoreInit {
 export interface TieredBlockstore extends Blockstore {
   /** Writes many blocks, not checking for them first: the small ones in one LevelDB batch, the large ones as files */
   putAll (blocks: ReadonlyArray<{ cid: CID, bytes: Uint8Array }>, options?: AbortOptions): Promise<void>
+  /**
+   * A block whose size is known (a leaf, from its parent's links), whole: looked for first where
+   * its size put it. Bypasses Helia's lock and `has`: a leaf read for an HTTP range cost a lock,
+   * a `has` in both stores and a failed `open` before the read.
+   */
+  getSized (cid: CID, size: number, options?: AbortOptions): Promise<Uint8Array>
+  /** `has` of many blocks: one LevelDB call for all of them, block files looked up on this thread */
+  hasMany (cids: readonly CID[], options?: AbortOptions): Promise<boolean[]>
   /** Closes LevelDB (block files need no closing) */
   close (): Promise<void>
 }
@@ -127,6 +135,23 @@ export function createTieredBlockstore ({ level, files }: TieredBlockstoreCompon
       return cid.code === raw.code
         ? getEither(key => fromFiles(key, options), key => fromLevel(key, options), cid)
         : getEither(key => fromLevel(key, options), key => fromFiles(key, options), cid)
+    },
+
+    async hasMany (cids, options) {
+      options?.signal?.throwIfAborted()
+      const held = cids.map(cid => files.hasNow(cid))
+      const rest = held.flatMap((has, i) => has ? [] : [i])
+      if (rest.length === 0) return held
+      const inLevel = await level.db.hasMany(rest.map(i => levelKey(cids[i]!)))
+      rest.forEach((i, at) => { held[i] = inLevel[at] === true })
+      return held
+    },
+
+    async getSized (cid, size, options) {
+      const parts = size >= largeBlockBytes
+        ? getEither(key => fromFiles(key, options), key => fromLevel(key, options), cid)
+        : getEither(key => fromLevel(key, options), key => fromFiles(key, options), cid)
+      return toBytes(parts, options)
     },
 
     async * getMany (source, options) {

@@ -7,6 +7,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { createBlockSink } from '../src/block-sink.ts'
 import { createFixture, randomBytes } from './helpers.ts'
+import type { TieredBlockstore } from '../src/tiered-blockstore.ts'
 
 async function rawBlock (bytes: Uint8Array): Promise<{ cid: CID, bytes: Uint8Array }> {
   return { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
@@ -20,11 +21,13 @@ describe('block sink', () => {
     await fixture.cleanup()
   })
 
-  async function open (): Promise<LevelBlockstore> {
+  async function open (): Promise<LevelBlockstore & Pick<TieredBlockstore, 'putAll'>> {
     const store = new LevelBlockstore(join(await fixture.dir(), 'blocks'))
     await store.open()
     stores.push(store)
-    return store
+    return Object.assign(store, {
+      putAll: async (blocks: ReadonlyArray<{ cid: CID, bytes: Uint8Array }>) => { for (const { cid, bytes } of blocks) await store.put(cid, bytes) }
+    })
   }
 
   it('stores blocks put at once, several at a time past the in-flight limit, and each once', async () => {
@@ -39,6 +42,22 @@ describe('block sink', () => {
       for await (const part of store.get(cid)) parts.push(part)
       assert.deepEqual(new Uint8Array(Buffer.concat(parts)), bytes, `block ${cid} is stored`)
     }
+  })
+
+  it('hands blocks to the store in batches, before the flush once a batch is full', async () => {
+    const store = await open()
+    const batches: number[] = []
+    const putAll = store.putAll
+    store.putAll = async (blocks) => { batches.push(blocks.length); await putAll(blocks) }
+    const sink = createBlockSink(store)
+    const blocks = await Promise.all(Array.from({ length: 300 }, async (_, i) => rawBlock(randomBytes(500, i + 100))))
+    for (const { cid, bytes } of blocks) await sink.blockstore.put(cid, bytes)
+    assert.ok(batches.length >= 2 && batches.every(n => n > 1), `written in batches before the flush (${batches.join(', ')})`)
+    await sink.flush()
+    assert.equal(batches.reduce((a, b) => a + b, 0), 300)
+    assert.deepEqual(sink.dag(blocks[0]!.cid), [blocks[0]!.cid], 'a raw leaf is a DAG of itself')
+    const missing = await rawBlock(randomBytes(10, 9))
+    assert.equal(sink.dag(missing.cid), undefined, 'a block not put here is not known')
   })
 
   it('passes a failed write on to the next put or the flush', async () => {

@@ -113,6 +113,27 @@ describe('tiered blockstore', () => {
     assert.equal(await dir.blockstore.has(blocks[0]!.cid), false, 'deleted from both stores')
   })
 
+  it('answers has for many blocks at once and reads a leaf of known size from either store', async () => {
+    const directory = await fixture.dir()
+    // a large leaf an older hubless kept in LevelDB, where its size would not put it now
+    const old = new LevelBlockstore(join(directory, 'blocks'))
+    await old.open()
+    const legacy = await block(LARGE * 2, 20)
+    await old.put(legacy.cid, legacy.bytes)
+    await old.close()
+    const dir = await open(directory)
+    const small = await block(300, 21)
+    const large = await block(LARGE * 3, 22)
+    const missing = await block(LARGE, 23)
+    await dir.blockstore.put(small.cid, small.bytes)
+    await dir.blockstore.put(large.cid, large.bytes)
+    const all = [small, large, legacy, missing]
+    assert.deepEqual(await dir.blockstore.hasMany(all.map(b => b.cid)), [true, true, true, false])
+    assert.deepEqual(await dir.blockstore.hasMany([]), [])
+    for (const b of [small, large, legacy]) assert.deepEqual(new Uint8Array(await dir.blockstore.getSized(b.cid, b.bytes.byteLength)), b.bytes)
+    await assert.rejects(dir.blockstore.getSized(missing.cid, missing.bytes.byteLength), (err: Error) => err.name === 'NotFoundError')
+  })
+
   it('writes a block file whole or not at all: through a temp file, none left behind', async () => {
     const dir = await open()
     const blocks = await Promise.all(Array.from({ length: 12 }, async (_, i) => block(LARGE + i * 1000, 20 + i)))

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import { fixedSizeChunker } from '../src/index.ts'
+import { drain } from '../src/iterables.ts'
+import { createFixture, randomBytes } from './helpers.ts'
+import type { HublessNode } from '../src/index.ts'
+
+/** Helia's pin records (`/pin/…` and `/pinned-block/…`), as key → hex value */
+async function pinRecords (node: HublessNode): Promise<Record<string, string>> {
+  const records: Record<string, string> = {}
+  for await (const { key, value } of node.helia.datastore.query({ prefix: '/pin' })) {
+    records[key.toString()] = Buffer.from(value).toString('hex')
+  }
+  return records
+}
+
+describe('bulk pin (an add\'s pin records, written in batches)', () => {
+  const fixture = createFixture()
+  after(async () => { await fixture.cleanup() })
+
+  // two files sharing their first 300,000 bytes (three 100,000-byte leaves)
+  const shared = randomBytes(300_000, 3)
+  const first = new Uint8Array([...shared, ...randomBytes(250_000, 4)])
+  const second = new Uint8Array([...shared, ...randomBytes(180_000, 5)])
+  const chunker = fixedSizeChunker(100_000)
+
+  it('writes what Helia\'s pins.add writes, block for block, also for blocks another pin holds', async () => {
+    const helia = await fixture.node()
+    const bulk = await fixture.node()
+    const roots = []
+    for (const bytes of [first, second]) {
+      // Helia's own pin over the same DAG
+      const root = await helia.content.add(bytes, { chunker, pin: false })
+      await drain(helia.helia.pins.add(root))
+      // the add path's
+      assert.equal((await bulk.content.add(bytes, { chunker })).toString(), root.toString())
+      roots.push(root)
+    }
+    const expected = await pinRecords(helia)
+    assert.ok(Object.keys(expected).length > 8, 'both roots and their blocks have records')
+    assert.deepEqual(await pinRecords(bulk), expected)
+    // a shared leaf is held by both roots
+    const counts = Object.entries(expected).filter(([key]) => key.startsWith('/pinned-block/')).length
+    assert.ok(counts < 2 * 6, 'the shared leaves have one record each')
+    assert.deepEqual((await bulk.helia.pins.get(roots[0]!)).depth, Number.POSITIVE_INFINITY)
+  })
+
+  it('is read by Helia: isPinned, rm and gc keep what the other pin holds and collect the rest', async () => {
+    const node = await fixture.node()
+    const a = await node.content.add(first, { chunker })
+    const b = await node.content.add(second, { chunker })
+    // adding a pinned file again changes nothing
+    const before = await pinRecords(node)
+    assert.equal((await node.content.add(first, { chunker })).toString(), a.toString())
+    assert.deepEqual(await pinRecords(node), before)
+    assert.equal(await node.content.isPinned(a), true)
+    await node.content.unpin(a)
+    const { removed } = await node.content.gc()
+    assert.ok(removed >= 4, `the first file's own three leaves and its DAG node(s) go (${removed})`)
+    assert.deepEqual(await node.content.get(b, { offline: true }), second)
+    await assert.rejects(node.content.get(a, { offline: true }), (err: Error) => err.name === 'ContentNotFoundError')
+  })
+})
