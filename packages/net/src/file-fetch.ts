@@ -6,7 +6,7 @@ import { leafKey } from './leaf-assembler.ts'
 import { fetchLeaves } from './leaf-sources.ts'
 import { openPartFile } from './part-file.ts'
 import { copyFromSeed, scanSeed } from './seed.ts'
-import type { SeedScan } from './seed.ts'
+import type { SeedMatch, SeedScan } from './seed.ts'
 import type { FetchDefaults } from './fetch.ts'
 import type { FileLeaf } from './file-layout.ts'
 import type { FetchFileOptions, FetchFileResult, FileSeed, NodeHelia } from './index.ts'
@@ -31,8 +31,9 @@ function groupLeaves (leaves: FileLeaf[]): Map<string, LeafGroup> {
  * Fetches the UnixFS file `root` into `path`, every byte verified against a CID, and returns
  * its SHA-256. The DAG's nodes (small, kept in the blockstore) say where each leaf goes; while
  * they load, `options.seed` (a local file, the installed version) is read once with the file's
- * chunker and indexed by its chunks' hashes. Then the leaves: those the seed holds are copied
- * from it, the others come from the blockstore, the part file an interrupted fetch left at
+ * chunker: its chunks are noted by hash until the leaves are known, and placed as they are read
+ * from then on. Then the leaves: those the seed held before are copied from it, the others come
+ * from the blockstore, the part file an interrupted fetch left at
  * `path`, peers and gateways (see `fetchLeaves`). When the seed's cuts are known in advance,
  * leaves of a size no chunk of the seed has are fetched while the seed is still being read.
  * Nothing fetched is stored in the blockstore but the DAG's nodes: `path` is where a fetch cut
@@ -42,8 +43,10 @@ export async function fetchFile (helia: NodeHelia, root: CID, path: string, defa
   const { signal } = options
   const state = createFetchState(helia, root, defaults, options)
   const seeding = Promise.resolve(options.seed)
-  // the seed is read beside the DAG walk; a seed that failed is reported below, once the layout (and its errors) came first
-  const scanning = seeding.then(seed => seed == null ? undefined : scan(seed, options))
+  // the seed is read beside the DAG walk, and hands its chunks to `match` once the leaves are
+  // known; a seed that failed is reported below, once the layout (and its errors) came first
+  let match: SeedMatch | undefined
+  const scanning = seeding.then(seed => seed == null ? undefined : scan(seed, options, () => match))
   scanning.catch(() => {})
   const layout = await readFileLayout(root, async cid => fetchBlock(state, cid), { signal, maxBytes: options.maxBytes })
   const seed = await seeding
@@ -59,6 +62,12 @@ export async function fetchFile (helia: NodeHelia, root: CID, path: string, defa
       for (const offset of group.offsets) await part.write(bytes, offset)
     }
     const sources = { state, part, size: layout.size, place }
+    match = async (key, bytes) => {
+      const group = wanted.get(key)
+      if (group == null || group.size !== bytes.byteLength) return false
+      await place(group, bytes, 'local')
+      return true
+    }
     if (seed != null && wanted.size > 0) {
       // leaves the seed cannot hold (no chunk of their size) go to the network at once
       const sizes = seed.cuts == null ? undefined : chunkSizes(seed.cuts)
@@ -108,8 +117,9 @@ function chunkSizes (cuts: number[]): Set<number> {
 }
 
 /** The seed indexed by its chunks' hashes; a seed the chunker cannot read to its end gives what it gave */
-async function scan (seed: FileSeed, options: FetchFileOptions): Promise<SeedScan> {
+async function scan (seed: FileSeed, options: FetchFileOptions, match: () => SeedMatch | undefined): Promise<SeedScan> {
   const scanned = await scanSeed(seed.path, seed.chunker, {
+    match,
     signal: options.signal,
     onBytes: bytes => { options.onProgress?.(new CustomProgressEvent('hubless:fetch:seed', { bytes })) }
   })

@@ -20,19 +20,32 @@ export interface SeedOptions extends AbortOptions {
 export type SeedIndex = Map<string, { offset: number, size: number }>
 
 export interface SeedScan {
+  /** chunks read before `match` was set, or that it did not take */
   index: SeedIndex
   /** why the seed was not read to its end (the index holds what came before) */
   error?: Error
 }
 
 /**
- * Reads a local file that shares blocks with the one wanted (the installed version of an app)
- * with the chunker that cut the wanted file, once, and notes where each chunk lies by its
- * sha2-256: the index is small (a few entries per MiB) and is made while the wanted file's DAG
- * nodes still load, before anyone knows which leaves are wanted. Only raw leaves hashed with
- * sha2-256 can match. A seed that cannot be read to its end gives what it gave, and the error.
+ * Takes a chunk of the seed as it is read, once the wanted leaves are known: true when it was
+ * wanted (and placed), false to note it in the index
  */
-export async function scanSeed (path: string, chunker: Chunker, options: SeedOptions = {}): Promise<SeedScan> {
+export type SeedMatch = (key: string, bytes: Uint8Array) => Promise<boolean>
+
+export interface SeedScanOptions extends SeedOptions {
+  /** read when each chunk has been hashed: set once the wanted leaves are known */
+  match?(): SeedMatch | undefined
+}
+
+/**
+ * Reads a local file that shares blocks with the one wanted (the installed version of an app)
+ * with the chunker that cut the wanted file, once, hashing each chunk with sha2-256. It starts
+ * while the wanted file's DAG nodes still load, before anyone knows which leaves are wanted:
+ * until then each chunk's place is noted (a few entries a MiB); from then on `match` takes them
+ * as they come, so most of the seed is never read twice. Only raw leaves hashed with sha2-256
+ * can match. A seed that cannot be read to its end gives what it gave, and the error.
+ */
+export async function scanSeed (path: string, chunker: Chunker, options: SeedScanOptions = {}): Promise<SeedScan> {
   const index: SeedIndex = new Map()
   let read = 0
   async function * bytes (): AsyncGenerator<Uint8Array> {
@@ -48,17 +61,30 @@ export async function scanSeed (path: string, chunker: Chunker, options: SeedOpt
     }
   }
   let offset = 0
+  // what `match` throws (a limit passed, a write that failed) is the caller's, not the seed's
+  let failed: Error | undefined
   try {
     for await (const chunk of chunker(bytes())) {
       options.signal?.throwIfAborted()
       const key = SHA256_PREFIX + createHash('sha256').update(chunk).digest('hex')
-      if (!index.has(key)) index.set(key, { offset, size: chunk.byteLength })
+      const match = options.match?.()
+      let taken = false
+      if (match != null) {
+        try {
+          taken = await match(key, chunk)
+        } catch (err) {
+          failed = err as Error
+          break
+        }
+      }
+      if (!taken && !index.has(key)) index.set(key, { offset, size: chunk.byteLength })
       offset += chunk.byteLength
     }
   } catch (err) {
     options.signal?.throwIfAborted()
     return { index, error: err as Error }
   }
+  if (failed != null) throw failed
   return { index }
 }
 

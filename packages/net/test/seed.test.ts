@@ -52,6 +52,28 @@ describe('seed (the installed file, read once while the DAG loads)', () => {
     assert.equal(wanted.size, 2, 'the changed chunk and the one the seed never had are still wanted')
   })
 
+  it('hands chunks to match once it is set, notes the others, and passes on what match throws', async () => {
+    const path = join(await fixture.dir(), 'installed.AppImage')
+    const seed = randomBytes(6 * CHUNK, 35)
+    await writeFile(path, seed)
+    const taken: number[] = []
+    let seen = 0
+    const scanned = await scanSeed(path, fixedSizeChunker(CHUNK), {
+      // known after the third chunk; it takes the even chunks
+      match: () => seen++ < 3 ? undefined : async (_key, bytes) => {
+        const i = seed.indexOf(bytes[0]!) >= 0 ? Buffer.from(seed).indexOf(Buffer.from(bytes)) / CHUNK : -1
+        if (i % 2 !== 0) return false
+        taken.push(i)
+        return true
+      }
+    })
+    assert.deepEqual(taken, [4])
+    assert.equal(scanned.index.size, 5, 'chunks 0-2 (before match) and 3, 5 (not taken) are noted')
+    await assert.rejects(scanSeed(path, fixedSizeChunker(CHUNK), {
+      match: () => async () => { throw Object.assign(new Error('limit'), { name: 'ContentTooLargeError' }) }
+    }), (err: Error) => err.name === 'ContentTooLargeError')
+  })
+
   it('gives what it read of a seed it cannot read to its end, with the error', async () => {
     const scanned = await scanSeed(join(await fixture.dir(), 'gone.AppImage'), fixedSizeChunker(CHUNK))
     assert.equal(scanned.index.size, 0)
