@@ -33,15 +33,15 @@ function text (bytes: number, seed: string): Buffer {
   return Buffer.from(lines.join('')).subarray(0, bytes)
 }
 
-describe('cuts inside blocks (chunker versions 3 and 4)', () => {
+describe('cuts inside blocks (chunker versions 3 to 5)', () => {
   let dir = ''
   const images: Record<string, Uint8Array> = {}
   // one squashfs image of a file tree, behind a runtime
-  const build = async (name: string, files: Record<string, Uint8Array>, blockSize: number): Promise<Uint8Array> => {
+  const build = async (name: string, files: Record<string, Uint8Array>, blockSize: number, fragments = false): Promise<Uint8Array> => {
     const tree = join(dir, `${name}-tree`)
     await mkdir(tree, { recursive: true })
     for (const [file, data] of Object.entries(files)) await writeFile(join(tree, file), data)
-    await mksquashfs(tree, join(dir, `${name}.squashfs`), { compressor: 'zstd', blockSize, fragments: false })
+    await mksquashfs(tree, join(dir, `${name}.squashfs`), { compressor: 'zstd', blockSize, fragments })
     await assemble(buildRuntime().bytes, join(dir, `${name}.squashfs`), join(dir, `${name}.AppImage`))
     return new Uint8Array(await readFile(join(dir, `${name}.AppImage`)))
   }
@@ -62,12 +62,16 @@ describe('cuts inside blocks (chunker versions 3 and 4)', () => {
     images['mixed-v2'] = await build('mixed-v2', { 'mixed.bin': mixed2 }, MiB)
     images['text-128k'] = await build('text-128k', { 'a.txt': text(2 * MiB, 't') }, 131072)
     images['text-1m'] = await build('text-1m', { 'a.txt': text(3 * MiB, 'u') }, MiB)
+    // small files, packed into fragment blocks, beside a large one in data blocks
+    const small: Record<string, Uint8Array> = { 'large.txt': text(2 * MiB, 'l') }
+    for (let i = 0; i < 60; i++) small[`small-${i}.txt`] = text(30_000, `s${i}`)
+    images['small-files-1m'] = await build('small-files-1m', small, MiB, true)
   })
   after(async () => {
     if (dir !== '') await rm(dir, { recursive: true, force: true })
   })
 
-  it('is version 5 (version 3\'s cuts) and cuts the same file the same way every time', async () => {
+  it('is version 5 and cuts the same file the same way every time', async () => {
     for (const bytes of Object.values(images)) {
       const a = await planChunks(bytes)
       assert.equal(a.version, CHUNKER_VERSION)
@@ -75,8 +79,9 @@ describe('cuts inside blocks (chunker versions 3 and 4)', () => {
       assert.deepEqual((await planChunks(bytes)).cuts, a.cuts)
     }
     assert.equal((await planChunks(images['mixed-v1']!, { cuts: 'zstd' })).version, 2)
+    assert.equal((await planChunks(images['mixed-v1']!, { cuts: 'stored' })).version, 3)
     assert.equal((await planChunks(images['mixed-v1']!, { cuts: 'compressed' })).version, 4)
-    assert.deepEqual((await planChunks(images['mixed-v1']!, { cuts: 'stored' })).cuts, (await planChunks(images['mixed-v1']!)).cuts)
+    assert.deepEqual((await planChunks(images['mixed-v1']!, { cuts: 'fragments' })).cuts, (await planChunks(images['mixed-v1']!)).cuts)
   })
 
   it('keeps every block boundary of the image, and no chunk exceeds 1 MiB', async () => {
@@ -167,6 +172,31 @@ describe('cuts inside blocks (chunker versions 3 and 4)', () => {
     assert.ok(inside > 0, 'a 1 MiB image of text has cuts inside its compressed zstd blocks')
     const v3 = new Set((await planChunks(bytes, { cuts: 'stored' })).cuts)
     assert.ok(plan.cuts!.length > v3.size && [...v3].every(c => plan.cuts!.includes(c)), 'version 4 keeps version 3\'s cuts and adds more')
+  })
+
+  it('cuts compressed zstd blocks content-defined in fragment blocks of 1 MiB images only (version 5)', async () => {
+    const bytes = images['small-files-1m']!
+    const plan = await planChunks(bytes)
+    const reader = createBytesReader(bytes)
+    const fs = await SquashfsImage.open(reader, plan.runtimeSize!)
+    const map = await fs.blockMap()
+    const cuts = new Set(plan.cuts)
+    let inFragments = 0
+    let inData = 0
+    for (const { offset, length, fragment } of map.compressedBlocks) {
+      for (const block of await zstdBlocks(reader, offset, length)) {
+        if (block.type !== 'compressed') continue
+        const from = block.stored?.end ?? block.start
+        const inside = [...cuts].filter(c => c > from && c < block.end).length
+        if (fragment === true) inFragments += inside
+        else inData += inside
+      }
+    }
+    assert.ok(map.compressedBlocks.some(b => b.fragment === true), 'the image has compressed fragment blocks')
+    assert.ok(inFragments > 0, 'compressed zstd blocks of fragment blocks are cut inside')
+    assert.equal(inData, 0, 'those of data blocks are not')
+    // a 1 MiB image without fragments is cut as version 3 cuts it
+    assert.deepEqual((await planChunks(images['text-1m']!)).cuts, (await planChunks(images['text-1m']!, { cuts: 'stored' })).cuts)
   })
 
   it('reads any bytes as a zstd frame without throwing, and gives blocks only inside the range (fuzz)', async () => {

@@ -54,8 +54,8 @@ export interface SquashfsBlockMap {
   dataBlocks: number
   fragmentBlocks: number
   metadataBlocks: number
-  /** file offsets and lengths of the compressed data and fragment blocks, ascending, each once */
-  compressedBlocks: Array<{ offset: number, length: number }>
+  /** file offsets and lengths of the compressed data and fragment blocks, ascending, each once (`fragment` for fragment blocks) */
+  compressedBlocks: Array<{ offset: number, length: number, fragment?: true }>
   /** the same for data and fragment blocks stored uncompressed */
   storedBlocks: Array<{ offset: number, length: number }>
 }
@@ -378,6 +378,7 @@ export class SquashfsImage implements Squashfs {
     let metadataBlocks = 0
     const fragmentBlocks = sb.fragmentCount
     const compressed = new Map<number, number>()
+    const fragmentStarts = new Set<number>()
     // uncompressed blocks, by the same key; a block is one or the other
     const stored = new Map<number, number>()
     const blocks = (word: number): Map<number, number> => (word & BLOCK_UNCOMPRESSED) === 0 ? compressed : stored
@@ -414,6 +415,7 @@ export class SquashfsImage implements Squashfs {
         cuts.add(start)
         cuts.add(start + (size & BLOCK_SIZE_MASK))
         if ((size & BLOCK_SIZE_MASK) > 0) blocks(size).set(start, size & BLOCK_SIZE_MASK)
+        fragmentStarts.add(start)
       }
       const files = new Set<bigint>()
       for await (const entry of this.walk(options)) {
@@ -434,8 +436,8 @@ export class SquashfsImage implements Squashfs {
       this.store.releasePrefetch()
     }
     const boundaries = [...cuts].filter(c => c >= 0 && c <= sb.bytesUsed).sort((a, b) => a - b).map(c => c + this.offset)
-    const list = (m: Map<number, number>): Array<{ offset: number, length: number }> => [...m].filter(([start, length]) => start + length <= sb.bytesUsed)
-      .sort((a, b) => a[0] - b[0]).map(([start, length]) => ({ offset: start + this.offset, length }))
+    const list = (m: Map<number, number>): Array<{ offset: number, length: number, fragment?: true }> => [...m].filter(([start, length]) => start + length <= sb.bytesUsed)
+      .sort((a, b) => a[0] - b[0]).map(([start, length]) => ({ offset: start + this.offset, length, ...(fragmentStarts.has(start) ? { fragment: true as const } : {}) }))
     return { start: this.offset, end: this.offset + sb.bytesUsed, boundaries, dataBlocks, fragmentBlocks, metadataBlocks, compressedBlocks: list(compressed), storedBlocks: list(stored) }
   }
 }
