@@ -157,6 +157,8 @@ if (LARGE) images.push({ name: '1.9 GiB, 1 MiB blocks', bytes: 1900 * MiB, block
 const RSS_GOAL = 300e6
 const SPEED_GOAL = 0.5
 
+/** the runs' data dirs, removed when every run is done (see `addInChild`) */
+const dirs = await mkdtemp(join(tmpdir(), 'hubless-bench-add-'))
 for (const spec of images) {
   const file = await image(spec.bytes, spec.block)
   const size = (await stat(file)).size
@@ -167,11 +169,11 @@ for (const spec of images) {
   const baseline = best(baselines)
   const stock: AddRun[] = []
   const add: AddRun[] = []
-  // alternate the two paths so that both see the same machine
+  // alternate the two paths so that both see the same machine; the data dirs stay until the end
   for (let i = 0; i < spec.runs; i++) {
-    stock.push(await addInChild('stock', file))
+    stock.push(await addInChild('stock', file, await mkdtemp(join(dirs, 'stock-'))))
     log(`${spec.name}: stock run ${i + 1}: ${describe(stock[i]!)}`)
-    add.push(await addInChild('add', file))
+    add.push(await addInChild('add', file, await mkdtemp(join(dirs, 'add-'))))
     log(`${spec.name}: add run ${i + 1}: ${describe(add[i]!)}`)
   }
   const s = best(stock)
@@ -205,3 +207,4 @@ for (const spec of images) {
 }
 
 report('add-throughput', figures, { images: results })
+await rm(dirs, { recursive: true, force: true })
