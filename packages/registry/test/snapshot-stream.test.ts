@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createPublisherKey, encodeSignedRecord, signRecord } from '../src/index.ts'
 import { SnapshotPieceError } from '../src/errors.ts'
-import { importPieces } from '../src/log/snapshot-stream.ts'
+import { CHECK_WINDOW, importPieces } from '../src/log/snapshot-stream.ts'
 import type { StreamImportContext } from '../src/log/snapshot-stream.ts'
 import { releaseRecord } from './fixtures.ts'
 import { accessController, entryBytes, LOG_ID } from './helpers/snapshot-entries.ts'
@@ -20,7 +20,7 @@ function context (): { ctx: StreamImportContext, rec: Recorded } {
     ctx: {
       logId: LOG_ID,
       access: undefined as never,
-      has: hash => inLog.has(hash),
+      held: async hashes => hashes.map(h => inLog.has(h)),
       putBlocks: async blocks => { rec.blocks.push(...blocks.map(b => b.cid.toString())) },
       index: async hashes => { rec.indexed.push(...hashes) },
       joinEntry: async entry => { rec.joined.push(entry.hash!); return true },
@@ -80,11 +80,11 @@ describe('snapshot import, piece by piece', () => {
   })
 
   it('a source that fails half-way keeps and joins what checked out before the failure, and throws', async () => {
-    const entries = await chain(9)
+    const entries = await chain(2 * CHECK_WINDOW + 1)
     const { ctx, rec } = context()
     ctx.access = await accessController()
-    // the window of pieces being checked is 4: eight pieces of one, the ninth never comes
-    const pieces = entries.slice(0, 8).map(e => [e])
+    // twice the window of pieces in hand, of one entry each; the last never comes
+    const pieces = entries.slice(0, 2 * CHECK_WINDOW).map(e => [e])
     await assert.rejects(importPieces(source(pieces, new SnapshotPieceError('piece 9 does not hash to its CID')), ctx), { name: 'SnapshotPieceError' })
     assert.ok(rec.committed.length >= 4, `what was written before the failure stays: ${rec.committed.length}`)
     assert.deepEqual(rec.committed, entries.slice(0, rec.committed.length).map(e => e.hash))
@@ -111,7 +111,8 @@ describe('snapshot import, piece by piece', () => {
   })
 
   it('a stop (the signal) between checkpoints leaves blocks only: nothing indexed, joined or shown', async () => {
-    const entries = await chain(6)
+    // more pieces than the window holds, so that some are written before the stop
+    const entries = await chain(CHECK_WINDOW + 4)
     const { ctx, rec } = context()
     ctx.access = await accessController()
     const stop = new AbortController()

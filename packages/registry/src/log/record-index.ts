@@ -164,6 +164,17 @@ export class RecordIndex {
     return present === true
   }
 
+  /** for each hash, {@link containsEntry}, in one LevelDB read for those not indexed lately */
+  async containsEntries (hashes: string[]): Promise<boolean[]> {
+    const answers = hashes.map(h => this.#recent.has(h))
+    const ask = hashes.filter((_, i) => !answers[i])
+    if (ask.length === 0) return answers
+    const present = await this.#init.store.hasEntries(ask)
+    let j = 0
+    for (let i = 0; i < answers.length; i++) if (!answers[i]) answers[i] = present[j++] === true
+    return answers
+  }
+
   get entries (): number {
     return this.#meta.entries
   }

@@ -191,7 +191,11 @@ export class SnapshotPolicy {
         logId: db.address,
         access: this.#init.access,
         // a log that was empty holds only what the record index holds (no read of OrbitDB's index per entry)
-        has: async hash => await index.containsEntry(hash) || (!empty && await db.log.has(hash)),
+        held: async hashes => {
+          const answers = await index.containsEntries(hashes)
+          if (!empty) for (let i = 0; i < hashes.length; i++) answers[i] ||= await db.log.has(hashes[i]!)
+          return answers
+        },
         putBlocks: this.#init.putBlocks,
         index: async hashes => { await this.#init.logIndex.putMany(hashes, true) },
         joinEntry: this.#init.joinEntry,

@@ -13,18 +13,25 @@ import type { CID } from 'multiformats/cid'
 
 const log = logger('hubless:registry:snapshot')
 
-/** pieces whose signatures are being checked while the one before them is written */
-const CHECK_WINDOW = 4
+/**
+ * pieces taken in and not yet written (being checked, or waiting for the writes before them):
+ * the bound on what an import holds, and enough checks queued for the signature worker to go on
+ * while a checkpoint writes the record index
+ */
+export const CHECK_WINDOW = 6
 /** entries written between two joins of the tips, after which their records are shown (while the rest arrives) */
-const CHECKPOINT_ENTRIES = 8_192
+const CHECKPOINT_ENTRIES = 4_096
 /** an import in which no piece arrives and none is written for this long is given up */
 export const STALL_TIMEOUT = 60_000
 
 export interface StreamImportContext {
   logId: string
   access: HublessAccessController
-  /** true when the log (or the record index) holds this entry */
-  has (hash: string): boolean | Promise<boolean>
+  /**
+   * for each hash, true when the log (or the record index) holds that entry: asked once a piece
+   * (one LevelDB read for its 512 entries), never once an entry
+   */
+  held (hashes: string[]): Promise<boolean[]>
   /** store entry blocks (the log's entry storage reads them back) */
   putBlocks (blocks: Array<{ cid: CID, bytes: Uint8Array }>): Promise<void>
   /** mark entries as part of the log (OrbitDB's index) */
@@ -95,7 +102,16 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
   /** writer identities pinned, and those the entries written since the last checkpoint name */
   const identities = new Set<string>()
   const newIdentities = new Set<string>()
-  const known = (hash: string): boolean | Promise<boolean> => written.has(hash) || ctx.has(hash)
+  /** for each hash: written since the last checkpoint, or held by the log; one read for all */
+  const known = async (hashes: string[]): Promise<boolean[]> => {
+    const answers = hashes.map(h => written.has(h))
+    const ask = hashes.filter((_, i) => !answers[i])
+    if (ask.length === 0) return answers
+    const asked = await ctx.held(ask)
+    let j = 0
+    for (let i = 0; i < answers.length; i++) if (!answers[i]) answers[i] = asked[j++] === true
+    return answers
+  }
 
   const reject = (hash: string, err: Error): void => {
     progress.rejected++
@@ -104,7 +120,6 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
 
   const checkOne = async (entry: Decoded, cid: CID, bytes: Uint8Array, signedBytes: Uint8Array | undefined): Promise<Checked | undefined> => {
     try {
-      if (await known(entry.hash)) return undefined
       if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
       const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true, signedEntryBytes: signedBytes })
       return { entry, cid, bytes, signed }
@@ -115,16 +130,17 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
   }
 
   const checkPiece = async (raw: Uint8Array[]): Promise<Array<Checked | undefined>> => {
-    const checks: Array<Promise<Checked | undefined>> = []
+    const decoded: Array<ReturnType<typeof decodeWithCid> & { bytes: Uint8Array }> = []
     for (const bytes of raw) {
       try {
-        const { entry, cid, signedBytes } = decodeWithCid(bytes)
-        checks.push(checkOne(entry, cid, bytes, signedBytes))
+        decoded.push({ ...decodeWithCid(bytes), bytes })
       } catch {
         progress.rejected++
       }
     }
-    return Promise.all(checks)
+    // entries the log holds already are skipped unchecked, as OrbitDB's join skips them
+    const held = await known(decoded.map(d => d.entry.hash))
+    return Promise.all(decoded.map(async (d, i) => held[i] === true ? undefined : checkOne(d.entry, d.cid, d.bytes, d.signedBytes)))
   }
 
   /** join the tips through OrbitDB, then show the records written since the last checkpoint */
@@ -155,12 +171,26 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
 
   /** write one checked piece: what it points to must be in the log, or earlier in the piece */
   const writePiece = async (checked: Array<Checked | undefined>): Promise<void> => {
+    // what the piece's entries point to outside it, asked in one read: a parent inside the
+    // piece counts only when it comes before its child
+    const inPiece = new Set<string>()
+    for (const c of checked) if (c != null) inPiece.add(c.entry.hash)
+    const outside = new Set<string>()
+    for (const c of checked) {
+      if (c == null) continue
+      for (const dep of c.entry.next) if (!inPiece.has(dep)) outside.add(dep)
+      for (const dep of c.entry.refs) if (!inPiece.has(dep)) outside.add(dep)
+    }
+    const asked = [...outside]
+    const answers = await known(asked)
+    const present = new Set(asked.filter((_, i) => answers[i]))
     const kept = new Map<string, Checked>()
     for (const c of checked) {
-      if (c == null || kept.has(c.entry.hash)) continue
+      // written from an earlier piece (a snapshot that repeats itself) goes in once
+      if (c == null || kept.has(c.entry.hash) || written.has(c.entry.hash)) continue
       let ok = true
       for (const dep of [...c.entry.next, ...c.entry.refs]) {
-        if (!kept.has(dep) && !(await known(dep))) { ok = false; break }
+        if (!kept.has(dep) && !present.has(dep)) { ok = false; break }
       }
       // out of order (a parent later, or never): left to replication, not refused
       if (!ok) { progress.rejected++; continue }
@@ -196,21 +226,36 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     progressed()
     options.onProgress?.({ ...progress })
   }
+  // pieces are written one after another in a chain of their own, so that taking in and checking
+  // the next pieces (and keeping the signature worker busy) goes on while a piece or a checkpoint
+  // is written; the loop waits only when CHECK_WINDOW pieces are in hand
+  let writing: Promise<void> = Promise.resolve()
+  let writeError: unknown
+  let inHand = 0
+  let freed: (() => void) | undefined
   try {
-    const window: Array<Promise<Array<Checked | undefined>>> = []
     for await (const raw of pieces) {
       signal.throwIfAborted()
+      if (writeError != null) throw writeError
       progressed()
       progress.received += raw.length
       const checks = checkPiece(raw)
       checks.catch(() => {})
-      window.push(checks)
-      if (window.length >= CHECK_WINDOW) await writeNext(window.shift()!)
+      inHand++
+      writing = writing
+        .then(async () => { if (writeError == null) await writeNext(checks) })
+        .catch((err: unknown) => { writeError ??= err })
+        .finally(() => { inHand--; freed?.() })
+      while (inHand >= CHECK_WINDOW && writeError == null) await raceSignal(new Promise<void>(resolve => { freed = resolve }), signal)
+      if (writeError != null) throw writeError
     }
     // nothing more to decode: check signatures on this thread too
     await signatures.help({ signal })
-    while (window.length > 0) await writeNext(window.shift()!)
+    await writing
+    if (writeError != null) throw writeError
   } finally {
+    // what is being written finishes (or fails at once on a stop) before the last checkpoint
+    await writing
     clearTimeout(stallTimer)
     signatures.close()
     if (options.signal?.aborted === true) {
@@ -223,8 +268,9 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     }
   }
   log('imported %d of %d snapshot entries (%d rejected, %d heads) in %d ms', progress.imported, progress.received, progress.rejected, heads.length, Math.round(performance.now() - started))
-  const missing: string[] = []
-  for (const head of options.heads ?? []) if (!(await ctx.has(head))) missing.push(head)
+  const named = options.heads ?? []
+  const present = named.length === 0 ? [] : await ctx.held(named)
+  const missing = named.filter((_, i) => present[i] !== true)
   if (missing.length > 0) throw new SnapshotHeadsError(`the snapshot named ${options.heads!.length} heads and did not bring ${missing.length} of them (${missing[0]}); what it brought is kept, the rest must come by replication`)
   return { ...progress, heads }
 }
