@@ -88,3 +88,41 @@ export async function pinBlocks (components: BulkPinComponents, root: CID, block
   await components.datastore.put(rootKey, cborg.encode({ depth: Number.POSITIVE_INFINITY, metadata: {} }), options)
   log('pinned %c over %d blocks', root, entries.length)
 }
+
+/**
+ * Pins each of `roots` as a DAG of one block (the caller checked that its block links to
+ * nothing: OrbitDB's entries and identities): one read of their pin and block records and one
+ * batch (atomic) write per `CHUNK` roots, where Helia's `pins.add` takes four reads and writes a
+ * root, one after another. Roots pinned already are left as they are.
+ */
+export async function pinSingleBlocks (components: BulkPinComponents, roots: CID[], options: PinOptions = {}): Promise<void> {
+  const unique = new Map<string, CID>()
+  for (const root of roots) unique.set(root.toString(), root)
+  const all = [...unique.values()]
+  for (let at = 0; at < all.length; at += CHUNK) {
+    options.signal?.throwIfAborted()
+    const chunk = all.slice(at, at + CHUNK)
+    const rootKeys = chunk.map(root => pinKey(root).toString())
+    const blockKeys = chunk.map(root => blockKey(root))
+    const values = await readAll(components, [...rootKeys, ...blockKeys], options)
+    const batch = components.datastore.batch()
+    // two roots of one multihash (other codecs) share a block record
+    const records = new Map<string, PinnedBlock>()
+    for (let i = 0; i < chunk.length; i++) {
+      if (values[i] != null) continue
+      const root = chunk[i]!
+      const key = blockKeys[i]!
+      const value = values[chunk.length + i]
+      const pinned = records.get(key) ?? (value == null ? { pinCount: 0, pinnedBy: [] } : cborg.decode(value) as PinnedBlock)
+      records.set(key, pinned)
+      if (!pinned.pinnedBy.some(by => equals(by, root.bytes))) {
+        pinned.pinCount++
+        pinned.pinnedBy.push(root.bytes)
+      }
+      batch.put(new Key(rootKeys[i]!), cborg.encode({ depth: Number.POSITIVE_INFINITY, metadata: {} }))
+    }
+    for (const [key, pinned] of records) batch.put(new Key(key), cborg.encode(pinned))
+    await batch.commit(options)
+  }
+  log('pinned %d one-block roots', all.length)
+}

@@ -1,11 +1,12 @@
 import { unixfs } from '@helia/unixfs'
 import { CarBlockIterator } from '@ipld/car'
+import { createUnsafe } from 'multiformats/block'
 import { logger } from '@libp2p/logger'
 import { importFile } from 'ipfs-unixfs-importer'
 import { CustomProgressEvent } from 'progress-events'
 import { openAddSource } from './add-source.ts'
 import { createBlockSink } from './block-sink.ts'
-import { pinBlocks } from './bulk-pin.ts'
+import { pinBlocks, pinSingleBlocks } from './bulk-pin.ts'
 import type { BulkPinComponents } from './bulk-pin.ts'
 import { contentDefinedLayout } from './dag-layout.ts'
 import { exportLocalCar } from './car-export.ts'
@@ -152,6 +153,30 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
 
     async pin (cid, options: PinOptions = {}) {
       await pinRoot(parseCid(cid), options)
+    },
+
+    async pinMany (cids, options: AbortOptions = {}) {
+      const roots = cids.map(cid => parseCid(cid))
+      if (store == null || pins == null) return roots
+      // each root's block, read in one go: one that links to nothing is pinned in a batch; one
+      // that links on, or is not here, is the caller's to pin one by one (it may come from peers)
+      const left: CID[] = []
+      const single: CID[] = []
+      const blocks = await store.readMany(roots, options)
+      for (const [i, root] of roots.entries()) {
+        const bytes = blocks[i]
+        if (bytes == null) {
+          left.push(root)
+          continue
+        }
+        const block = createUnsafe({ cid: root, bytes, codec: await helia.getCodec(root.code) })
+        if (block.links()[Symbol.iterator]().next().done === true) single.push(root)
+        else left.push(root)
+      }
+      const pinned = pinning.then(async () => pinSingleBlocks(pins, single, options))
+      pinning = pinned.catch(() => {})
+      await pinned
+      return left
     },
 
     async unpin (cid, options: AbortOptions = {}) {

@@ -212,6 +212,11 @@ export interface FetchFileResult extends FetchResult {
 export interface Content {
   /** Adds a file as UnixFS (CIDv1, raw leaves). */
   add (source: AddSource, options?: AddOptions): Promise<CID>
+  /**
+   * Pins many roots, each over its DAG, in batches: those whose block is held here and links to
+   * nothing (log entries); returns the others, for `pin` one by one.
+   */
+  pinMany (cids: Array<CID | string>, options?: AbortOptions): Promise<CID[]>
   /** Streams a UnixFS file (or raw block), from local blocks or peers. */
   cat (cid: CID | string, options?: CatOptions): AsyncIterable<Uint8Array>
   /**

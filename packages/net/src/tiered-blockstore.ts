@@ -45,6 +45,8 @@ export interface TieredBlockstore extends Blockstore {
   getSized (cid: CID, size: number, options?: AbortOptions): Promise<Uint8Array>
   /** `has` of many blocks: one LevelDB call for all of them, block files looked up on this thread */
   hasMany (cids: readonly CID[], options?: AbortOptions): Promise<boolean[]>
+  /** Many small blocks (log entries) in one LevelDB call; those not there are looked for as files; `undefined` for a block held nowhere */
+  readMany (cids: readonly CID[], options?: AbortOptions): Promise<Array<Uint8Array | undefined>>
   /** Closes LevelDB (block files need no closing) */
   close (): Promise<void>
 }
@@ -145,6 +147,19 @@ export function createTieredBlockstore ({ level, files }: TieredBlockstoreCompon
       const inLevel = await level.db.hasMany(rest.map(i => levelKey(cids[i]!)))
       rest.forEach((i, at) => { held[i] = inLevel[at] === true })
       return held
+    },
+
+    async readMany (cids, options) {
+      options?.signal?.throwIfAborted()
+      const found: Array<Uint8Array | undefined> = await level.db.getMany(cids.map(levelKey))
+      await Promise.all(cids.map(async (cid, i) => {
+        if (found[i] != null || !files.hasNow(cid)) return
+        found[i] = await toBytes(files.get(cid, options), options).catch((err: Error) => {
+          if (isNotFound(err)) return undefined
+          throw err
+        })
+      }))
+      return found
     },
 
     async getSized (cid, size, options) {

@@ -45,6 +45,29 @@ describe('bulk pin (an add\'s pin records, written in batches)', () => {
     assert.deepEqual((await bulk.helia.pins.get(roots[0]!)).depth, Number.POSITIVE_INFINITY)
   })
 
+  it('pins roots of one block (log entries) in a batch as Helia would, and leaves those that link on or are not here', async () => {
+    const helia = await fixture.node()
+    const bulk = await fixture.node()
+    const dagCbor = await import('@ipld/dag-cbor')
+    const { CID } = await import('multiformats/cid')
+    const { sha256 } = await import('multiformats/hashes/sha2')
+    const blockOf = async (value: unknown): Promise<{ cid: InstanceType<typeof CID>, bytes: Uint8Array }> => {
+      const bytes = dagCbor.encode(value)
+      return { cid: CID.createV1(dagCbor.code, await sha256.digest(bytes)), bytes }
+    }
+    const entries = await Promise.all(Array.from({ length: 50 }, async (_, i) => blockOf({ id: '/orbitdb/x', payload: i, next: [`zdpu${i}`] })))
+    const linking = await blockOf({ parent: entries[0]!.cid })
+    const absent = await blockOf({ never: 'stored' })
+    for (const node of [helia, bulk]) await node.content.putBlocks([...entries, linking])
+    for (const { cid } of entries) await drain(helia.helia.pins.add(cid))
+    const left = await bulk.content.pinMany([...entries.map(e => e.cid), linking.cid, absent.cid, entries[3]!.cid])
+    assert.deepEqual(left.map(String), [linking.cid, absent.cid].map(String))
+    assert.deepEqual(await pinRecords(bulk), await pinRecords(helia))
+    // again: nothing changes
+    assert.deepEqual(await bulk.content.pinMany(entries.map(e => e.cid)), [])
+    assert.deepEqual(await pinRecords(bulk), await pinRecords(helia))
+  })
+
   it('is read by Helia: isPinned, rm and gc keep what the other pin holds and collect the rest', async () => {
     const node = await fixture.node()
     const a = await node.content.add(first, { chunker })

@@ -45,8 +45,8 @@ export interface RegistryNode {
   helia: HublessNode['helia']
   /** the node's data dir; the registry keeps its OrbitDB state in `<directory>/registry` unless told otherwise */
   directory?: string
-  /** a @hubless/net node's bulk block writes and its garbage-collection hold, for snapshots; without them blocks go through Helia's `putMany` */
-  content?: Pick<HublessNode['content'], 'putBlocks'> & Partial<Pick<HublessNode['content'], 'holdGc'>>
+  /** a @hubless/net node's bulk block writes, batch pins and garbage-collection hold, for snapshots; without them blocks go through Helia's `putMany` and `pins.add` */
+  content?: Pick<HublessNode['content'], 'putBlocks'> & Partial<Pick<HublessNode['content'], 'holdGc' | 'pinMany'>>
 }
 
 export interface RegistryComponents {

@@ -21,8 +21,16 @@ export async function pinOnce (pins: PinStore, cid: CID, options?: AbortOptions)
   for await (const _ of pins.add(cid, options)) { /* drain */ }
 }
 
+/** Blocks pinned in one batch, at most */
+const PIN_BATCH = 1024
+
 export interface RegistryPinsInit {
   pins: PinStore
+  /**
+   * @hubless/net's batch pin: pins the roots it can (held here, linking to nothing) and returns
+   * the others; without it every block is pinned on its own
+   */
+  pinMany?: (cids: CID[], options?: AbortOptions) => Promise<CID[]>
   /** @hubless/net's garbage-collection hold; without it nothing is held */
   holdGc?: (options?: AbortOptions) => Promise<() => void>
   stopped (): boolean
@@ -50,24 +58,49 @@ export class RegistryPins {
   /** Pin blocks (base58btc CIDs: entry hashes, identity hashes), read as the queue reaches them, behind what is queued */
   inBackground (hashes: Iterable<string> | AsyncIterable<string>): Promise<void> {
     this.#queue = this.#queue.then(async () => {
+      let batch: CID[] = []
       for await (const hash of hashes) {
         if (this.#init.stopped()) {
           this.#missed = true
           return
         }
-        try {
-          // a block that is neither here nor found in time is left to the next open (a stop waits for this queue)
-          await pinOnce(this.#init.pins, CID.parse(hash, base58btc), { signal: AbortSignal.timeout(PIN_TIMEOUT) })
-        } catch (err) {
-          this.#missed = true
-          log('pinning %s failed - %e', hash, err)
+        batch.push(CID.parse(hash, base58btc))
+        if (batch.length >= PIN_BATCH) {
+          await this.#pinAll(batch)
+          batch = []
         }
       }
+      if (batch.length > 0 && !this.#init.stopped()) await this.#pinAll(batch)
     }).catch(err => {
       this.#missed = true
       log('reading the blocks to pin failed - %e', err)
     })
     return this.#queue
+  }
+
+  /** Pins in a batch what can be, then the rest one by one */
+  async #pinAll (cids: CID[]): Promise<void> {
+    let left = cids
+    if (this.#init.pinMany != null) {
+      try {
+        left = await this.#init.pinMany(cids, { signal: AbortSignal.timeout(PIN_TIMEOUT) })
+      } catch (err) {
+        log('pinning %d blocks in a batch failed, pinning them one by one - %e', cids.length, err)
+      }
+    }
+    for (const cid of left) {
+      if (this.#init.stopped()) {
+        this.#missed = true
+        return
+      }
+      try {
+        // a block that is neither here nor found in time is left to the next open (a stop waits for this queue)
+        await pinOnce(this.#init.pins, cid, { signal: AbortSignal.timeout(PIN_TIMEOUT) })
+      } catch (err) {
+        this.#missed = true
+        log('pinning %c failed - %e', cid, err)
+      }
+    }
   }
 
   /** Once idle: every block asked for since the registry opened was pinned, and nothing waits to be asked for */

@@ -116,7 +116,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       throw err
     }
     this.address = db.address
-    const pins = new RegistryPins({ pins: node.helia.pins, holdGc: node.content?.holdGc?.bind(node.content), stopped })
+    const pins = new RegistryPins({ pins: node.helia.pins, holdGc: node.content?.holdGc?.bind(node.content), pinMany: node.content?.pinMany?.bind(node.content), stopped })
     try {
       await index.load(db.log, access)
     } catch (err) {
