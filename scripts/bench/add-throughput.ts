@@ -171,8 +171,11 @@ for (const spec of images) {
   const add: AddRun[] = []
   // alternate the two paths so that both see the same machine; the data dirs stay until the end
   for (let i = 0; i < spec.runs; i++) {
+    // each run starts on a disk with nothing left to write back from the run before
+    await run('sync')
     stock.push(await addInChild('stock', file, await mkdtemp(join(dirs, 'stock-'))))
     log(`${spec.name}: stock run ${i + 1}: ${describe(stock[i]!)}`)
+    await run('sync')
     add.push(await addInChild('add', file, await mkdtemp(join(dirs, 'add-'))))
     log(`${spec.name}: add run ${i + 1}: ${describe(add[i]!)}`)
   }
