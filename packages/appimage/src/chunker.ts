@@ -2,6 +2,7 @@ import { logger } from '@libp2p/logger'
 import { type AppImageSource, isSquashfsMagic, openAppImage, requireType2 } from './appimage.ts'
 import { type CutRules, innerCuts } from './block-cuts.ts'
 import { concat } from './bytes.ts'
+import { FileChangedError } from './errors.ts'
 import { type FastCdcOptions, fastCdc } from './fastcdc.ts'
 import { createBytesReader, createFileReader, type RandomAccessReader } from './reader.ts'
 import { openSquashfs, type Squashfs } from './squashfs/index.ts'
@@ -197,4 +198,37 @@ export async function createSquashfsChunker (source: AppImageSource, options?: C
     ? cutAt(plan.cuts!, plan.maxChunkSize)
     : fastCdc({ ...options?.fallback, maxSize: Math.min(options?.fallback?.maxSize ?? 262144, plan.maxChunkSize) })
   return Object.assign(chunker, { plan })
+}
+
+/** Chunks read ahead of the one being handed on, by {@link readPlannedChunks} */
+const CHUNKS_AHEAD = 4
+
+/**
+ * The chunks of a file whose cuts are planned, each read straight into a buffer of its own
+ * size: what the planned chunker gives for the file's byte stream, without the stream's buffers
+ * and the copy that joins a chunk across two of them, so that each chunk's memory can be freed
+ * as soon as it is written. Give it to an importer with a chunker that passes chunks on as they are.
+ */
+export async function * readPlannedChunks (path: string, cuts: number[], options?: AbortOptions): AsyncGenerator<Uint8Array> {
+  const reader = await createFileReader(path, options)
+  try {
+    if (reader.size !== (cuts.at(-1) ?? 0)) {
+      throw new FileChangedError(`${path} has ${reader.size} bytes, ${cuts.at(-1) ?? 0} when its chunks were planned; plan them again`)
+    }
+    const ahead: Array<Promise<Uint8Array>> = []
+    let next = 0
+    let start = 0
+    while (next < cuts.length || ahead.length > 0) {
+      while (next < cuts.length && ahead.length < CHUNKS_AHEAD) {
+        const end = cuts[next++]!
+        const reading = reader.read(start, end - start, options)
+        reading.catch(() => {})
+        ahead.push(reading)
+        start = end
+      }
+      yield await ahead.shift()!
+    }
+  } finally {
+    await reader.close()
+  }
 }

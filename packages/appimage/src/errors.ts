@@ -89,3 +89,9 @@ export class ZsyncInputError extends Error {
   static override name = 'ZsyncInputError'
   override name = 'ZsyncInputError'
 }
+
+/** A file changed size between planning its chunks and reading them */
+export class FileChangedError extends Error {
+  static override name = 'FileChangedError'
+  override name = 'FileChangedError'
+}

@@ -20,7 +20,7 @@
 
 export { type AppImage, type AppImageSource, openAppImage, type RuntimeSections } from './appimage.ts'
 export type { AppStreamComponent, AppStreamRelease, ContentRating } from './appstream.ts'
-export { CHUNKER_VERSION, type Chunker, type ChunkPlan, type ChunkPlanOptions, createSquashfsChunker, DEFAULT_MAX_CHUNK_SIZE, planChunks, type SquashfsChunker } from './chunker.ts'
+export { CHUNKER_VERSION, type Chunker, type ChunkPlan, type ChunkPlanOptions, createSquashfsChunker, DEFAULT_MAX_CHUNK_SIZE, planChunks, readPlannedChunks, type SquashfsChunker } from './chunker.ts'
 export type { FoundDesktopEntry, FoundIcon, FoundMetainfo } from './contents.ts'
 export { type DesktopEntry, type DesktopGroup, parseDesktopEntry } from './desktop-entry.ts'
 export type { ReleaseDraft } from './draft.ts'

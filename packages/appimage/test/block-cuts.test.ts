@@ -6,7 +6,7 @@ import { zstdCompressSync } from 'node:zlib'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
-import { CHUNKER_VERSION, createBytesReader, createSquashfsChunker, planChunks } from '../src/index.ts'
+import { CHUNKER_VERSION, createBytesReader, createSquashfsChunker, planChunks, readPlannedChunks } from '../src/index.ts'
 import { COMPRESSED_CDC, MIN_ZSTD_PIECE, STORED_CDC } from '../src/block-cuts.ts'
 import { SquashfsImage } from '../src/squashfs/filesystem.ts'
 import { zstdBlocks } from '../src/squashfs/zstd-frame.ts'
@@ -197,6 +197,20 @@ describe('cuts inside blocks (chunker versions 3 to 5)', () => {
     assert.equal(inData, 0, 'those of data blocks are not')
     // a 1 MiB image without fragments is cut as version 3 cuts it
     assert.deepEqual((await planChunks(images['text-1m']!)).cuts, (await planChunks(images['text-1m']!, { cuts: 'stored' })).cuts)
+  })
+
+  it('reads a planned file chunk by chunk as the chunker cuts its stream, and refuses a file that changed size', async () => {
+    const bytes = images['small-files-1m']!
+    const path = join(dir, 'planned.AppImage')
+    await writeFile(path, bytes)
+    const chunker = await createSquashfsChunker(path)
+    const streamed: Uint8Array[] = []
+    for await (const c of chunker((async function * () { yield bytes })())) streamed.push(new Uint8Array(c))
+    const read: Uint8Array[] = []
+    for await (const c of readPlannedChunks(path, chunker.plan.cuts!)) read.push(c)
+    assert.deepEqual(read, streamed)
+    await writeFile(path, bytes.subarray(0, bytes.byteLength - 1))
+    await assert.rejects(async () => { for await (const _ of readPlannedChunks(path, chunker.plan.cuts!)) { /* read */ } }, (err: Error) => err.name === 'FileChangedError')
   })
 
   it('reads any bytes as a zstd frame without throwing, and gives blocks only inside the range (fuzz)', async () => {

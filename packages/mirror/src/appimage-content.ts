@@ -1,4 +1,4 @@
-import { createSquashfsChunker } from '@hubless/appimage'
+import { createSquashfsChunker, readPlannedChunks } from '@hubless/appimage'
 import type { Chunker, HublessNode } from '@hubless/net'
 import type { CID } from 'multiformats/cid'
 
@@ -27,11 +27,19 @@ export async function appImageChunking (file: string, options: { signal?: AbortS
   return { chunker, cuts: chunker.plan.cuts }
 }
 
-/** Adds an AppImage to the blockstore, cut by {@link appImageChunking}, UnixFS with the node's DAG parameters */
+/** Chunks given whole (by `readPlannedChunks`) are passed on as they are */
+const asGiven: Chunker = source => source
+
+/**
+ * Adds an AppImage to the blockstore, cut by {@link appImageChunking}, UnixFS with the node's DAG
+ * parameters. An image whose cuts are planned is read chunk by chunk, each into a buffer of its
+ * own, which the add frees once the chunk is written (`ownBuffers`)
+ */
 export async function addAppImageContent ({ node }: { node: Pick<HublessNode, 'content'> }, file: string, options: AddAppImageOptions): Promise<CID> {
-  const { chunker } = await appImageChunking(file, { signal: options.signal })
-  return node.content.add(file, {
-    chunker,
+  const { chunker, cuts } = await appImageChunking(file, { signal: options.signal })
+  return node.content.add(cuts == null ? file : readPlannedChunks(file, cuts, { signal: options.signal }), {
+    ownBuffers: true,
+    chunker: cuts == null ? chunker : asGiven,
     signal: options.signal,
     pin: options.pin,
     onProgress: event => {

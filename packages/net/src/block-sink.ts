@@ -19,6 +19,15 @@ const BATCH_BLOCKS = 128
 
 const EMPTY = new Uint8Array(0)
 
+/** Frees the buffers that written raw leaves fill whole (a leaf that is part of a larger buffer shares it, and is left) */
+function release (blocks: Array<{ cid: CID, bytes: Uint8Array }>): void {
+  for (const { cid, bytes } of blocks) {
+    if (cid.code !== raw.code || bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength) continue
+    const buffer = bytes.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }
+    buffer.transfer?.(0)
+  }
+}
+
 export interface BlockSink {
   /** what the UnixFS importer writes to (it only puts, whole blocks) */
   readonly blockstore: { put: (cid: CID, bytes: Uint8Array, options?: AbortOptions) => Promise<CID> }
@@ -41,7 +50,20 @@ export interface BlockSink {
  * copies its values on the main thread. The sink remembers which CIDs it stored, and the bytes of
  * the DAG nodes (small), for the pin walk.
  */
-export function createBlockSink (store: Pick<TieredBlockstore, 'putAll'>, inFlightBytes = DEFAULT_IN_FLIGHT_BYTES): BlockSink {
+export interface BlockSinkInit {
+  /** bytes being written at once (default {@link DEFAULT_IN_FLIGHT_BYTES}) */
+  inFlightBytes?: number
+  /**
+   * The leaves' buffers are this add's own (read from a file): each that a leaf fills whole is
+   * freed as soon as the leaf is written (`ArrayBuffer.prototype.transfer(0)`), instead of when
+   * the garbage collector gets to it: V8 lets ~64 MB of such memory pile up between collections,
+   * a quarter of a mirror's RSS while it archives a 2 GB image
+   */
+  ownBuffers?: boolean
+}
+
+export function createBlockSink (store: Pick<TieredBlockstore, 'putAll'>, init: BlockSinkInit = {}): BlockSink {
+  const inFlightBytes = init.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES
   const writing = new Set<Promise<void>>()
   let writingBytes = 0
   let failed: Error | undefined
@@ -58,7 +80,7 @@ export function createBlockSink (store: Pick<TieredBlockstore, 'putAll'>, inFlig
     pendingBytes = 0
     writingBytes += bytes
     const done: Promise<void> = Promise.resolve(store.putAll(blocks))
-      .then(() => {}, (err: Error) => { failed ??= err })
+      .then(() => { if (init.ownBuffers === true) release(blocks) }, (err: Error) => { failed ??= err })
       .finally(() => {
         writingBytes -= bytes
         writing.delete(done)

@@ -117,7 +117,8 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
           return cid
         }
         // addByteStream's importer with the same options, its blocks written straight to the store
-        const sink = createBlockSink(store)
+        // a file's leaves are read into buffers of this add's own, freed once written
+        const sink = createBlockSink(store, { ownBuffers: typeof source === 'string' || options.ownBuffers === true })
         const { cid } = await importFile({ content: stream }, sink.blockstore as Blockstore, importOptions)
         await sink.flush({ signal: options.signal })
         const dag = pin && pins != null ? sink.dag(cid) : undefined

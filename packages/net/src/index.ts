@@ -102,6 +102,12 @@ export interface AddOptions extends AbortOptions, ProgressOptions<ContentProgres
   chunker?: Chunker
   /** Pin the result so that `gc()` keeps it. Default true. */
   pin?: boolean
+  /**
+   * The chunks of an iterable source are buffers of this add's own (never used by the caller
+   * again): each is freed once written, not when the garbage collector gets to it. Always so for
+   * a file path.
+   */
+  ownBuffers?: boolean
 }
 
 export interface CatOptions extends AbortOptions, ProgressOptions<ContentProgressEvents> {

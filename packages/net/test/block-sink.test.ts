@@ -32,7 +32,7 @@ describe('block sink', () => {
 
   it('stores blocks put at once, several at a time past the in-flight limit, and each once', async () => {
     const store = await open()
-    const sink = createBlockSink(store, 10_000)
+    const sink = createBlockSink(store, { inFlightBytes: 10_000 })
     const blocks = await Promise.all(Array.from({ length: 60 }, async (_, i) => rawBlock(randomBytes(3_000 + i, i + 1))))
     // the importer puts up to ten blocks without waiting for the first; a repeated block is written once
     await Promise.all([...blocks, blocks[0]!].map(async ({ cid, bytes }) => sink.blockstore.put(cid, bytes)))
@@ -60,9 +60,30 @@ describe('block sink', () => {
     assert.equal(sink.dag(missing.cid), undefined, 'a block not put here is not known')
   })
 
+  it('frees the buffers of written leaves it owns, when a leaf fills its buffer whole, and no others', async () => {
+    const store = await open()
+    const owned = createBlockSink(store, { ownBuffers: true })
+    const whole = await rawBlock(randomBytes(2_000, 41))
+    const shared = randomBytes(4_000, 42)
+    const part = await rawBlock(shared.subarray(0, 2_000))
+    await owned.blockstore.put(whole.cid, whole.bytes)
+    await owned.blockstore.put(part.cid, part.bytes)
+    await owned.flush()
+    assert.equal(whole.bytes.byteLength, 0, 'the leaf\'s own buffer is freed once written')
+    assert.equal(shared.byteLength, 4_000, 'a buffer the leaf shares is left')
+    const parts: Uint8Array[] = []
+    for await (const p of store.get(whole.cid)) parts.push(p)
+    assert.equal(Buffer.concat(parts).byteLength, 2_000, 'what was written is whole')
+    const caller = await rawBlock(randomBytes(2_000, 43))
+    const notOwned = createBlockSink(store)
+    await notOwned.blockstore.put(caller.cid, caller.bytes)
+    await notOwned.flush()
+    assert.equal(caller.bytes.byteLength, 2_000, 'without ownBuffers nothing is freed')
+  })
+
   it('passes a failed write on to the next put or the flush', async () => {
     const store = await open()
-    const sink = createBlockSink(store, 1)
+    const sink = createBlockSink(store, { inFlightBytes: 1 })
     await store.close()
     const { cid, bytes } = await rawBlock(randomBytes(100, 7))
     await assert.rejects(async () => {
