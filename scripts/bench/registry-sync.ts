@@ -23,6 +23,7 @@ import { createNode } from '../../packages/net/src/index.ts'
 import type { HublessNode } from '../../packages/net/src/index.ts'
 import { createRegistry, decodeSignedRecord, publisherKeyFromSecret, encodeSignedRecord, signRecord } from '../../packages/registry/src/index.ts'
 import type { SignedRecord } from '../../packages/registry/src/index.ts'
+import { encodePiece } from '../../packages/registry/src/log/snapshot-wire.ts'
 import { releaseRecord } from '../../packages/registry/test/fixtures.ts'
 import { percentile, report } from './lib/report.ts'
 import type { Figure } from './lib/report.ts'
@@ -130,16 +131,8 @@ async function makeRecords (n: number): Promise<SignedRecord[]> {
 
 /** records as length-prefixed wire bytes, so the mirror process writes exactly these */
 function encodeRecordList (records: SignedRecord[]): Uint8Array {
-  const parts = records.map(encodeSignedRecord)
-  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.byteLength, 0))
-  const view = new DataView(out.buffer)
-  let at = 0
-  for (const p of parts) {
-    view.setUint32(at, p.byteLength)
-    out.set(p, at + 4)
-    at += 4 + p.byteLength
-  }
-  return out
+  // the snapshot's framing of entries (u32 length + bytes), used here for records
+  return encodePiece(records.map(encodeSignedRecord))
 }
 
 async function decodeRecordList (bytes: Uint8Array): Promise<SignedRecord[]> {

@@ -24,6 +24,19 @@ interface PinnedBlock {
   pinnedBy: Uint8Array[]
 }
 
+/** A block's pin record as stored (or a new one) */
+function pinnedBlock (value: Uint8Array | undefined): PinnedBlock {
+  return value == null ? { pinCount: 0, pinnedBy: [] } : cborg.decode(value) as PinnedBlock
+}
+
+/** Counts `root` among the pins holding the block, as Helia's `pins.add` does; false when it was already */
+function holdFor (pinned: PinnedBlock, root: CID): boolean {
+  if (pinned.pinnedBy.some(by => equals(by, root.bytes))) return false
+  pinned.pinCount++
+  pinned.pinnedBy.push(root.bytes)
+  return true
+}
+
 /** Records read and written per LevelDB call */
 const CHUNK = 2048
 
@@ -75,10 +88,8 @@ export async function pinBlocks (components: BulkPinComponents, root: CID, block
     for (let i = 0; i < chunk.length; i++) {
       const [key, cid] = chunk[i]!
       const value = values[i]
-      const pinned: PinnedBlock = value == null ? { pinCount: 0, pinnedBy: [] } : cborg.decode(value) as PinnedBlock
-      if (pinned.pinnedBy.some(by => equals(by, root.bytes))) continue
-      pinned.pinCount++
-      pinned.pinnedBy.push(root.bytes)
+      const pinned = pinnedBlock(value)
+      if (!holdFor(pinned, root)) continue
       batch.put(new Key(key), cborg.encode(pinned))
       added.push(cid)
     }
@@ -113,12 +124,9 @@ export async function pinSingleBlocks (components: BulkPinComponents, roots: CID
       const root = chunk[i]!
       const key = blockKeys[i]!
       const value = values[chunk.length + i]
-      const pinned = records.get(key) ?? (value == null ? { pinCount: 0, pinnedBy: [] } : cborg.decode(value) as PinnedBlock)
+      const pinned = records.get(key) ?? pinnedBlock(value)
       records.set(key, pinned)
-      if (!pinned.pinnedBy.some(by => equals(by, root.bytes))) {
-        pinned.pinCount++
-        pinned.pinnedBy.push(root.bytes)
-      }
+      holdFor(pinned, root)
       batch.put(new Key(rootKeys[i]!), cborg.encode({ depth: Number.POSITIVE_INFINITY, metadata: {} }))
     }
     for (const [key, pinned] of records) batch.put(new Key(key), cborg.encode(pinned))

@@ -83,6 +83,11 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
   const fs = unixfs(helia)
   // a bulk pin reads every block's record, then writes them all: two at once could lose a count
   let pinning: Promise<unknown> = Promise.resolve()
+  async function oneAtATime (pin: () => Promise<void>): Promise<void> {
+    const pinned = pinning.then(pin)
+    pinning = pinned.catch(() => {})
+    await pinned
+  }
 
   async function pinRoot (root: CID, options: PinOptions, walker?: GraphWalkerFactory): Promise<void> {
     if (await helia.pins.isPinned(root, options)) return
@@ -123,9 +128,7 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
         await sink.flush({ signal: options.signal })
         const dag = pin && pins != null ? sink.dag(cid) : undefined
         if (dag != null && pins != null) {
-          const pinned = pinning.then(async () => pinBlocks(pins, cid, dag, { signal: options.signal }))
-          pinning = pinned.catch(() => {})
-          await pinned
+          await oneAtATime(async () => pinBlocks(pins, cid, dag, { signal: options.signal }))
         } else if (pin) {
           await pinRoot(cid, { signal: options.signal }, sink.walker())
         }
@@ -164,19 +167,23 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
       const left: CID[] = []
       const single: CID[] = []
       const blocks = await store.readMany(roots, options)
+      const codecs = new Map<number, Awaited<ReturnType<typeof helia.getCodec>>>()
       for (const [i, root] of roots.entries()) {
         const bytes = blocks[i]
         if (bytes == null) {
           left.push(root)
           continue
         }
-        const block = createUnsafe({ cid: root, bytes, codec: await helia.getCodec(root.code) })
+        let codec = codecs.get(root.code)
+        if (codec == null) {
+          codec = await helia.getCodec(root.code)
+          codecs.set(root.code, codec)
+        }
+        const block = createUnsafe({ cid: root, bytes, codec })
         if (block.links()[Symbol.iterator]().next().done === true) single.push(root)
         else left.push(root)
       }
-      const pinned = pinning.then(async () => pinSingleBlocks(pins, single, options))
-      pinning = pinned.catch(() => {})
-      await pinned
+      await oneAtATime(async () => pinSingleBlocks(pins, single, options))
       return left
     },
 

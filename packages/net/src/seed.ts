@@ -11,6 +11,11 @@ const READ_SIZE = 1024 * 1024
 /** sha2-256 multihash prefix (code 0x12, 32 bytes), as `leafKey` spells it */
 const SHA256_PREFIX = '1220'
 
+/** A chunk's key among the wanted leaves (`leafKey` of the raw leaf it would be) */
+function chunkKey (bytes: Uint8Array): string {
+  return SHA256_PREFIX + createHash('sha256').update(bytes).digest('hex')
+}
+
 export interface SeedOptions extends AbortOptions {
   /** bytes of the seed read so far */
   onBytes?: (bytes: number) => void
@@ -66,7 +71,7 @@ export async function scanSeed (path: string, chunker: Chunker, options: SeedSca
   try {
     for await (const chunk of chunker(bytes())) {
       options.signal?.throwIfAborted()
-      const key = SHA256_PREFIX + createHash('sha256').update(chunk).digest('hex')
+      const key = chunkKey(chunk)
       const match = options.match?.()
       let taken = false
       if (match != null) {
@@ -149,7 +154,7 @@ export async function copyFromSeed (path: string, index: SeedIndex, wanted: Map<
       for (const { key, group, offset } of runs[i]!) {
         const leaf = bytes.subarray(offset - start, offset - start + group.size)
         if (leaf.byteLength !== group.size) continue
-        if (SHA256_PREFIX + createHash('sha256').update(leaf).digest('hex') !== key) continue
+        if (chunkKey(leaf) !== key) continue
         await found(group, leaf)
       }
     }

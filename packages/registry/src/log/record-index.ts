@@ -1,4 +1,5 @@
 import { logger } from '@libp2p/logger'
+import { heldEntries } from './held-entries.ts'
 import { cachedEntryFields } from './entry-proof.ts'
 import { legacyFrames, removeLegacyFile } from './legacy-record-file.ts'
 import { decodeFrame, encodeFrame, frameHeader } from './record-frame.ts'
@@ -166,13 +167,7 @@ export class RecordIndex {
 
   /** for each hash, {@link containsEntry}, in one LevelDB read for those not indexed lately */
   async containsEntries (hashes: string[]): Promise<boolean[]> {
-    const answers = hashes.map(h => this.#recent.has(h))
-    const ask = hashes.filter((_, i) => !answers[i])
-    if (ask.length === 0) return answers
-    const present = await this.#init.store.hasEntries(ask)
-    let j = 0
-    for (let i = 0; i < answers.length; i++) if (!answers[i]) answers[i] = present[j++] === true
-    return answers
+    return heldEntries(hashes, h => this.#recent.has(h), async ask => this.#init.store.hasEntries(ask))
   }
 
   get entries (): number {

@@ -2,6 +2,7 @@ import { logger } from '@libp2p/logger'
 import { Entry } from '@orbitdb/core'
 import { MalformedRecordError, SnapshotHeadsError, SnapshotTimeoutError } from '../errors.ts'
 import { createSignatureBatch } from '../codecs/signature-batch.ts'
+import { heldEntries } from './held-entries.ts'
 import { raceSignal } from './serial.ts'
 import { decodeWithCid } from './snapshot.ts'
 import type { HublessAccessController } from './access-controller.ts'
@@ -103,15 +104,7 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
   const identities = new Set<string>()
   const newIdentities = new Set<string>()
   /** for each hash: written since the last checkpoint, or held by the log; one read for all */
-  const known = async (hashes: string[]): Promise<boolean[]> => {
-    const answers = hashes.map(h => written.has(h))
-    const ask = hashes.filter((_, i) => !answers[i])
-    if (ask.length === 0) return answers
-    const asked = await ctx.held(ask)
-    let j = 0
-    for (let i = 0; i < answers.length; i++) if (!answers[i]) answers[i] = asked[j++] === true
-    return answers
-  }
+  const known = async (hashes: string[]): Promise<boolean[]> => heldEntries(hashes, h => written.has(h), async ask => ctx.held(ask))
 
   const reject = (hash: string, err: Error): void => {
     progress.rejected++
