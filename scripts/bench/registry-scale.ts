@@ -10,7 +10,8 @@
  *   - the cost per record: CPU of the catch-up and the fresh peer's peak RSS, per record, and
  *     either against its value at the smallest size (flat means a ratio near 1)
  * The records are a mix: 5,000 apps (fewer when small) on release, beta, nightly and continuous
- * channels, and endorsements by other keys. The baseline is raw OrbitDB 4 at 10,000 records
+ * channels, and endorsements by other keys, made and appended 10,000 at a time. Every process is a
+ * mirror and runs with `hubless mirror`'s Node settings (BENCH_NODE_SETTINGS=node: Node's defaults). The baseline is raw OrbitDB 4 at 10,000 records
  * (or BENCH_MAX), measured in the same run by scripts/bench/registry-sync.ts in a child process
  * (for reopening, its figure is reopen + list of every record).
  */
@@ -21,6 +22,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { MIRROR_ENV, MIRROR_NODE_FLAGS } from '../../packages/cli/bin/runtime.js'
 import { createNode } from '../../packages/net/src/index.ts'
 import { buildEndorseRecord, buildReleaseRecord, createRegistry, publisherKeyFromSecret } from '../../packages/registry/src/index.ts'
 import type { UnsignedRecord } from '../../packages/registry/src/index.ts'
@@ -40,13 +42,13 @@ const CHANNELS = ['nightly', 'nightly', 'nightly', 'continuous', 'continuous', '
 const publisher = publisherKeyFromSecret(new Uint8Array(32).fill(11))
 const endorsers = [12, 13, 14].map(b => publisherKeyFromSecret(new Uint8Array(32).fill(b)))
 
-/** `n` records: releases of up to 5,000 apps on several channels, one endorsement of the publisher in 1,000 */
-function recordMix (n: number): { releases: UnsignedRecord[], endorsements: Array<{ key: typeof publisher, record: UnsignedRecord }> } {
+/** records `from` to `to` of `n`: releases of up to 5,000 apps on several channels, one endorsement of the publisher in 1,000 */
+function recordMix (n: number, from: number, to: number): { releases: UnsignedRecord[], endorsements: Array<{ key: typeof publisher, record: UnsignedRecord }> } {
   const apps = Math.max(10, Math.min(5_000, Math.floor(n / 20)))
   const releases: UnsignedRecord[] = []
   const endorsements: Array<{ key: typeof publisher, record: UnsignedRecord }> = []
   const time = 1_767_225_600_000
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     if (i % 1_000 === 999) {
       const key = endorsers[i % endorsers.length]!
       endorsements.push({ key, record: buildEndorseRecord(publisher.did, { appIds: [`org.example.App${i % apps}`] }, { publisher: key.did, time: time + i }) })
@@ -65,6 +67,9 @@ function recordMix (n: number): { releases: UnsignedRecord[], endorsements: Arra
   return { releases, endorsements }
 }
 
+/** records made and appended at a time (an import of a million records holds a batch, not all) */
+const WRITE_BATCH = 10_000
+
 async function startNode (directory: string) {
   return createNode({ directory: join(directory, 'node'), listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
 }
@@ -77,18 +82,26 @@ function peakRssMb (): number {
 async function mirrorChild (directory: string, n: number): Promise<void> {
   const node = await startNode(directory)
   const registry = await createRegistry({ node }, { name: NAME })
-  const { releases, endorsements } = recordMix(n)
+  let first: string | undefined
+  let making = 0
   const started = performance.now()
-  const written = await registry.publishMany(releases, publisher)
-  for (const e of endorsements) await registry.publish(e.record, e.key)
-  const appended = performance.now()
+  for (let from = 0; from < n; from += WRITE_BATCH) {
+    const made = performance.now()
+    const { releases, endorsements } = recordMix(n, from, Math.min(n, from + WRITE_BATCH))
+    making += performance.now() - made
+    const written = await registry.publishMany(releases, publisher)
+    first ??= written[0]!.id
+    for (const e of endorsements) await registry.publish(e.record, e.key)
+  }
+  // the time spent making the records is the importer's, not the append's
+  const appended = performance.now() - making
   await registry.pinsSettled()
-  const settled = performance.now()
+  const settled = performance.now() - making
   globalThis.gc?.()
   process.stdout.write(`${JSON.stringify({
     mirrorRssMb: process.memoryUsage().rss / 2 ** 20,
     multiaddr: node.libp2p.getMultiaddrs()[0]!.toString(),
-    first: written[0]!.id,
+    first,
     appendPerSec: n / ((appended - started) / 1000),
     settledPerSec: n / ((settled - started) / 1000),
     records: (await registry.status()).records
@@ -140,13 +153,21 @@ async function reopenChild (directory: string, id: string): Promise<void> {
   await node.stop()
 }
 
+/**
+ * Every peer here is a mirror (it takes in and keeps the whole log): it runs with the Node flags and
+ * environment `hubless mirror` starts with (packages/cli/bin/runtime.js); BENCH_NODE_SETTINGS=node
+ * runs them with Node's defaults instead
+ */
+const NODE_FLAGS = process.env.BENCH_NODE_SETTINGS === 'node' ? [] : MIRROR_NODE_FLAGS
+const NODE_ENV = { ...process.env, ...(process.env.BENCH_NODE_SETTINGS === 'node' ? {} : MIRROR_ENV) }
+
 function child (args: string[]): { lines: AsyncIterator<string>, proc: ReturnType<typeof spawn> } {
-  const proc = spawn(process.execPath, ['--expose-gc', here, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const proc = spawn(process.execPath, ['--expose-gc', ...NODE_FLAGS, here, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: NODE_ENV })
   return { proc, lines: createInterface({ input: proc.stdout! })[Symbol.asyncIterator]() }
 }
 
 function runChild (args: string[]): Record<string, number> {
-  const result = spawnSync(process.execPath, ['--expose-gc', here, ...args], { encoding: 'utf8', timeout: TIMEOUT, stdio: ['ignore', 'pipe', 'inherit'] })
+  const result = spawnSync(process.execPath, ['--expose-gc', ...NODE_FLAGS, here, ...args], { encoding: 'utf8', timeout: TIMEOUT, stdio: ['ignore', 'pipe', 'inherit'], env: NODE_ENV, maxBuffer: 16 * 2 ** 20 })
   if (result.status !== 0) throw new Error(`${args[0]} exited with ${result.status}`)
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as Record<string, number>
 }

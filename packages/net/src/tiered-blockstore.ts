@@ -1,6 +1,6 @@
 import { logger } from '@libp2p/logger'
-import { base32upper } from 'multiformats/bases/base32'
 import * as raw from 'multiformats/codecs/raw'
+import { base32UpperEncode } from './base32.ts'
 import type { BlockFiles } from './block-files.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type { LevelBlockstore } from 'blockstore-level'
@@ -19,7 +19,7 @@ export const DEFAULT_LARGE_BLOCK_BYTES = 64 * 1024
 
 /** A block's key in blockstore-level (its private `#encode`, with the default base) */
 export function levelKey (cid: CID): string {
-  return `/${base32upper.encoder.encode(cid.multihash.bytes)}`
+  return `/${base32UpperEncode(cid.multihash.bytes)}`
 }
 
 export interface TieredBlockstoreComponents {

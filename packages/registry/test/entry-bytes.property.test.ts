@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { base58btc } from 'multiformats/bases/base58'
 import { base58btcEncode } from '../src/codecs/base58.ts'
 import { parseCanonicalEntry, readCachedEntry } from '../src/codecs/entry-bytes.ts'
-import { isPlainCanonical } from '../src/codecs/canonical-form.ts'
+import { decodePlainCanonical, isPlainCanonical, NOT_PLAIN } from '../src/codecs/canonical-form.ts'
 import { decodeCanonical, parseCanonicalEnvelope } from '../src/records/codec.ts'
 
 // The fast paths must agree with dag-cbor's generic decoder (and OrbitDB's re-encoding of the
@@ -58,6 +58,14 @@ describe('base58btcEncode', () => {
       const input = Uint8Array.from([...new Array<number>(zeros).fill(0), ...bytes])
       assert.equal(base58btcEncode(input), base58btc.encode(input))
     }), { numRuns: 2000 })
+  })
+
+  it('gives what multiformats gives for input longer than its kept arrays', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 100, maxLength: 400 }), bytes => {
+      assert.equal(base58btcEncode(bytes), base58btc.encode(bytes))
+    }), { numRuns: 50 })
+    // and short input again after them
+    assert.equal(base58btcEncode(Uint8Array.of(0, 0, 1)), base58btc.encode(Uint8Array.of(0, 0, 1)))
   })
 })
 
@@ -165,6 +173,24 @@ describe('isPlainCanonical', () => {
       }
     }), { numRuns: 2000 })
     assert.ok(plain > 1000, `only ${plain} of 2000 shown canonical`)
+  })
+
+  it('decodePlainCanonical reads what it shows canonical as dag-cbor decodes it, changed bytes too', () => {
+    let plain = 0
+    fc.assert(fc.property(fc.oneof(value.map(v => dagCbor.encode(v)), value.chain(v => mutated(dagCbor.encode(v)))), bytes => {
+      const fast = decodePlainCanonical(bytes)
+      assert.equal(fast !== NOT_PLAIN, isPlainCanonical(bytes))
+      if (fast === NOT_PLAIN) return
+      plain++
+      assert.deepStrictEqual(fast, dagCbor.decode(bytes))
+    }), { numRuns: 5000 })
+    assert.ok(plain > 1000, `only ${plain} of 5000 read`)
+    // byte strings are copies, not views of the input (a Buffer's subarray would be)
+    const input = Buffer.from(dagCbor.encode({ r: Uint8Array.of(1, 2, 3) }))
+    const read = decodePlainCanonical(input) as { r: Uint8Array }
+    assert.equal(Object.getPrototypeOf(read.r), Uint8Array.prototype)
+    input.fill(0)
+    assert.deepStrictEqual([...read.r], [1, 2, 3])
   })
 
   it('is never true for changed bytes that do not re-encode to themselves', () => {

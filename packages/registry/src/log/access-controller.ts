@@ -93,6 +93,8 @@ export function assertKindInLog (spec: LogSpec, record: UnsignedRecord): void {
 const DEFINITIVE = new Set(['InvalidSignatureError', 'MalformedRecordError', 'OversizeRecordError', 'UnknownRecordKindError', 'InvalidAppIdError', 'InvalidChannelError', 'InvalidFieldError', 'InvalidPublisherKeyError', 'ForgedIdentityError', 'MalformedTextError', 'MissingSizeError'])
 
 const MAX_CACHED = 100_000
+/** publisher keys remembered by DID (a log of 5,000 apps has a few hundred publishers) */
+const MAX_PUBLISHER_KEYS = 4_096
 
 export interface AccessHooks {
   /** a replicated entry (with a hash) passed every check */
@@ -122,11 +124,23 @@ function wireOf (entry: LogEntry): Uint8Array {
  * its own signature always has it checked, so that every record in the log verifies outside it.
  */
 export function publisherWroteEntry (entry: Pick<LogEntry, 'key'>): (record: UnsignedRecord) => boolean {
-  return record => typeof entry.key === 'string' && entry.key.length === 64 && entry.key === bytesToString(didToPublicKey(record.publisher), 'base16')
+  return record => typeof entry.key === 'string' && entry.key.length === 64 && entry.key === publisherKeyHex(record.publisher)
 }
 
-function remember<V> (map: Map<string, V>, key: string, value: V): void {
-  if (map.size >= MAX_CACHED) {
+/** publishers' keys in OrbitDB's form (hex), by DID: a log has few publishers, and every entry asks */
+const publisherKeys = new Map<string, string>()
+
+function publisherKeyHex (did: string): string {
+  let hex = publisherKeys.get(did)
+  if (hex === undefined) {
+    hex = bytesToString(didToPublicKey(did), 'base16')
+    remember(publisherKeys, did, hex, MAX_PUBLISHER_KEYS)
+  }
+  return hex
+}
+
+function remember<V> (map: Map<string, V>, key: string, value: V, limit = MAX_CACHED): void {
+  if (map.size >= limit) {
     const oldest = map.keys().next().value
     if (oldest !== undefined) map.delete(oldest)
   }

@@ -181,19 +181,15 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     for (const c of checked) {
       // written from an earlier piece (a snapshot that repeats itself) goes in once
       if (c == null || kept.has(c.entry.hash) || written.has(c.entry.hash)) continue
-      let ok = true
-      for (const dep of [...c.entry.next, ...c.entry.refs]) {
-        if (!kept.has(dep) && !present.has(dep)) { ok = false; break }
-      }
+      const ok = c.entry.next.every(dep => kept.has(dep) || present.has(dep)) && c.entry.refs.every(dep => kept.has(dep) || present.has(dep))
       // out of order (a parent later, or never): left to replication, not refused
       if (!ok) { progress.rejected++; continue }
       kept.set(c.entry.hash, c)
     }
     if (kept.size === 0) return
     for (const c of kept.values()) {
-      for (const dep of [...c.entry.next, ...c.entry.refs]) {
-        if (tips.delete(dep)) unindexed.push(dep)
-      }
+      for (const dep of c.entry.next) if (tips.delete(dep)) unindexed.push(dep)
+      for (const dep of c.entry.refs) if (tips.delete(dep)) unindexed.push(dep)
       tips.set(c.entry.hash, c.entry)
     }
     const items = [...kept.values()]
@@ -201,7 +197,7 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     await ctx.putBlocks(items.map(c => ({ cid: c.cid, bytes: c.bytes })))
     progress.imported += items.length
     for (const c of items) if (!identities.has(c.entry.identity)) newIdentities.add(c.entry.identity)
-    for (const c of items) written.set(c.entry.hash, { entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] })
+    for (const c of items) written.set(c.entry.hash, { entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: c.entry.next.concat(c.entry.refs) })
     if (written.size >= CHECKPOINT_ENTRIES) await checkpoint()
   }
 

@@ -1,11 +1,11 @@
+import { base32Encode } from '@hubless/net/base32'
 import * as dagCbor from '@ipld/dag-cbor'
-import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
 import { MalformedRecordError, OversizeRecordError } from '../errors.ts'
 import { readCborHead } from '../codecs/cbor-head.ts'
-import { isPlainCanonical } from '../codecs/canonical-form.ts'
+import { decodePlainCanonical, NOT_PLAIN } from '../codecs/canonical-form.ts'
 
 /** Largest canonical record (the unsigned part) a registry accepts */
 export const MAX_RECORD_BYTES = 64 * 1024
@@ -32,14 +32,15 @@ export function decodeCanonical (bytes: Uint8Array, maxBytes: number, what: stri
   if (bytes.byteLength > maxBytes) {
     throw new OversizeRecordError(`${what} is ${bytes.byteLength} bytes; the limit is ${maxBytes}`)
   }
+  // the common case read and shown canonical in one pass, without dag-cbor's decoder (canonical-form.ts)
+  const plain = decodePlainCanonical(bytes)
+  if (plain !== NOT_PLAIN) return plain
   let value: unknown
   try {
     value = dagCbor.decode(bytes)
   } catch (err) {
     throw new MalformedRecordError(`${what} is not valid dag-cbor: ${(err as Error).message}`)
   }
-  // the common case shown canonical without encoding it again (canonical-form.ts)
-  if (isPlainCanonical(bytes)) return value
   let again: Uint8Array
   try {
     again = dagCbor.encode(value)
@@ -56,7 +57,7 @@ export function decodeCanonical (bytes: Uint8Array, maxBytes: number, what: stri
 export async function recordIdOf (bytes: Uint8Array): Promise<string> {
   const digest = await sha256.digest(bytes)
   // CID#toString() (base32), without the per-CID string cache it fills
-  return base32.encode(CID.createV1(dagCbor.code, digest).bytes)
+  return base32Encode(CID.createV1(dagCbor.code, digest).bytes)
 }
 
 /** true when `id` is the canonical string of a CIDv1 dag-cbor sha2-256: the shape of a record id */

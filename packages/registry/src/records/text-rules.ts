@@ -81,6 +81,27 @@ export function isWellFormed (value: string): boolean {
  * built in memory: before it is encoded to be signed, and in validateRecord.
  */
 export function assertWellFormedText (value: unknown, path = 'record'): void {
+  // the walk that names where the broken character is runs only when there is one (a record
+  // decoded from the wire is walked on every check, and the names would be its garbage)
+  if (!allWellFormed(value)) throwAtBrokenText(value, path)
+}
+
+/** every string in `value` (field names too) is well-formed UTF-16 */
+function allWellFormed (value: unknown): boolean {
+  if (typeof value === 'string') return isWellFormed(value)
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return true
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!allWellFormed(value[i])) return false
+    return true
+  }
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue
+    if (!isWellFormed(k) || !allWellFormed((value as Record<string, unknown>)[k])) return false
+  }
+  return true
+}
+
+function throwAtBrokenText (value: unknown, path: string): void {
   if (typeof value === 'string') {
     if (!isWellFormed(value)) {
       throw new MalformedTextError(`${path} holds a lone UTF-16 surrogate (half of a character, such as "\\ud800"), which cannot be encoded as UTF-8; fix or remove the broken character`)
@@ -89,12 +110,12 @@ export function assertWellFormedText (value: unknown, path = 'record'): void {
   }
   if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return
   if (Array.isArray(value)) {
-    value.forEach((v, i) => { assertWellFormedText(v, `${path}[${i}]`) })
+    value.forEach((v, i) => { throwAtBrokenText(v, `${path}[${i}]`) })
     return
   }
   for (const [k, v] of Object.entries(value)) {
-    assertWellFormedText(k, `${path} (a field name)`)
-    assertWellFormedText(v, `${path}.${k}`)
+    throwAtBrokenText(k, `${path} (a field name)`)
+    throwAtBrokenText(v, `${path}.${k}`)
   }
 }
 
