@@ -1,9 +1,9 @@
 import { logger } from '@libp2p/logger'
 import * as cborg from 'cborg'
 import { Key } from 'interface-datastore'
-import { base36 } from 'multiformats/bases/base36'
 import { CustomProgressEvent } from 'progress-events'
 import { equals } from 'uint8arrays/equals'
+import { base36Encode } from './multibase.ts'
 import type { PinOptions } from './index.ts'
 import type { Datastore } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
@@ -37,6 +37,9 @@ function holdFor (pinned: PinnedBlock, root: CID): boolean {
   return true
 }
 
+/** A pin's own record: the whole DAG, no metadata (the same bytes for every root) */
+const ROOT_RECORD = cborg.encode({ depth: Number.POSITIVE_INFINITY, metadata: {} })
+
 /** Records read and written per LevelDB call */
 const CHUNK = 2048
 
@@ -47,11 +50,16 @@ export interface BulkPinComponents {
 }
 
 export function pinKey (root: CID): Key {
-  return new Key(`${PIN_PREFIX}${(root.version === 0 ? root.toV1() : root).toString(base36)}`)
+  // the string is a clean key already (Key's cleaning would only cost)
+  return new Key(pinKeyString(root), false)
+}
+
+function pinKeyString (root: CID): string {
+  return `${PIN_PREFIX}${base36Encode((root.version === 0 ? root.toV1() : root).bytes)}`
 }
 
 function blockKey (cid: CID): string {
-  return `${BLOCK_PREFIX}${base36.encode(cid.multihash.bytes)}`
+  return `${BLOCK_PREFIX}${base36Encode(cid.multihash.bytes)}`
 }
 
 async function readAll (components: BulkPinComponents, keys: string[], options: PinOptions): Promise<Array<Uint8Array | undefined>> {
@@ -96,7 +104,7 @@ export async function pinBlocks (components: BulkPinComponents, root: CID, block
     await batch.commit(options)
     for (const cid of added) options.onProgress?.(new CustomProgressEvent('hubless:pin:block', cid))
   }
-  await components.datastore.put(rootKey, cborg.encode({ depth: Number.POSITIVE_INFINITY, metadata: {} }), options)
+  await components.datastore.put(rootKey, ROOT_RECORD, options)
   log('pinned %c over %d blocks', root, entries.length)
 }
 
@@ -107,13 +115,14 @@ export async function pinBlocks (components: BulkPinComponents, root: CID, block
  * root, one after another. Roots pinned already are left as they are.
  */
 export async function pinSingleBlocks (components: BulkPinComponents, roots: CID[], options: PinOptions = {}): Promise<void> {
+  // by pin key: one root given twice is pinned once
   const unique = new Map<string, CID>()
-  for (const root of roots) unique.set(root.toString(), root)
-  const all = [...unique.values()]
+  for (const root of roots) unique.set(pinKeyString(root), root)
+  const all = [...unique]
   for (let at = 0; at < all.length; at += CHUNK) {
     options.signal?.throwIfAborted()
-    const chunk = all.slice(at, at + CHUNK)
-    const rootKeys = chunk.map(root => pinKey(root).toString())
+    const rootKeys = all.slice(at, at + CHUNK).map(([key]) => key)
+    const chunk = all.slice(at, at + CHUNK).map(([, root]) => root)
     const blockKeys = chunk.map(root => blockKey(root))
     const values = await readAll(components, [...rootKeys, ...blockKeys], options)
     const batch = components.datastore.batch()
@@ -127,9 +136,9 @@ export async function pinSingleBlocks (components: BulkPinComponents, roots: CID
       const pinned = records.get(key) ?? pinnedBlock(value)
       records.set(key, pinned)
       holdFor(pinned, root)
-      batch.put(new Key(rootKeys[i]!), cborg.encode({ depth: Number.POSITIVE_INFINITY, metadata: {} }))
+      batch.put(new Key(rootKeys[i]!, false), ROOT_RECORD)
     }
-    for (const [key, pinned] of records) batch.put(new Key(key), cborg.encode(pinned))
+    for (const [key, pinned] of records) batch.put(new Key(key, false), cborg.encode(pinned))
     await batch.commit(options)
   }
   log('pinned %d one-block roots', all.length)

@@ -12,7 +12,7 @@ import { contentDefinedLayout } from './dag-layout.ts'
 import { exportLocalCar } from './car-export.ts'
 import { fixedSizeChunker } from './chunker.ts'
 import { parseCid } from './cid.ts'
-import { blockMatches } from './dag.ts'
+import { blockMatches, mayLink } from './dag.ts'
 import { BadCarError, BlockVerificationError } from './errors.ts'
 import { fetchDag } from './fetch.ts'
 import { fetchFile } from './file-fetch.ts'
@@ -172,6 +172,10 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
         const bytes = blocks[i]
         if (bytes == null) {
           left.push(root)
+          continue
+        }
+        if (!mayLink(root.code, bytes)) {
+          single.push(root)
           continue
         }
         let codec = codecs.get(root.code)

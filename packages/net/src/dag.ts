@@ -20,6 +20,23 @@ export async function blockMatches (getHasher: HasherLoader, cid: CID, bytes: Ui
   return equals(digest.digest, cid.multihash.digest)
 }
 
+const DAG_CBOR = 0x71
+
+/**
+ * false when a block cannot link to another, told from its bytes without decoding them: raw
+ * bytes, and dag-cbor with no tag 42 head (0xd8 0x2a, the only form dag-cbor's strict decoder
+ * reads a link in) anywhere in them, such as OrbitDB's entries; true for anything else, which
+ * the caller decodes to see.
+ */
+export function mayLink (code: number, bytes: Uint8Array): boolean {
+  if (code === raw.code) return false
+  if (code !== DAG_CBOR) return true
+  for (let at = bytes.indexOf(0xd8); at >= 0 && at < bytes.length - 1; at = bytes.indexOf(0xd8, at + 1)) {
+    if (bytes[at + 1] === 0x2a) return true
+  }
+  return false
+}
+
 /** The CIDs a block links to, for any codec the node knows (dag-pb, raw, dag-cbor, …). */
 export async function blockLinks (getCodec: CodecLoader, cid: CID, bytes: Uint8Array): Promise<CID[]> {
   if (cid.code === raw.code) return []

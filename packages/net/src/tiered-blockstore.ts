@@ -1,6 +1,6 @@
 import { logger } from '@libp2p/logger'
 import * as raw from 'multiformats/codecs/raw'
-import { base32UpperEncode } from './base32.ts'
+import { base32UpperEncode } from './multibase.ts'
 import type { BlockFiles } from './block-files.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type { LevelBlockstore } from 'blockstore-level'

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import * as dagCbor from '@ipld/dag-cbor'
 import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { walkDag } from '../src/dag.ts'
+import { mayLink, walkDag } from '../src/dag.ts'
 import type { CodecLoader } from '@helia/interface'
 
 const getCodec = (async (code: number) => {
@@ -70,5 +71,26 @@ describe('walkDag', () => {
       for await (const b of walkDag(getCodec, root, load, { lookahead: 8 })) seen.push(b.cid.toString())
     }, /this block is missing/)
     assert.deepEqual(seen.slice(2), order.slice(0, 5), 'the blocks before the missing one were handed out')
+  })
+})
+
+describe('mayLink', () => {
+  it('is false only for blocks that link to nothing: raw, and dag-cbor without a CID', async () => {
+    const cid = CID.createV1(raw.code, await sha256.digest(Uint8Array.of(1)))
+    const cases: Array<[string, number, unknown, boolean]> = [
+      ['an entry-like map', dagCbor.code, { hash: 'zdpu', next: ['zdpuA'], payload: { value: Uint8Array.of(0xd8, 0x2b) } }, false],
+      ['a map with a link', dagCbor.code, { next: cid }, true],
+      ['a link deep inside', dagCbor.code, { a: [{ b: [cid] }] }, true],
+      // the tag's bytes inside a byte string: a link it is not, but the scan cannot tell (decoded to see)
+      ['tag bytes inside bytes', dagCbor.code, { v: Uint8Array.of(0xd8, 0x2a) }, true]
+    ]
+    for (const [what, code, value, expected] of cases) {
+      const bytes = dagCbor.encode(value)
+      assert.equal(mayLink(code, bytes), expected, what)
+      // never false where the decoder finds a link
+      if (!expected) assert.equal([...(await import('multiformats/block')).createUnsafe({ bytes, cid: CID.createV1(code, await sha256.digest(bytes)), codec: dagCbor }).links()].length, 0)
+    }
+    assert.equal(mayLink(raw.code, dagCbor.encode({ next: cid })), false)
+    assert.equal(mayLink(dagPb.code, dagPb.encode(dagPb.prepare({ Links: [] }))), true)
   })
 })

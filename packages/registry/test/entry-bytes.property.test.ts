@@ -2,8 +2,6 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
-import { base58btc } from 'multiformats/bases/base58'
-import { base58btcEncode } from '../src/codecs/base58.ts'
 import { parseCanonicalEntry, readCachedEntry } from '../src/codecs/entry-bytes.ts'
 import { decodePlainCanonical, isPlainCanonical, NOT_PLAIN } from '../src/codecs/canonical-form.ts'
 import { decodeCanonical, parseCanonicalEnvelope } from '../src/records/codec.ts'
@@ -51,23 +49,6 @@ function genericDecode (bytes: Uint8Array): { ok: true, value: unknown } | { ok:
     return { ok: false }
   }
 }
-
-describe('base58btcEncode', () => {
-  it('gives what multiformats gives, leading zeros included', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 70 }), fc.nat({ max: 4 }), (bytes, zeros) => {
-      const input = Uint8Array.from([...new Array<number>(zeros).fill(0), ...bytes])
-      assert.equal(base58btcEncode(input), base58btc.encode(input))
-    }), { numRuns: 2000 })
-  })
-
-  it('gives what multiformats gives for input longer than its kept arrays', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 100, maxLength: 400 }), bytes => {
-      assert.equal(base58btcEncode(bytes), base58btc.encode(bytes))
-    }), { numRuns: 50 })
-    // and short input again after them
-    assert.equal(base58btcEncode(Uint8Array.of(0, 0, 1)), base58btc.encode(Uint8Array.of(0, 0, 1)))
-  })
-})
 
 describe('parseCanonicalEntry', () => {
   it('reads every canonical ASCII entry as dag-cbor does, and its signed bytes as OrbitDB re-encodes them', () => {

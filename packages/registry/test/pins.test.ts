@@ -59,4 +59,28 @@ describe('registry pins', () => {
     assert.deepEqual(pins.pinned, [])
     assert.equal(cut.complete, false, 'a stop cut the pins short')
   })
+
+  it('of long work holding garbage collection start before the work ends, and the hold lasts until the last is pinned', async () => {
+    const many = await Promise.all(Array.from({ length: 70_000 }, async (_, i) => CID.createV1(raw.code, await sha256.digest(Uint8Array.of(i >> 16, (i >> 8) & 255, i & 255))).toString(base58btc)))
+    const pinned: string[] = []
+    const pinMany = async (cids: CID[]): Promise<CID[]> => { for (const cid of cids) pinned.push(cid.toString(base58btc)); return [] }
+    let released = false
+    const registryPins = new RegistryPins({ pins: stubPins(), pinMany, holdGc: async () => () => { released = true }, stopped: () => false })
+    let pinnedBeforeEnd = 0
+    await registryPins.holdingGc(async keep => {
+      keep(many.slice(0, 60_000))
+      await new Promise(resolve => setTimeout(resolve, 50))
+      assert.equal(pinned.length, 0, 'fewer hashes than the bound wait for the work to end')
+      keep(many.slice(60_000))
+      await registryPins.idle()
+      pinnedBeforeEnd = pinned.length
+      assert.equal(released, false, 'garbage collection is held while work goes on')
+    })
+    assert.ok(pinnedBeforeEnd >= 65_536, `${pinnedBeforeEnd} pinned before the work ended`)
+    await registryPins.settled()
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(pinned, many, 'every hash pinned once, in order')
+    assert.equal(released, true, 'the hold ends once the last is pinned')
+    assert.equal(registryPins.complete, true)
+  })
 })

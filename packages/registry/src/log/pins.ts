@@ -23,6 +23,8 @@ export async function pinOnce (pins: PinStore, cid: CID, options?: AbortOptions)
 
 /** Blocks pinned in one batch, at most */
 const PIN_BATCH = 1024
+/** hashes work holding garbage collection names before they are queued to be pinned */
+const HELD_HASHES = 65_536
 
 export interface RegistryPinsInit {
   pins: PinStore
@@ -131,13 +133,24 @@ export class RegistryPins {
   async holdingGc<T> (work: (keep: (hashes: string[]) => void) => Promise<T>, options?: AbortOptions): Promise<T> {
     this.#holding++
     let release: (() => void) | undefined
-    const kept: string[] = []
+    let kept: string[] = []
+    /** the pins queued so far; the queue is serial, so the last one settles after the others */
+    let queued: Promise<void> | undefined
     try {
       release = await this.#init.holdGc?.(options)
-      return await work(hashes => { for (const h of hashes) kept.push(h) })
+      return await work(hashes => {
+        for (const h of hashes) kept.push(h)
+        // a long import (a snapshot of a million entries) starts pinning before it ends, rather
+        // than holding every hash until then
+        if (kept.length >= HELD_HASHES) {
+          queued = this.inBackground(kept)
+          kept = []
+        }
+      })
     } finally {
-      if (kept.length === 0) release?.()
-      else void this.inBackground(kept).finally(() => { release?.() })
+      if (kept.length > 0) queued = this.inBackground(kept)
+      if (queued == null) release?.()
+      else void queued.finally(() => { release?.() })
       this.#holding--
     }
   }

@@ -1,4 +1,4 @@
-import { base32Encode } from '@hubless/net/base32'
+import { base32Encode } from '@hubless/net/multibase'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
