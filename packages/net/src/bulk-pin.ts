@@ -121,8 +121,9 @@ export async function pinSingleBlocks (components: BulkPinComponents, roots: CID
   const all = [...unique]
   for (let at = 0; at < all.length; at += CHUNK) {
     options.signal?.throwIfAborted()
-    const rootKeys = all.slice(at, at + CHUNK).map(([key]) => key)
-    const chunk = all.slice(at, at + CHUNK).map(([, root]) => root)
+    const part = all.slice(at, at + CHUNK)
+    const rootKeys = part.map(([key]) => key)
+    const chunk = part.map(([, root]) => root)
     const blockKeys = chunk.map(root => blockKey(root))
     const values = await readAll(components, [...rootKeys, ...blockKeys], options)
     const batch = components.datastore.batch()

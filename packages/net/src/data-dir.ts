@@ -47,7 +47,7 @@ function levelCodes (err: unknown): string[] {
  * every page read (by a lookup or a compaction) stays in the process's RSS while the table is open:
  * a peer taking in a million records (~2 GB of tables) peaked at 1,540 MB RSS with the default and
  * at 833 MB with 100, and caught up faster (3,650 against 3,400 records/s), measured in
- * scripts/bench/registry-scale.ts. The registry's index opens its LevelDB with the same number.
+ * scripts/bench/registry-scale.ts. The registry's index opens its LevelDB with this number too.
  */
 export const LEVEL_OPEN_FILES = 100
 

@@ -30,6 +30,7 @@ export type { GatewayHandler, GatewayHandlerInit } from './gateway-handler.ts'
 export { fixedSizeChunker } from './chunker.ts'
 export { type ContentDefinedLayoutInit, contentDefinedLayout, DAG_LAYOUT, DAG_LAYOUT_VERSION } from './dag-layout.ts'
 export { dagAllowance } from './fetch.ts'
+export { LEVEL_OPEN_FILES } from './data-dir.ts'
 export { type ByteRange, ifRangeAllows, parseRange } from './byte-ranges.ts'
 export { type FileResponseInit, openUnixfsFile, type RangedFile, sendRangedFile } from './file-response.ts'
 

@@ -162,7 +162,7 @@ function textKind (b: Uint8Array, start: number, end: number): number {
 function text (b: Uint8Array, start: number, end: number, kind: number): string {
   if (kind !== ASCII || end - start > 4096) return textDecoder.decode(b.subarray(start, end))
   const length = end - start
-  if (length > MAX_INTERNED) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[])
+  if (length > MAX_INTERNED) return asciiString(b, start, end)
   // FNV-1a of the bytes picks the slot; the string there is used only if its codes are the bytes
   let hash = 0x811c9dc5
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ b[i]!, 0x01000193)
@@ -173,9 +173,14 @@ function text (b: Uint8Array, start: number, end: number, kind: number): string 
     for (let i = 0; i < length && same; i++) same = known.charCodeAt(i) === b[start + i]
     if (same) return known
   }
-  const made = String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[])
+  const made = asciiString(b, start, end)
   interned[slot] = made
   return made
+}
+
+/** ASCII bytes (at most a few thousand: fromCharCode takes them as arguments) as a string, made at once */
+function asciiString (b: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[])
 }
 
 /**

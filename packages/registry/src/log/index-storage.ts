@@ -1,3 +1,4 @@
+import { LEVEL_OPEN_FILES } from '@hubless/net'
 import { ComposedStorage, LevelStorage, LRUStorage } from '@orbitdb/core'
 import { Level } from 'level'
 import { headsStorage } from './batch-append.ts'
@@ -7,8 +8,6 @@ import type { Storage } from '@orbitdb/core'
 import type { CID } from 'multiformats/cid'
 
 const INDEX_WRITE_BUFFER = 16 * 1024 * 1024
-/** table files open at once: LevelDB maps each into memory (see LEVEL_OPEN_FILES in @hubless/net's data-dir.ts) */
-const INDEX_OPEN_FILES = 100
 
 /** The log's index: OrbitDB's LevelStorage, plus writing many keys in one batch */
 export interface IndexStorage extends Storage {
@@ -27,8 +26,9 @@ export interface IndexStorage extends Storage {
  */
 export async function openIndexStorage (path: string): Promise<IndexStorage> {
   // the record index writes ~1.3 KB an entry here: a 16 MiB memtable (LevelDB's default is 4) turns a
-  // snapshot's writes into a quarter of the level-0 files (100,000 entries: 21 -> 17 µs of CPU an entry, measured)
-  const db = new Level<string, unknown>(path, { valueEncoding: 'view', writeBufferSize: INDEX_WRITE_BUFFER, maxOpenFiles: INDEX_OPEN_FILES })
+  // snapshot's writes into a quarter of the level-0 files (100,000 entries: 21 -> 17 µs of CPU an entry, measured);
+  // as few table files open as the node's own LevelDBs, each mapped into memory while open
+  const db = new Level<string, unknown>(path, { valueEncoding: 'view', writeBufferSize: INDEX_WRITE_BUFFER, maxOpenFiles: LEVEL_OPEN_FILES })
   await db.open()
   const records = db.sublevel<string, Uint8Array>('records', { keyEncoding: 'utf8', valueEncoding: 'view' })
   return {
