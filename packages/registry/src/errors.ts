@@ -146,3 +146,9 @@ export class SnapshotHeadsError extends Error {
   static override name = 'SnapshotHeadsError'
   override name = 'SnapshotHeadsError'
 }
+
+/** The data dir's record index was written by a newer hubless, in a layout this version does not read; nothing in it is changed */
+export class IndexFormatError extends Error {
+  static override name = 'IndexFormatError'
+  override name = 'IndexFormatError'
+}

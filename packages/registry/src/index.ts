@@ -25,7 +25,7 @@ import type { TypedEventTarget } from 'main-event'
 
 export * from './records/index.ts'
 export {
-  ForgedIdentityError, InvalidHoldsMessageError, InvalidRegistryNameError, KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError,
+  ForgedIdentityError, IndexFormatError, InvalidHoldsMessageError, InvalidRegistryNameError, KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError,
   SnapshotTimeoutError, WrongPassphraseError
 } from './errors.ts'
 export { HOLDS_PROTOCOL, askHolds, holds, holdsAll, parseHoldsQuery } from './holds.ts'

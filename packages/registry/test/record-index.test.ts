@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict'
 import { stat, truncate, writeFile } from 'node:fs/promises'
 import { after, describe, it } from 'node:test'
-import { buildEndorseRecord, buildYankRecord, createPublisherKey } from '../src/index.ts'
+import { createNode } from '@hubless/net'
+import { buildEndorseRecord, buildYankRecord, createPublisherKey, createRegistry } from '../src/index.ts'
 import { decodeFrame, encodeFrame, encodeFrames, frameHeader, markDuplicate, splitFrames } from '../src/log/record-frame.ts'
 import { RecordIndex } from '../src/log/record-index.ts'
 import { RecordStore } from '../src/log/record-store.ts'
 import type { RecordDb } from '../src/log/record-store.ts'
-import { signRecord } from '../src/records/index.ts'
+import { encodeSignedRecord, signRecord } from '../src/records/index.ts'
 import { releaseRecord, signedRelease } from './fixtures.ts'
 import { connect, ids, indexPaths, Peers, waitForRecords, withRecordKeys } from './peers.ts'
 import type { Registry, ReleaseRecord, SignedRecord } from '../src/index.ts'
-import type { Peer } from './peers.ts'
+import type { Peer, RecordKeys } from './peers.ts'
 
 /** the frames of every entry in the record index, as the old record cache file held them; then the index is emptied */
 async function toOldFormat (peer: Peer): Promise<Uint8Array> {
@@ -38,6 +39,12 @@ function memoryDb (): RecordDb {
     keys: async function * (o) { for (const k of sorted()) if (inRange(k, o)) yield k },
     clear: async () => { map.clear() }
   }
+}
+
+async function collect<T> (items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
 }
 
 async function all (records: AsyncIterable<SignedRecord>): Promise<string[]> {
@@ -161,6 +168,52 @@ describe('record index', () => {
     }
   })
 
+  it('reads the full frames of an older layout beside compact ones, and refuses a layout from a newer version', async () => {
+    const dir = await peers.dir()
+    let peer = await peers.start(dir)
+    const key = createPublisherKey()
+    await peer.registry.publishMany(Array.from({ length: 4 }, (_, i) => releaseRecord(key, {}, i)), key)
+    await peer.registry.publish(releaseRecord(key, {}, 9), key)
+    const order = await inOrder(peer.registry)
+    await peers.stop(peer)
+    const readMeta = async (records: RecordKeys): Promise<{ format: number }> => JSON.parse(new TextDecoder().decode(await records.get('m!'))) as { format: number }
+    const writeMeta = async (records: RecordKeys, meta: object): Promise<void> => { await records.put('m!', new TextEncoder().encode(JSON.stringify(meta))) }
+    // what layout 1 wrote: every frame full, and the meta saying 1
+    await withRecordKeys(peer, async records => {
+      const meta = await readMeta(records)
+      assert.equal(meta.format, 2)
+      let seq = 0
+      for (const frame of await collect(records.values({ gte: 's!', lt: 's"' }))) {
+        const decoded = decodeFrame(frame.slice())
+        const full = encodeFrames([decoded])
+        assert.ok(full.length > frame.length + decoded.signed.bytes.length, 'the frame written was compact')
+        await records.put(`s!${(++seq).toString(16).padStart(12, '0')}`, full)
+      }
+      await writeMeta(records, { ...meta, format: 1 })
+    })
+    peer = await peers.start(dir)
+    assert.deepEqual(await inOrder(peer.registry), order, 'full frames read as before')
+    const more = await peer.registry.publish(releaseRecord(key, {}, 10), key)
+    assert.deepEqual(await inOrder(peer.registry), [...order, more.id])
+    const fresh = await peers.start()
+    await connect(fresh, peer)
+    await waitForRecords(fresh.registry, [...order, more.id])
+    await peers.stop(fresh)
+    await peers.stop(peer)
+    await withRecordKeys(peer, async records => {
+      const meta = await readMeta(records)
+      assert.equal(meta.format, 2, 'the next write says layout 2')
+      await writeMeta(records, { ...meta, format: 3 })
+    })
+    const node = await createNode({ directory: dir, listen: ['/ip4/127.0.0.1/tcp/0'] })
+    try {
+      await assert.rejects(createRegistry({ node }, { name: 'test-registry' }), { name: 'IndexFormatError' })
+    } finally {
+      await node.stop()
+    }
+    await withRecordKeys(peer, async records => { assert.equal((await readMeta(records)).format, 3, 'left as it was') })
+  })
+
   it('reads no record it is not asked for when it opens (a stored list is not loaded)', async () => {
     const dir = await peers.dir()
     let peer = await peers.start(dir)
@@ -189,6 +242,38 @@ describe('record frames', () => {
     assert.equal(decoded.duplicate, false)
     assert.equal(decodeFrame(markDuplicate(frame)).duplicate, true)
     assert.deepEqual(frameHeader(frame).entry, entry)
+  })
+
+  it('point into the entry for a record its entry carries, and read back the same record either way', async () => {
+    const signed = await signedRelease()
+    const countersigned = { ...signed, countersignature: new Uint8Array(64).fill(9) }
+    // (records their entries sign are read from real entries in the tests of peers)
+    for (const [what, record] of [['signed apart', signed], ['countersigned', countersigned]] as const) {
+      // an entry whose payload is the record's envelope, with bytes around it
+      const envelope = encodeSignedRecord(record)
+      const entry = new Uint8Array(envelope.length + 300).fill(3)
+      entry.set(envelope, 200)
+      const frame = encodeFrame({ entryHash: 'zdpu-entry', signed: record, entry })
+      const full = encodeFrames([{ entryHash: 'zdpu-entry', signed: record, entry }])
+      assert.ok(frame.length < full.length - record.bytes.length, `${what}: the record is not written twice`)
+      for (const bytes of [frame, full]) {
+        const decoded = decodeFrame(bytes.slice())
+        assert.deepEqual(decoded.signed.bytes, record.bytes, what)
+        assert.deepEqual(decoded.signed.record, record.record, what)
+        assert.deepEqual(decoded.signed.signature, record.signature, what)
+        assert.deepEqual(decoded.signed.countersignature, record.countersignature, what)
+        assert.deepEqual(decoded.entry, entry, what)
+      }
+      assert.equal(decodeFrame(markDuplicate(frame)).duplicate, true, what)
+      assert.deepEqual(frameHeader(frame).entry, entry, what)
+      // an offset past the entry's end is refused, not read from the bytes after it
+      const broken = frame.slice()
+      const view = new DataView(broken.buffer)
+      const rOffsetAt = 4 + 1 + 'zdpu-entry'.length + 1 + record.id.length + 4
+      view.setUint32(rOffsetAt, entry.length - 10)
+      assert.throws(() => decodeFrame(broken), { name: 'RangeError' }, what)
+      assert.equal(splitFrames(broken).bad, true, what)
+    }
   })
 
   it('split a file of frames into copies, stopping at a torn or malformed one', async () => {

@@ -1,4 +1,5 @@
 import { logger } from '@libp2p/logger'
+import { IndexFormatError } from '../errors.ts'
 import { heldEntries } from './held-entries.ts'
 import { cachedEntryFields } from './entry-proof.ts'
 import { legacyFrames, removeLegacyFile } from './legacy-record-file.ts'
@@ -85,9 +86,13 @@ export class RecordIndex {
     this.#log = orbitLog
     const { store, legacyFile } = this.#init
     const meta = await store.meta()
+    if (meta != null && !(meta.format <= INDEX_FORMAT)) {
+      throw new IndexFormatError(`the record index in this data dir has layout ${String(meta.format)}, written by a newer hubless; this version reads layouts up to ${INDEX_FORMAT}. Run the newer hubless, or use another --data-dir.`)
+    }
     if (meta == null) await this.#upgrade(legacyFile)
     else {
-      this.#meta = meta
+      // the next write says this version's layout: from now on a frame may be compact
+      this.#meta = { ...meta, format: INDEX_FORMAT }
       await removeLegacyFile(legacyFile)
     }
     this.#pinnedAtOpen = this.#meta.pinnedThrough

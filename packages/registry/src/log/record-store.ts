@@ -44,7 +44,12 @@ export interface IndexMeta {
   pinnedThrough: number
 }
 
-export const INDEX_FORMAT = 1
+/**
+ * The layout this version writes: 2 since frames may point into their entry for the record
+ * (record-frame.ts). It reads 1 as well (it only adds to what 1 holds); a hubless that knows
+ * only 1 would misread a compact frame, so it is told by the number, and one newer than this is refused.
+ */
+export const INDEX_FORMAT = 2
 const SEQ_DIGITS = 12
 const SEP = '\u0000'
 const EMPTY = new Uint8Array(0)
