@@ -73,23 +73,29 @@ export class PostingCache {
   }
 
   private flatten (postings: Map<number, number>, field: number): FlatPostings {
-    if (postings.size === 0) return EMPTY
+    const size = postings.size
+    if (size === 0) return EMPTY
     const lengthsOf = this.internals._fieldLength
-    const docs = new Int32Array(postings.size)
-    const frequencies = new Int32Array(postings.size)
-    const lengths = new Int32Array(postings.size)
+    const docs = new Int32Array(size)
+    const frequencies = new Int32Array(size)
+    const lengths = new Int32Array(size)
     let n = 0
     // a replaced document's postings stay until MiniSearch's vacuum; they must not count in the
     // document frequency (more postings than documents makes the IDF negative), so only
-    // documents in the index (those with field lengths) are kept
+    // documents in the index (those with field lengths) are kept. They are dropped from
+    // MiniSearch's list too, as its own search does when it meets them (which counts those it
+    // has not met yet: its scores are right only once they are gone)
     postings.forEach((frequency, doc) => {
       const fieldLengths = lengthsOf.get(doc)
-      if (fieldLengths == null) return
+      if (fieldLengths == null) {
+        postings.delete(doc)
+        return
+      }
       docs[n] = doc
       frequencies[n] = frequency
       lengths[n] = fieldLengths[field] ?? 0
       n++
     })
-    return n === postings.size ? { docs, frequencies, lengths } : { docs: docs.slice(0, n), frequencies: frequencies.slice(0, n), lengths: lengths.slice(0, n) }
+    return n === size ? { docs, frequencies, lengths } : { docs: docs.slice(0, n), frequencies: frequencies.slice(0, n), lengths: lengths.slice(0, n) }
   }
 }
