@@ -34,6 +34,7 @@ const EMPTY: FlatPostings = { docs: new Int32Array(0), frequencies: new Int32Arr
 export class PostingCache {
   private lists = new WeakMap<Map<number, number>, FlatPostings>()
   private held = 0
+  private entries = 0
   private stamp = ''
   private readonly internals: MiniSearchInternals
 
@@ -43,9 +44,12 @@ export class PostingCache {
 
   /** forget every list: the index changed */
   invalidate (): void {
+    this.stamp = ''
+    // building the index puts every document: a new WeakMap each time was a cost of its own
+    if (this.entries === 0) return
     this.lists = new WeakMap()
     this.held = 0
-    this.stamp = ''
+    this.entries = 0
   }
 
   /** start over if the index changed since the last query */
@@ -69,6 +73,7 @@ export class PostingCache {
     }
     this.lists.set(postings, flat)
     this.held += flat.docs.length
+    this.entries++
     return flat
   }
 
