@@ -1,4 +1,5 @@
 import type MiniSearch from 'minisearch'
+import { PostingCache } from './postings.ts'
 
 /**
  * Scores a query over MiniSearch's own index the way `MiniSearch.search` does (BM25 per field,
@@ -6,7 +7,9 @@ import type MiniSearch from 'minisearch'
  * factor), without its per-posting allocations: MiniSearch builds an object with a term list and
  * a match map for every document a term touches, then a result object per hit and a full sort.
  * A broad query at 20k apps touches thousands of documents, so that bookkeeping was most of its
- * cost. Here scores go into typed arrays indexed by MiniSearch's short document ids.
+ * cost. Here scores go into typed arrays indexed by MiniSearch's short document ids, read from
+ * posting lists flattened into typed arrays ({@link PostingCache}), and the hits stay typed arrays:
+ * the catalog makes objects only for the page it returns.
  *
  * It reads MiniSearch 7's internals, which its typings do not declare; {@link internalsOf}
  * checks their shape and the caller falls back to `MiniSearch.search` when they differ. The
@@ -74,31 +77,43 @@ export interface ScoringWeights {
   d: number
 }
 
-/** hits as parallel arrays: `ids[i]` (short id `docs[i]`) scored `scores[i]` and matched `matched[i]` distinct query words */
+/** hits as parallel arrays: short id `docs[i]` scored `scores[i]` and matched `matched[i]` distinct query words */
 export interface ScoredHits {
-  ids: string[]
   docs: Int32Array
   scores: Float64Array
   matched: Uint16Array
 }
 
+interface BoostedField { id: number, boost: number, avg: number }
+
 export class Bm25Scorer {
   private scores = new Float64Array(0)
   private matched = new Uint16Array(0)
   private lastWord = new Int32Array(0)
-  private readonly touched: number[] = []
+  /** the documents touched so far in this query, in the order first touched (the hits' order) */
+  private touched = new Int32Array(0)
+  private touchedCount = 0
+  private outScores = new Float64Array(0)
+  private outMatched = new Uint16Array(0)
   private readonly internals: MiniSearchInternals
   private readonly weights: ScoringWeights
+  private readonly postings: PostingCache
   /** the boosted fields by MiniSearch's field id; their average lengths change with every document */
-  private readonly fields: Array<{ id: number, boost: number, avg: number }>
+  private readonly fields: BoostedField[]
 
   constructor (internals: MiniSearchInternals, weights: ScoringWeights) {
     this.internals = internals
     this.weights = weights
+    this.postings = new PostingCache(internals)
     this.fields = Object.entries(weights.boost).flatMap(([field, boost]) => {
       const id = internals._fieldIds[field]
       return id != null ? [{ id, boost, avg: 1 }] : []
     })
+  }
+
+  /** the index changed: flattened postings are stale */
+  invalidate (): void {
+    this.postings.invalidate()
   }
 
   private ensureCapacity (n: number): void {
@@ -107,11 +122,16 @@ export class Bm25Scorer {
     this.scores = new Float64Array(size)
     this.matched = new Uint16Array(size)
     this.lastWord = new Int32Array(size).fill(-1)
+    this.touched = new Int32Array(size)
+    this.outScores = new Float64Array(size)
+    this.outMatched = new Uint16Array(size)
   }
 
+  /** the hits of a query; their arrays are overwritten by the next call */
   score (specs: TermSpec[]): ScoredHits {
     const ix = this.internals
     this.ensureCapacity(ix._nextId)
+    this.postings.check()
     const fields = this.fields
     for (const field of fields) field.avg = ix._avgFieldLength[field.id] ?? 1
     // a repeated word adds its score again but counts once as a matched word, as in MiniSearch: its
@@ -121,33 +141,27 @@ export class Bm25Scorer {
       this.scoreTerm(spec, seen.has(spec.term) ? -1 : word, fields)
       seen.add(spec.term)
     }
-    const n = this.touched.length
-    const ids: string[] = new Array(n)
-    const docs = new Int32Array(n)
-    const scores = new Float64Array(n)
-    const matched = new Uint16Array(n)
-    let kept = 0
+    const n = this.touchedCount
+    // the results are views of buffers kept for the next query: a broad query at 100k apps has
+    // ~100k hits, and arrays that size allocated per query went straight to the old generation
+    // and brought on major GCs, whose marking steps were the slowest queries
+    const docs = this.touched.subarray(0, n)
+    const scores = this.outScores.subarray(0, n)
+    const matched = this.outMatched.subarray(0, n)
     for (let i = 0; i < n; i++) {
-      const doc = this.touched[i]!
-      const id = ix._documentIds.get(doc)
-      if (id != null) {
-        ids[kept] = id
-        docs[kept] = doc
-        // MiniSearch multiplies by the number of query words a document matched ("quality")
-        scores[kept] = this.scores[doc]! * this.matched[doc]!
-        matched[kept] = this.matched[doc]!
-        kept++
-      }
+      const doc = docs[i]!
+      // MiniSearch multiplies by the number of query words a document matched ("quality")
+      scores[i] = this.scores[doc]! * this.matched[doc]!
+      matched[i] = this.matched[doc]!
       this.scores[doc] = 0
       this.matched[doc] = 0
       this.lastWord[doc] = -1
     }
-    this.touched.length = 0
-    ids.length = kept
-    return { ids, docs: docs.subarray(0, kept), scores: scores.subarray(0, kept), matched: matched.subarray(0, kept) }
+    this.touchedCount = 0
+    return { docs, scores, matched }
   }
 
-  private scoreTerm (spec: TermSpec, word: number, fields: Array<{ id: number, boost: number, avg: number }>): void {
+  private scoreTerm (spec: TermSpec, word: number, fields: BoostedField[]): void {
     const index = this.internals._index
     const { term } = spec
     this.addTerm(index.get(term), 1, word, fields)
@@ -171,33 +185,32 @@ export class Bm25Scorer {
   }
 
   /** `word` is the query word's position, or -1 for a repeated word that must not count again */
-  private addTerm (data: FieldTermData | undefined, weight: number, word: number, fields: Array<{ id: number, boost: number, avg: number }>): void {
+  private addTerm (data: FieldTermData | undefined, weight: number, word: number, fields: BoostedField[]): void {
     if (data == null) return
-    const ix = this.internals
     const { k, b, d } = this.weights
-    const total = ix._documentCount
-    const dirty = ix._dirtCount > 0
+    const total = this.internals._documentCount
+    const { scores, matched, lastWord, touched } = this
+    let count = this.touchedCount
     for (const field of fields) {
-      const postings = data.get(field.id)
-      if (postings == null) continue
-      // a replaced document's postings stay until MiniSearch's vacuum; they must not count in the
-      // document frequency (more postings than documents makes the IDF negative). Drop them, as
-      // MiniSearch's own search does when it meets them
-      if (dirty) for (const doc of postings.keys()) if (!ix._fieldLength.has(doc)) postings.delete(doc)
-      const matching = postings.size
+      const list = data.get(field.id)
+      if (list == null) continue
+      const { docs, frequencies, lengths } = this.postings.get(list, field.id)
+      const matching = docs.length
       const idf = Math.log(1 + (total - matching + 0.5) / (matching + 0.5))
       const scale = weight * field.boost * idf
       const kb = k * (1 - b)
       const kbAvg = k * b / field.avg
-      for (const [doc, frequency] of postings) {
-        const length = ix._fieldLength.get(doc)?.[field.id] ?? 0
-        this.scores[doc]! += scale * (d + frequency * (k + 1) / (frequency + kb + kbAvg * length))
-        if (word >= 0 && this.lastWord[doc] !== word) {
-          if (this.matched[doc] === 0) this.touched.push(doc)
-          this.lastWord[doc] = word
-          this.matched[doc]!++
+      for (let i = 0; i < matching; i++) {
+        const doc = docs[i]!
+        const frequency = frequencies[i]!
+        scores[doc]! += scale * (d + frequency * (k + 1) / (frequency + kb + kbAvg * lengths[i]!))
+        if (word >= 0 && lastWord[doc] !== word) {
+          if (matched[doc] === 0) touched[count++] = doc
+          lastWord[doc] = word
+          matched[doc]!++
         }
       }
     }
+    this.touchedCount = count
   }
 }

@@ -21,7 +21,8 @@ import type {
 import { serializeIndex } from './saved-index.ts'
 import type { IndexHit } from './search-index.ts'
 import { checkSearchQuery } from './search-query.ts'
-import { selectTop } from './select.ts'
+import type { CheckedSearchQuery } from './search-query.ts'
+import { selectTop, topPositions } from './select.ts'
 import { explainPath } from './trust.ts'
 import { shown } from './shown.ts'
 import type { TypedEventTarget } from 'main-event'
@@ -42,6 +43,8 @@ interface Orders {
 export class CatalogImpl implements Catalog {
   private readonly state: CatalogState
   private orders: Orders | undefined
+  /** ranking keys of a relevance search with exact matches ({@link searchByDocs}) */
+  private keys = new Float64Array(0)
   private readonly arch: Architecture | undefined
   private readonly source: CatalogComponents['source']
   private stopped = false
@@ -149,6 +152,11 @@ export class CatalogImpl implements Catalog {
     const query = checkSearchQuery(input)
     const { query: text, sort, offset, limit } = query
     this.sync()
+    const filters = this.filtersOf(query)
+    if (text !== '' && sort === 'relevance') {
+      const results = this.searchByDocs(query, filters)
+      if (results != null) return results
+    }
     const { apps, index, exact } = this.state
 
     let items: IndexHit[]
@@ -177,6 +185,15 @@ export class CatalogImpl implements Catalog {
         rank = item => -ranks.get(item.id)!
       }
     }
+    const outcome = this.state.facetCounter.filterAndCount(items, item => apps.get(item.id)!.facts, filters, query.facets !== false)
+    const ordered = rank != null ? selectTop(outcome.passed, offset + limit, rank) : outcome.passed
+    const hits = ordered.slice(offset, offset + limit).map(item => this.hit(item.id, item.score, query))
+    const results: SearchResults = { hits, total: outcome.passed.length, offset, limit }
+    if (outcome.facets != null) results.facets = outcome.facets
+    return results
+  }
+
+  private filtersOf (query: CheckedSearchQuery): Filters {
     const filters: Filters = {}
     if (query.category != null) filters.categories = new Set(query.category.map(c => c.toLowerCase()))
     if (query.channel != null) filters.channel = query.channel
@@ -184,11 +201,59 @@ export class CatalogImpl implements Catalog {
     if (query.free === true) filters.free = true
     if (query.trustedOnly === true) filters.trustedOnly = true
     if (query.publisher != null) filters.publisher = this.state.identities.identityOf(query.publisher)
-    const outcome = this.state.facetCounter.filterAndCount(items, item => apps.get(item.id)!.facts, filters, query.facets !== false)
-    const ordered = rank != null ? selectTop(outcome.passed, offset + limit, rank) : outcome.passed
-    const hits = ordered.slice(offset, offset + limit).map(item => this.hit(item.id, item.score, query))
-    const results: SearchResults = { hits, total: outcome.passed.length, offset, limit }
-    if (outcome.facets != null) results.facets = outcome.facets
+    return filters
+  }
+
+  /**
+   * A search by relevance with its hits kept as typed arrays (document numbers and scores) from
+   * the scorer through the filters, facets and the page's selection: a broad query at 100k apps
+   * has tens of thousands of hits, and an object per hit (with a map lookup by app id for its
+   * facts) cost more than scoring them. Objects are made for the returned page only. The same
+   * results as the general path below; undefined where it does not apply (channel or arch
+   * filters, an index that holds strays or does not number its documents).
+   */
+  private searchByDocs (query: CheckedSearchQuery, filters: Filters): SearchResults | undefined {
+    const { apps, index, exact } = this.state
+    const { offset, limit } = query
+    if (filters.channel != null || filters.arch != null || index.size !== apps.size) return undefined
+    const scored = index.searchDocs(query.query)
+    if (scored == null) return undefined
+    let { docs, scores } = scored
+    // what orders the hits: exact name or app id matches first, whatever BM25 says, even when the index dropped them
+    let keys = scores
+    const exactIds = exact.get(nameKey(query.query))
+    if (exactIds != null && exactIds.size > 0) {
+      const positions: number[] = []
+      const dropped: number[] = []
+      for (const id of exactIds) {
+        const doc = index.docOf(id)
+        if (doc == null) return undefined
+        const at = docs.indexOf(doc)
+        if (at >= 0) positions.push(at)
+        else dropped.push(doc)
+      }
+      if (dropped.length > 0) {
+        const grown = new Int32Array(docs.length + dropped.length)
+        grown.set(docs)
+        grown.set(dropped, docs.length)
+        for (let i = 0; i < dropped.length; i++) positions.push(docs.length + i)
+        const grownScores = new Float64Array(grown.length)
+        grownScores.set(scores)
+        docs = grown
+        scores = grownScores
+      }
+      // a buffer kept for the next query, as the scorer's are
+      if (this.keys.length < scores.length) this.keys = new Float64Array(Math.max(scores.length, this.keys.length * 2))
+      keys = this.keys.subarray(0, scores.length)
+      keys.set(scores)
+      for (const at of positions) keys[at] = 1e9 + scores[at]!
+    }
+    const idAt = (i: number): string => index.idOf(docs[i]!)!
+    const tally = this.state.facetCounter.tally(docs, filters, query.facets !== false, i => apps.get(idAt(i))!.facts)
+    if (tally == null) return undefined
+    const page = topPositions(keys, offset + limit, tally.passed).slice(offset, offset + limit)
+    const results: SearchResults = { hits: page.map(i => this.hit(idAt(i), scores[i]!, query)), total: tally.count, offset, limit }
+    if (tally.facets != null) results.facets = tally.facets
     return results
   }
 

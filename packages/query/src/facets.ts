@@ -1,5 +1,6 @@
 import type { AppFacts } from './app-view.ts'
 import type { Facets } from './index.ts'
+import { FacetRows } from './facet-rows.ts'
 
 /**
  * Filters and facet counts in one pass. Each hit gets a bit per filter it fails; a hit that
@@ -62,12 +63,8 @@ export class FacetCounter {
   private readonly ids = new Map<string, number>()
   private readonly dimensionOf: number[] = []
   private readonly valueOf: string[] = []
-  /**
-   * Each indexed document's facet values, by the search index's document number. A broad query
-   * at 20k apps has thousands of hits, and reaching each one's values through its app's facts
-   * (a map lookup and three objects scattered over the heap) cost more than scoring them.
-   */
-  private readonly rows: Array<Int32Array | undefined> = []
+  private readonly rows = new FacetRows()
+  private passed = new Int32Array(0)
 
   private idOf (d: number, value: string): number {
     const key = `${d}\n${value}`
@@ -88,12 +85,12 @@ export class FacetCounter {
 
   /** record the facet values of the app indexed as document `doc` */
   setDocument (doc: number, facts: AppFacts): void {
-    this.rows[doc] = this.contribution(facts).all
+    this.rows.set(doc, this.contribution(facts).all)
   }
 
   /** forget a document number the index no longer uses (its app was re-indexed under a new one) */
   clearDocument (doc: number): void {
-    this.rows[doc] = undefined
+    this.rows.clear(doc)
   }
 
   private contribution (facts: AppFacts): Contribution {
@@ -182,52 +179,86 @@ export class FacetCounter {
    * category went through every app's facts (20–30 ms) before.
    */
   private filterByRows<T extends { doc?: number }> (items: T[], factsOf: (item: T) => AppFacts, f: Filters, withFacets: boolean): FilterOutcome<T> {
+    const docs = new Int32Array(items.length)
+    for (let i = 0; i < items.length; i++) docs[i] = items[i]!.doc ?? -1
+    const tally = this.tally(docs, f, withFacets, i => factsOf(items[i]!))!
+    const passed = tally.passed == null ? items : Array.from(tally.passed, i => items[i]!)
+    return tally.facets != null ? { passed, facets: tally.facets } : { passed }
+  }
+
+  /**
+   * {@link filterAndCount} for hits kept as an array of document numbers, which needs no object
+   * per hit; `factsOf(i)` gives the facts of the hit at position `i` should its document have no
+   * row (or be -1). Undefined when the filters include a channel or an arch: use `filterAndCount`.
+   * `passed` is overwritten by the next tally.
+   */
+  tally (docs: Int32Array, f: Filters, withFacets: boolean, factsOf: (i: number) => AppFacts): DocTally | undefined {
+    if (f.channel != null || f.arch != null) return undefined
     let required = 0
     if (f.categories != null) required |= CATEGORY
     if (f.free === true) required |= LICENSE
     if (f.trustedOnly === true) required |= TRUST
     if (f.publisher != null) required |= PUBLISHER
-    let satisfied = new Int32Array(this.valueOf.length)
-    let bits = new Int32Array(this.valueOf.length)
-    let counts = new Int32Array(this.valueOf.length)
-    const fill = (from: number): void => {
-      for (let id = from; id < this.valueOf.length; id++) {
-        satisfied[id] = this.satisfies(id, f)
-        bits[id] = BIT[DIMENSIONS[this.dimensionOf[id]!]!]
-      }
-    }
-    fill(0)
-    // with no filter every item passes: the list is the items themselves
-    const passed: T[] = required === 0 ? items : []
-    const rows = this.rows
-    for (const item of items) {
-      const doc = item.doc
-      let row = doc != null ? rows[doc] : undefined
-      if (row == null) {
+    if (!withFacets && required === 0) return { count: docs.length }
+    let t = this.tables(f)
+    // with no filter every item passes: no list of positions. The list is a buffer kept for the
+    // next query (as the scorer's are), valid until the next tally
+    if (required !== 0 && this.passed.length < docs.length) this.passed = new Int32Array(Math.max(docs.length, this.passed.length * 2))
+    const passed = required === 0 ? undefined : this.passed
+    let count = 0
+    const { starts, ends } = this.rows
+    let values: Int32Array = this.rows.values
+    for (let i = 0; i < docs.length; i++) {
+      const doc = docs[i]!
+      let from = doc >= 0 && doc < starts.length ? starts[doc]! : -1
+      let to: number
+      if (from >= 0) {
+        values = this.rows.values
+        to = ends[doc]!
+      } else {
         const known = this.valueOf.length
-        row = this.contribution(factsOf(item)).all
-        if (this.valueOf.length > known) {
-          // the item brought values never seen before: grow the tables
-          const grow = (a: Int32Array): Int32Array<ArrayBuffer> => { const g = new Int32Array(this.valueOf.length); g.set(a); return g }
-          satisfied = grow(satisfied)
-          bits = grow(bits)
-          counts = grow(counts)
-          fill(known)
-        }
+        values = this.contribution(factsOf(i)).all
+        from = 0
+        to = values.length
+        // the item brought values never seen before: grow the tables
+        if (this.valueOf.length > known) t = this.tables(f, t)
       }
-      let met = 0
-      for (let j = 0; j < row.length; j++) met |= satisfied[row[j]!]!
-      const mask = required & ~met
-      if (mask === 0 && required !== 0) passed.push(item)
+      const { satisfied, bits, counts } = t
+      let mask = 0
+      if (required !== 0) {
+        let met = 0
+        for (let j = from; j < to; j++) met |= satisfied[values[j]!]!
+        mask = required & ~met
+        if (mask === 0) passed![count++] = i
+      }
       if (!withFacets || (mask & (mask - 1)) !== 0) continue
       if (mask === 0) {
-        for (let j = 0; j < row.length; j++) counts[row[j]!]!++
+        for (let j = from; j < to; j++) counts[values[j]!]!++
       } else {
         // fails one filter: counts only in that filter's facet
-        for (let j = 0; j < row.length; j++) if (bits[row[j]!] === mask) counts[row[j]!]!++
+        for (let j = from; j < to; j++) if (bits[values[j]!] === mask) counts[values[j]!]!++
       }
     }
-    return withFacets ? { passed, facets: this.facetsOf(counts) } : { passed }
+    const tally: DocTally = passed != null ? { passed: passed.subarray(0, count), count } : { count: docs.length }
+    if (withFacets) tally.facets = this.facetsOf(t.counts)
+    return tally
+  }
+
+  /** per value id: the filter bit it satisfies under `f`, its dimension's bit, and a zero count; grown from `old` */
+  private tables (f: Filters, old?: ValueTables): ValueTables {
+    const n = this.valueOf.length
+    const t: ValueTables = { satisfied: new Int32Array(n), bits: new Int32Array(n), counts: new Int32Array(n) }
+    const from = old?.counts.length ?? 0
+    if (old != null) {
+      t.satisfied.set(old.satisfied)
+      t.bits.set(old.bits)
+      t.counts.set(old.counts)
+    }
+    for (let id = from; id < n; id++) {
+      t.satisfied[id] = this.satisfies(id, f)
+      t.bits[id] = BIT[DIMENSIONS[this.dimensionOf[id]!]!]
+    }
+    return t
   }
 
   private facetsOf (counts: Int32Array): Facets {
@@ -238,6 +269,15 @@ export class FacetCounter {
     }
     return facets
   }
+}
+
+interface ValueTables { satisfied: Int32Array, bits: Int32Array, counts: Int32Array }
+
+/** what {@link FacetCounter.tally} found: `passed` lists the positions that passed (every one when absent) */
+export interface DocTally {
+  passed?: Int32Array
+  count: number
+  facets?: Facets
 }
 
 export interface FilterOutcome<T> {

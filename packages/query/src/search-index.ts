@@ -118,6 +118,12 @@ export interface IndexHit {
   doc?: number
 }
 
+/** hits as parallel arrays: document `docs[i]` ({@link SearchIndex.docOf}) scored `scores[i]` */
+export interface DocHits {
+  docs: Int32Array
+  scores: Float64Array
+}
+
 /**
  * BM25 sums per-term scores; an app matching more of the query's words gains up to 2x, so
  * "torrent client" prefers a torrent client over every app named "... Client". The hits are then
@@ -178,6 +184,7 @@ export class SearchIndex {
   }
 
   put (doc: SearchDocument): void {
+    this.scorer?.invalidate()
     if (this.mini.has(doc.id)) this.mini.replace(doc)
     else this.mini.add(doc)
   }
@@ -199,10 +206,29 @@ export class SearchIndex {
   }
 
   search (query: string): IndexHit[] {
-    return this.scorer != null ? this.scoreFast(this.scorer, this.rewrite(query)) : this.scoreWithMiniSearch(query)
+    const scored = this.searchDocs(query)
+    if (scored == null) return this.scoreWithMiniSearch(query)
+    const { docs, scores } = scored
+    const hits: IndexHit[] = new Array(docs.length)
+    for (let i = 0; i < docs.length; i++) hits[i] = { id: this.idOf(docs[i]!)!, score: scores[i]!, doc: docs[i]! }
+    return hits
   }
 
-  private scoreFast (scorer: Bm25Scorer, query: string): IndexHit[] {
+  /**
+   * The hits as parallel arrays of document numbers and scores, in no particular order (the same
+   * as {@link search}'s); undefined when the index does not number documents (then use `search`).
+   * The arrays are reused: the next search overwrites them.
+   */
+  searchDocs (query: string): DocHits | undefined {
+    return this.scorer != null ? this.scoreFast(this.scorer, this.rewrite(query)) : undefined
+  }
+
+  /** the id of the document numbered `doc` ({@link docOf}), while it is in the index */
+  idOf (doc: number): string | undefined {
+    return this.internals?._documentIds.get(doc)
+  }
+
+  private scoreFast (scorer: Bm25Scorer, query: string): DocHits {
     const known = this.known ?? (() => false)
     const words: string[] = []
     for (const raw of query.split(QUERY_SEPARATOR)) {
@@ -210,14 +236,11 @@ export class SearchIndex {
       if (term != null) words.push(term)
     }
     const specs: TermSpec[] = words.map((term, i) => ({ term, prefix: prefixAt(term, i, words), fuzzy: fuzzyOf(term, known) }))
-    const { ids, docs, scores, matched } = scorer.score(specs)
+    const { docs, scores, matched } = scorer.score(specs)
     let terms = 0
     for (let i = 0; i < matched.length; i++) terms = Math.max(terms, matched[i]!)
-    const hits: IndexHit[] = new Array(ids.length)
-    for (let i = 0; i < ids.length; i++) {
-      hits[i] = { id: ids[i]!, score: terms > 1 ? scores[i]! * matchBonus(matched[i]!, terms) : scores[i]!, doc: docs[i]! }
-    }
-    return hits
+    if (terms > 1) for (let i = 0; i < scores.length; i++) scores[i]! *= matchBonus(matched[i]!, terms)
+    return { docs, scores }
   }
 
   /** MiniSearch's own search, for a MiniSearch whose internals the fast scorer does not know */
