@@ -67,14 +67,14 @@ async function candidate (i: number): Promise<Candidate> {
 }
 
 async function open (directory: string, last: number) {
-  const storage = await openIndexStorage(join(directory, '_index'))
+  const storage = await openIndexStorage(join(directory, '_index'), join(directory, '_frames'))
   const stub = {
     has: async () => true,
     heads: async () => last < 0 ? [] : [{ hash: entryHash(last) }],
     get: async () => undefined,
     storage: { get: async () => undefined }
   }
-  const index = new RecordIndex({ store: new RecordStore(storage.records), legacyFile: join(directory, 'none.records'), stopped: () => false, onRecord: () => {}, onReplicated: () => {} })
+  const index = new RecordIndex({ store: new RecordStore(storage.records, storage.frames), legacyFile: join(directory, 'none.records'), stopped: () => false, onRecord: () => {}, onReplicated: () => {} })
   await index.load(stub as never, { check: async () => { throw new Error('nothing to check') } })
   return { storage, index }
 }

@@ -9,12 +9,12 @@ import { openIndexStorage } from '../src/log/index-storage.ts'
 
 describe('log index storage', () => {
   const dirs: string[] = []
-  after(async () => { await Promise.all(dirs.map(async d => rm(d, { recursive: true, force: true }))) })
+  after(async () => { await Promise.all(dirs.flatMap(d => [d, `${d}-frames`]).map(async d => rm(d, { recursive: true, force: true }))) })
 
   it('writes what OrbitDB\'s LevelStorage reads, one key or many at once, and reads what it wrote', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hubless-index-'))
     dirs.push(dir)
-    const ours = await openIndexStorage(dir)
+    const ours = await openIndexStorage(dir, `${dir}-frames`)
     await ours.put('zdpu-one', true)
     await ours.putMany(['zdpu-two', 'zdpu-three'], true)
     await ours.putMany([], true)
@@ -29,7 +29,7 @@ describe('log index storage', () => {
     for await (const [key] of orbit.iterator()) orbitKeys.push(key)
     await orbit.close()
 
-    const again = await openIndexStorage(dir)
+    const again = await openIndexStorage(dir, `${dir}-frames`)
     assert.deepEqual(await again.get('zdpu-four'), await again.get('zdpu-one'), 'the same value, whoever wrote it')
     assert.equal(await again.get('missing'), undefined)
     const keys: string[] = []

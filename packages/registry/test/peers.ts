@@ -71,10 +71,11 @@ export async function waitForRecords (registry: Registry, wanted: Array<string |
   }
 }
 
-/** Where a peer's log index LevelDB is (the record index is its `records` sublevel), and where older versions kept the record cache file */
-export function indexPaths (peer: Peer): { index: string, legacy: string } {
+/** Where a peer's log index LevelDB is (the record index is its `records` sublevel), the record index's frames, and where older versions kept the record cache file */
+export function indexPaths (peer: Peer): { index: string, frames: string, legacy: string } {
   const zdpu = peer.registry.address.split('/').pop()!
-  return { index: join(peer.directory, 'registry', 'orbitdb', zdpu, 'log', '_index'), legacy: join(peer.directory, 'registry', `${zdpu}.records`) }
+  const log = join(peer.directory, 'registry', 'orbitdb', zdpu, 'log')
+  return { index: join(log, '_index'), frames: join(log, '_frames'), legacy: join(peer.directory, 'registry', `${zdpu}.records`) }
 }
 
 /** What the tests do with the record index's keys */
@@ -85,9 +86,9 @@ export interface RecordKeys {
   clear (): Promise<void>
 }
 
-/** Run `fn` on the record index keys of a stopped peer */
-export async function withRecordKeys<T> (peer: Peer, fn: (records: RecordKeys) => Promise<T>): Promise<T> {
-  const db = new Level<string, Uint8Array>(indexPaths(peer).index, { valueEncoding: 'view' })
+/** Run `fn` on the record index keys of a stopped peer (or, `where` is 'frames', on its frames) */
+export async function withRecordKeys<T> (peer: Peer, fn: (records: RecordKeys) => Promise<T>, where: 'index' | 'frames' = 'index'): Promise<T> {
+  const db = new Level<string, Uint8Array>(indexPaths(peer)[where], { valueEncoding: 'view' })
   try {
     return await fn(db.sublevel<string, Uint8Array>('records', { keyEncoding: 'utf8', valueEncoding: 'view' }) as unknown as RecordKeys)
   } finally {

@@ -15,7 +15,7 @@ import type { Peer, RecordKeys } from './peers.ts'
 
 /** the frames of every entry in the record index, as the old record cache file held them; then the index is emptied */
 async function toOldFormat (peer: Peer): Promise<Uint8Array> {
-  return withRecordKeys(peer, async records => {
+  const file = await withRecordKeys(peer, async records => {
     const frames: Uint8Array[] = []
     for await (const value of records.values({ gte: 's!', lt: 's"' })) {
       assert.equal(frameHeader(value).duplicate, false, 'the fixture has no record twice')
@@ -23,7 +23,9 @@ async function toOldFormat (peer: Peer): Promise<Uint8Array> {
     }
     await records.clear()
     return Buffer.concat(frames)
-  })
+  }, 'frames')
+  await withRecordKeys(peer, async records => { await records.clear() })
+  return file
 }
 
 /** a RecordDb in memory (sorted keys), for the index without LevelDB */
@@ -99,7 +101,7 @@ describe('record index', () => {
 
   it('lists entries after a sequence number, in the order they entered the log', async () => {
     const key = createPublisherKey()
-    const store = new RecordStore(memoryDb())
+    const store = new RecordStore(memoryDb(), memoryDb())
     const index = new RecordIndex({ store, legacyFile: '/nonexistent/none.records', stopped: () => false, onRecord: () => {}, onReplicated: () => {} })
     const log = { heads: async () => [], has: async () => true, get: async () => undefined, storage: { get: async () => undefined } }
     await index.load(log as never, { check: async () => { throw new Error('nothing to check') } })
@@ -168,7 +170,7 @@ describe('record index', () => {
     }
   })
 
-  it('reads the full frames of an older layout beside compact ones, and refuses a layout from a newer version', async () => {
+  it('moves the full frames of an older layout to their own database, reads them beside compact ones, and refuses a layout from a newer version', async () => {
     const dir = await peers.dir()
     let peer = await peers.start(dir)
     const key = createPublisherKey()
@@ -178,21 +180,26 @@ describe('record index', () => {
     await peers.stop(peer)
     const readMeta = async (records: RecordKeys): Promise<{ format: number }> => JSON.parse(new TextDecoder().decode(await records.get('m!'))) as { format: number }
     const writeMeta = async (records: RecordKeys, meta: object): Promise<void> => { await records.put('m!', new TextEncoder().encode(JSON.stringify(meta))) }
-    // what layout 1 wrote: every frame full, and the meta saying 1
+    // what layout 1 wrote: every frame full, among the keys, and the meta saying 1
+    const written = await withRecordKeys(peer, async frames => {
+      const all = await collect(frames.values({ gte: 's!', lt: 's"' }))
+      await frames.clear()
+      return all
+    }, 'frames')
+    assert.equal(written.length, order.length)
     await withRecordKeys(peer, async records => {
       const meta = await readMeta(records)
       assert.equal(meta.format, 2)
-      let seq = 0
-      for (const frame of await collect(records.values({ gte: 's!', lt: 's"' }))) {
+      for (const [i, frame] of written.entries()) {
         const decoded = decodeFrame(frame.slice())
         const full = encodeFrames([decoded])
         assert.ok(full.length > frame.length + decoded.signed.bytes.length, 'the frame written was compact')
-        await records.put(`s!${(++seq).toString(16).padStart(12, '0')}`, full)
+        await records.put(`s!${(i + 1).toString(16).padStart(12, '0')}`, full)
       }
       await writeMeta(records, { ...meta, format: 1 })
     })
     peer = await peers.start(dir)
-    assert.deepEqual(await inOrder(peer.registry), order, 'full frames read as before')
+    assert.deepEqual(await inOrder(peer.registry), order, 'full frames read as before, moved to their own database')
     const more = await peer.registry.publish(releaseRecord(key, {}, 10), key)
     assert.deepEqual(await inOrder(peer.registry), [...order, more.id])
     const fresh = await peers.start()
@@ -203,8 +210,10 @@ describe('record index', () => {
     await withRecordKeys(peer, async records => {
       const meta = await readMeta(records)
       assert.equal(meta.format, 2, 'the next write says layout 2')
+      assert.equal((await collect(records.values({ gte: 's!', lt: 's"' }))).length, 0, 'no frame is left among the keys')
       await writeMeta(records, { ...meta, format: 3 })
     })
+    assert.equal((await withRecordKeys(peer, async frames => collect(frames.values({ gte: 's!', lt: 's"' })), 'frames')).length, order.length + 1)
     const node = await createNode({ directory: dir, listen: ['/ip4/127.0.0.1/tcp/0'] })
     try {
       await assert.rejects(createRegistry({ node }, { name: 'test-registry' }), { name: 'IndexFormatError' })
@@ -214,6 +223,23 @@ describe('record index', () => {
     await withRecordKeys(peer, async records => { assert.equal((await readMeta(records)).format, 3, 'left as it was') })
   })
 
+  it('does not list frames a crash left past the last entry written, and writes over them', async () => {
+    const dir = await peers.dir()
+    let peer = await peers.start(dir)
+    const key = createPublisherKey()
+    await peer.registry.publishMany(Array.from({ length: 3 }, (_, i) => releaseRecord(key, {}, i)), key)
+    const order = await inOrder(peer.registry)
+    await peers.stop(peer)
+    // the frames of a batch whose keys never made it: written first, so they can be there alone
+    await withRecordKeys(peer, async frames => {
+      for (const seq of [4, 5]) await frames.put(`s!${seq.toString(16).padStart(12, '0')}`, Uint8Array.of(0, 0, 0, 1, 0))
+    }, 'frames')
+    peer = await peers.start(dir)
+    assert.deepEqual(await inOrder(peer.registry), order)
+    const next = await peer.registry.publish(releaseRecord(key, {}, 7), key)
+    assert.deepEqual(await inOrder(peer.registry), [...order, next.id], 'the next entry takes sequence number 4')
+  })
+
   it('reads no record it is not asked for when it opens (a stored list is not loaded)', async () => {
     const dir = await peers.dir()
     let peer = await peers.start(dir)
@@ -221,7 +247,7 @@ describe('record index', () => {
     await peer.registry.publishMany(Array.from({ length: 50 }, (_, i) => releaseRecord(key, {}, i)), key)
     await peers.stop(peer)
     // a frame the open would have to decode is made unreadable: opening and the other answers still work
-    await withRecordKeys(peer, async records => { await records.put(`s!${(10).toString(16).padStart(12, '0')}`, Uint8Array.of(0, 0, 0, 1, 0)) })
+    await withRecordKeys(peer, async frames => { await frames.put(`s!${(10).toString(16).padStart(12, '0')}`, Uint8Array.of(0, 0, 0, 1, 0)) }, 'frames')
     peer = await peers.start(dir)
     assert.equal((await peer.registry.status()).records, 50)
     await assert.rejects(inOrder(peer.registry), 'a full listing reaches the broken frame')

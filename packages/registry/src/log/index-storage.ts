@@ -17,29 +17,45 @@ export interface IndexStorage extends Storage {
   putMany (keys: string[], value: unknown): Promise<void>
   /** the record index's keys (record-store.ts), a sublevel of the same LevelDB */
   records: RecordDb
+  /** the record index's frames, in a LevelDB of their own (record-store.ts says why) */
+  frames: RecordDb
+}
+
+/** The record index's sublevel of a LevelDB, as the record index uses it */
+function recordDb (level: Level<string, unknown>): RecordDb {
+  const db = level.sublevel<string, Uint8Array>('records', { keyEncoding: 'utf8', valueEncoding: 'view' })
+  return {
+    get: async key => db.get(key),
+    getMany: async keys => db.getMany(keys),
+    batch: async ops => { await db.batch(ops) },
+    iterator: options => db.iterator(options),
+    keys: options => db.keys(options),
+    clear: async () => { await db.clear() }
+  }
 }
 
 /**
  * The same database OrbitDB's `LevelStorage` (storage/level.js) opens for a log's index, with
  * the same encoding and the same answers (`get` of a missing key is `undefined`), so that
- * OrbitDB reads what the registry wrote and the other way round.
+ * OrbitDB reads what the registry wrote and the other way round; and the record index's frames
+ * at `framesPath`.
  */
-export async function openIndexStorage (path: string): Promise<IndexStorage> {
+export async function openIndexStorage (path: string, framesPath: string): Promise<IndexStorage> {
   // the record index writes ~1.3 KB an entry here: a 16 MiB memtable (LevelDB's default is 4) turns a
   // snapshot's writes into a quarter of the level-0 files (100,000 entries: 21 -> 17 µs of CPU an entry, measured);
   // as few table files open as the node's own LevelDBs, each mapped into memory while open
   const db = new Level<string, unknown>(path, { valueEncoding: 'view', writeBufferSize: INDEX_WRITE_BUFFER, maxOpenFiles: LEVEL_OPEN_FILES })
   await db.open()
-  const records = db.sublevel<string, Uint8Array>('records', { keyEncoding: 'utf8', valueEncoding: 'view' })
+  const frames = new Level<string, unknown>(framesPath, { valueEncoding: 'view', writeBufferSize: INDEX_WRITE_BUFFER, maxOpenFiles: LEVEL_OPEN_FILES })
+  try {
+    await frames.open()
+  } catch (err) {
+    await db.close()
+    throw err
+  }
   return {
-    records: {
-      get: async key => records.get(key),
-      getMany: async keys => records.getMany(keys),
-      batch: async ops => { await records.batch(ops) },
-      iterator: options => records.iterator(options),
-      keys: options => records.keys(options),
-      clear: async () => { await records.clear() }
-    },
+    records: recordDb(db),
+    frames: recordDb(frames),
     put: async (key, value) => { await db.put(key, value) },
     get: async key => {
       try {
@@ -55,8 +71,9 @@ export async function openIndexStorage (path: string): Promise<IndexStorage> {
       for await (const [key, value] of db.iterator({ limit: options.amount ?? -1, reverse: options.reverse ?? false })) yield [key, value]
     },
     merge: async () => {},
-    clear: async () => { await db.clear() },
-    close: async () => { await db.close() },
+    // the record index goes with the log's index: its keys are a sublevel, its frames beside it
+    clear: async () => { await db.clear(); await frames.clear() },
+    close: async () => { await db.close(); await frames.close() },
     putMany: async (keys, value) => {
       if (keys.length > 0) await db.batch(keys.map(key => ({ type: 'put' as const, key, value })))
     }
@@ -80,7 +97,7 @@ export interface LogStorage {
 /** The index and heads OrbitDB would open for the log at `address` under `directory`, held by the registry */
 export async function openLogStorage (directory: string, address: string, coveredHeads: Set<string>): Promise<LogStorage> {
   const logDirectory = orbitPathJoin(directory, `./${address}/`)
-  const index = await openIndexStorage(orbitPathJoin(logDirectory, '/log/_index/'))
+  const index = await openIndexStorage(orbitPathJoin(logDirectory, '/log/_index/'), orbitPathJoin(logDirectory, '/log/_frames/'))
   const indexStorage = await ComposedStorage(await LRUStorage({ size: 1000 }), index)
   const heads = await ComposedStorage(await LRUStorage({ size: 1000 }), await LevelStorage({ path: orbitPathJoin(logDirectory, '/log/_heads/') }))
   return { index, indexStorage, headsStorage: headsStorage(heads, coveredHeads) }

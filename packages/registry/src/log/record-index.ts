@@ -89,9 +89,12 @@ export class RecordIndex {
     if (meta != null && !(meta.format <= INDEX_FORMAT)) {
       throw new IndexFormatError(`the record index in this data dir has layout ${String(meta.format)}, written by a newer hubless; this version reads layouts up to ${INDEX_FORMAT}. Run the newer hubless, or use another --data-dir.`)
     }
+    // before anything reads a frame: an older layout's are among the keys
+    const moved = await store.moveFrames()
+    if (moved > 0) log('moved %d frames into their own database', moved)
     if (meta == null) await this.#upgrade(legacyFile)
     else {
-      // the next write says this version's layout: from now on a frame may be compact
+      // the next write says this version's layout: frames may be compact, and are in their own database
       this.#meta = { ...meta, format: INDEX_FORMAT }
       await removeLegacyFile(legacyFile)
     }
@@ -196,7 +199,7 @@ export class RecordIndex {
 
   /** every record, in the order it entered the log (each once, at its first entry), read from LevelDB as the caller goes */
   async * records (): AsyncGenerator<SignedRecord> {
-    for await (const [, frame] of this.#init.store.frames()) {
+    for await (const [, frame] of this.#init.store.frames(0, this.#meta.seq)) {
       const decoded = decodeFrame(frame)
       if (!decoded.duplicate) yield decoded.signed
     }
@@ -225,7 +228,7 @@ export class RecordIndex {
    * once written, never changes (what a snapshot's pieces can be cut by)
    */
   async * entriesAfter (after: number): AsyncGenerator<{ seq: number, entryHash: string, entry: Uint8Array }> {
-    for await (const [seq, frame] of this.#init.store.frames(after)) {
+    for await (const [seq, frame] of this.#init.store.frames(after, this.#meta.seq)) {
       const { entryHash, entry } = frameHeader(frame)
       yield { seq, entryHash, entry }
     }
@@ -238,7 +241,7 @@ export class RecordIndex {
 
   /** the entries indexed since pins were last checked to the end, and every writer identity entries name (to pin again at open) */
   async * blocks (): AsyncGenerator<string> {
-    for await (const [, frame] of this.#init.store.frames(this.#pinnedAtOpen)) yield frameHeader(frame).entryHash
+    for await (const [, frame] of this.#init.store.frames(this.#pinnedAtOpen, this.#meta.seq)) yield frameHeader(frame).entryHash
     yield * this.#init.store.writers()
   }
 

@@ -3,10 +3,20 @@ import type { SignedRecord } from '../records/types.ts'
 /**
  * Where the record index lives: keys in a sublevel of the log's index LevelDB (the database
  * OrbitDB keeps the log's entry index in, index-storage.ts), so that reopening reads only the
- * keys a question needs. Sequence numbers count entries in the order they entered this peer's
- * log, as 12 hex digits so that keys sort in that order.
+ * keys a question needs, and the frames in a LevelDB of their own. Sequence numbers count
+ * entries in the order they entered this peer's log, as 12 hex digits so that keys sort in that
+ * order.
  *
+ * Frames are most of the bytes, and their keys only grow: alone in a database, LevelDB moves
+ * their tables down its levels without rewriting them. Beside the index's keys (entry hashes,
+ * record ids: all over the key space) every compaction rewrote them with the keys; writing a
+ * million entries, that index database's compactions wrote 13.1 GB for 0.8 GB of tables.
+ * The frames are written first and the keys (with the meta) after, so a crash between the two
+ * leaves frames past the last sequence number, which nothing reads and the next writes replace.
+ *
+ * In the frames' database:
  *   s!<seq>                               frame (record-frame.ts) of every entry
+ * In the index's sublevel:
  *   h!<entry hash>                        seq: the entry is in the index
  *   i!<record id>                         seq of the first entry that carries the record
  *   p!<publisher>\0<seq>                  a record by this publisher
@@ -45,11 +55,14 @@ export interface IndexMeta {
 }
 
 /**
- * The layout this version writes: 2 since frames may point into their entry for the record
- * (record-frame.ts). It reads 1 as well (it only adds to what 1 holds); a hubless that knows
- * only 1 would misread a compact frame, so it is told by the number, and one newer than this is refused.
+ * The layout this version writes: 2 since frames live in their own database and may point into
+ * their entry for the record (record-frame.ts). It reads 1 as well (its frames, among the keys,
+ * are moved at the first open); a hubless that knows only 1 would misread 2, so it is told by
+ * the number, and one newer than this is refused.
  */
 export const INDEX_FORMAT = 2
+/** frames moved from the keys to their own database (layout 1 kept them among the keys) in one batch */
+const MOVE_CHUNK = 1_000
 const SEQ_DIGITS = 12
 const SEP = '\u0000'
 const EMPTY = new Uint8Array(0)
@@ -84,11 +97,16 @@ export interface StoredEntry {
 /** without `appId`, every app's (the live releases of the whole log, read as one range) */
 export interface LatestQuery { appId?: string, channel?: string, arch?: string }
 
+const isFrame = (op: BatchOp): boolean => op.key.startsWith('s!')
+
 export class RecordStore {
   readonly #db: RecordDb
+  readonly #frames: RecordDb
 
-  constructor (db: RecordDb) {
+  /** `db` holds the index's keys, `frames` the frames */
+  constructor (db: RecordDb, frames: RecordDb) {
     this.#db = db
+    this.#frames = frames
   }
 
   async meta (): Promise<IndexMeta | undefined> {
@@ -103,10 +121,32 @@ export class RecordStore {
   /** remove every key of the index */
   async clear (): Promise<void> {
     await this.#db.clear()
+    await this.#frames.clear()
   }
 
+  /** Frames first, then the keys that point at them (see above) */
   async write (ops: BatchOp[]): Promise<void> {
-    if (ops.length > 0) await this.#db.batch(ops)
+    const frames = ops.filter(isFrame)
+    if (frames.length > 0) await this.#frames.batch(frames)
+    const keys = frames.length > 0 ? ops.filter(op => !isFrame(op)) : ops
+    if (keys.length > 0) await this.#db.batch(keys)
+  }
+
+  /**
+   * Move the frames a data dir of layout 1 keeps among the keys into their own database, a
+   * batch at a time (copied, then removed: a move cut short is taken up again at the next open);
+   * returns how many were moved
+   */
+  async moveFrames (): Promise<number> {
+    let moved = 0
+    while (true) {
+      const batch: Array<[string, Uint8Array]> = []
+      for await (const pair of this.#db.iterator({ gte: 's!', lt: 's"', limit: MOVE_CHUNK })) batch.push(pair)
+      if (batch.length === 0) return moved
+      await this.#frames.batch(batch.map(([key, value]) => ({ type: 'put', key, value })))
+      await this.#db.batch(batch.map(([key]) => ({ type: 'del', key })))
+      moved += batch.length
+    }
   }
 
   /** The keys an entry adds; `latest` holds the newest releases known so far (read with {@link latest}), and is updated */
@@ -160,12 +200,13 @@ export class RecordStore {
   /** The frame of the record's first entry */
   async frameOf (id: string): Promise<Uint8Array | undefined> {
     const seq = await this.#db.get(`i!${id}`)
-    return seq == null ? undefined : this.#db.get(`s!${decoder.decode(seq)}`)
+    return seq == null ? undefined : this.#frames.get(`s!${decoder.decode(seq)}`)
   }
 
-  /** Frames in seq order, after `after` */
-  async * frames (after = 0): AsyncGenerator<[number, Uint8Array]> {
-    for await (const [key, value] of this.#db.iterator({ gt: `s!${seqKey(after)}`, lt: 's"' })) {
+  /** Frames in seq order, after `after` and up to `through` (the last written: any past it are a crash's leftovers) */
+  async * frames (after: number, through: number): AsyncGenerator<[number, Uint8Array]> {
+    if (through <= after) return
+    for await (const [key, value] of this.#frames.iterator({ gt: `s!${seqKey(after)}`, lte: `s!${seqKey(through)}` })) {
       yield [Number.parseInt(key.slice(2), 16), value]
     }
   }
@@ -175,19 +216,23 @@ export class RecordStore {
     for await (const key of this.#db.keys(prefixRange('w!'))) yield key.slice(2)
   }
 
+  /** The frames under these sequence numbers (as keys), in their order; those not there are left out */
+  async * #framesAt (seqs: string[]): AsyncGenerator<Uint8Array> {
+    const found = await this.#frames.getMany(seqs.map(s => `s!${s}`))
+    for (const f of found) if (f != null) yield f
+  }
+
   /** Frames of the records under a secondary key prefix (`p!`, `a!`, `k!`), in seq order */
   async * #framesUnder (prefix: string): AsyncGenerator<Uint8Array> {
     let seqs: string[] = []
-    const flush = async function * (db: RecordDb): AsyncGenerator<Uint8Array> {
-      const frames = await db.getMany(seqs.map(s => `s!${s}`))
-      seqs = []
-      for (const f of frames) if (f != null) yield f
-    }
     for await (const key of this.#db.keys(prefixRange(`${prefix}${SEP}`))) {
       seqs.push(key.slice(-SEQ_DIGITS))
-      if (seqs.length >= 256) yield * flush(this.#db)
+      if (seqs.length >= 256) {
+        yield * this.#framesAt(seqs)
+        seqs = []
+      }
     }
-    if (seqs.length > 0) yield * flush(this.#db)
+    if (seqs.length > 0) yield * this.#framesAt(seqs)
   }
 
   framesByPublisher (publisher: string): AsyncGenerator<Uint8Array> {
@@ -213,18 +258,16 @@ export class RecordStore {
       }
     }
     let seqs: string[] = []
-    const flush = async function * (db: RecordDb): AsyncGenerator<Uint8Array> {
-      const frames = await db.getMany(seqs.map(s => `s!${s}`))
-      seqs = []
-      for (const f of frames) if (f != null) yield f
-    }
     for await (const [key, value] of this.#db.iterator(prefixRange(prefix))) {
       // what the prefix could not name (a channel or arch without what comes before it in the key): filtered here
       const [, channel, arch] = key.split(SEP)
       if ((query.channel != null && channel !== query.channel) || (query.arch != null && arch !== query.arch)) continue
       seqs.push(seqKey((JSON.parse(decoder.decode(value)) as Latest).s))
-      if (seqs.length >= 256) yield * flush(this.#db)
+      if (seqs.length >= 256) {
+        yield * this.#framesAt(seqs)
+        seqs = []
+      }
     }
-    if (seqs.length > 0) yield * flush(this.#db)
+    if (seqs.length > 0) yield * this.#framesAt(seqs)
   }
 }

@@ -91,7 +91,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     try {
       storage = await openLogStorage(directory, address, coveredHeads)
       index = new RecordIndex({
-        store: new RecordStore(storage.index.records),
+        store: new RecordStore(storage.index.records, storage.index.frames),
         // where versions before the index moved into LevelDB kept it
         legacyFile: join(directory, `${address.split('/').pop()}.records`),
         stopped,
