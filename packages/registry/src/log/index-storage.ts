@@ -46,7 +46,10 @@ export async function openIndexStorage (path: string, framesPath: string): Promi
   // as few table files open as the node's own LevelDBs, each mapped into memory while open
   const db = new Level<string, unknown>(path, { valueEncoding: 'view', writeBufferSize: INDEX_WRITE_BUFFER, maxOpenFiles: LEVEL_OPEN_FILES })
   await db.open()
-  const frames = new Level<string, unknown>(framesPath, { valueEncoding: 'view', writeBufferSize: INDEX_WRITE_BUFFER, maxOpenFiles: LEVEL_OPEN_FILES })
+  // LevelDB's own 4 MiB memtable for the frames: their tables are moved down the levels, not
+  // rewritten, so more level-0 files cost nothing, and an open replays what a memtable held (with
+  // 16 MiB, reopening 100,000 records and answering a first query took 274 ms instead of 117)
+  const frames = new Level<string, unknown>(framesPath, { valueEncoding: 'view', maxOpenFiles: LEVEL_OPEN_FILES })
   try {
     await frames.open()
   } catch (err) {
