@@ -37,7 +37,8 @@ const MAX = Number(process.env.BENCH_MAX ?? 100_000)
 /** BENCH_SIZES (comma-separated) picks sizes, e.g. "1000000" alone; else 10k, 100k, 1M up to BENCH_MAX */
 const SIZES = process.env.BENCH_SIZES != null ? process.env.BENCH_SIZES.split(',').map(Number) : [10_000, 100_000, 1_000_000].filter(n => n <= MAX)
 if (SIZES.length === 0) SIZES.push(MAX)
-const NAME = 'bench-scale'
+// mirror-scale.ts writes to the registry a `hubless mirror` opens by default
+const NAME = process.env.BENCH_SCALE_REGISTRY ?? 'bench-scale'
 const TIMEOUT = 60 * 60_000
 const CHANNELS = ['nightly', 'nightly', 'nightly', 'continuous', 'continuous', 'beta', 'release'] as const
 

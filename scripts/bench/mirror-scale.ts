@@ -1,0 +1,133 @@
+/**
+ * A real `hubless mirror` holding many records (issue 16: "a mirror holding them runs in <= 300 MB
+ * RSS, and reopens and answers its first query in <= 300 ms"): registry-scale.ts's writer appends
+ * BENCH_MIRROR_RECORDS (default 100,000) of its records to the default registry; a mirror from a
+ * fresh data dir (`--archive none`) catches up from it over 127.0.0.1, until its API counts every
+ * record and its catalog every app; then it is stopped and started again, and asked a search.
+ *
+ * Baseline, in the same run: the writer, the registry alone holding the same records (its RSS,
+ * and the time its append took). Prints the mirror's catch-up, peak and settled RSS of its
+ * process tree, and the time from its restart to the first answered search.
+ *
+ * Run: node scripts/bench/mirror-scale.ts (or pnpm bench mirror-scale)
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { report } from './lib/report.ts'
+import type { ChildProcess } from 'node:child_process'
+
+const N = Number(process.env.BENCH_MIRROR_RECORDS ?? 100_000)
+// registry-scale.ts's record mix: up to 5,000 apps, of which 5 get only endorsements in the first rounds
+const APPS = Math.max(10, Math.min(5_000, Math.floor(N / 20)))
+const TIMEOUT = 30 * 60_000
+const bin = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'hubless.js')
+const env = { ...process.env }
+delete env.DEBUG
+delete env.HUBLESS_DATA_DIR
+
+/** lines of a child's stdout, one at a time */
+function lines (child: ChildProcess): () => Promise<string> {
+  const it = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
+  return async () => {
+    const next = await it.next()
+    if (next.done === true) throw new Error('the child ended before its line')
+    return next.value
+  }
+}
+
+/** RSS of a process and its children (the mirror hands over to a child with its Node settings) */
+async function rssTree (pid: number): Promise<number> {
+  const children = (p: number): number[] => {
+    try { return execFileSync('pgrep', ['-P', String(p)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number) } catch { return [] }
+  }
+  let total = 0
+  for (const p of [pid, ...children(pid), ...children(pid).flatMap(children)]) {
+    try { total += Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024 } catch { /* gone */ }
+  }
+  return total
+}
+
+/** what the bench reads of `/api/v1/status` and `/api/v1/apps` */
+interface Answer { registry?: { records?: number }, apps?: number, total?: number }
+
+async function getJson (url: string): Promise<Answer> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) })
+  if (!res.ok) throw new Error(`${url}: ${res.status}`)
+  return await res.json() as Answer
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+async function stop (child: ChildProcess): Promise<void> {
+  if (child.exitCode != null || child.signalCode != null) return
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  await exited
+  clearTimeout(timer)
+}
+
+const writerDir = await mkdtemp(join(tmpdir(), 'bench-mirror-writer-'))
+const mirrorDir = await mkdtemp(join(tmpdir(), 'bench-mirror-'))
+const children: ChildProcess[] = []
+const deadline = Date.now() + TIMEOUT
+try {
+  const writer = spawn(process.execPath, ['--expose-gc', join(import.meta.dirname, 'registry-scale.ts'), '--mirror', writerDir, String(N)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BENCH_SCALE_REGISTRY: 'hubless' } })
+  children.push(writer)
+  const written = JSON.parse(await lines(writer)()) as { multiaddr: string, appendPerSec: number, mirrorRssMb: number }
+  console.log(`writer: ${N} records appended at ${written.appendPerSec.toFixed(0)}/s, RSS ${written.mirrorRssMb.toFixed(0)} MB`)
+  execFileSync(process.execPath, [bin, '--data-dir', mirrorDir, '--json', 'init'], { env, stdio: 'ignore' })
+  const startMirror = async (): Promise<{ child: ChildProcess, api: string }> => {
+    const child = spawn(process.execPath, [bin, '--data-dir', mirrorDir, '--json', 'mirror', '--archive', 'none', '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--peer', written.multiaddr], { env, stdio: ['ignore', 'pipe', 'ignore'] })
+    children.push(child)
+    return { child, api: (JSON.parse(await lines(child)()) as { api: string }).api }
+  }
+  const started = performance.now()
+  const first = await startMirror()
+  let peak = 0
+  let records = 0
+  let apps = 0
+  let caughtUp = 0
+  while (apps < APPS - 5 || records < N) {
+    if (Date.now() > deadline) throw new Error(`the mirror had ${records} records and ${apps} apps after ${TIMEOUT} ms`)
+    await sleep(500)
+    peak = Math.max(peak, await rssTree(first.child.pid!))
+    const status = await getJson(`${first.api}/api/v1/status`).catch(() => undefined)
+    records = status?.registry?.records ?? records
+    apps = typeof status?.apps === 'number' ? status.apps : apps
+    if (records >= N && caughtUp === 0) caughtUp = performance.now() - started
+  }
+  const shown = performance.now() - started
+  await sleep(5_000)
+  const settled = await rssTree(first.child.pid!)
+  await stop(first.child)
+
+  const restarted = performance.now()
+  const second = await startMirror()
+  let firstQuery = -1
+  while (firstQuery < 0) {
+    if (Date.now() > deadline) throw new Error('the restarted mirror answered no search')
+    const answer = await getJson(`${second.api}/api/v1/apps?q=App%2042`).catch(() => undefined)
+    if ((answer?.total ?? 0) > 0) firstQuery = performance.now() - restarted
+    else await sleep(20)
+  }
+  await sleep(3_000)
+  const reopened = await rssTree(second.child.pid!)
+  await stop(second.child)
+  report('mirror-scale', [
+    { name: `${N}: mirror catch-up (registry)`, value: N / (caughtUp / 1000), unit: 'records/s', baseline: written.appendPerSec },
+    { name: `${N}: mirror catch-up until its catalog shows every app`, value: shown / 1000, unit: 's' },
+    { name: `${N}: mirror peak RSS while catching up`, value: peak, unit: 'MB', baseline: written.mirrorRssMb },
+    { name: `${N}: mirror RSS 5 s after catching up`, value: settled, unit: 'MB', baseline: written.mirrorRssMb, goal: '<= 300 MB (at 1,000,000)' },
+    { name: `${N}: restart to first answered search`, value: firstQuery, unit: 'ms', goal: '<= 300 ms (at 1,000,000)' },
+    { name: `${N}: mirror RSS after the restart`, value: reopened, unit: 'MB', baseline: written.mirrorRssMb, goal: '<= 300 MB (at 1,000,000)' }
+  ])
+  writer.stdin!.write('stop\n')
+} finally {
+  for (const child of children) await stop(child)
+  await rm(writerDir, { recursive: true, force: true })
+  await rm(mirrorDir, { recursive: true, force: true })
+}
