@@ -40,6 +40,13 @@ interface Orders {
   updatedRank: Map<string, number>
 }
 
+/**
+ * The ranking key of an exact name or app id match: above any BM25 score (which stays in the
+ * tens), so that it comes first, and ordered among such matches by its score. Both search paths
+ * (objects, and typed arrays) rank with it.
+ */
+const exactFirst = (score: number): number => 1e9 + score
+
 export class CatalogImpl implements Catalog {
   private readonly state: CatalogState
   private orders: Orders | undefined
@@ -175,7 +182,7 @@ export class CatalogImpl implements Catalog {
         if (exactIds != null && exactIds.size > 0) {
           const found = new Set(items.map(hit => hit.id))
           for (const id of exactIds) if (!found.has(id)) items.push({ id, score: 0 })
-          rank = item => exactIds.has(item.id) ? 1e9 + item.score : item.score
+          rank = item => exactIds.has(item.id) ? exactFirst(item.score) : item.score
         } else {
           rank = item => item.score
         }
@@ -246,7 +253,7 @@ export class CatalogImpl implements Catalog {
       if (this.keys.length < scores.length) this.keys = new Float64Array(Math.max(scores.length, this.keys.length * 2))
       keys = this.keys.subarray(0, scores.length)
       keys.set(scores)
-      for (const at of positions) keys[at] = 1e9 + scores[at]!
+      for (const at of positions) keys[at] = exactFirst(scores[at]!)
     }
     const idAt = (i: number): string => index.idOf(docs[i]!)!
     const tally = this.state.facetCounter.tally(docs, filters, query.facets !== false, i => apps.get(idAt(i))!.facts)
