@@ -28,6 +28,8 @@ export interface ServicesInit {
    * must not cost the next start a rebuild from the whole log). Without it, only on stop.
    */
   saveIndexAfter?: number
+  /** the catalog keeps this many releases per app, key, channel and arch (`CatalogInit.retain`); default all */
+  retainReleases?: number
 }
 
 /**
@@ -95,12 +97,12 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
         const savedIndex = await readSavedIndex(layout.indexFile)
         let opened: Catalog
         try {
-          opened = await createCatalog({ source }, { roots: await trustRoots.list(), savedIndex }, opts)
+          opened = await createCatalog({ source }, { roots: await trustRoots.list(), savedIndex, retain: init.retainReleases }, opts)
         } catch (err) {
           if (savedIndex == null) throw err
           // a saved index from another version or a torn write: rebuild from the log
           log.error('saved index unusable, rebuilding: %e', err)
-          opened = await createCatalog({ source }, { roots: await trustRoots.list() }, opts)
+          opened = await createCatalog({ source }, { roots: await trustRoots.list(), retain: init.retainReleases }, opts)
         }
         if (init.saveIndexAfter != null) {
           indexSaver = createIndexSaver(opened, layout.indexFile, init.saveIndexAfter)

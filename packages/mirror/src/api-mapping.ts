@@ -122,6 +122,7 @@ export function apiAppDetail (app: AppView, media?: MediaLookup): ApiAppDetail {
     conflicting: app.claimants.map(c => c.trust.publisher),
     latest,
     history: onePerRelease(app.history).map(r => apiRelease(r, app.trust)),
+    ...(app.historyPartial === true ? { historyPartial: true as const } : {}),
     ...mirroredMedia(m, media, assetUrl)
   }
 }
@@ -130,7 +131,7 @@ export function apiAppDetail (app: AppView, media?: MediaLookup): ApiAppDetail {
  * The history as people read it: a version republished by the same key on the same channel and
  * architecture is one release, shown by its newest record (the catalog keeps every record).
  */
-function onePerRelease (history: ReleaseView[]): ReleaseView[] {
+export function onePerRelease (history: ReleaseView[]): ReleaseView[] {
   const seen = new Set<string>()
   return history.filter(r => {
     const key = JSON.stringify([r.publisher, r.channel, r.arch, r.version])

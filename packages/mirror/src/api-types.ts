@@ -104,8 +104,19 @@ export interface ApiAppDetail extends Omit<AppMetadata, 'categories' | 'keywords
    * at its own channel (a beta reader also gets the newest release-channel build: the channel ladder)
    */
   latest: Record<string, ApiRelease>
-  /** every release, newest first */
+  /** every release, newest first; with `historyPartial`, the newest few per channel and architecture */
   history: ApiRelease[]
+  /** the mirror's catalog holds only the newest releases: `/api/v1/apps/{appId}/releases` lists every one */
+  historyPartial?: true
+}
+
+/** `/api/v1/apps/{appId}/releases`: every release of the app's owner, newest first, a page at a time */
+export interface ApiReleasePage {
+  appId: string
+  /** releases in all */
+  total: number
+  offset: number
+  releases: ApiRelease[]
 }
 
 /** What one mirror's key signed about the bytes a URL served (`time` in ms since epoch) */

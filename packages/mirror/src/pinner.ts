@@ -100,13 +100,11 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
     const r = signed.record
     if (init.policy === 'none' || r.content.cid == null) return undefined
     if (channels != null && !channels.has(r.channel)) return undefined
-    const app = catalog.app(r.appId)
-    const view = app?.history.find(h => h.id === signed.id) ?? app?.claimants.find(c => c.newest.id === signed.id)?.newest
-    if (view != null && view.state !== 'ok') return undefined
-    // the owner's releases are the app's history; other claimants are never trusted
-    if (init.policy === 'trusted' && (app == null || app.trust.status !== 'trusted' || !app.history.some(h => h.id === signed.id))) {
-      return undefined
-    }
+    // judged whether or not the catalog still holds it (a mirror's catalog keeps the newest only)
+    const judged = catalog.judge(signed)
+    if (judged != null && judged.view.state !== 'ok') return undefined
+    // only the owner's releases are the app's; other claimants are never trusted
+    if (init.policy === 'trusted' && (judged?.owner !== true || catalog.app(r.appId)?.trust.status !== 'trusted')) return undefined
     const assets = [r.app.icon, ...(r.app.screenshots ?? [])].filter((a): a is string => a != null && !a.includes(':'))
     return { record: signed.id, cid: r.content.cid, appId: r.appId, version: r.version, size: r.content.size ?? 0, assets }
   }

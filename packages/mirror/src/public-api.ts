@@ -6,6 +6,7 @@ import { sendJson } from './http-server.ts'
 import { BadParameterError } from './errors.ts'
 import { createAnswerCache } from './answer-cache.ts'
 import { apiAppDetail, apiAppList } from './api-mapping.ts'
+import { appReleases } from './app-releases.ts'
 import { encodeAnswer } from './encoded-answer.ts'
 import { createGenerations } from './generations.ts'
 import { createLimiter } from './limiter.ts'
@@ -21,6 +22,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** the storefront's page, when a request names no page size */
 const DEFAULT_PAGE_SIZE = 24
+/** releases in a page of `/api/v1/apps/{appId}/releases`, by default and at most */
+const DEFAULT_RELEASES_PAGE = 100
+const MAX_RELEASES_PAGE = 1_000
 /** records turned into lines between two turns of the event loop */
 const LINES_PER_TURN = 500
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -58,6 +62,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
   const searches = createAnswerCache<EncodedAnswer>({ maxEntries: 64, onBuild: init.onBuild })
   const listings = createAnswerCache<EncodedAnswer>({ maxEntries: 16, onBuild: init.onBuild })
   const recordLines = createAnswerCache<string[]>({ maxEntries: 1 })
+  const releasePages = createAnswerCache<EncodedAnswer | undefined>({ maxEntries: 32, onBuild: init.onBuild })
   return async (req, res, url) => {
     if (!url.pathname.startsWith('/api/v1/') || url.pathname.startsWith('/api/v1/op/')) return false
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -96,6 +101,22 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
         return encodeAnswer(JSON.stringify(apiAppList(query.query ?? '', page, results, appId => catalog.app(appId)?.metadata, init.media?.copyOf)), JSON_TYPE)
       }))
       sendAnswer(req, res, list, { 'cache-control': 'no-cache' })
+      return
+    }
+    const releasesOf = /^apps\/([^/]+)\/releases$/.exec(path)
+    if (releasesOf != null) {
+      const appId = decodeSegment(releasesOf[1]!)
+      const offset = wholeNumber(url.searchParams, 'offset')
+      const limit = url.searchParams.has('limit') ? wholeNumber(url.searchParams, 'limit') : DEFAULT_RELEASES_PAGE
+      if (limit < 1 || limit > MAX_RELEASES_PAGE) throw new BadParameterError(`limit must be from 1 to ${MAX_RELEASES_PAGE}`)
+      // judged by the catalog (trust, yanks, revocations), read from the registry: either may change it
+      const generation = await generations.registry() * 1_000_003 + await generations.catalog()
+      const page = await releasePages.get(generation, `${appId}\n${offset}\n${limit}`, async () => limiter.run(async () => {
+        const found = await appReleases(services, appId, { offset, limit })
+        return found == null ? undefined : encodeAnswer(JSON.stringify(found), JSON_TYPE)
+      }))
+      if (page == null) sendJson(res, 404, { error: { name: 'AppNotFound', message: `no app ${appId}` } })
+      else sendAnswer(req, res, page, { 'cache-control': 'no-cache' })
       return
     }
     if (path.startsWith('apps/')) {

@@ -1,7 +1,7 @@
 /**
  * The mirror's JSON API, version 1. Its types are the mirror's own (`src/api-types.ts`), checked
  * by `tsc -p packages/mirror/storefront` in `pnpm typecheck`, not restated here.
- * @import { ApiAppDetail, ApiAppList, ApiAppPage } from '../src/api-types.ts'
+ * @import { ApiAppDetail, ApiAppList, ApiAppPage, ApiReleasePage } from '../src/api-types.ts'
  */
 
 export class ApiError extends Error {
@@ -62,4 +62,14 @@ export function listApps (state, signal) {
  */
 export function getApp (appId, signal) {
   return getJson(`/api/v1/apps/${encodeURIComponent(appId)}`, signal)
+}
+
+/**
+ * `/api/v1/apps/{appId}/releases`: every release, newest first (a mirror's app page holds the newest few)
+ * @param {string} appId
+ * @param {AbortSignal} signal
+ * @returns {Promise<ApiReleasePage>}
+ */
+export function getReleases (appId, signal) {
+  return getJson(`/api/v1/apps/${encodeURIComponent(appId)}/releases?limit=1000`, signal)
 }

@@ -1,4 +1,4 @@
-import { getApp } from './api.js'
+import { getApp, getReleases } from './api.js'
 import { h, image, paragraphs, replace } from './dom.js'
 import { formatDate, formatSize, shortKey, shortLicense } from './format.js'
 import { trustBadges, trustInfo } from './trust.js'
@@ -232,6 +232,35 @@ function releaseTable (releases, caption) {
 }
 
 /**
+ * The releases the app page holds; where the mirror keeps only the newest few, opening the list
+ * reads every release from `/api/v1/apps/{appId}/releases`
+ * @param {ApiAppDetail} app
+ * @param {AbortSignal} signal
+ */
+function historySection (app, signal) {
+  if (app.historyPartial !== true) {
+    return h('details', {}, h('summary', {}, `All releases (${app.history.length})`), releaseTable(app.history, 'Every release, newest first'))
+  }
+  const body = h('div', { class: 'all-releases' }, h('p', {}, 'Loading every release…'))
+  let loaded = false
+  const details = /** @type {HTMLDetailsElement} */ (h('details', {
+    ontoggle: () => {
+      if (loaded || !details.open) return
+      loaded = true
+      getReleases(app.appId, signal).then(page => {
+        replace(body, releaseTable(page.releases, page.total > page.releases.length
+          ? `The newest ${page.releases.length} of ${page.total} releases`
+          : 'Every release, newest first'))
+      }, err => {
+        loaded = false
+        if (!signal.aborted) replace(body, h('p', { class: 'error' }, `Could not load the releases: ${err.message}`))
+      })
+    }
+  }, h('summary', {}, 'All releases'), body))
+  return details
+}
+
+/**
  * @param {HTMLElement} main
  * @param {string} appId
  * @param {{ signal: AbortSignal }} ctx
@@ -273,8 +302,6 @@ export async function renderApp (main, appId, ctx) {
     h('section', { class: 'versions', 'aria-labelledby': 'versions-heading' },
       h('h2', { id: 'versions-heading' }, 'Versions'),
       latest.length > 0 ? releaseTable(latest, 'Newest release per channel and architecture') : h('p', {}, 'No current release.'),
-      app.history?.length > 0
-        ? h('details', {}, h('summary', {}, `All releases (${app.history.length})`), releaseTable(app.history, 'Every release, newest first'))
-        : null)))
+      app.history?.length > 0 ? historySection(app, ctx.signal) : null)))
   return app
 }

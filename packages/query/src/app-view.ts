@@ -59,6 +59,8 @@ export interface AppContext {
   yanksOf: (releaseId: string) => Array<{ id: string, record: YankRecord }> | undefined
   chainDepth: (releaseId: string) => number
   forksOf: (appId: string) => ForkReport[]
+  /** a bounded catalog dropped releases of the app */
+  partial: (appId: string) => boolean
 }
 
 export function nameKey (name: string): string {
@@ -74,7 +76,8 @@ interface Group {
   path?: TrustPath
 }
 
-function releaseView (entry: ReleaseEntry, ctx: AppContext, identity: string): ReleaseView {
+/** a release as the view of its app shows it, the publisher identity of whose claim it is part */
+export function releaseView (entry: ReleaseEntry, ctx: AppContext, identity: string): ReleaseView {
   const r = entry.record
   const view: ReleaseView = {
     id: entry.id,
@@ -239,6 +242,7 @@ export function computeApp (appId: string, entries: Iterable<ReleaseEntry>, ctx:
     forks: ctx.forksOf(appId),
     updated
   }
+  if (ctx.partial(appId)) view.historyPartial = true
   const facts: AppFacts = {
     appId,
     name: metadata.name,

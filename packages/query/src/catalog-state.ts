@@ -7,18 +7,19 @@
 
 import { logger } from '@libp2p/logger'
 import { isDidKey, validateRecord } from '@hubless/registry/records'
-import type { YankRecord } from '@hubless/registry/records'
+import type { ReleaseRecord, YankRecord } from '@hubless/registry/records'
 import { TypedEventEmitter } from 'main-event'
-import { computeApp } from './app-view.ts'
+import { computeApp, releaseView } from './app-view.ts'
 import type { AppContext, ComputedApp, ReleaseEntry } from './app-view.ts'
 import { InvalidRecordError, InvalidSavedIndexError, InvalidTrustPolicyError, InvalidTrustRootError } from './errors.ts'
 import { FacetCounter } from './facets.ts'
 import { ForkDetector } from './forks.ts'
 import { Identities } from './identities.ts'
-import type { CatalogEvents, CatalogRecord } from './index.ts'
+import type { CatalogEvents, CatalogRecord, ReleaseView, SourcePosition } from './index.ts'
 import { parseSavedIndex } from './saved-index.ts'
 import { SearchIndex, documentFor } from './search-index.ts'
 import { TrustGraph } from './trust.ts'
+import { Retention } from './retention.ts'
 import { parseVersion } from './version.ts'
 import { shown } from './shown.ts'
 
@@ -65,6 +66,8 @@ export interface CatalogStateInit {
   roots?: string[]
   maxDepth?: number
   savedIndex?: string | Uint8Array
+  /** releases kept per app, key, channel and arch (see Retention); default all */
+  retain?: number
   clock: () => number
 }
 
@@ -96,9 +99,14 @@ export class CatalogState {
   readonly index: SearchIndex
   readonly facetCounter = new FacetCounter()
   readonly maxDepth: number
+  readonly retention: Retention | undefined
+  /** how far into its source the records held reach (from the saved index, then the source's own) */
+  position: SourcePosition | undefined
   /** bumped whenever the apps, their facts or their documents change (orders built before are stale) */
   generation = 0
   private readonly dirty = new Set<string>()
+  /** apps some of whose releases the retention dropped */
+  readonly dropped = new Set<string>()
   private allDirty = false
   private readonly depthMemo = new Map<string, number>()
   private readonly clock: () => number
@@ -111,18 +119,28 @@ export class CatalogState {
       throw new InvalidTrustPolicyError(`maxDepth must be an integer from 0 to 16 (endorsement steps from a root), not ${shown(maxDepth)}`)
     }
     this.maxDepth = maxDepth
+    if (init.retain != null && (!Number.isSafeInteger(init.retain) || init.retain < 1)) {
+      throw new InvalidTrustPolicyError(`retain must be a whole number of releases, 1 or more, not ${shown(init.retain)}`)
+    }
+    this.retention = init.retain != null ? new Retention(init.retain) : undefined
     this.trust = new TrustGraph(this.identities, { roots: checkRoots(init.roots ?? []), maxDepth })
     this.ctx = {
       identities: this.identities,
       trust: this.trust,
       yanksOf: id => this.yanks.get(id),
       chainDepth: id => this.chainDepth(id),
-      forksOf: appId => this.forkDetector.forksOf(appId)
+      forksOf: appId => this.forkDetector.forksOf(appId),
+      partial: appId => this.dropped.has(appId)
     }
     if (init.savedIndex != null) {
       const loaded = parseSavedIndex(init.savedIndex)
       this.index = loaded.search
       this.indexed = loaded.indexed
+      // a file that dropped releases this catalog would keep cannot be resumed from: read the source again
+      if (loaded.retain == null || (this.retention != null && loaded.retain >= this.retention.perSlot)) {
+        this.position = loaded.position
+        for (const appId of loaded.partial) this.dropped.add(appId)
+      }
       try {
         // the file is the reader's own, written from verified records: a structural check is enough
         for (const record of loaded.records) this.ingest(savedRecord(record))
@@ -159,6 +177,7 @@ export class CatalogState {
           log('fork in the chain of %s for %s: %s', fork.publisher, fork.appId, fork.releases.join(', '))
           this.events.safeDispatchEvent('fork', { detail: fork })
         }
+        for (const old of this.retention?.admit(entry, release => this.yanks.has(release)) ?? []) this.drop(old)
         break
       }
       case 'yank': {
@@ -191,6 +210,34 @@ export class CatalogState {
         break
     }
     return true
+  }
+
+  /**
+   * forget a release the retention no longer keeps. Its yanks stay (there are few, and `judge`
+   * reads them for releases no longer held)
+   */
+  private drop (entry: ReleaseEntry): void {
+    const { id, record } = entry
+    this.records.delete(id)
+    this.releases.delete(id)
+    this.releasesByApp.get(record.appId)?.delete(id)
+    this.releasesByPublisher.get(record.publisher)?.delete(id)
+    this.forkDetector.remove(id, record)
+    this.depthMemo.clear()
+    this.dirty.add(record.appId)
+    this.dropped.add(record.appId)
+  }
+
+  /**
+   * How the app's view shows (or, for a release a bounded catalog no longer holds, would show) a
+   * release, and whether the app's owner published it; undefined when no view of the app exists
+   */
+  judge (id: string, record: ReleaseRecord): { view: ReleaseView, owner: boolean } | undefined {
+    const app = this.apps.get(record.appId)
+    if (app == null) return undefined
+    const identity = this.identities.identityOf(record.publisher)
+    const entry = this.releases.get(id) ?? { id, record, parsed: parseVersion(record.version) }
+    return { view: releaseView(entry, this.ctx, identity), owner: identity === app.facts.publisher }
   }
 
   /** the views must be recomputed against a new trust policy */

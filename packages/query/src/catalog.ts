@@ -15,7 +15,7 @@ import { AbortError, CatalogStoppedError, InvalidQueryError } from './errors.ts'
 import type { Filters } from './facets.ts'
 import type { ForkReport } from './forks.ts'
 import type {
-  AppView, Catalog, CatalogComponents, CatalogEvents, CatalogInit, CatalogOptions, CatalogRecord, CatalogRelease, ReleaseFilter, ReleaseView,
+  AppView, Catalog, CatalogComponents, CatalogEvents, CatalogInit, CatalogOptions, CatalogRecord, CatalogRelease, ReleaseFilter, ReleaseJudgement, ReleaseView,
   SearchHit, SearchQuery, SearchResults, TrustedKey
 } from './index.ts'
 import { serializeIndex } from './saved-index.ts'
@@ -67,7 +67,7 @@ export class CatalogImpl implements Catalog {
   constructor (components: CatalogComponents, init: CatalogInit) {
     this.source = components.source
     this.arch = init.arch
-    this.state = new CatalogState({ roots: init.roots, maxDepth: init.maxDepth, savedIndex: init.savedIndex, clock: components.clock ?? Date.now })
+    this.state = new CatalogState({ roots: init.roots, maxDepth: init.maxDepth, savedIndex: init.savedIndex, retain: init.retain, clock: components.clock ?? Date.now })
   }
 
   get events (): TypedEventTarget<CatalogEvents> {
@@ -79,9 +79,12 @@ export class CatalogImpl implements Catalog {
     if (source == null) return
     // listen first, so nothing published while the bulk read runs is missed (duplicates are skipped)
     source.addEventListener?.('record', this.onRecord)
+    // taken after listening: what comes after it arrives as events, or in the read below
+    const position = source.addEventListener != null ? source.position?.() : undefined
+    const after = this.state.position
     let count = 0
     try {
-      for await (const record of source.records({ signal: options.signal })) {
+      for await (const record of source.records({ signal: options.signal, ...(after != null ? { after } : {}) })) {
         if (options.signal?.aborted === true) throw new AbortError('loading the catalog was aborted')
         try {
           this.state.ingest(checkRecord(record))
@@ -97,6 +100,7 @@ export class CatalogImpl implements Catalog {
       throw err
     }
     options.onProgress?.(new CustomProgressEvent('catalog:load', { records: count }))
+    this.state.position = position
     this.state.flush(true)
   }
 
@@ -318,6 +322,18 @@ export class CatalogImpl implements Catalog {
     return this.pick(view, options.channel ?? 'release', options.arch, options.arch != null)
   }
 
+  judge (release: CatalogRecord): ReleaseJudgement | undefined {
+    this.ensureOpen()
+    // a light check: what the registry hands out was validated when it entered the log
+    const { id, record } = release ?? {}
+    if (typeof id !== 'string' || record?.kind !== 'release' || typeof record.appId !== 'string' || typeof record.publisher !== 'string' ||
+      typeof record.version !== 'string' || typeof record.time !== 'number') {
+      throw new InvalidQueryError(`judge takes a release record with its id, not ${shown(record?.kind ?? release)}`, { parameter: 'release' })
+    }
+    this.sync()
+    return this.state.judge(id, record)
+  }
+
   releases (filter: ReleaseFilter): CatalogRelease[] {
     this.ensureOpen()
     const { appId, publisher, channel, arch, version } = filter ?? {}
@@ -370,7 +386,10 @@ export class CatalogImpl implements Catalog {
   save (): string {
     this.ensureOpen()
     this.sync()
-    return serializeIndex(this.state.records.values(), this.state.indexed, this.state.index)
+    const { records, indexed, index, retention, dropped } = this.state
+    // listening since start: every record up to the source's position now came in
+    const position = this.source?.addEventListener != null && this.state.position != null ? this.source.position?.() : undefined
+    return serializeIndex(records.values(), { indexed, search: index, position, retain: retention?.perSlot, partial: dropped })
   }
 
   async stop (): Promise<void> {

@@ -47,6 +47,16 @@ export class ForkDetector {
     return this.report(key)
   }
 
+  /** forget a release a bounded catalog drops; a fork it is part of stays, as evidence */
+  remove (id: string, record: ReleaseRecord): void {
+    const key = ForkDetector.keyOf(record)
+    if (key == null) return
+    const set = this.successors.get(key)
+    if (set == null || set.size > 1) return
+    set.delete(id)
+    if (set.size === 0) this.successors.delete(key)
+  }
+
   private report (key: string): ForkReport {
     const [publisher, appId, channel, previous] = key.split('\n') as [string, string, string, string]
     return { appId, publisher, channel, previous, releases: [...(this.successors.get(key) ?? [])].sort() }

@@ -47,6 +47,13 @@ export interface AbortOptions {
   signal?: AbortSignal
 }
 
+export interface ReleaseJudgement {
+  /** its state (`ok`, `yanked`, `revoked`) and reason, as the app's history would show it */
+  view: ReleaseView
+  /** the app's owner (the publisher its view follows, any key of it) signed it */
+  owner: boolean
+}
+
 /** What the catalog keeps of a signed record: the registry verified the signature already */
 export type CatalogRecord = Pick<SignedRecord, 'id' | 'record'>
 
@@ -54,8 +61,21 @@ export type CatalogRecord = Pick<SignedRecord, 'id' | 'record'>
  * Where records come from: `records()` in bulk, and (optionally) live `record` events. Every
  * record must already be verified. `@hubless/registry`'s `Registry` is a RecordSource as it is.
  */
+/** A place in a source's order of records (`Registry.position()`), saved with the index to resume from */
+export interface SourcePosition { index: string, seq: number }
+
+export interface RecordSourceOptions extends AbortOptions {
+  /** only the records after this position (a source that does not know it starts from the beginning) */
+  after?: SourcePosition
+}
+
 export interface RecordSource {
-  records (options?: AbortOptions): AsyncIterable<CatalogRecord>
+  records (options?: RecordSourceOptions): AsyncIterable<CatalogRecord>
+  /**
+   * How far `records()` has come; every record up to it was dispatched as a `record` event. With
+   * it, a saved index holds a position and the next start reads only the records after it
+   */
+  position? (): SourcePosition
   addEventListener? (type: 'record', listener: (event: CustomEvent<CatalogRecord>) => void): void
   removeEventListener? (type: 'record', listener: (event: CustomEvent<CatalogRecord>) => void): void
 }
@@ -76,6 +96,12 @@ export interface CatalogInit {
   arch?: Architecture
   /** a string or bytes from {@link Catalog.save}; records in the source that it holds are skipped */
   savedIndex?: string | Uint8Array
+  /**
+   * Keep only the newest `retain` releases per app, signing key, channel and arch (yanked ones not
+   * counted) and each key's first of each app, so that memory grows with the apps, not with every
+   * nightly (README, "Bounded catalogs"). Default: every release
+   */
+  retain?: number
 }
 
 export interface CatalogOptions extends AbortOptions {
@@ -152,6 +178,8 @@ export interface AppView {
   latest: LatestRelease[]
   /** the owner's releases, newest first, yanked and revoked ones included and marked */
   history: ReleaseView[]
+  /** set when a catalog with `retain` dropped releases of the app: `history` holds the ones it kept */
+  historyPartial?: true
   /** other keys publishing this app id, each `conflicting` */
   claimants: Claimant[]
   forks: ForkReport[]
@@ -273,6 +301,11 @@ export interface Catalog {
    * the cost is the releases of that app or key, never the whole catalog.
    */
   releases (filter: ReleaseFilter): CatalogRelease[]
+  /**
+   * How the app's view shows a release, or would show it: a catalog with `retain` judges the
+   * releases it dropped too (read back from the registry). Undefined when the app has no view
+   */
+  judge (release: CatalogRecord): ReleaseJudgement | undefined
   forks (): ForkReport[]
   roots (): string[]
   /** replace the reader's roots (did:keys); views are re-evaluated */

@@ -1,5 +1,5 @@
 import { InvalidSavedIndexError } from './errors.ts'
-import type { CatalogRecord } from './index.ts'
+import type { CatalogRecord, SourcePosition } from './index.ts'
 import { SearchIndex } from './search-index.ts'
 
 /**
@@ -19,18 +19,39 @@ interface Header {
   records: number
   /** app id → id of the release whose metadata its search document holds */
   indexed: Record<string, string>
+  /** how far into its source the records reach; absent: read the source from its start */
+  position?: SourcePosition
+  /** the catalog's `retain`, if it dropped releases; absent: it held every one */
+  retain?: number
+  /** the apps it dropped releases of */
+  partial?: string[]
 }
 
 export interface LoadedIndex {
   records: CatalogRecord[]
   indexed: Map<string, string>
   search: SearchIndex
+  position?: SourcePosition
+  retain?: number
+  partial: string[]
 }
 
-export function serializeIndex (records: Iterable<CatalogRecord>, indexed: Map<string, string>, search: SearchIndex): string {
+export interface SavedState {
+  indexed: Map<string, string>
+  search: SearchIndex
+  position?: SourcePosition
+  retain?: number
+  partial: Iterable<string>
+}
+
+export function serializeIndex (records: Iterable<CatalogRecord>, { indexed, search, position, retain, partial }: SavedState): string {
   const list: CatalogRecord[] = []
   for (const r of records) list.push({ id: r.id, record: r.record })
   const header: Header = { format: FORMAT, version: VERSION, records: list.length, indexed: Object.fromEntries(indexed) }
+  if (position != null) header.position = position
+  if (retain != null) header.retain = retain
+  const partialApps = [...partial]
+  if (partialApps.length > 0) header.partial = partialApps
   return `${JSON.stringify(header)}\n${JSON.stringify(list)}\n${search.toJSON()}`
 }
 
@@ -67,5 +88,12 @@ export function parseSavedIndex (input: string | Uint8Array): LoadedIndex {
   } catch (err) {
     throw new InvalidSavedIndexError(`the saved search index is damaged (${(err as Error).message}); delete it and rebuild`)
   }
-  return { records, indexed: new Map(Object.entries(header.indexed)), search }
+  const partial = Array.isArray(header.partial) ? header.partial.filter(a => typeof a === 'string') : []
+  const loaded: LoadedIndex = { records, indexed: new Map(Object.entries(header.indexed)), search, partial }
+  const position = header.position
+  if (position != null && typeof position === 'object' && typeof position.index === 'string' && Number.isSafeInteger(position.seq)) loaded.position = { index: position.index, seq: position.seq }
+  if (Number.isSafeInteger(header.retain) && header.retain! >= 1) loaded.retain = header.retain
+  // a retain that is there but unreadable: the file dropped releases, by how many is unknown
+  else if (header.retain != null) loaded.retain = 0
+  return loaded
 }

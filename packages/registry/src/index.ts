@@ -14,7 +14,7 @@
  */
 
 import { openRegistry } from './log/registry.ts'
-import type { RecordQuery } from './log/record-index.ts'
+import type { RecordPosition, RecordQuery } from './log/record-index.ts'
 import type { LatestQuery } from './log/record-store.ts'
 import type { PublisherKey } from './records/ed25519.ts'
 import type { SignOptions } from './records/signed.ts'
@@ -37,7 +37,7 @@ export type { LogKind } from './log/access-controller.ts'
 export { DEFAULT_REGISTRY_NAME, registryAddress } from './log/address.ts'
 export { DEFAULT_HEADS_INTERVAL, createHeadsAnnouncer, watchHeads } from './log/heads-announcer.ts'
 export type { HeadsAnnouncer, HeadsAnnouncerInit } from './log/heads-announcer.ts'
-export type { RecordQuery } from './log/record-index.ts'
+export type { RecordPosition, RecordQuery } from './log/record-index.ts'
 export type { LatestQuery } from './log/record-store.ts'
 
 /** What the registry needs of a node: Helia (OrbitDB's `ipfs`, with `libp2p.services.pubsub`) */
@@ -100,6 +100,11 @@ export interface RegistryEvents {
   rejected: CustomEvent<{ entry: string | undefined, error: Error }>
 }
 
+export interface RecordsOptions extends AbortOptions {
+  /** read only the records that entered the log after this position of `position()` */
+  after?: RecordPosition
+}
+
 export interface PublishManyOptions extends AbortOptions {
   /** records signed, written and joined at once. Default 1 000 */
   batchSize?: number
@@ -122,8 +127,17 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
    * returned as it is there)
    */
   publishMany (records: UnsignedRecord[], key: PublisherKey, options?: PublishManyOptions): Promise<SignedRecord[]>
-  /** every record of the local log, in the order it entered this peer's log; each was verified when it did */
-  records (options?: AbortOptions): AsyncIterable<SignedRecord>
+  /**
+   * every record of the local log, in the order it entered this peer's log; each was verified when
+   * it did. With `after` (a `position()` of this registry's index), only those that entered since
+   */
+  records (options?: RecordsOptions): AsyncIterable<SignedRecord>
+  /**
+   * How far `records()` has come: every record up to it was dispatched as a `record` event, so a
+   * reader that listens, takes the position, then reads `records({ after })` from a position it
+   * saved misses none. A position from another index (or this one before it was rebuilt) is ignored
+   */
+  position (): RecordPosition
   /**
    * The records of one publisher (`{ publisher }`), of one app (`{ appId }`: its releases and
    * yanks) or of one kind (`{ kind }`, any but `release`: the trust records and yanks), in the

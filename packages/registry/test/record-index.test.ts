@@ -120,6 +120,37 @@ describe('record index', () => {
     assert.equal(await index.containsEntry('zdpu-9'), false)
   })
 
+  it('resumes `records()` from a position of its own index, across a reopen, and ignores a position of another', async () => {
+    const dir = await peers.dir()
+    let peer = await peers.start(dir)
+    const key = createPublisherKey()
+    const first = []
+    for (let i = 0; i < 3; i++) first.push((await peer.registry.publish(releaseRecord(key, { time: 1_000 + i }, i), key)).id)
+    // every record up to the position was dispatched: a listener that took it misses nothing
+    const seen: string[] = []
+    const before = peer.registry.position()
+    const during: number[] = []
+    peer.registry.addEventListener('record', e => { seen.push(e.detail.id); during.push(peer.registry.position().seq) })
+    const later = (await peer.registry.publish(releaseRecord(key, { time: 2_000 }, 9), key)).id
+    assert.deepEqual(seen, [later])
+    assert.deepEqual(during, [before.seq], 'the position passes a record only once its event went out')
+    assert.equal(peer.registry.position().seq, before.seq + 1)
+    await peers.stop(peer)
+
+    peer = await peers.start(dir)
+    assert.equal(peer.registry.position().index, before.index, 'the index keeps its identity across a reopen')
+    assert.deepEqual(await all(peer.registry.records({ after: before })), [later])
+    assert.deepEqual(await all(peer.registry.records({ after: peer.registry.position() })), [])
+    const everything = [...first, later]
+    for (const foreign of [{ index: 'another', seq: 1 }, { index: before.index, seq: 99 }, { index: before.index, seq: -1 }, { index: before.index, seq: 1.5 }]) {
+      assert.deepEqual(await all(peer.registry.records({ after: foreign })), everything, JSON.stringify(foreign))
+    }
+    const other = await peers.start(await peers.dir())
+    assert.notEqual(other.registry.position().index, before.index)
+    await peers.stop(other)
+    await peers.stop(peer)
+  })
+
   it('upgrades an old data dir (the record cache file) without losing a record, and a new peer replicates it', async () => {
     const dir = await peers.dir()
     let peer = await peers.start(dir)

@@ -200,7 +200,8 @@ export function formatApp (app: ShownApp): string {
       if (w != null) lines.push(`      ${w.url} served sha256 ${w.sha256} (${w.size} bytes), cid ${w.cid}, on ${new Date(w.time).toISOString()}`)
     }
   }
-  lines.push(`  history (${app.history.length}):`)
+  // a daemon's catalog keeps the newest releases per channel and arch; the registry has the rest
+  lines.push(app.historyPartial === true ? `  history (the newest ${app.history.length} kept; every release: /api/v1/apps/${app.appId}/releases on a mirror):` : `  history (${app.history.length}):`)
   for (const r of app.history.slice(0, 10)) lines.push(`    ${formatRelease(r)}`)
   for (const claimant of app.conflicting) lines.push(`  ALSO CLAIMED BY ${claimant} (conflicting)`)
   return lines.join('\n')

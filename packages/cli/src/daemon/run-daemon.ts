@@ -42,6 +42,13 @@ export interface RunningDaemon {
   stop (): Promise<void>
 }
 
+/**
+ * A daemon runs for months beside a registry that grows by every nightly: its catalog keeps the
+ * newest three releases per app, key, channel and arch (yanked ones not counted) and each key's
+ * first, and reads older ones from the registry when asked (`CatalogInit.retain`)
+ */
+export const DAEMON_RETAIN_RELEASES = 3
+
 /** Opens the node, serves the HTTP side, keeps the named peers connected and records itself */
 export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   const existing = await readDaemonFile(init.layout.daemonFile)
@@ -49,7 +56,14 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     throw new DaemonRunningError(`a daemon (pid ${existing.pid}) already runs on ${init.layout.root}, its HTTP side at ${existing.http}`)
   }
 
-  const services = await openServices(init.layout, { listen: init.listen, lan: init.lan, peers: init.peers.map(p => p.toString()), gateways: init.gateways, saveIndexAfter: init.saveIndexAfter })
+  const services = await openServices(init.layout, {
+    listen: init.listen,
+    lan: init.lan,
+    peers: init.peers.map(p => p.toString()),
+    gateways: init.gateways,
+    saveIndexAfter: init.saveIndexAfter,
+    retainReleases: DAEMON_RETAIN_RELEASES
+  })
   const lifetime = new AbortController()
   let http: HttpServer
   let localApi: LocalApi

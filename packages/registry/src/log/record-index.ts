@@ -42,6 +42,22 @@ export type Candidate = CachedEntry & { deps: string[] }
 
 export type RecordQuery = { publisher: string } | { appId: string } | { kind: SignedRecord['record']['kind'] }
 
+/** A place in the order records entered the log: `Registry.position()`, for `records({ after })` */
+export interface RecordPosition {
+  /** the record index it belongs to (new whenever the index starts empty) */
+  index: string
+  /** the last sequence number read */
+  seq: number
+}
+
+function newEpoch (): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), b => b.toString(16).padStart(2, '0')).join('')
+}
+
+function emptyMeta (): IndexMeta {
+  return { format: INDEX_FORMAT, seq: 0, records: 0, entries: 0, pinnedThrough: 0, epoch: newEpoch() }
+}
+
 /** A Map that forgets its oldest key beyond `max` */
 function bounded<K, V> (map: Map<K, V>, max: number, key: K, value: V): void {
   map.delete(key)
@@ -62,7 +78,9 @@ export class RecordIndex {
   readonly #records = new Map<string, SignedRecord>()
   readonly #recent = new Map<string, true>()
   readonly #writers = new Map<string, true>()
-  #meta: IndexMeta = { format: INDEX_FORMAT, seq: 0, records: 0, entries: 0, pinnedThrough: 0 }
+  #meta: IndexMeta = emptyMeta()
+  /** the last sequence number whose record (if any) was handed to `onRecord` */
+  #delivered = 0
   /** pins were checked up to here when the index was opened */
   #pinnedAtOpen = 0
   #flushQueued = false
@@ -95,15 +113,17 @@ export class RecordIndex {
     if (meta == null) await this.#upgrade(legacyFile)
     else {
       // the next write says this version's layout: frames may be compact, and are in their own database
-      this.#meta = { ...meta, format: INDEX_FORMAT }
+      this.#meta = { ...meta, format: INDEX_FORMAT, epoch: meta.epoch ?? newEpoch() }
       await removeLegacyFile(legacyFile)
     }
+    this.#delivered = this.#meta.seq
     this.#pinnedAtOpen = this.#meta.pinnedThrough
     const heads = await orbitLog.heads()
     if (heads.length === 0 && this.#meta.entries > 0) {
       log('the log is empty but the record index holds %d entries: clearing it', this.#meta.entries)
       await store.clear()
-      this.#meta = { format: INDEX_FORMAT, seq: 0, records: 0, entries: 0, pinnedThrough: 0 }
+      this.#meta = emptyMeta()
+      this.#delivered = 0
       return
     }
     const present = await store.hasEntries(heads.map(h => h.hash!))
@@ -197,9 +217,21 @@ export class RecordIndex {
     return signed
   }
 
-  /** every record, in the order it entered the log (each once, at its first entry), read from LevelDB as the caller goes */
-  async * records (): AsyncGenerator<SignedRecord> {
-    for await (const [, frame] of this.#init.store.frames(0, this.#meta.seq)) {
+  /**
+   * Where `records()` has reached: every record up to it is in the index and was handed to
+   * `onRecord` (a listener attached before it was taken has seen or will read all later ones)
+   */
+  position (): RecordPosition {
+    return { index: this.#meta.epoch ?? '', seq: this.#delivered }
+  }
+
+  /**
+   * every record, in the order it entered the log (each once, at its first entry), read from
+   * LevelDB as the caller goes; after `after` if it is a position of this index, else from the start
+   */
+  async * records (after?: RecordPosition): AsyncGenerator<SignedRecord> {
+    const from = after != null && after.index === this.#meta.epoch && Number.isSafeInteger(after.seq) && after.seq >= 0 && after.seq <= this.#meta.seq ? after.seq : 0
+    for await (const [, frame] of this.#init.store.frames(from, this.#meta.seq)) {
       const decoded = decodeFrame(frame)
       if (!decoded.duplicate) yield decoded.signed
     }
@@ -292,6 +324,7 @@ export class RecordIndex {
     if (added.length === 0) return added
     this.lastSync = Date.now()
     for (const item of added) this.#init.onRecord(item.signed)
+    this.#delivered = this.#meta.seq
     // anything that waited for these
     if (this.#pending.size > 0) this.scheduleFlush()
     return added

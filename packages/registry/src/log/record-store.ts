@@ -52,6 +52,11 @@ export interface IndexMeta {
   entries: number
   /** every entry up to this seq was checked to be pinned */
   pinnedThrough: number
+  /**
+   * Random, new whenever the index starts empty: a position (`RecordPosition`) names it, so that
+   * one taken from another index, or from this one before it was cleared, is never resumed from
+   */
+  epoch?: string
 }
 
 /**

@@ -10,13 +10,13 @@ import { Appender, REFERENCES_COUNT } from './appender.ts'
 import { blockWriter, openLogStorage } from './index-storage.ts'
 import { RegistryPins } from './pins.ts'
 import { RecordIndex } from './record-index.ts'
-import type { RecordQuery } from './record-index.ts'
+import type { RecordPosition, RecordQuery } from './record-index.ts'
 import { RecordStore } from './record-store.ts'
 import type { LatestQuery } from './record-store.ts'
 import { DEFAULT_SNAPSHOT_THRESHOLD, SnapshotPolicy } from './snapshot-policy.ts'
 import { DEFAULT_ANNOUNCE_INTERVAL, LogSync } from './sync.ts'
 import { loadWriterIdentity } from './writer-identity.ts'
-import type { PublishManyOptions, Registry, RegistryComponents, RegistryEvents, RegistryInit, RegistryStatus } from '../index.ts'
+import type { PublishManyOptions, RecordsOptions, Registry, RegistryComponents, RegistryEvents, RegistryInit, RegistryStatus } from '../index.ts'
 import type { PublisherKey } from '../records/ed25519.ts'
 import type { SignOptions } from '../records/signed.ts'
 import type { SignedRecord, UnsignedRecord } from '../records/types.ts'
@@ -215,12 +215,16 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     return this.#parts.appender.publishMany(records, key, options)
   }
 
-  async * records (options?: AbortOptions): AsyncGenerator<SignedRecord> {
+  async * records (options?: RecordsOptions): AsyncGenerator<SignedRecord> {
     this.#check(options)
-    for await (const record of this.#parts.index.records()) {
+    for await (const record of this.#parts.index.records(options?.after)) {
       options?.signal?.throwIfAborted()
       yield record
     }
+  }
+
+  position (): RecordPosition {
+    return this.#parts.index.position()
   }
 
   async * find (query: RecordQuery, options?: AbortOptions): AsyncGenerator<SignedRecord> {
