@@ -58,6 +58,8 @@ export interface Pinner {
 
 interface Wanted {
   record: string
+  /** every release record that names this content (a sweep keeps it while one of them is wanted) */
+  records: Set<string>
   cid: string
   appId: string
   version: string
@@ -90,7 +92,8 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
   const pinned = new Map<string, Wanted>()
   const missing = new Map<string, MissingContent>()
   const queue: Wanted[] = []
-  const queuedCids = new Set<string>()
+  /** queued or being pinned, by CID */
+  const queuedCids = new Map<string, Wanted>()
   let skipped = 0
   let active = 0
   let retryTimer: NodeJS.Timeout | undefined
@@ -106,17 +109,21 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
     // only the owner's releases are the app's; other claimants are never trusted
     if (init.policy === 'trusted' && (judged?.owner !== true || catalog.app(r.appId)?.trust.status !== 'trusted')) return undefined
     const assets = [r.app.icon, ...(r.app.screenshots ?? [])].filter((a): a is string => a != null && !a.includes(':'))
-    return { record: signed.id, cid: r.content.cid, appId: r.appId, version: r.version, size: r.content.size ?? 0, assets }
+    return { record: signed.id, records: new Set([signed.id]), cid: r.content.cid, appId: r.appId, version: r.version, size: r.content.size ?? 0, assets }
   }
 
   function enqueue (item: Wanted): void {
-    if (pinned.has(item.cid) || queuedCids.has(item.cid)) return
+    const held = pinned.get(item.cid) ?? queuedCids.get(item.cid)
+    if (held != null) {
+      held.records.add(item.record)
+      return
+    }
     if (init.maxBytes != null && pinnedBytes + item.size > init.maxBytes) {
       skipped++
       init.onEvent?.({ type: 'skipped', cid: item.cid, appId: item.appId, version: item.version, reason: `over --max-bytes ${init.maxBytes}` })
       return
     }
-    queuedCids.add(item.cid)
+    queuedCids.set(item.cid, item)
     queue.push(item)
     pump()
   }
@@ -187,8 +194,10 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
   }
 
   let sweepTimer: NodeJS.Timeout | undefined
+  let sweeping: Promise<void> | undefined
   function scheduleSweep (): void {
-    if (sweepTimer != null || controller.signal.aborted) return
+    // nothing pinned, nothing to unpin: a registry's endorsements must not cost a pass each
+    if (sweepTimer != null || controller.signal.aborted || pinned.size === 0) return
     sweepTimer = setTimeout(() => {
       sweepTimer = undefined
       void sweep()
@@ -196,18 +205,32 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
     sweepTimer.unref()
   }
 
-  /** Unpins what the policy no longer wants, then collects the garbage */
+  /**
+   * Unpins what the policy no longer wants, then collects the garbage. It reads the records that
+   * named what is pinned, not the whole registry: one pass at a time, the next one queued behind
+   */
   async function sweep (): Promise<void> {
-    const stillWanted = new Set<string>()
-    for await (const signed of registry.records({ signal: controller.signal })) {
-      if (signed.record.kind === 'release') {
-        const w = wanted(signed as SignedRecord<ReleaseRecord>)
-        if (w != null) stillWanted.add(w.cid)
-      }
+    const running = sweeping
+    if (running != null) {
+      scheduleSweep()
+      return
     }
+    sweeping = sweepPinned().finally(() => { sweeping = undefined })
+    await sweeping
+  }
+
+  async function stillWanted (item: Wanted): Promise<boolean> {
+    for (const id of item.records) {
+      const signed = await registry.get(id, { signal: controller.signal })
+      if (signed?.record.kind === 'release' && wanted(signed as SignedRecord<ReleaseRecord>)?.cid === item.cid) return true
+    }
+    return false
+  }
+
+  async function sweepPinned (): Promise<void> {
     let removed = 0
-    for (const [cid, item] of pinned) {
-      if (!stillWanted.has(cid)) {
+    for (const [cid, item] of [...pinned]) {
+      if (!await stillWanted(item)) {
         await services.node.content.unpin(cid, { signal: controller.signal })
         for (const asset of item.assets) await services.node.content.unpin(asset).catch(() => {})
         pinned.delete(cid)
