@@ -21,15 +21,31 @@ interface GlobalOptions {
   json?: boolean
 }
 
+/** signals within this many ms of the first are the same request to stop */
+const REPEATED_SIGNAL_MS = 1_000
+
 /**
  * Runs the command line and returns the exit code. Errors a user can cause end in one line on
  * stderr (a stack trace only with DEBUG set) and a non-zero code.
  */
 export async function main (argv: string[]): Promise<number> {
   const stop = new AbortController()
-  const onSignal = (): void => { stop.abort(new Error('interrupted')) }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  let stopping = 0
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping === 0) {
+      stopping = Date.now()
+      stop.abort(new Error('interrupted'))
+      return
+    }
+    // a service manager signals every process of the unit, and the launcher passes the same signal
+    // on: one stop, not a second. A signal repeated later (Ctrl-C again) ends the process at once
+    if (Date.now() - stopping < REPEATED_SIGNAL_MS) return
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    process.kill(process.pid, signal)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
 
   if (argv.length === 1 && argv[0] === '--version') {
     process.stdout.write(`${VERSION}\n`)

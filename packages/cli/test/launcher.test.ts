@@ -46,6 +46,19 @@ describe('hubless mirror starts with a mirror\'s memory settings', () => {
     assert.equal(existsSync(join(dataDir, 'daemon.json')), false, 'the mirror itself got the SIGTERM and removed its address file')
   })
 
+  it('stops cleanly when a service manager sends SIGTERM to the launcher and the mirror at once', async () => {
+    const dataDir = join(dir.path, 'c')
+    const mirror = await startCli(['--data-dir', dataDir, ...MIRROR_ARGS])
+    const pid = await daemonPid(dataDir)
+    // systemd's default (KillMode=control-group) signals every process of the unit; the launcher passes its own on too
+    process.kill(pid, 'SIGTERM')
+    const exit = await mirror.stop('SIGTERM')
+    assert.equal(exit.code, 0, `a clean exit, not one ended by the repeated signal; stderr: ${mirror.stderr()}`)
+    assert.equal(alive(pid), false)
+    assert.equal(existsSync(join(dataDir, 'daemon.json')), false, 'it stopped as after one SIGTERM: its address file is removed')
+    assert.equal(existsSync(join(dataDir, 'catalog-index.json')), true, 'and its saved index written')
+  })
+
   it('dies with its launcher when the launcher is killed with SIGKILL, freeing the data dir', async () => {
     const dataDir = join(dir.path, 'b')
     const mirror = await startCli(['--data-dir', dataDir, ...MIRROR_ARGS])

@@ -201,7 +201,7 @@ export function formatApp (app: ShownApp): string {
     }
   }
   // a daemon's catalog keeps the newest releases per channel and arch; the registry has the rest
-  lines.push(app.historyPartial === true ? `  history (the newest ${app.history.length} kept; every release: /api/v1/apps/${app.appId}/releases on a mirror):` : `  history (${app.history.length}):`)
+  lines.push(app.historyPartial === true ? `  history (${app.history.length} kept: the newest per channel and architecture, and the first; every release: a mirror's /api/v1/apps/${app.appId}/releases):` : `  history (${app.history.length}):`)
   for (const r of app.history.slice(0, 10)) lines.push(`    ${formatRelease(r)}`)
   for (const claimant of app.conflicting) lines.push(`  ALSO CLAIMED BY ${claimant} (conflicting)`)
   return lines.join('\n')
