@@ -17,6 +17,7 @@
 import type {
   AppMetadata, Architecture, Channel, HeadsAnnouncement, ReleaseContent, ReleaseRecord, SignedRecord
 } from '@hubless/registry/records'
+import type { RecordPosition } from '@hubless/registry'
 import type { TypedEventTarget } from 'main-event'
 import type { ProgressEvent } from 'progress-events'
 import { CatalogImpl } from './catalog.ts'
@@ -62,7 +63,7 @@ export type CatalogRecord = Pick<SignedRecord, 'id' | 'record'>
  * record must already be verified. `@hubless/registry`'s `Registry` is a RecordSource as it is.
  */
 /** A place in a source's order of records (`Registry.position()`), saved with the index to resume from */
-export interface SourcePosition { index: string, seq: number }
+export type SourcePosition = RecordPosition
 
 export interface RecordSourceOptions extends AbortOptions {
   /** only the records after this position (a source that does not know it starts from the beginning) */
