@@ -2,12 +2,13 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { buildReleaseRecord, buildYankRecord, createPublisherKey } from '@hubless/registry'
+import { buildReleaseRecord, buildYankRecord } from '@hubless/registry'
 import type { ReleaseRecord, SignedRecord } from '@hubless/registry'
-import { tempDir } from '../../../test/helpers/cli.ts'
+import { runCli, tempDir } from '../../../test/helpers/cli.ts'
 import { dataDirLayout } from '../src/data-dir.ts'
 import { DAEMON_RETAIN_RELEASES } from '../src/daemon/run-daemon.ts'
 import { startMirror } from '../src/daemon/run-mirror.ts'
+import { yank } from '../src/operations/publisher-records.ts'
 import type { ApiAppDetail, ApiReleasePage } from '@hubless/mirror/api'
 
 const APP = 'org.example.Nightly'
@@ -27,8 +28,11 @@ describe('a mirror that keeps only the newest releases in memory', () => {
 
   before(async () => {
     dir = await tempDir('hubless-mirror-retain-')
+    const init = await runCli(['--data-dir', join(dir.path, 'm'), 'init'])
+    assert.equal(init.code, 0, init.stderr)
     mirror = await start()
-    const key = createPublisherKey()
+    // the data dir's own key: a yank through its operations below signs with it
+    const key = await mirror.services.publisherKey()
     const registry = await mirror.services.registry()
     const drafts = Array.from({ length: NIGHTLIES }, (_, i) => buildReleaseRecord({
       appId: APP,
@@ -86,5 +90,13 @@ describe('a mirror that keeps only the newest releases in memory', () => {
     mirror = await start()
     const after = await json<ApiAppDetail>(new URL(`/api/v1/apps/${APP}`, mirror.api))
     assert.deepEqual(after.body, before.body)
+  })
+
+  it('yanks a release its catalog no longer keeps, found in the registry', async () => {
+    const output = await yank.run({ services: mirror!.services, signal: AbortSignal.timeout(30_000) }, { appId: APP, version: '1.0.2', reason: 'a bad build' })
+    assert.equal(output.release, nightlies[2]!.id)
+    const { body: all } = await json<ApiReleasePage>(new URL(`/api/v1/apps/${APP}/releases`, mirror!.api))
+    assert.deepEqual(all.releases.find(r => r.version === '1.0.2')?.yanked, { reason: 'a bad build' })
+    await assert.rejects(yank.run({ services: mirror!.services, signal: AbortSignal.timeout(30_000) }, { appId: APP, version: '9.9.9', reason: 'none such' }), { name: 'UsageError' })
   })
 })

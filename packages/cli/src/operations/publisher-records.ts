@@ -2,6 +2,7 @@ import {
   buildEndorseRecord, buildRevokeKeyRecord, buildRotateKeyRecord, buildUnendorseRecord, buildYankRecord, createPublisherKey,
   isDidKey, serializeKey
 } from '@hubless/registry'
+import type { ReleaseRecord, SignedRecord } from '@hubless/registry'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UsageError } from '../errors.ts'
@@ -19,14 +20,24 @@ export const yank = defineOperation<{ appId: string, version: string, reason: st
   if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the release is withdrawn')
   const key = await services.publisherKey({ signal })
   const registry = await services.registry({ signal })
-  // the first of this key's releases of the app at that version, looked up in the catalog's index
-  const release = (await services.catalog({ signal })).releases({ appId: input.appId, publisher: key.did, version: input.version })[0]
+  // the first of this key's releases of the app at that version, looked up in the catalog's index,
+  // else in the registry's (a daemon's catalog keeps only the newest releases)
+  const release = (await services.catalog({ signal })).releases({ appId: input.appId, publisher: key.did, version: input.version })[0] ??
+    await ownRelease(registry.find({ appId: input.appId }, { signal }), key.did, input.version)
   if (release == null) {
     throw new UsageError(`you (${key.did}) published no release ${input.version} of ${input.appId}; only a release's own publisher can yank it`)
   }
   const signed = await registry.publish(buildYankRecord(release, input.reason, { publisher: key.did }), key, { signal })
   return { id: signed.id, kind: 'yank', publisher: key.did, release: release.id }
 })
+
+async function ownRelease (records: AsyncIterable<SignedRecord>, publisher: string, version: string): Promise<SignedRecord<ReleaseRecord> | undefined> {
+  for await (const signed of records) {
+    const r = signed.record
+    if (r.kind === 'release' && r.publisher === publisher && r.version === version) return signed as SignedRecord<ReleaseRecord>
+  }
+  return undefined
+}
 
 export const endorse = defineOperation<{ subject: string, appIds?: string[], until?: number }, RecordOutput, 'endorse'>('endorse', async ({ services, signal }, input) => {
   assertKey(input.subject)
