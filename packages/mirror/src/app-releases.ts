@@ -1,8 +1,8 @@
-import { compareReleases, parseVersion } from '@hubless/query'
+import { newestFirst, parseVersion } from '@hubless/query'
 import { apiRelease, onePerRelease } from './api-mapping.ts'
 import type { ApiReleasePage } from './api-types.ts'
 import type { MirrorComponents } from './index.ts'
-import type { OrderedRelease, ReleaseView } from '@hubless/query'
+import type { ParsedRelease, ReleaseView } from '@hubless/query'
 import type { ReleaseRecord, SignedRecord } from '@hubless/registry'
 import type { AbortOptions } from '@libp2p/interface'
 
@@ -10,7 +10,6 @@ export interface ReleasePageQuery extends AbortOptions {
   offset: number
   limit: number
 }
-
 
 /**
  * Every release of an app's owner, newest first, read from the registry's record index: a
@@ -21,16 +20,14 @@ export interface ReleasePageQuery extends AbortOptions {
 export async function appReleases ({ registry, catalog }: Pick<MirrorComponents, 'registry' | 'catalog'>, appId: string, query: ReleasePageQuery): Promise<ApiReleasePage | undefined> {
   const app = catalog.app(appId)
   if (app == null) return undefined
-  const views: ReleaseView[] = []
+  // each version parsed once, not at every comparison of the sort
+  const found: Array<ParsedRelease & { view: ReleaseView }> = []
   for await (const signed of registry.find({ appId }, { signal: query.signal })) {
     if (signed.record.kind !== 'release') continue
     const judged = catalog.judge(signed as SignedRecord<ReleaseRecord>)
-    if (judged?.owner === true) views.push(judged.view)
+    if (judged?.owner === true) found.push({ id: signed.id, time: judged.view.time, parsed: parseVersion(judged.view.version), view: judged.view })
   }
-  // each version parsed once, not at every comparison of the sort
-  const parsed = new Map(views.map(v => [v.id, parseVersion(v.version)]))
-  const ordered = (v: ReleaseView): OrderedRelease => ({ id: v.id, version: v.version, time: v.time, chainDepth: 0 })
-  const releases = onePerRelease(views.sort((a, b) => compareReleases(ordered(b), ordered(a), r => parsed.get(r.id)!)))
+  const releases = onePerRelease(found.sort(newestFirst).map(r => r.view))
   return {
     appId,
     total: releases.length,

@@ -387,8 +387,8 @@ export class CatalogImpl implements Catalog {
     this.ensureOpen()
     this.sync()
     const { records, indexed, index, retention, dropped } = this.state
-    // listening since start: every record up to the source's position now came in
-    const position = this.source?.addEventListener != null && this.state.position != null ? this.source.position?.() : undefined
+    // a position is set at start only for a source it listens to: every record up to the source's position now came in
+    const position = this.state.position != null ? this.source?.position?.() : undefined
     return serializeIndex(records.values(), { indexed, search: index, position, retain: retention?.perSlot, partial: dropped })
   }
 

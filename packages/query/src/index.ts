@@ -28,8 +28,8 @@ import type { LicenseClass } from './licenses.ts'
 
 export type { ForkReport } from './forks.ts'
 export type { LicenseClass } from './licenses.ts'
-export type { ParsedVersion, OrderedRelease, VersionKind } from './version.ts'
-export { compareReleases, compareVersions, parseVersion } from './version.ts'
+export type { ParsedRelease, ParsedVersion, OrderedRelease, VersionKind } from './version.ts'
+export { compareReleases, compareVersions, newestFirst, parseVersion } from './version.ts'
 export { CHANNEL_LADDER, channelVisible, visibleChannels } from './channels.ts'
 export { classifyLicense } from './licenses.ts'
 export {

@@ -1,5 +1,6 @@
 import type { ReleaseEntry } from './app-view.ts'
-import { compareReleases } from './version.ts'
+import type { ParsedRelease } from './version.ts'
+import { newestFirst } from './version.ts'
 
 /**
  * Which releases a bounded catalog keeps (`CatalogInit.retain`): per app, signing key, channel
@@ -7,16 +8,11 @@ import { compareReleases } from './version.ts'
  * key's first release of each app, which ownership is decided by. Everything else is dropped:
  * a registry that grows by a nightly a day per app must not grow its readers' memory with it.
  *
- * The order is version, then time, then id: the set kept never depends on the order releases
- * arrived in, nor on which others are held (the chain depth the views break ties with would).
+ * The order is `newestFirst` (version, time, id): the set kept never depends on the order
+ * releases arrived in, nor on which others are held (the chain depth the views break ties with would).
  */
 
-const newestFirst = (a: ReleaseEntry, b: ReleaseEntry): number =>
-  compareReleases(
-    { id: b.id, version: b.record.version, time: b.record.time, chainDepth: 0 },
-    { id: a.id, version: a.record.version, time: a.record.time, chainDepth: 0 },
-    r => r.id === a.id ? a.parsed : b.parsed
-  )
+const ordered = (e: ReleaseEntry): ParsedRelease => ({ id: e.id, time: e.record.time, parsed: e.parsed })
 
 const earlier = (a: ReleaseEntry, b: ReleaseEntry): boolean =>
   a.record.time < b.record.time || (a.record.time === b.record.time && a.id < b.id)
@@ -53,7 +49,7 @@ export class Retention {
       this.slots.set(slotKey, slot)
     }
     let at = slot.length
-    while (at > 0 && newestFirst(entry, slot[at - 1]!) < 0) at--
+    while (at > 0 && newestFirst(ordered(entry), ordered(slot[at - 1]!)) < 0) at--
     slot.splice(at, 0, entry)
     dropped.push(...this.trim(slotKey, yanked))
     return dropped

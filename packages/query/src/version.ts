@@ -141,6 +141,25 @@ export function compareVersions (a: string, b: string): number {
   return compareParsedVersions(parseVersion(a), parseVersion(b))
 }
 
+/** A release as {@link newestFirst} orders it: its version parsed once */
+export interface ParsedRelease {
+  id: string
+  time: number
+  parsed: ParsedVersion
+}
+
+/**
+ * Newest first by version, then time, then id: {@link compareReleases} reversed, without the
+ * chain depth, so the order of two releases never depends on which others are at hand (a
+ * bounded catalog's retention, a page of releases read from the registry)
+ */
+export function newestFirst (a: ParsedRelease, b: ParsedRelease): number {
+  const v = compareParsedVersions(b.parsed, a.parsed)
+  if (v !== 0) return v
+  if (a.time !== b.time) return a.time > b.time ? -1 : 1
+  return a.id > b.id ? -1 : a.id < b.id ? 1 : 0
+}
+
 /** What {@link compareReleases} needs to know about a release */
 export interface OrderedRelease {
   id: string
