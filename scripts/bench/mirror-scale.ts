@@ -8,7 +8,8 @@
  * Baseline, in the same run: the writer, the registry alone holding the same records (its RSS,
  * and the time its append took). Prints the mirror's catch-up, peak and settled RSS of its
  * process tree (with PSS and the anonymous part), and the time from its restart to the first
- * answered search.
+ * answered search; then the whole record feed an app store's HTTP source reads, with the
+ * mirror's peak RSS while it serves it.
  *
  * Run: node scripts/bench/mirror-scale.ts (or pnpm bench mirror-scale)
  */
@@ -86,6 +87,39 @@ async function stop (child: ChildProcess): Promise<void> {
   clearTimeout(timer)
 }
 
+/**
+ * What an app store's HTTP source reads of a mirror (`/api/v1/records`, all of it, then the tail
+ * a poll reads): time, size, the mirror's peak RSS meanwhile and its slowest health check
+ */
+async function readFeed (api: string, pid: number): Promise<{ ms: number, bytes: number, lines: number, peakRss: number, slowestHealth: number, tailMs: number }> {
+  let peakRss = 0
+  let slowestHealth = 0
+  let reading = true
+  const watch = (async () => {
+    while (reading) {
+      peakRss = Math.max(peakRss, await rssTree(pid))
+      const asked = performance.now()
+      await fetch(`${api}/healthz`, { signal: AbortSignal.timeout(30_000) }).then(async res => res.arrayBuffer()).catch(() => {})
+      slowestHealth = Math.max(slowestHealth, performance.now() - asked)
+      await sleep(100)
+    }
+  })()
+  const started = performance.now()
+  const res = await fetch(`${api}/api/v1/records`, { signal: AbortSignal.timeout(TIMEOUT) })
+  let bytes = 0
+  let lines = 0
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.byteLength
+    for (const byte of chunk) if (byte === 10) lines++
+  }
+  const ms = performance.now() - started
+  reading = false
+  await watch
+  const tailStarted = performance.now()
+  await (await fetch(`${api}/api/v1/records?after=${N - 100}`, { signal: AbortSignal.timeout(TIMEOUT) })).arrayBuffer()
+  return { ms, bytes, lines, peakRss, slowestHealth, tailMs: performance.now() - tailStarted }
+}
+
 const writerDir = await mkdtemp(join(tmpdir(), 'bench-mirror-writer-'))
 const mirrorDir = await mkdtemp(join(tmpdir(), 'bench-mirror-'))
 const children: ChildProcess[] = []
@@ -132,6 +166,7 @@ try {
   }
   await sleep(3_000)
   const reopened = await memoryTree(second.child.pid!)
+  const feed = await readFeed(second.api, second.child.pid!)
   await stop(second.child)
   report('mirror-scale', [
     { name: `${N}: mirror catch-up (registry)`, value: N / (caughtUp / 1000), unit: 'records/s', baseline: written.appendPerSec },
@@ -143,7 +178,11 @@ try {
     { name: `${N}: restart to first answered search`, value: firstQuery, unit: 'ms', goal: '<= 300 ms (at 1,000,000)' },
     { name: `${N}: mirror RSS after the restart`, value: reopened.rss, unit: 'MB', baseline: written.mirrorRssMb, goal: '<= 300 MB (at 1,000,000)' },
     { name: `${N}:   its PSS`, value: reopened.pss, unit: 'MB' },
-    { name: `${N}:   its anonymous memory`, value: reopened.anonymous, unit: 'MB' }
+    { name: `${N}:   its anonymous memory`, value: reopened.anonymous, unit: 'MB' },
+    { name: `${N}: the whole record feed (/api/v1/records, ${(feed.bytes / 1e6).toFixed(0)} MB, ${feed.lines} lines)`, value: feed.ms, unit: 'ms' },
+    { name: `${N}:   mirror peak RSS while serving it`, value: feed.peakRss, unit: 'MB', baseline: reopened.rss },
+    { name: `${N}:   slowest /healthz meanwhile`, value: feed.slowestHealth, unit: 'ms' },
+    { name: `${N}: the feed's last 100 lines (?after=${N - 100})`, value: feed.tailMs, unit: 'ms' }
   ])
   writer.stdin!.write('stop\n')
 } finally {

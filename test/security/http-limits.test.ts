@@ -239,7 +239,8 @@ describe('long answers leave no listeners behind', () => {
     }, { publisher: key.did, time: Date.now() }), key)
     // a registry of 8,000 records: a listing of several MB
     const registry = {
-      async * records () { for (let i = 0; i < 8_000; i++) yield record },
+      position: () => ({ index: 'listing', seq: 8_000 }),
+      async * entries (options?: { after?: { seq: number } }) { for (let seq = (options?.after?.seq ?? 0) + 1; seq <= 8_000; seq++) yield { position: { index: 'listing', seq }, signed: record } },
       addEventListener () {},
       removeEventListener () {}
     }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
-import { brotliCompress, constants, gzip } from 'node:zlib'
+import { brotliCompress, constants, createBrotliCompress, createGzip, gzip } from 'node:zlib'
+import type { Transform } from 'node:stream'
 
 const gzipAsync = promisify(gzip)
 const brotliAsync = promisify(brotliCompress)
@@ -39,4 +40,11 @@ export async function encodeAnswer (body: string | Buffer, type: string): Promis
     })
   ])
   return { type, etag, identity, gzip: gz, br }
+}
+
+/** A compressing stream with the same settings, for an answer too large to hold (the record feed); none for identity */
+export function streamCompressor (coding: 'br' | 'gzip' | 'identity'): Transform | undefined {
+  if (coding === 'br') return createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } })
+  if (coding === 'gzip') return createGzip({ level: GZIP_LEVEL })
+  return undefined
 }

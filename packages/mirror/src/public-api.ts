@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto'
-import { setImmediate as nextTurn } from 'node:timers/promises'
-import { EPOCH_HEADER, parseSearchQuery } from '@hubless/query'
+import { parseSearchQuery } from '@hubless/query'
 import { isRecordId, recordToJSON } from '@hubless/registry'
 import { sendJson } from './http-server.ts'
 import { BadParameterError } from './errors.ts'
@@ -10,6 +8,7 @@ import { appReleases } from './app-releases.ts'
 import { encodeAnswer } from './encoded-answer.ts'
 import { createGenerations } from './generations.ts'
 import { createLimiter } from './limiter.ts'
+import { createRecordFeed } from './record-feed.ts'
 import { sendAnswer } from './send-answer.ts'
 import type { MediaSource } from './media-mapping.ts'
 import type { Route } from './http-server.ts'
@@ -25,10 +24,7 @@ const DEFAULT_PAGE_SIZE = 24
 /** releases in a page of `/api/v1/apps/{appId}/releases`, by default and at most */
 const DEFAULT_RELEASES_PAGE = 100
 const MAX_RELEASES_PAGE = 1_000
-/** records turned into lines between two turns of the event loop */
-const LINES_PER_TURN = 500
 const JSON_TYPE = 'application/json; charset=utf-8'
-const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8'
 
 export interface PublicApiInit {
   services: MirrorComponents
@@ -53,15 +49,11 @@ export interface PublicApiInit {
  */
 export function createPublicApiRoute (init: PublicApiInit): Route {
   const { services } = init
-  // the record feed's order is the order records entered this process's registry: stable while it
-  // runs, maybe not across restarts; a client whose cursor has another epoch reads from the start
-  const epoch = randomUUID()
+  const feed = createRecordFeed(services.registry)
   const generations = init.generations ?? createGenerations(services)
   const limiter = init.limiter ?? createLimiter()
-  // each cache follows one source: searches the catalog, listings the registry (whose lines every `after` shares)
+  // each cache follows one source: searches the catalog, release pages the registry and the catalog
   const searches = createAnswerCache<EncodedAnswer>({ maxEntries: 64, onBuild: init.onBuild })
-  const listings = createAnswerCache<EncodedAnswer>({ maxEntries: 16, onBuild: init.onBuild })
-  const recordLines = createAnswerCache<string[]>({ maxEntries: 1 })
   const releasePages = createAnswerCache<EncodedAnswer | undefined>({ maxEntries: 32, onBuild: init.onBuild })
   return async (req, res, url) => {
     if (!url.pathname.startsWith('/api/v1/') || url.pathname.startsWith('/api/v1/op/')) return false
@@ -153,30 +145,8 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
     sendJson(res, 404, { error: { name: 'NotFound', message: `no API resource ${url.pathname}` } })
   }
 
-  /**
-   * Every signed record, one JSON object per line (the form of `/api/v1/records/{id}`), from the
-   * `after`-th on: what an app store's catalog reads where peer-to-peer is blocked
-   * (`createHttpSource` of @hubless/query), verifying each line itself.
-   */
   async function sendFeed (url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const after = wholeNumber(url.searchParams, 'after')
-    const generation = await generations.registry()
-    const listing = await listings.get(generation, `records?after=${after}`, async () => limiter.run(async () => {
-      const lines = await recordLines.get(generation, 'lines', readLines)
-      return encodeAnswer(lines.slice(after).join(''), NDJSON_TYPE)
-    }))
-    sendAnswer(req, res, listing, { 'cache-control': 'no-cache', [EPOCH_HEADER]: epoch })
-  }
-
-  /** every record as a line of the listing, yielding to other requests now and then */
-  async function readLines (): Promise<string[]> {
-    const registry = services.registry
-    const lines: string[] = []
-    for await (const signed of registry.records()) {
-      lines.push(`${JSON.stringify(recordToJSON(signed))}\n`)
-      if (lines.length % LINES_PER_TURN === 0) await nextTurn()
-    }
-    return lines
+    await feed.send(req, res, wholeNumber(url.searchParams, 'after'))
   }
 }
 

@@ -14,7 +14,7 @@
  */
 
 import { openRegistry } from './log/registry.ts'
-import type { RecordPosition, RecordQuery } from './log/record-index.ts'
+import type { LoggedRecord, RecordPosition, RecordQuery } from './log/record-index.ts'
 import type { LatestQuery } from './log/record-store.ts'
 import type { PublisherKey } from './records/ed25519.ts'
 import type { SignOptions } from './records/signed.ts'
@@ -37,7 +37,7 @@ export type { LogKind } from './log/access-controller.ts'
 export { DEFAULT_REGISTRY_NAME, registryAddress } from './log/address.ts'
 export { DEFAULT_HEADS_INTERVAL, createHeadsAnnouncer, watchHeads } from './log/heads-announcer.ts'
 export type { HeadsAnnouncer, HeadsAnnouncerInit } from './log/heads-announcer.ts'
-export type { RecordPosition, RecordQuery } from './log/record-index.ts'
+export type { LoggedRecord, RecordPosition, RecordQuery } from './log/record-index.ts'
 export type { LatestQuery } from './log/record-store.ts'
 
 /** What the registry needs of a node: Helia (OrbitDB's `ipfs`, with `libp2p.services.pubsub`) */
@@ -138,6 +138,12 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
    * saved misses none. A position from another index (or this one before it was rebuilt) is ignored
    */
   position (): RecordPosition
+  /**
+   * Every entry of the local log after `after`, with its position and the record it carries, in
+   * the order they entered: `records()` without skipping an entry that carries a record an earlier
+   * one did, so that positions count entries one by one (what a feed's `?after=N` resumes from)
+   */
+  entries (options?: RecordsOptions): AsyncIterable<LoggedRecord>
   /**
    * The records of one publisher (`{ publisher }`), of one app (`{ appId }`: its releases and
    * yanks) or of one kind (`{ kind }`, any but `release`: the trust records and yanks), in the

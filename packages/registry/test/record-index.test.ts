@@ -49,6 +49,15 @@ async function collect<T> (items: AsyncIterable<T>): Promise<T[]> {
   return out
 }
 
+/** a record index in memory over an empty log, taking entries only through `commit` */
+async function memoryIndex (): Promise<RecordIndex> {
+  const store = new RecordStore(memoryDb(), memoryDb())
+  const index = new RecordIndex({ store, legacyFile: '/nonexistent/none.records', stopped: () => false, onRecord: () => {}, onReplicated: () => {} })
+  const log = { heads: async () => [], has: async () => true, get: async () => undefined, storage: { get: async () => undefined } }
+  await index.load(log as never, { check: async () => { throw new Error('nothing to check') } })
+  return index
+}
+
 async function all (records: AsyncIterable<SignedRecord>): Promise<string[]> {
   const out: string[] = []
   for await (const r of records) out.push(r.id)
@@ -101,10 +110,7 @@ describe('record index', () => {
 
   it('lists entries after a sequence number, in the order they entered the log', async () => {
     const key = createPublisherKey()
-    const store = new RecordStore(memoryDb(), memoryDb())
-    const index = new RecordIndex({ store, legacyFile: '/nonexistent/none.records', stopped: () => false, onRecord: () => {}, onReplicated: () => {} })
-    const log = { heads: async () => [], has: async () => true, get: async () => undefined, storage: { get: async () => undefined } }
-    await index.load(log as never, { check: async () => { throw new Error('nothing to check') } })
+    const index = await memoryIndex()
     const candidates = await Promise.all([0, 1, 2].map(async i => {
       const signed = await signRecord(releaseRecord(key, {}, i), key)
       return { entryHash: `zdpu-${i}`, signed, entry: Uint8Array.of(i), deps: i === 0 ? [] : [`zdpu-${i - 1}`] }
@@ -118,6 +124,22 @@ describe('record index', () => {
     assert.deepEqual(await after(2), [[3, 'zdpu-2', 2]])
     assert.equal(await index.containsEntry('zdpu-2'), true)
     assert.equal(await index.containsEntry('zdpu-9'), false)
+  })
+
+  it('reads every entry with its position, one that repeats a record included, where `records()` skips it', async () => {
+    const key = createPublisherKey()
+    const index = await memoryIndex()
+    const signed = await Promise.all([0, 1, 2].map(async i => signRecord(releaseRecord(key, {}, i), key)))
+    // the third entry carries the first entry's record again (two peers appended it at once)
+    const carried = [signed[0]!, signed[1]!, signed[0]!, signed[2]!]
+    const candidates = carried.map((record, i) => ({ entryHash: `zdpu-${i}`, signed: record, entry: Uint8Array.of(i), deps: i === 0 ? [] : [`zdpu-${i - 1}`] }))
+    await index.serial.run(async () => index.commit(candidates))
+    const { index: epoch } = index.position()
+    const logged = async (after?: { index: string, seq: number }) => { const out = []; for await (const e of index.logged(after)) out.push([e.position.index, e.position.seq, e.signed.id]); return out }
+    assert.deepEqual(await logged(), carried.map((r, i) => [epoch, i + 1, r.id]))
+    assert.deepEqual(await logged({ index: epoch, seq: 2 }), [[epoch, 3, signed[0]!.id], [epoch, 4, signed[2]!.id]])
+    assert.deepEqual(await logged({ index: 'another', seq: 2 }), await logged(), 'a position of another index reads from the start')
+    assert.deepEqual(await all(index.records()), signed.map(r => r.id), 'records() gives each record once')
   })
 
   it('resumes `records()` from a position of its own index, across a reopen, and ignores a position of another', async () => {

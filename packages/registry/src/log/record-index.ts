@@ -50,6 +50,12 @@ export interface RecordPosition {
   seq: number
 }
 
+/** An entry of the log as `entries()` reads it: where it is, and the record it carries */
+export interface LoggedRecord {
+  position: RecordPosition
+  signed: SignedRecord
+}
+
 function newEpoch (): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(8)), b => b.toString(16).padStart(2, '0')).join('')
 }
@@ -230,11 +236,23 @@ export class RecordIndex {
    * LevelDB as the caller goes; after `after` if it is a position of this index, else from the start
    */
   async * records (after?: RecordPosition): AsyncGenerator<SignedRecord> {
-    const from = after != null && after.index === this.#meta.epoch && Number.isSafeInteger(after.seq) && after.seq >= 0 && after.seq <= this.#meta.seq ? after.seq : 0
-    for await (const [, frame] of this.#init.store.frames(from, this.#meta.seq)) {
+    for await (const [, frame] of this.#init.store.frames(this.#from(after), this.#meta.seq)) {
       const decoded = decodeFrame(frame)
       if (!decoded.duplicate) yield decoded.signed
     }
+  }
+
+  /** every entry after `after` with its position and record, those that repeat a record included */
+  async * logged (after?: RecordPosition): AsyncGenerator<LoggedRecord> {
+    const index = this.#meta.epoch ?? ''
+    for await (const [seq, frame] of this.#init.store.frames(this.#from(after), this.#meta.seq)) {
+      yield { position: { index, seq }, signed: decodeFrame(frame).signed }
+    }
+  }
+
+  /** the sequence number a read after `after` starts past: 0 for a position of another index */
+  #from (after: RecordPosition | undefined): number {
+    return after != null && after.index === this.#meta.epoch && Number.isSafeInteger(after.seq) && after.seq >= 0 && after.seq <= this.#meta.seq ? after.seq : 0
   }
 
   /** the records of a publisher, of an app (releases and yanks) or of a kind, in the order they entered the log */

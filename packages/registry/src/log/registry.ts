@@ -10,7 +10,7 @@ import { Appender, REFERENCES_COUNT } from './appender.ts'
 import { blockWriter, openLogStorage } from './index-storage.ts'
 import { RegistryPins } from './pins.ts'
 import { RecordIndex } from './record-index.ts'
-import type { RecordPosition, RecordQuery } from './record-index.ts'
+import type { LoggedRecord, RecordPosition, RecordQuery } from './record-index.ts'
 import { RecordStore } from './record-store.ts'
 import type { LatestQuery } from './record-store.ts'
 import { DEFAULT_SNAPSHOT_THRESHOLD, SnapshotPolicy } from './snapshot-policy.ts'
@@ -220,6 +220,14 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     for await (const record of this.#parts.index.records(options?.after)) {
       options?.signal?.throwIfAborted()
       yield record
+    }
+  }
+
+  async * entries (options?: RecordsOptions): AsyncGenerator<LoggedRecord> {
+    this.#check(options)
+    for await (const entry of this.#parts.index.logged(options?.after)) {
+      options?.signal?.throwIfAborted()
+      yield entry
     }
   }
 
