@@ -28,6 +28,8 @@ export interface DataDirLayout {
   indexFile: string
   /** whether the last node to open the registry stopped cleanly, and what it saw (registry-state.ts) */
   registryState: string
+  /** what a mirror's pinner held at its last clean stop (@hubless/mirror's pinner-state.ts) */
+  pinnerState: string
   /** the reader's trust roots */
   trustFile: string
   /** what `hubless install` installed */
@@ -47,6 +49,7 @@ export function dataDirLayout (root: string): DataDirLayout {
     registry: join(root, 'registry'),
     indexFile: join(root, 'catalog-index.json'),
     registryState: join(root, 'registry-state.json'),
+    pinnerState: join(root, 'pinner-state.json'),
     trustFile: join(root, 'trust.json'),
     installedFile: join(root, 'installed.json'),
     daemonFile: join(root, 'daemon.json'),

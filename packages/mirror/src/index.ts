@@ -64,6 +64,8 @@ export interface MirrorInit {
   channels?: Channel[]
   /** stop pinning new content past this many bytes */
   maxBytes?: number
+  /** where the pinner keeps what it holds between runs, so a start reads only the records since the last clean stop (`PinnerInit.stateFile`) */
+  pinnerState?: string
   /** HTTP trustless gateways content fetches fall back to */
   gateways?: string[]
   seed?: MirrorSeed

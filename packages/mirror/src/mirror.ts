@@ -17,7 +17,7 @@ import { createMirrorMetrics } from './metrics.ts'
 import { startPinner } from './pinner.ts'
 import { createPublicApiRoute } from './public-api.ts'
 import { createStorefrontRoute } from './storefront-route.ts'
-import { witnessFields } from './witness-mapping.ts'
+import { releasedVersions, witnessFields } from './witness-mapping.ts'
 import type { MediaLookup, MediaSource } from './media-mapping.ts'
 import type { ApiAppDetail } from './api-types.ts'
 import type { Archiver } from './archive/archiver.ts'
@@ -69,7 +69,7 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
       appExtra: async app => {
         const origins = (await archiver?.originsOf(app.appId))?.map(({ appId: _a, release: _r, ...o }) => o) ?? []
         return {
-          ...(components.witnessIndex == null ? {} : witnessFields(components.witnessIndex, app)),
+          ...(components.witnessIndex == null ? {} : witnessFields(components.witnessIndex, app, await releasedVersions(components.registry, components.witnessIndex, app))),
           ...(origins.length > 0 ? { origins } : {})
         }
       },
@@ -115,6 +115,7 @@ export async function openMirror (components: MirrorComponents, init: MirrorInit
           channels: init.channels,
           maxBytes: init.maxBytes,
           gateways: init.gateways,
+          stateFile: init.pinnerState,
           onEvent: event => {
             reportPin(event, metrics)
             events.safeDispatchEvent('pin', { detail: event })

@@ -1,6 +1,8 @@
 import { dagAllowance } from '@hubless/net'
 import { logger } from '@libp2p/logger'
+import { savePinnerState, takePinnerState } from './pinner-state.ts'
 import type { MirrorComponents } from './index.ts'
+import type { PinnedItem } from './pinner-state.ts'
 import type { Channel, ReleaseRecord, SignedRecord } from '@hubless/registry'
 
 const log = logger('hubless:mirror:pinner')
@@ -19,6 +21,13 @@ export interface PinnerInit {
   /** how many DAGs to fetch at once */
   concurrency?: number
   onEvent?: (event: PinEvent) => void
+  /**
+   * Where the pinner keeps what it holds between runs (pinner-state.ts). With `policy: 'all'` and
+   * no `maxBytes`, a start after a clean stop reads only the records since, not every record: no
+   * release passed over before can be wanted now. Other settings read every record at each start
+   * (a trust change or freed bytes may want releases passed over). `none` reads none.
+   */
+  stateFile?: string
 }
 
 export type PinEvent =
@@ -98,6 +107,10 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
   let active = 0
   let retryTimer: NodeJS.Timeout | undefined
   let pinnedBytes = 0
+  // every record up to the registry's position has been considered (the first pass is done)
+  let considered = false
+  const settings = JSON.stringify({ policy: init.policy, channels: channels == null ? null : [...channels].sort() })
+  const stateFile = init.policy === 'all' && init.maxBytes == null ? init.stateFile : undefined
 
   function wanted (signed: SignedRecord<ReleaseRecord>): Wanted | undefined {
     const r = signed.record
@@ -256,7 +269,29 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
     await sweep()
   }
 
-  void rescan().catch(err => { if (!controller.signal.aborted) log.error('initial scan failed: %e', err) })
+  /** what was held at the last clean stop, then the records since; every record without it */
+  async function firstPass (): Promise<void> {
+    const state = stateFile == null ? undefined : await takePinnerState(stateFile, settings)
+    // a position of another index (rebuilt, still filling) says nothing of what it holds now
+    if (state == null || state.position.index !== registry.position().index) {
+      await rescan()
+      considered = true
+      return
+    }
+    for (const item of state.pinned) pinned.set(item.cid, { ...item, records: new Set(item.records) })
+    pinnedBytes = state.pinnedBytes
+    for (const id of state.waiting) {
+      const signed = await registry.get(id, { signal: controller.signal })
+      if (signed != null) consider(signed)
+    }
+    log('resumed with %d pinned and %d waiting, reading the records after %d', pinned.size, state.waiting.length, state.position.seq)
+    for await (const signed of registry.records({ after: state.position, signal: controller.signal })) consider(signed)
+    considered = true
+    await sweep()
+  }
+
+  // nothing is wanted under `none`: no record needs reading
+  if (init.policy !== 'none') void firstPass().catch(err => { if (!controller.signal.aborted) log.error('initial scan failed: %e', err) })
   scheduleRetries()
 
   return {
@@ -265,10 +300,19 @@ export async function startPinner (init: PinnerInit): Promise<Pinner> {
     },
     rescan,
     async stop () {
+      // what waits is read before the abort, which empties the queue as each fetch gives up
+      const waiting = [...new Set([...queuedCids.values(), ...missing.values()].map(item => item.record))]
+      const position = registry.position()
       controller.abort()
       registry.removeEventListener('record', onRecord)
       clearTimeout(retryTimer)
       clearTimeout(sweepTimer)
+      await sweeping?.catch(() => {})
+      if (stateFile == null || !considered) return
+      const items: PinnedItem[] = [...pinned.values()].map(item => ({ ...item, records: [...item.records] }))
+      await savePinnerState(stateFile, { settings, position, pinnedBytes, pinned: items, waiting }).catch(err => {
+        log.error('could not save what is pinned to %s: %e', stateFile, err)
+      })
     }
   }
 }

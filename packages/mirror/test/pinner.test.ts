@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -89,5 +89,60 @@ describe('pinner', () => {
     await eventually('the content to be unpinned', async () => !await node.content.isPinned(cid))
     assert.equal(pinner.status().pinned, 0)
     assert.equal(fullReads, readsAfterStart, 'no sweep read the whole registry')
+  })
+
+  it('starts from what it held at its last clean stop, reading only the records since', async () => {
+    await pinner?.stop()
+    pinner = undefined
+    const stateFile = join(dir, 'pinner-state.json')
+    const reads: string[] = []
+    const counting = new Proxy(registry, {
+      get (target, prop, receiver) {
+        if (prop === 'records') {
+          return (options?: { after?: unknown }) => {
+            reads.push(options?.after == null ? 'all' : 'since')
+            return target.records(options as never)
+          }
+        }
+        const value = Reflect.get(target, prop, receiver)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+    })
+    const start = async (channels?: Array<'release' | 'beta'>): Promise<Pinner> => startPinner({ services: { node, registry: counting, catalog }, policy: 'all', channels, stateFile })
+    const bytes = new TextEncoder().encode('content kept across restarts'.repeat(100))
+    const cid = (await node.content.add(bytes)).toString()
+    await publishRelease('2.0', cid, bytes.length)
+
+    // no state yet: every record is read once
+    pinner = await start()
+    await eventually('the first content to be pinned', () => pinner!.status().pinned === 1)
+    assert.deepEqual(reads, ['all'])
+    await pinner.stop()
+    assert.equal(JSON.parse(await readFile(stateFile, 'utf8')).pinned[0].cid, cid, 'a clean stop saves what is pinned')
+
+    // a release published while the pinner was stopped
+    const later = new TextEncoder().encode('published while stopped'.repeat(100))
+    const laterCid = (await node.content.add(later)).toString()
+    await publishRelease('2.1', laterCid, later.length)
+    reads.length = 0
+    pinner = await start()
+    await eventually('the release published meanwhile to be pinned', () => pinner!.status().pinned === 2)
+    assert.deepEqual(reads, ['since'], 'only the records after the saved position were read')
+    await assert.rejects(readFile(stateFile), 'the state is taken as it is read: a crash leaves none behind')
+
+    // other settings want other releases: everything is read again
+    await pinner.stop()
+    reads.length = 0
+    pinner = await start(['release'])
+    await eventually('the first pass', () => reads.length > 0)
+    assert.deepEqual(reads, ['all'])
+    await pinner.stop()
+
+    // no clean stop (the state is gone): everything is read again
+    await rm(stateFile, { force: true })
+    reads.length = 0
+    pinner = await start(['release'])
+    await eventually('the first pass', () => reads.length > 0)
+    assert.deepEqual(reads, ['all'])
   })
 })

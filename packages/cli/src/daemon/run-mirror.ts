@@ -39,6 +39,7 @@ export async function startMirror (init: MirrorRunInit): Promise<RunningMirror> 
         ...init,
         seed,
         archiveDirectory: join(services.layout.root, 'archive'),
+        pinnerState: services.layout.pinnerState,
         // the media records of mirrors trusted as witnesses stand in for an origin that fails this mirror
         archiving: { ...init.archiving, trustedMediaKeys: async () => await services.trustRoots.witnesses() }
       })
