@@ -5,4 +5,4 @@
  */
 export * from './api-mapping.ts'
 export type * from './api-types.ts'
-export { type AppWitnesses, appWitnesses, witnessFields } from './witness-mapping.ts'
+export { type AppWitnesses, appWitnesses, releasedVersions, witnessFields } from './witness-mapping.ts'

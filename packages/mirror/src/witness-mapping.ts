@@ -1,4 +1,5 @@
 import type { AppView, TrackedVersion, WitnessIndex, WitnessSummary } from '@hubless/query'
+import type { Registry } from '@hubless/registry'
 
 /** the index as the mapping reads it (`tracked` is optional: an index without it shows no tracked versions) */
 export type WitnessReader = Pick<WitnessIndex, 'forRelease' | 'conflicts'> & Partial<Pick<WitnessIndex, 'tracked'>>
@@ -20,7 +21,7 @@ export interface AppWitnesses {
  * `trackedVersions`, versions mirrors witnessed upstream that no release record names.
  * Trust in witnesses is the reader's: this mirror trusts the keys in its own data dir.
  */
-export function appWitnesses (index: WitnessReader, app: AppView): AppWitnesses {
+export function appWitnesses (index: WitnessReader, app: AppView, released?: Set<string>): AppWitnesses {
   const witnesses: Record<string, WitnessSummary> = {}
   for (const release of [...app.history, ...app.claimants.map(c => c.newest)]) {
     const summary = index.forRelease(release.id)
@@ -28,8 +29,8 @@ export function appWitnesses (index: WitnessReader, app: AppView): AppWitnesses 
   }
   const conflicts = index.conflicts(app.appId)
   // a version a release record names is that release (its witnesses are above), not a tracked one
-  const released = new Set(app.history.map(r => `${r.version}\n${r.arch}`))
-  const trackedVersions = (index.tracked?.(app.appId) ?? []).filter(t => !released.has(`${t.version}\n${t.arch}`)).map(t => {
+  const named = released ?? new Set(app.history.map(versionKey))
+  const trackedVersions = (index.tracked?.(app.appId) ?? []).filter(t => !named.has(versionKey(t))).map(t => {
     // the witnessed file through this mirror's gateway, when the witnesses agree on it (checked by CID on the way)
     const first = t.witnesses[0]
     if (!t.agree || first == null) return t
@@ -39,9 +40,28 @@ export function appWitnesses (index: WitnessReader, app: AppView): AppWitnesses 
   return { witnesses, witnessConflicts: conflicts, trackedVersions }
 }
 
+/**
+ * The version and arch of every release record of the app, read from the registry, where the
+ * view keeps part of its history (a bounded catalog) and mirrors tracked versions upstream:
+ * without them, a release dropped from the kept history would show as a tracked version no
+ * release names. `undefined` where the view's history says it all.
+ */
+export async function releasedVersions (registry: Pick<Registry, 'find'>, index: WitnessReader, app: AppView, options?: { signal?: AbortSignal }): Promise<Set<string> | undefined> {
+  if (app.historyPartial !== true || (index.tracked?.(app.appId) ?? []).length === 0) return undefined
+  const released = new Set<string>()
+  for await (const signed of registry.find({ appId: app.appId }, options)) {
+    if (signed.record.kind === 'release') released.add(versionKey(signed.record))
+  }
+  return released
+}
+
+function versionKey (release: { version: string, arch: string }): string {
+  return `${release.version}\n${release.arch}`
+}
+
 /** The fields an app page adds for its witnesses: none when no mirror witnessed any of its releases */
-export function witnessFields (index: WitnessReader, app: AppView): Partial<AppWitnesses> {
-  const found = appWitnesses(index, app)
+export function witnessFields (index: WitnessReader, app: AppView, released?: Set<string>): Partial<AppWitnesses> {
+  const found = appWitnesses(index, app, released)
   if (Object.keys(found.witnesses).length === 0 && found.witnessConflicts.length === 0 && found.trackedVersions.length === 0) return {}
   const { trackedVersions, ...rest } = found
   return trackedVersions.length > 0 ? found : rest

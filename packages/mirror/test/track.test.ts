@@ -11,7 +11,7 @@ import { buildReleaseRecord, createPublisherKey, createRegistry, createWitnessLo
 import { assemble, buildRuntime, buildTree, mksquashfs } from '../../appimage/test/fixtures/build.ts'
 import { startArchiver } from '../src/archive/archiver.ts'
 import { globToRegExp, parseGithubRelease, parseZsyncHeader, pickAsset } from '../src/archive/upstream.ts'
-import { appWitnesses } from '../src/witness-mapping.ts'
+import { appWitnesses, releasedVersions } from '../src/witness-mapping.ts'
 import type { Archiver, ArchiveEvent } from '../src/archive/archiver.ts'
 import type { HublessNode } from '@hubless/net'
 import type { Catalog } from '@hubless/query'
@@ -231,6 +231,17 @@ describe('tracking archived apps upstream', () => {
     assert.equal(fields.trackedVersions[0]?.agree, true)
     const summary = Object.values(fields.witnesses)[0]
     assert.equal(summary?.agree, true, 'the archived release still agrees: the new version is not a conflict')
+
+    // a bounded catalog keeps part of the history: which versions were released is the registry's to say
+    const partial = { ...app, historyPartial: true as const }
+    assert.equal(await releasedVersions(registry, index, app), undefined, 'a complete history says it all')
+    const released = await releasedVersions(registry, index, partial)
+    assert.ok(released?.has(`${app.history[0]!.version}\n${app.history[0]!.arch}`))
+    assert.equal(appWitnesses(index, partial, released).trackedVersions.length, 1, 'the tracked version is still unreleased')
+    const tracked = fields.trackedVersions[0]!
+    const releasedSince = { async * find () { yield { record: { kind: 'release', version: tracked.version, arch: tracked.arch } } } }
+    const dropped = { ...partial, history: [] }
+    assert.deepEqual(appWitnesses(index, dropped, await releasedVersions(releasedSince as never, index, dropped)).trackedVersions, [], 'a release the kept history dropped is not shown as a tracked version')
   })
 
   it('a plain URL that serves a new version (new ETag) is a tracked version, not a changed origin', async () => {

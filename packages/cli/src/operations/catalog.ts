@@ -3,7 +3,7 @@ import { isChannel } from '@hubless/registry/records'
 import { UsageError } from '../errors.ts'
 import { catalogFor } from './catalog-source.ts'
 import { defineOperation } from './operation.ts'
-import { apiAppDetail, apiSearchAnswer, witnessFields } from '@hubless/mirror/api'
+import { apiAppDetail, apiSearchAnswer, releasedVersions, witnessFields } from '@hubless/mirror/api'
 import type { ApiAppDetail, ApiSearchAnswer, AppWitnesses } from '@hubless/mirror/api'
 import type { AppView, Catalog, SearchQuery } from '@hubless/query'
 
@@ -88,7 +88,10 @@ export const showApp = defineOperation<ShowInput, ShownApp | null, 'show'>('show
   if (app == null) return null
   // loaded here, not with the module: the saved-index answers (saved-answers.ts) share this file
   const { witnessesFor } = await import('./witness-source.ts')
-  return { ...apiAppDetail(app), ...witnessFields(await witnessesFor(services, input.mirror, signal), app) }
+  const witnesses = await witnessesFor(services, input.mirror, signal)
+  // a daemon's catalog keeps part of the history; its registry holds every release (a mirror's reader has none)
+  const released = input.mirror == null ? await releasedVersions(await services.registry(), witnesses, app, { signal }) : undefined
+  return { ...apiAppDetail(app), ...witnessFields(witnesses, app, released) }
 })
 
 export interface TrustInput {
