@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { EPOCH_HEADER, createCatalog, createHttpSource } from '@hubless/query'
-import { recordFromJSON } from '@hubless/registry'
+import { createPublisherKey, recordFromJSON } from '@hubless/registry'
 import { buildFixtures } from '../../appimage/test/fixtures/build.ts'
 import { runCli, tempDir } from '../../../test/helpers/cli.ts'
 import { dataDirLayout } from '../src/data-dir.ts'
@@ -172,5 +172,16 @@ describe('hubless mirror', () => {
     const status = await (await fetch(new URL('/api/v1/status', mirror!.api))).json() as { pins: { pinned: number, missing: unknown[] } }
     assert.equal(status.pins.pinned, 1)
     assert.deepEqual(status.pins.missing, [])
+  })
+
+  it('hands an endorsement to the peer named before it returns, as publish does', async () => {
+    const subject = createPublisherKey().did
+    const endorsed = await runCli(['--data-dir', join(dir.path, 'p'), '--json', 'endorse', subject, '--peer', mirror!.multiaddrs[0]!], { timeout: 90_000 })
+    assert.equal(endorsed.code, 0, endorsed.stderr)
+    const result = JSON.parse(endorsed.stdout) as { id: string, heldBy?: string[] }
+    assert.deepEqual(result.heldBy, [mirror!.services.node.peerId.toString()])
+    assert.equal(await (await mirror!.services.registry()).has(result.id), true, 'the mirror holds it when the command returns')
+    const unreachable = await runCli(['--data-dir', join(dir.path, 'p'), 'unendorse', subject, '--peer', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWGRUVh9UGYTEYMBwEf1ynB9jrLM5cT6v3hLN3Ns3RuPmr'], { timeout: 60_000 })
+    assert.notEqual(unreachable.code, 0, 'a peer that cannot be reached is found before anything is written')
   })
 })

@@ -43,62 +43,87 @@ export function registerPublisherCommands (program: Command, context: (command: 
         `  record   ${result.id}`,
         `  content  ${result.cid} (${result.size} bytes, sha256 ${result.sha256})`,
         `  key      ${result.publisher}`,
-        ...(result.derivedAppId ? [`  note     the image declares no AppStream id; "${result.appId}" was derived (set one with --app-id)`] : []),
-        ...(result.heldBy == null ? [] : result.heldBy.length > 0 ? [`  held by  ${result.heldBy.join(', ')}`] : ['  held by  no peer yet'])
-      ].join('\n'))
+        ...(result.derivedAppId ? [`  note     the image declares no AppStream id; "${result.appId}" was derived (set one with --app-id)`] : [])
+      ].join('\n') + heldByLine(result))
     })
 
-  program.command('yank')
+  handOverOptions(program.command('yank'))
     .description('withdraw one of your releases (a broken or dangerous build)')
     .argument('<app>', 'app id')
     .argument('<version>', 'version')
     .requiredOption('--reason <reason>', 'why it is withdrawn')
-    .action(async (appId: string, version: string, options: { reason: string }, command: Command) => {
+    .action(async (appId: string, version: string, options: HandOverOptions & { reason: string }, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, 'yank', { appId, version, reason: options.reason }, { signal })
-      out.result(result, `yanked ${appId} ${version}: record ${result.id}`)
+      const result = await runOperation(layout, 'yank', { appId, version, reason: options.reason, ...handOverInput(options) }, { signal, onProgress: progressBar(out) })
+      out.endProgress()
+      out.result(result, `yanked ${appId} ${version}: record ${result.id}${heldByLine(result)}`)
     })
 
-  program.command('endorse')
+  handOverOptions(program.command('endorse'))
     .description('vouch for another publisher key (the web of trust)')
     .argument('<key>', 'did:key of the publisher')
     .option('--app <id>', 'only for this app id (repeatable)', collect)
     .option('--until <date>', 'the endorsement expires then (ISO 8601 date)')
-    .action(async (subject: string, options: { app?: string[], until?: string }, command: Command) => {
+    .action(async (subject: string, options: HandOverOptions & { app?: string[], until?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
       const until = options.until == null ? undefined : parseDate(options.until, '--until')
-      const result = await runOperation(layout, 'endorse', { subject, appIds: options.app, until }, { signal })
-      out.result(result, `endorsed ${subject}${options.app == null ? '' : ` for ${options.app.join(', ')}`}${options.until == null ? '' : ` until ${options.until}`}: record ${result.id}`)
+      const result = await runOperation(layout, 'endorse', { subject, appIds: options.app, until, ...handOverInput(options) }, { signal, onProgress: progressBar(out) })
+      out.endProgress()
+      out.result(result, `endorsed ${subject}${options.app == null ? '' : ` for ${options.app.join(', ')}`}${options.until == null ? '' : ` until ${options.until}`}: record ${result.id}${heldByLine(result)}`)
     })
 
-  program.command('unendorse')
+  handOverOptions(program.command('unendorse'))
     .description('withdraw your endorsement of a key')
     .argument('<key>', 'did:key of the publisher')
-    .action(async (subject: string, _options: unknown, command: Command) => {
+    .action(async (subject: string, options: HandOverOptions, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, 'unendorse', { subject }, { signal })
-      out.result(result, `withdrew the endorsement of ${subject}: record ${result.id}`)
+      const result = await runOperation(layout, 'unendorse', { subject, ...handOverInput(options) }, { signal, onProgress: progressBar(out) })
+      out.endProgress()
+      out.result(result, `withdrew the endorsement of ${subject}: record ${result.id}${heldByLine(result)}`)
     })
 }
 
+interface HandOverOptions {
+  peer?: string[]
+  wait: string
+}
+
+/** `--peer` and `--wait` of a command that writes a record others must hold (a yank nobody holds protects nobody) */
+function handOverOptions (command: Command): Command {
+  return command
+    .option('--peer <multiaddr>', 'wait until this peer holds the record (repeatable)', collect)
+    .option('--wait <seconds>', 'how long to wait for peers to take the record', '120')
+}
+
+function handOverInput (options: HandOverOptions): { peers?: string[], waitSeconds: number } {
+  return { peers: options.peer, waitSeconds: parseSeconds(options.wait) }
+}
+
+function heldByLine (result: { heldBy?: string[] }): string {
+  if (result.heldBy == null) return ''
+  return result.heldBy.length > 0 ? `\n  held by  ${result.heldBy.join(', ')}` : '\n  held by  no peer yet'
+}
+
 export function registerKeyRecordCommands (key: Command, context: (command: Command) => CommandContext): void {
-  key.command('rotate')
+  handOverOptions(key.command('rotate'))
     .description('hand your identity over to a new key (both sign); the old key is kept in the keys folder')
-    .action(async (_options: unknown, command: Command) => {
+    .action(async (options: HandOverOptions, command: Command) => {
       const { layout, out, signal } = context(command)
-      const result = await runOperation(layout, 'key-rotate', {}, { signal })
-      out.result(result, `rotated ${result.publisher} -> ${result.newKey}: record ${result.id}\nold key kept in ${result.retiredKeyFile}`)
+      const result = await runOperation(layout, 'key-rotate', handOverInput(options), { signal, onProgress: progressBar(out) })
+      out.endProgress()
+      out.result(result, `rotated ${result.publisher} -> ${result.newKey}: record ${result.id}\nold key kept in ${result.retiredKeyFile}${heldByLine(result)}`)
     })
 
-  key.command('revoke')
+  handOverOptions(key.command('revoke'))
     .description('declare your key compromised: releases it signed from --since on are untrusted')
     .requiredOption('--reason <reason>', 'what happened')
     .option('--since <date>', 'from when (ISO 8601; default now)')
-    .action(async (options: { reason: string, since?: string }, command: Command) => {
+    .action(async (options: HandOverOptions & { reason: string, since?: string }, command: Command) => {
       const { layout, out, signal } = context(command)
       const since = options.since == null ? undefined : parseDate(options.since, '--since')
-      const result = await runOperation(layout, 'key-revoke', { reason: options.reason, since }, { signal })
-      out.result(result, `revoked ${result.publisher} from ${new Date(result.since).toISOString()}: record ${result.id}`)
+      const result = await runOperation(layout, 'key-revoke', { reason: options.reason, since, ...handOverInput(options) }, { signal, onProgress: progressBar(out) })
+      out.endProgress()
+      out.result(result, `revoked ${result.publisher} from ${new Date(result.since).toISOString()}: record ${result.id}${heldByLine(result)}`)
     })
 }
 

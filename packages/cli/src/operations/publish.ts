@@ -2,15 +2,16 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { openAppImage, readAppImageMetadata } from '@hubless/appimage'
-import { askHolds, buildReleaseRecord, findPreviousRelease, holdsAll, IncompleteDraftError, isChannel, isHttpUrl } from '@hubless/registry'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { NotReplicatedError, UsageError } from '../errors.ts'
+import { buildReleaseRecord, findPreviousRelease, IncompleteDraftError, isChannel, isHttpUrl } from '@hubless/registry'
+import { UsageError } from '../errors.ts'
 import { addAppImageContent, imageApp, imageVersion } from '@hubless/mirror'
 import { defineOperation } from './operation.ts'
+import { dialPeers, waitForHolders } from './hand-over.ts'
+import type { HandOverInput } from './hand-over.ts'
 import type { OperationContext } from './operation.ts'
-import type { Channel, HoldsQuery } from '@hubless/registry'
+import type { Channel } from '@hubless/registry'
 
-export interface PublishInput {
+export interface PublishInput extends HandOverInput {
   /** absolute path of the AppImage */
   file: string
   channel: string
@@ -18,10 +19,6 @@ export interface PublishInput {
   urls?: string[]
   /** override the app id the image declares (or that was derived) */
   appId?: string
-  /** multiaddrs of peers to hand the release to; publishing waits until one holds it all */
-  peers?: string[]
-  /** how long to wait for a peer to hold the release; default 120 */
-  waitSeconds?: number
 }
 
 export interface PublishOutput {
@@ -51,10 +48,7 @@ export const publish = defineOperation<PublishInput, PublishOutput, 'publish'>('
     if (!isHttpUrl(url)) throw new UsageError(`--url "${url}" is not an http(s) URL`)
   }
   const key = await services.publisherKey({ signal })
-  // an unreachable peer is found before anything is written
-  for (const peer of input.peers ?? []) {
-    await services.node.dial(peer, { signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]) })
-  }
+  await dialPeers(context, input)
 
   // everything that can be wrong with the image or the metadata is found before anything is written
   onProgress?.({ phase: 'reading the image' })
@@ -103,7 +97,7 @@ export const publish = defineOperation<PublishInput, PublishOutput, 'publish'>('
   onProgress?.({ phase: 'signing and appending' })
   const signed = await registry.publish(record, key, { signal })
   const pins = [cid.toString(), ...(icon == null ? [] : [icon])]
-  const heldBy = await waitForPeers(context, input, { records: [signed.id], pins })
+  const heldBy = await waitForHolders(context, input, { records: [signed.id], pins }, 'the release')
   return {
     id: signed.id,
     appId,
@@ -120,43 +114,6 @@ export const publish = defineOperation<PublishInput, PublishOutput, 'publish'>('
     heldBy
   }
 })
-
-/**
- * With peers named (or a daemon connected to some), asks them until one holds the record and
- * keeps the content. A release that exists on this machine alone is one disk failure from gone.
- */
-async function waitForPeers ({ services, signal, onProgress }: OperationContext, input: PublishInput, query: HoldsQuery): Promise<string[] | undefined> {
-  const node = services.node
-  const connected = (): string[] => [...new Set(node.libp2p.getConnections().map(c => c.remotePeer.toString()))]
-  if ((input.peers ?? []).length === 0 && connected().length === 0) {
-    return undefined
-  }
-  const deadline = Date.now() + (input.waitSeconds ?? 120) * 1000
-  let best = 0
-  while (true) {
-    const peers = connected()
-    const answers = await Promise.all(peers.map(async peer => {
-      try {
-        return { peer, answer: await askHolds(node.libp2p, peerIdFromString(peer), query, { signal: AbortSignal.any([signal, AbortSignal.timeout(5_000)]) }) }
-      } catch {
-        return { peer, answer: undefined }
-      }
-    }))
-    const holders = answers.filter(a => a.answer != null && holdsAll(a.answer, query)).map(a => a.peer)
-    if (holders.length > 0) {
-      return holders
-    }
-    for (const { answer } of answers) {
-      if (answer != null) best = Math.max(best, answer.records.filter(Boolean).length + answer.pins.filter(Boolean).length)
-    }
-    onProgress?.({ phase: `waiting for a peer to take the release (${peers.length} connected)`, done: best, total: query.records.length + query.pins.length, unit: 'items' })
-    if (Date.now() > deadline) {
-      throw new NotReplicatedError(`the release is published here, but no peer held it within ${input.waitSeconds ?? 120} s (is a mirror with --pin all connected?); run \`hubless daemon --peer …\` so peers can fetch it`)
-    }
-    await new Promise(resolve => setTimeout(resolve, 500))
-    signal.throwIfAborted()
-  }
-}
 
 async function hashFile (path: string, size: number, { signal, onProgress }: OperationContext): Promise<string> {
   const hash = createHash('sha256')

@@ -7,6 +7,9 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UsageError } from '../errors.ts'
 import { defineOperation } from './operation.ts'
+import { dialPeers, waitForHolders } from './hand-over.ts'
+import type { HandOverInput } from './hand-over.ts'
+import type { OperationContext } from './operation.ts'
 
 /** Records a publisher writes about its own releases and about other keys */
 
@@ -14,11 +17,21 @@ export interface RecordOutput {
   id: string
   kind: string
   publisher: string
+  /** peers that hold the record; absent when there was no peer to ask (see `HandOverInput`) */
+  heldBy?: string[]
 }
 
-export const yank = defineOperation<{ appId: string, version: string, reason: string }, RecordOutput & { release: string }, 'yank'>('yank', async ({ services, signal }, input) => {
+/** the peers asked for (or a daemon's) hold the record before the command returns */
+async function handOver (context: OperationContext, input: HandOverInput, id: string, what: string): Promise<{ heldBy?: string[] }> {
+  const heldBy = await waitForHolders(context, input, { records: [id], pins: [] }, what)
+  return heldBy == null ? {} : { heldBy }
+}
+
+export const yank = defineOperation<{ appId: string, version: string, reason: string } & HandOverInput, RecordOutput & { release: string }, 'yank'>('yank', async (context, input) => {
+  const { services, signal } = context
   if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the release is withdrawn')
   const key = await services.publisherKey({ signal })
+  await dialPeers(context, input)
   const registry = await services.registry({ signal })
   // the first of this key's releases of the app at that version, looked up in the catalog's index,
   // else in the registry's (a daemon's catalog keeps only the newest releases)
@@ -28,7 +41,7 @@ export const yank = defineOperation<{ appId: string, version: string, reason: st
     throw new UsageError(`you (${key.did}) published no release ${input.version} of ${input.appId}; only a release's own publisher can yank it`)
   }
   const signed = await registry.publish(buildYankRecord(release, input.reason, { publisher: key.did }), key, { signal })
-  return { id: signed.id, kind: 'yank', publisher: key.did, release: release.id }
+  return { id: signed.id, kind: 'yank', publisher: key.did, release: release.id, ...await handOver(context, input, signed.id, 'the yank') }
 })
 
 async function ownRelease (records: AsyncIterable<SignedRecord>, publisher: string, version: string): Promise<SignedRecord<ReleaseRecord> | undefined> {
@@ -39,46 +52,54 @@ async function ownRelease (records: AsyncIterable<SignedRecord>, publisher: stri
   return undefined
 }
 
-export const endorse = defineOperation<{ subject: string, appIds?: string[], until?: number }, RecordOutput, 'endorse'>('endorse', async ({ services, signal }, input) => {
+export const endorse = defineOperation<{ subject: string, appIds?: string[], until?: number } & HandOverInput, RecordOutput, 'endorse'>('endorse', async (context, input) => {
+  const { services, signal } = context
   assertKey(input.subject)
   const key = await services.publisherKey({ signal })
   if (input.subject === key.did) throw new UsageError('a key cannot endorse itself')
+  await dialPeers(context, input)
   const registry = await services.registry({ signal })
   const record = buildEndorseRecord(input.subject, { appIds: input.appIds?.length === 0 ? undefined : input.appIds, until: input.until }, { publisher: key.did })
   const signed = await registry.publish(record, key, { signal })
-  return { id: signed.id, kind: 'endorse', publisher: key.did }
+  return { id: signed.id, kind: 'endorse', publisher: key.did, ...await handOver(context, input, signed.id, 'the endorsement') }
 })
 
-export const unendorse = defineOperation<{ subject: string }, RecordOutput, 'unendorse'>('unendorse', async ({ services, signal }, input) => {
+export const unendorse = defineOperation<{ subject: string } & HandOverInput, RecordOutput, 'unendorse'>('unendorse', async (context, input) => {
+  const { services, signal } = context
   assertKey(input.subject)
   const key = await services.publisherKey({ signal })
+  await dialPeers(context, input)
   const registry = await services.registry({ signal })
   const signed = await registry.publish(buildUnendorseRecord(input.subject, { publisher: key.did }), key, { signal })
-  return { id: signed.id, kind: 'unendorse', publisher: key.did }
+  return { id: signed.id, kind: 'unendorse', publisher: key.did, ...await handOver(context, input, signed.id, 'the withdrawal') }
 })
 
 /**
  * Hands the identity over to a fresh key: the old key signs a rotate-key record, the new one
  * countersigns it, the new key becomes this data dir's key and the old one is kept beside it.
  */
-export const rotateKey = defineOperation<Record<string, never>, RecordOutput & { newKey: string, retiredKeyFile: string }, 'key-rotate'>('key-rotate', async ({ services, signal }) => {
+export const rotateKey = defineOperation<HandOverInput, RecordOutput & { newKey: string, retiredKeyFile: string }, 'key-rotate'>('key-rotate', async (context, input) => {
+  const { services, signal } = context
   const oldKey = await services.publisherKey({ signal })
+  await dialPeers(context, input)
   const newKey = createPublisherKey()
   const registry = await services.registry({ signal })
   const signed = await registry.publish(buildRotateKeyRecord(newKey.did, { publisher: oldKey.did }), oldKey, { signal, newKey })
   const retiredKeyFile = join(services.layout.keys, `retired-${Date.now()}.key`)
   await writeFile(retiredKeyFile, await serializeKey(oldKey, process.env.HUBLESS_KEY_PASSPHRASE), { mode: 0o600 })
   await services.keys.save(newKey, { overwrite: true, passphrase: process.env.HUBLESS_KEY_PASSPHRASE, signal })
-  return { id: signed.id, kind: 'rotate-key', publisher: oldKey.did, newKey: newKey.did, retiredKeyFile }
+  return { id: signed.id, kind: 'rotate-key', publisher: oldKey.did, newKey: newKey.did, retiredKeyFile, ...await handOver(context, input, signed.id, 'the rotation') }
 })
 
-export const revokeKey = defineOperation<{ since?: number, reason: string }, RecordOutput & { since: number }, 'key-revoke'>('key-revoke', async ({ services, signal }, input) => {
+export const revokeKey = defineOperation<{ since?: number, reason: string } & HandOverInput, RecordOutput & { since: number }, 'key-revoke'>('key-revoke', async (context, input) => {
+  const { services, signal } = context
   if (input.reason.trim() === '') throw new UsageError('--reason is required: say why the key is revoked')
   const key = await services.publisherKey({ signal })
+  await dialPeers(context, input)
   const since = input.since ?? Date.now()
   const registry = await services.registry({ signal })
   const signed = await registry.publish(buildRevokeKeyRecord(since, input.reason, { publisher: key.did }), key, { signal })
-  return { id: signed.id, kind: 'revoke-key', publisher: key.did, since }
+  return { id: signed.id, kind: 'revoke-key', publisher: key.did, since, ...await handOver(context, input, signed.id, 'the revocation') }
 })
 
 function assertKey (key: string): void {
