@@ -71,7 +71,7 @@ export interface MirrorInit {
   seed?: MirrorSeed
   /** ms between signed heads announcements (freshness for readers); default 30 000 */
   headsInterval?: number
-  /** bounds on the expensive answers (feed builds, searches, record listings), shared by all of them */
+  /** bounds on the expensive answers (feed builds, searches, pages of releases), shared by all of them; the record feed streams under its own bound */
   expensive?: LimiterInit
   /** called when the feed or an API answer is built rather than served from the cache */
   onBuild?: (what: string) => void

@@ -14,7 +14,7 @@ export interface LimiterInit {
 }
 
 /**
- * Bounds the expensive work of a route (building the feed, a search, the record listing): a
+ * Bounds the expensive work of a route (building the feed, a search, a page of releases): a
  * flood queues up to `queue` jobs and refuses the rest with {@link ServerBusyError}, which the
  * HTTP server answers with 503 and `Retry-After`. Each job starts on a later turn of the event
  * loop, so the requests that arrived meanwhile (`/healthz`, cached answers) are served between

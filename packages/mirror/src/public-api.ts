@@ -32,7 +32,7 @@ export interface PublicApiInit {
   status?: () => Promise<Record<string, unknown>>
   /** change counters of the catalog and the registry, the keys of cached answers; default over `services` */
   generations?: Generations
-  /** bounds the expensive answers (searches, the record listing); default one of this route's own */
+  /** bounds the expensive answers (searches, pages of releases); default one of this route's own */
   limiter?: Limiter
   /** called when an answer is built rather than served from the cache (tests count builds) */
   onBuild?: (key: string) => void
