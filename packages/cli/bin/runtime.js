@@ -48,11 +48,22 @@ function commandOf (args) {
 }
 
 /**
- * Runs `script` with `args` in `node`, passing signals on (a service manager's SIGTERM reaches the
- * process doing the work), and exits with its status.
+ * Runs `script` with `args` in `node`. Where Node can (`process.execve`, Node >= 23.11), the
+ * process becomes it: one process, whose PID a service manager signals, and no launcher holding
+ * ~50 MB beside a mirror. Elsewhere (an old Node handing over to the bundled one) a child runs it,
+ * signals are passed on, and its status is this process's.
  */
 export function handOver (node, script, args, { flags = [], env = {} } = {}) {
-  const child = spawn(node, [...flags, script, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env, [HANDED_OVER]: '1' } })
+  const childEnv = { ...process.env, ...env, [HANDED_OVER]: '1' }
+  if (typeof process.execve === 'function') {
+    try {
+      process.execve(node, [node, ...flags, script, ...args], childEnv)
+    } catch (err) {
+      process.stderr.write(`hubless: cannot start ${node}: ${err.message}\n`)
+      process.exit(1)
+    }
+  }
+  const child = spawn(node, [...flags, script, ...args], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: childEnv })
   const passOn = signal => { child.kill(signal) }
   for (const signal of FORWARDED) process.on(signal, passOn)
   child.once('error', err => {
