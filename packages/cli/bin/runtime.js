@@ -48,7 +48,7 @@ function commandOf (args) {
 }
 
 /**
- * Runs `script` with `args` in `node`. Where Node can (`process.execve`, Node >= 23.11), the
+ * Runs `script` with `args` in `node`. Where Node can (`process.execve`, Node >= 22.15), the
  * process becomes it: one process, whose PID a service manager signals, and no launcher holding
  * ~50 MB beside a mirror. Elsewhere (an old Node handing over to the bundled one) a child runs it,
  * signals are passed on, and its status is this process's.
