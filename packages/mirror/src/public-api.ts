@@ -79,7 +79,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
   async function answer (url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = url.pathname.slice('/api/v1/'.length)
     if (path === 'records') {
-      await sendFeed(url, req, res)
+      await feed.send(req, res, wholeNumber(url.searchParams, 'after'))
       return
     }
     if (path === 'apps') {
@@ -143,10 +143,6 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       return
     }
     sendJson(res, 404, { error: { name: 'NotFound', message: `no API resource ${url.pathname}` } })
-  }
-
-  async function sendFeed (url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    await feed.send(req, res, wholeNumber(url.searchParams, 'after'))
   }
 }
 

@@ -22,7 +22,7 @@ export interface RecordOutput {
 }
 
 /** the peers asked for (or a daemon's) hold the record before the command returns */
-async function handOver (context: OperationContext, input: HandOverInput, id: string, what: string): Promise<{ heldBy?: string[] }> {
+async function holders (context: OperationContext, input: HandOverInput, id: string, what: string): Promise<{ heldBy?: string[] }> {
   const heldBy = await waitForHolders(context, input, { records: [id], pins: [] }, what)
   return heldBy == null ? {} : { heldBy }
 }
@@ -41,7 +41,7 @@ export const yank = defineOperation<{ appId: string, version: string, reason: st
     throw new UsageError(`you (${key.did}) published no release ${input.version} of ${input.appId}; only a release's own publisher can yank it`)
   }
   const signed = await registry.publish(buildYankRecord(release, input.reason, { publisher: key.did }), key, { signal })
-  return { id: signed.id, kind: 'yank', publisher: key.did, release: release.id, ...await handOver(context, input, signed.id, 'the yank') }
+  return { id: signed.id, kind: 'yank', publisher: key.did, release: release.id, ...await holders(context, input, signed.id, 'the yank') }
 })
 
 async function ownRelease (records: AsyncIterable<SignedRecord>, publisher: string, version: string): Promise<SignedRecord<ReleaseRecord> | undefined> {
@@ -61,7 +61,7 @@ export const endorse = defineOperation<{ subject: string, appIds?: string[], unt
   const registry = await services.registry({ signal })
   const record = buildEndorseRecord(input.subject, { appIds: input.appIds?.length === 0 ? undefined : input.appIds, until: input.until }, { publisher: key.did })
   const signed = await registry.publish(record, key, { signal })
-  return { id: signed.id, kind: 'endorse', publisher: key.did, ...await handOver(context, input, signed.id, 'the endorsement') }
+  return { id: signed.id, kind: 'endorse', publisher: key.did, ...await holders(context, input, signed.id, 'the endorsement') }
 })
 
 export const unendorse = defineOperation<{ subject: string } & HandOverInput, RecordOutput, 'unendorse'>('unendorse', async (context, input) => {
@@ -71,7 +71,7 @@ export const unendorse = defineOperation<{ subject: string } & HandOverInput, Re
   await dialPeers(context, input)
   const registry = await services.registry({ signal })
   const signed = await registry.publish(buildUnendorseRecord(input.subject, { publisher: key.did }), key, { signal })
-  return { id: signed.id, kind: 'unendorse', publisher: key.did, ...await handOver(context, input, signed.id, 'the withdrawal') }
+  return { id: signed.id, kind: 'unendorse', publisher: key.did, ...await holders(context, input, signed.id, 'the withdrawal') }
 })
 
 /**
@@ -88,7 +88,7 @@ export const rotateKey = defineOperation<HandOverInput, RecordOutput & { newKey:
   const retiredKeyFile = join(services.layout.keys, `retired-${Date.now()}.key`)
   await writeFile(retiredKeyFile, await serializeKey(oldKey, process.env.HUBLESS_KEY_PASSPHRASE), { mode: 0o600 })
   await services.keys.save(newKey, { overwrite: true, passphrase: process.env.HUBLESS_KEY_PASSPHRASE, signal })
-  return { id: signed.id, kind: 'rotate-key', publisher: oldKey.did, newKey: newKey.did, retiredKeyFile, ...await handOver(context, input, signed.id, 'the rotation') }
+  return { id: signed.id, kind: 'rotate-key', publisher: oldKey.did, newKey: newKey.did, retiredKeyFile, ...await holders(context, input, signed.id, 'the rotation') }
 })
 
 export const revokeKey = defineOperation<{ since?: number, reason: string } & HandOverInput, RecordOutput & { since: number }, 'key-revoke'>('key-revoke', async (context, input) => {
@@ -99,7 +99,7 @@ export const revokeKey = defineOperation<{ since?: number, reason: string } & Ha
   const since = input.since ?? Date.now()
   const registry = await services.registry({ signal })
   const signed = await registry.publish(buildRevokeKeyRecord(since, input.reason, { publisher: key.did }), key, { signal })
-  return { id: signed.id, kind: 'revoke-key', publisher: key.did, since, ...await handOver(context, input, signed.id, 'the revocation') }
+  return { id: signed.id, kind: 'revoke-key', publisher: key.did, since, ...await holders(context, input, signed.id, 'the revocation') }
 })
 
 function assertKey (key: string): void {
