@@ -8,6 +8,8 @@
  *   - the writer's RSS after the append (it holds its input too; after a garbage collection)
  *   - reopen + first query: a restarted peer opens the registry and answers `get(id)`, then an
  *     app's newest releases (`latest`); its RSS after both
+ *   - the live set: when the fresh peer has every app's newest releases and the trust records
+ *     (a neighbour's live set, before the history), against when it has the whole log
  *   - the cost per record: CPU of the catch-up and the fresh peer's peak RSS, per record, and
  *     either against its value at the smallest size (flat means a ratio near 1)
  * The records are a mix: 5,000 apps (fewer when small) on release, beta, nightly and continuous
@@ -142,6 +144,9 @@ async function freshChild (directory: string, multiaddr: string, n: number): Pro
   const started = performance.now()
   const anonymous = watchAnonymousRss()
   const registry = await createRegistry({ node }, { name: NAME })
+  // the live set (every app's newest releases and the trust records) arrives before the history
+  let live = { ms: -1, records: 0 }
+  registry.addEventListener('live', e => { live = { ms: performance.now() - started, records: e.detail.records } })
   const deadline = Date.now() + TIMEOUT
   while ((await registry.status()).records < n) {
     if (Date.now() > deadline) throw new Error('the fresh peer did not catch up')
@@ -152,7 +157,7 @@ async function freshChild (directory: string, multiaddr: string, n: number): Pro
   await registry.pinsSettled()
   const peak = peakRssMb()
   const peakAnonymous = anonymous.stop()
-  process.stdout.write(`${JSON.stringify({ catchUpPerSec: n / (ms / 1000), catchUpMs: ms, catchUpCpuUs: (used.user + used.system) / n, peakRssMb: peak, peakAnonymousMb: peakAnonymous, peakKbPerRecord: (peak - rssBeforeMb) * 1024 / n })}\n`)
+  process.stdout.write(`${JSON.stringify({ liveMs: live.ms, liveRecords: live.records, catchUpPerSec: n / (ms / 1000), catchUpMs: ms, catchUpCpuUs: (used.user + used.system) / n, peakRssMb: peak, peakAnonymousMb: peakAnonymous, peakKbPerRecord: (peak - rssBeforeMb) * 1024 / n })}\n`)
   await registry.stop()
   await node.stop()
 }
@@ -206,6 +211,7 @@ async function measure (n: number, dirs: string[]) {
     const written = JSON.parse(line.value) as { multiaddr: string, first: string, appendPerSec: number, settledPerSec: number, records: number, mirrorRssMb: number }
     console.log(`${n}: appended at ${written.appendPerSec.toFixed(0)}/s (${written.settledPerSec.toFixed(0)}/s until pinned), ${written.records} records, writer RSS ${written.mirrorRssMb.toFixed(0)} MB`)
     const fresh = runChild(['--fresh', freshDir, written.multiaddr, String(written.records)])
+    console.log(`${n}: fresh peer showed the live set (${fresh.liveRecords} records) after ${fresh.liveMs!.toFixed(0)} ms, the whole log after ${fresh.catchUpMs!.toFixed(0)} ms`)
     console.log(`${n}: fresh peer caught up at ${fresh.catchUpPerSec!.toFixed(0)}/s (${fresh.catchUpCpuUs!.toFixed(0)} µs CPU a record), peak RSS ${fresh.peakRssMb!.toFixed(0)} MB (anonymous ${fresh.peakAnonymousMb!.toFixed(0)} MB)`)
     const reopened = runChild(['--reopen', freshDir, written.first])
     console.log(`${n}: reopen + first query ${reopened.reopenQueryMs!.toFixed(0)} ms, then latest of an app ${reopened.latestMs!.toFixed(1)} ms (${reopened.latest} records), RSS ${reopened.rssMb!.toFixed(0)} MB`)
@@ -213,6 +219,9 @@ async function measure (n: number, dirs: string[]) {
       ...written,
       catchUpPerSec: fresh.catchUpPerSec!,
       catchUpCpuUs: fresh.catchUpCpuUs!,
+      catchUpMs: fresh.catchUpMs!,
+      liveMs: fresh.liveMs!,
+      liveRecords: fresh.liveRecords!,
       peakRssMb: fresh.peakRssMb!,
       peakAnonymousMb: fresh.peakAnonymousMb!,
       peakKbPerRecord: fresh.peakKbPerRecord!,
@@ -252,6 +261,8 @@ if (process.argv[2] === '--mirror') {
         { name: `${n}: fresh-peer catch-up`, value: r.catchUpPerSec, unit: 'records/s', baseline: raw.catchUpPerSec, goal: '>= 8,000/s, flat from 10k' },
         // flat cost per record: the rate at this size against the smallest size of this run
         ...(smallest === r ? [] : [{ name: `${n}: catch-up rate against ${SIZES[0]}`, value: r.catchUpPerSec, unit: 'records/s', baseline: smallest.catchUpPerSec, goal: 'ratio ~1 (flat)' }]),
+        // useful before it holds the history: every app's newest releases, the trust records and yanks (against the whole log, same run)
+        { name: `${n}: fresh peer shows the live set (${r.liveRecords} records)`, value: r.liveMs, unit: 'ms', baseline: r.catchUpMs },
         { name: `${n}: catch-up CPU per record`, value: r.catchUpCpuUs, unit: 'µs', baseline: raw.catchUpCpuUs },
         { name: `${n}: catch-up CPU per record against ${SIZES[0]}`, value: r.catchUpCpuUs, unit: 'µs', baseline: smallest.catchUpCpuUs, goal: 'flat (ratio ~1)' },
         // the baseline: raw OrbitDB's RSS holding its records (its fresh peer's peak is not measured)

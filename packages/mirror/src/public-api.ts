@@ -136,7 +136,7 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       const registry = await services.registry.status()
       sendJson(res, 200, {
         peerId: services.node.peerId.toString(),
-        registry: { name: registry.name, address: registry.address, records: registry.records, heads: registry.heads.length, peers: registry.peers.length, lastSync: registry.lastSync == null ? null : new Date(registry.lastSync).toISOString() },
+        registry: { name: registry.name, address: registry.address, records: registry.records, heads: registry.heads.length, peers: registry.peers.length, lastSync: registry.lastSync == null ? null : new Date(registry.lastSync).toISOString(), ...(registry.live == null ? {} : { live: registry.live }) },
         apps: services.catalog.size,
         ...(await init.status?.() ?? {})
       })

@@ -14,8 +14,8 @@
  */
 
 import { openRegistry } from './log/registry.ts'
-import type { LoggedRecord, RecordPosition, RecordQuery } from './log/record-index.ts'
-import type { LatestQuery } from './log/record-store.ts'
+import type { RecordQuery } from './log/record-index.ts'
+import type { LatestQuery, LoggedRecord, RecordPosition } from './log/record-store.ts'
 import type { PublisherKey } from './records/ed25519.ts'
 import type { SignOptions } from './records/signed.ts'
 import type { SignedRecord, UnsignedRecord } from './records/types.ts'
@@ -37,8 +37,8 @@ export type { LogKind } from './log/access-controller.ts'
 export { DEFAULT_REGISTRY_NAME, registryAddress } from './log/address.ts'
 export { DEFAULT_HEADS_INTERVAL, createHeadsAnnouncer, watchHeads } from './log/heads-announcer.ts'
 export type { HeadsAnnouncer, HeadsAnnouncerInit } from './log/heads-announcer.ts'
-export type { LoggedRecord, RecordPosition, RecordQuery } from './log/record-index.ts'
-export type { LatestQuery } from './log/record-store.ts'
+export type { RecordQuery } from './log/record-index.ts'
+export type { LatestQuery, LoggedRecord, RecordPosition } from './log/record-store.ts'
 
 /** What the registry needs of a node: Helia (OrbitDB's `ipfs`, with `libp2p.services.pubsub`) */
 export interface RegistryNode {
@@ -62,6 +62,13 @@ export interface RegistryInit {
   announceInterval?: number
   /** a head this many Lamport ticks ahead of ours, or with more than this many entries we lack behind it, is fetched as a snapshot from a neighbour instead of entry by entry. Default 64 */
   snapshotThreshold?: number
+  /**
+   * a head this many Lamport ticks ahead of ours first brings a neighbour's live set: every trust
+   * record and yank and each publisher's newest release per app, channel and arch, each checked
+   * on its own and shown (`record` events, `get`) before the history a snapshot brings after it.
+   * Default 4 096; `Infinity` never asks. Only the registry log has one
+   */
+  liveSetThreshold?: number
   /**
    * `records` (default): the registry log of releases and trust. `witnesses`: the mirrors' witness
    * log, a second OrbitDB database (its own access controller type and address, so its own
@@ -87,11 +94,18 @@ export interface RegistryStatus {
   lastSync?: number
   /** entries refused since the registry was opened (each `rejected` event but those for a writer identity not fetched yet) */
   rejected: number
+  /** records taken from a neighbour's live set that the log does not hold yet (absent when none): `get` finds them, `records()` not yet */
+  live?: number
 }
 
 export interface RegistryEvents {
-  /** a record entered the local log, by local append or by replication */
+  /**
+   * a record entered the local log, by local append or by replication, or came in a neighbour's
+   * live set ahead of its history (it is dispatched again when it enters the log)
+   */
   record: CustomEvent<SignedRecord>
+  /** a neighbour's live set was taken in: its records were dispatched as `record` events; the log's history follows */
+  live: CustomEvent<{ peer: string, records: number, rejected: number }>
   /** heads were exchanged with a peer */
   synced: CustomEvent<{ peer: string }>
   /** a peer joined or left replication of this registry */

@@ -130,7 +130,7 @@ export function registerCatalogCommands (program: Command, context: (command: Co
       out.result(result, () => [
         `peer id    ${result.peerId}`,
         `registry   ${result.registry.name} ${result.registry.address}`,
-        `records    ${result.registry.records}`,
+        `records    ${result.registry.records}${result.registry.live == null ? '' : ` (and ${result.registry.live} of a neighbour's live set, shown while their history arrives)`}`,
         `heads      ${result.registry.heads.length}`,
         `peers      ${result.peers.length} connected, ${result.registry.peers.length} replicating`,
         `last sync  ${result.registry.lastSync ?? 'never'}`,

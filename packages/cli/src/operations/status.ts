@@ -18,6 +18,8 @@ export interface StatusOutput {
     lastSync?: string
     /** entries the access controller refused since the registry opened (a hostile writer, or a rule this version tightened) */
     rejected: number
+    /** records of a neighbour's live set shown before the log holds them (the history still arriving); absent when none */
+    live?: number
   }
   publisher?: string
   /** ISO 8601, when no node runs: the status is what the last node to stop saved then */
@@ -40,7 +42,8 @@ export const status = defineOperation<Record<string, never>, StatusOutput, 'stat
       heads: s.heads,
       peers: s.peers,
       lastSync: s.lastSync == null ? undefined : new Date(s.lastSync).toISOString(),
-      rejected: s.rejected
+      rejected: s.rejected,
+      ...(s.live == null ? {} : { live: s.live })
     },
     publisher
   }

@@ -7,6 +7,7 @@ import { didToPublicKey } from '../records/did-key.ts'
 import { decodeLogRecord } from '../records/signed.ts'
 import type { VerifySignature } from '../records/signed.ts'
 import type { RecordKind, UnsignedRecord } from '../records/types.ts'
+import { setBounded } from './bounded-map.ts'
 import { entryProofOf } from './entry-proof.ts'
 import { entrySignatureValid } from './entry-signature.ts'
 import { pinOnce } from './pins.ts'
@@ -134,17 +135,9 @@ function publisherKeyHex (did: string): string {
   let hex = publisherKeys.get(did)
   if (hex === undefined) {
     hex = bytesToString(didToPublicKey(did), 'base16')
-    remember(publisherKeys, did, hex, MAX_PUBLISHER_KEYS)
+    setBounded(publisherKeys, MAX_PUBLISHER_KEYS, did, hex)
   }
   return hex
-}
-
-function remember<V> (map: Map<string, V>, key: string, value: V, limit = MAX_CACHED): void {
-  if (map.size >= limit) {
-    const oldest = map.keys().next().value
-    if (oldest !== undefined) map.delete(oldest)
-  }
-  map.set(key, value)
 }
 
 /**
@@ -216,7 +209,7 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
         key = identityKey(entry.identity)
         const hash = entry.identity
         key.catch(err => { if ('transient' in (err as Error)) identityKeys.delete(hash) })
-        remember(identityKeys, entry.identity, key)
+        setBounded(identityKeys, MAX_CACHED, entry.identity, key)
       }
       // OrbitDB verifies the entry's signature against entry.key only; this binds that key to the named identity
       if (await key !== entry.key) {
@@ -252,7 +245,7 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
       if (rejection != null) throw rejection
       const record = await checkRecord(entry, options)
       await checkIdentity(entry)
-      if (hash != null) remember(accepted, hash, true)
+      if (hash != null) setBounded(accepted, MAX_CACHED, hash, true)
       return record
     }
 
@@ -266,13 +259,13 @@ export function hublessAccessController (hooks: AccessHooks, onCreate?: (ac: Hub
         const record = await checkRecord(entry)
         await checkIdentity(entry)
         if (hash != null) {
-          remember(accepted, hash, true)
+          setBounded(accepted, MAX_CACHED, hash, true)
           hooks.accepted(hash, record, entry)
         }
         return true
       } catch (err) {
         const error = err instanceof Error ? err : new MalformedRecordError(String(err))
-        if (hash != null && DEFINITIVE.has(error.name) && !('transient' in error)) remember(rejected, hash, error)
+        if (hash != null && DEFINITIVE.has(error.name) && !('transient' in error)) setBounded(rejected, MAX_CACHED, hash, error)
         log('rejected entry %s: %s %s', hash, error.name, error.message)
         hooks.rejected(hash, error)
         return false

@@ -4,11 +4,12 @@ import { heldEntries } from './held-entries.ts'
 import { cachedEntryFields } from './entry-proof.ts'
 import { legacyFrames, removeLegacyFile } from './legacy-record-file.ts'
 import { decodeFrame, encodeFrame, frameHeader } from './record-frame.ts'
-import { INDEX_FORMAT, latestKey } from './record-store.ts'
+import { emptyMeta, INDEX_FORMAT, latestKey, newEpoch } from './record-store.ts'
+import { setBounded } from './bounded-map.ts'
 import { Serial } from './serial.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import type { CachedEntry } from './record-frame.ts'
-import type { BatchOp, IndexMeta, LatestQuery, RecordStore } from './record-store.ts'
+import type { BatchOp, IndexMeta, LatestQuery, LoggedRecord, RecordPosition, RecordStore } from './record-store.ts'
 import type { SignedRecord } from '../records/types.ts'
 import type { Log, LogEntry } from '@orbitdb/core'
 
@@ -41,35 +42,6 @@ export interface RecordIndexInit {
 export type Candidate = CachedEntry & { deps: string[] }
 
 export type RecordQuery = { publisher: string } | { appId: string } | { kind: SignedRecord['record']['kind'] }
-
-/** A place in the order records entered the log: `Registry.position()`, for `records({ after })` */
-export interface RecordPosition {
-  /** the record index it belongs to (new whenever the index starts empty) */
-  index: string
-  /** the last sequence number read */
-  seq: number
-}
-
-/** An entry of the log as `entries()` reads it: where it is, and the record it carries */
-export interface LoggedRecord {
-  position: RecordPosition
-  signed: SignedRecord
-}
-
-function newEpoch (): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(8)), b => b.toString(16).padStart(2, '0')).join('')
-}
-
-function emptyMeta (): IndexMeta {
-  return { format: INDEX_FORMAT, seq: 0, records: 0, entries: 0, pinnedThrough: 0, epoch: newEpoch() }
-}
-
-/** A Map that forgets its oldest key beyond `max` */
-function bounded<K, V> (map: Map<K, V>, max: number, key: K, value: V): void {
-  map.delete(key)
-  map.set(key, value)
-  if (map.size > max) map.delete(map.keys().next().value as K)
-}
 
 /**
  * Every record of the log, in the order it entered this peer's log, by id, entry hash,
@@ -219,7 +191,7 @@ export class RecordIndex {
     if (frame == null) return undefined
     // a copy: a LevelDB value may be a piece of a larger buffer, which the cache would keep
     const { signed } = decodeFrame(frame.slice())
-    bounded(this.#records, RECORD_CACHE, id, signed)
+    setBounded(this.#records, RECORD_CACHE, id, signed)
     return signed
   }
 
@@ -404,12 +376,12 @@ export class RecordIndex {
       const identity = item.entry == null ? undefined : cachedEntryFields(item.entry, false).identity
       if (identity !== undefined && !this.#writers.has(identity)) {
         ops.push(store.writerOp(identity))
-        bounded(this.#writers, KNOWN_WRITERS, identity, true)
+        setBounded(this.#writers, KNOWN_WRITERS, identity, true)
       }
     }
     ops.push(store.metaOp(meta))
     await store.write(ops)
     this.#meta = meta
-    for (const item of items) bounded(this.#recent, RECENT_ENTRIES, item.entryHash, true)
+    for (const item of items) setBounded(this.#recent, RECENT_ENTRIES, item.entryHash, true)
   }
 }

@@ -86,6 +86,29 @@ function prefixRange (prefix: string): RangeOptions {
 export interface Latest { t: number, s: number }
 
 /** the key of a publisher's newest release of an app on a channel and architecture */
+/** A place in the order records entered the log: `Registry.position()`, for `records({ after })` */
+export interface RecordPosition {
+  /** the record index it belongs to (new whenever the index starts empty) */
+  index: string
+  /** the last sequence number read */
+  seq: number
+}
+
+/** An entry of the log as `entries()` reads it: where it is, and the record it carries */
+export interface LoggedRecord {
+  position: RecordPosition
+  signed: SignedRecord
+}
+
+/** a new index's epoch: random, so positions of an index rebuilt from nothing never match */
+export function newEpoch (): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), b => b.toString(16).padStart(2, '0')).join('')
+}
+
+export function emptyMeta (): IndexMeta {
+  return { format: INDEX_FORMAT, seq: 0, records: 0, entries: 0, pinnedThrough: 0, epoch: newEpoch() }
+}
+
 export function latestKey (record: { appId: string, channel: string, arch: string, publisher: string }): string {
   return `l!${record.appId}${SEP}${record.channel}${SEP}${record.arch}${SEP}${record.publisher}`
 }

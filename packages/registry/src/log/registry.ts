@@ -8,11 +8,12 @@ import type { HublessAccessController, LogSpec } from './access-controller.ts'
 import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddress } from './address.ts'
 import { Appender, REFERENCES_COUNT } from './appender.ts'
 import { blockWriter, openLogStorage } from './index-storage.ts'
+import { DEFAULT_LIVE_SET_THRESHOLD, LiveRecords } from './live-set.ts'
 import { RegistryPins } from './pins.ts'
 import { RecordIndex } from './record-index.ts'
-import type { LoggedRecord, RecordPosition, RecordQuery } from './record-index.ts'
+import type { RecordQuery } from './record-index.ts'
 import { RecordStore } from './record-store.ts'
-import type { LatestQuery } from './record-store.ts'
+import type { LatestQuery, LoggedRecord, RecordPosition } from './record-store.ts'
 import { DEFAULT_SNAPSHOT_THRESHOLD, SnapshotPolicy } from './snapshot-policy.ts'
 import { DEFAULT_ANNOUNCE_INTERVAL, LogSync } from './sync.ts'
 import { loadWriterIdentity } from './writer-identity.ts'
@@ -61,6 +62,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
   #stopped = false
   #rejected = 0
   #lastSync: number | undefined
+  /** records of a neighbour's live set that the log does not hold yet */
+  readonly #live = new LiveRecords()
 
   /** which log this is: the registry's records, or the witness log */
   readonly #spec: LogSpec
@@ -88,14 +91,19 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     let access!: HublessAccessController
     let db: EventsDatabase
     let storage: Awaited<ReturnType<typeof openLogStorage>>
+    let store: RecordStore
     try {
       storage = await openLogStorage(directory, address, coveredHeads)
+      store = new RecordStore(storage.index.records, storage.index.frames)
       index = new RecordIndex({
-        store: new RecordStore(storage.index.records, storage.index.frames),
+        store,
         // where versions before the index moved into LevelDB kept it
         legacyFile: join(directory, `${address.split('/').pop()}.records`),
         stopped,
-        onRecord: record => { this.#dispatch('record', record) },
+        onRecord: record => {
+          this.#live.entered(record.id)
+          this.#dispatch('record', record)
+        },
         onReplicated: () => { sync?.announceSoon() }
       })
       db = await orbitdb.open(this.name, {
@@ -128,7 +136,18 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     const onRejected = (hash: string, error: Error): void => { this.#onRejected(hash, error) }
     const snapshots = new SnapshotPolicy({
       libp2p: node.helia.libp2p, db, access, index, logIndex: storage.index, indexStorage: storage.indexStorage,
-      pins, putBlocks, joinEntry, onRejected, threshold: init.snapshotThreshold ?? DEFAULT_SNAPSHOT_THRESHOLD, stopped
+      pins, putBlocks, joinEntry, onRejected, threshold: init.snapshotThreshold ?? DEFAULT_SNAPSHOT_THRESHOLD, stopped,
+      // nothing supersedes a witness or a media record: only the registry log has a live set
+      ...(this.#spec.log === 'records'
+        ? {
+            liveSet: {
+              store,
+              threshold: init.liveSetThreshold ?? DEFAULT_LIVE_SET_THRESHOLD,
+              onRecords: records => { for (const record of this.#live.add(records)) this.#dispatch('record', record) },
+              onDone: result => { this.#dispatch('live', result) }
+            }
+          }
+        : {})
     })
     const appender = new Appender({
       helia: node.helia, db, access, index, pins, logIndex: storage.index, indexStorage: storage.indexStorage, coveredHeads,
@@ -253,12 +272,12 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
 
   async get (id: string, options?: AbortOptions): Promise<SignedRecord | undefined> {
     this.#check(options)
-    return this.#parts.index.get(id)
+    return await this.#parts.index.get(id) ?? this.#live.get(id)
   }
 
   async has (id: string, options?: AbortOptions): Promise<boolean> {
     this.#check(options)
-    return (await this.#parts.index.get(id)) != null
+    return await this.get(id, options) != null
   }
 
   async status (options?: AbortOptions): Promise<RegistryStatus> {
@@ -274,6 +293,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       identity: appender.identity,
       rejected: this.#rejected
     }
+    if (this.#live.size > 0) status.live = this.#live.size
     const lastSync = Math.max(this.#lastSync ?? 0, index.lastSync ?? 0)
     if (lastSync > 0) status.lastSync = lastSync
     return status

@@ -1,6 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { SnapshotTimeoutError } from '../errors.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
+import { fetchLiveSet, liveSetEntries, liveSetProtocol, MAX_LIVE_SET_SERVES } from './live-set.ts'
 import { fetchManifest, fetchPieces, serveRequest } from './snapshot-exchange.ts'
 import { SnapshotPieces } from './snapshot-pieces.ts'
 import { importPieces } from './snapshot-stream.ts'
@@ -10,6 +11,8 @@ import type { HublessAccessController } from './access-controller.ts'
 import type { IndexStorage } from './index-storage.ts'
 import type { RegistryPins } from './pins.ts'
 import type { RecordIndex } from './record-index.ts'
+import type { RecordStore } from './record-store.ts'
+import type { SignedRecord } from '../records/types.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { EventsDatabase, LogEntry, Storage } from '@orbitdb/core'
 import type { CID } from 'multiformats/cid'
@@ -37,6 +40,17 @@ export interface SnapshotPolicyInit {
   joinEntry (entry: LogEntry): Promise<boolean>
   onRejected (hash: string, error: Error): void
   threshold: number
+  /**
+   * the live set (live-set.ts): served from `store`, and asked for before a snapshot of a head
+   * at least `threshold` ticks ahead, its records handed to `onRecords` as they check out.
+   * Absent for the witness and media logs, whose records nothing supersedes
+   */
+  liveSet?: {
+    store: Pick<RecordStore, 'framesByKind' | 'latestFrames' | 'framesByApp'>
+    threshold: number
+    onRecords (records: SignedRecord[]): void
+    onDone (result: { peer: string, records: number, rejected: number }): void
+  }
   stopped (): boolean
 }
 
@@ -50,6 +64,8 @@ export interface SnapshotPolicyInit {
 export class SnapshotPolicy {
   readonly protocol: string
   readonly protocolV2: string
+  readonly liveProtocol: string
+  #liveServes = 0
   readonly #pieces: SnapshotPieces
   readonly #stop = new AbortController()
   readonly threshold: number
@@ -62,6 +78,7 @@ export class SnapshotPolicy {
     this.threshold = init.threshold
     this.protocol = snapshotProtocol(init.db.address)
     this.protocolV2 = snapshotProtocolV2(init.db.address)
+    this.liveProtocol = liveSetProtocol(init.db.address)
     this.#pieces = new SnapshotPieces({
       index: init.index,
       logId: init.db.address,
@@ -81,12 +98,27 @@ export class SnapshotPolicy {
       serveRequest(stream, this.#pieces, { signal })
         .catch(err => { log('serving a snapshot request failed - %e', err); stream.abort(err as Error) })
     }, { runOnLimitedConnection: false })
+    const live = this.#init.liveSet
+    if (live != null) {
+      await this.#init.libp2p.handle(this.liveProtocol, (stream: Stream) => {
+        if (this.#liveServes >= MAX_LIVE_SET_SERVES) {
+          stream.abort(new SnapshotTimeoutError(`serving ${MAX_LIVE_SET_SERVES} live sets already`))
+          return
+        }
+        this.#liveServes++
+        const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(SERVE_TIMEOUT)])
+        serveSnapshot(stream, liveSetEntries(live.store), { signal })
+          .catch(err => { log('serving the live set failed - %e', err); stream.abort(err as Error) })
+          .finally(() => { this.#liveServes-- })
+      }, { runOnLimitedConnection: false })
+    }
   }
 
   async stop (): Promise<void> {
     this.#stop.abort()
     await this.#init.libp2p.unhandle(this.protocol).catch(() => {})
     await this.#init.libp2p.unhandle(this.protocolV2).catch(() => {})
+    if (this.#init.liveSet != null) await this.#init.libp2p.unhandle(this.liveProtocol).catch(() => {})
     await this.#snapshotting?.catch(() => {})
   }
 
@@ -114,6 +146,12 @@ export class SnapshotPolicy {
     const peers = libp2p.getConnections().map(c => c.remotePeer)
       .filter((p, i, all) => all.findIndex(q => q.equals(p)) === i)
       .filter(p => db.sync.peers.has(p.toString()) && (this.#failed.get(p.toString()) ?? 0) < Date.now())
+    const live = this.#init.liveSet
+    if (live != null && typeof target.clock?.time === 'number' && target.clock.time - await this.#maxClock() >= live.threshold) {
+      for (const peer of peers) {
+        if (this.#init.stopped() || await this.#takeLiveSet(peer, live)) break
+      }
+    }
     for (const peer of peers) {
       if (this.#init.stopped()) return
       try {
@@ -163,6 +201,40 @@ export class SnapshotPolicy {
         log('snapshot from %p failed - %e', peer, err)
       }
     }
+  }
+
+  /**
+   * A peer's live set, its records handed on as they check out; false when the peer has none to
+   * give (an older peer, a refusal, a failure), and the snapshot then comes alone
+   */
+  async #takeLiveSet (peer: PeerId, live: NonNullable<SnapshotPolicyInit['liveSet']>): Promise<boolean> {
+    const { libp2p, db, index } = this.#init
+    const started = Date.now()
+    let records = 0
+    let rejected = 0
+    // a deadline of our own (a timeout signal only a composite refers to may be collected before it fires)
+    const deadline = new AbortController()
+    const timer = setTimeout(() => { deadline.abort(new SnapshotTimeoutError(`the live set took longer than ${SNAPSHOT_TIMEOUT} ms`)) }, SNAPSHOT_TIMEOUT)
+    try {
+      for await (const piece of fetchLiveSet(libp2p, peer, this.liveProtocol, {
+        logId: db.address,
+        access: this.#init.access,
+        held: async hashes => index.containsEntries(hashes),
+        onRejected: (hash, error) => { this.#init.onRejected(hash, error) }
+      }, { signal: AbortSignal.any([this.#stop.signal, deadline.signal]) })) {
+        records += piece.records.length
+        rejected += piece.rejected
+        if (piece.records.length > 0) live.onRecords(piece.records)
+      }
+    } catch (err) {
+      log('the live set of %p: %d records before it failed - %e', peer, records, err)
+      if (records === 0) return false
+    } finally {
+      clearTimeout(timer)
+    }
+    log('live set from %p: %d records (%d rejected) in %d ms', peer, records, rejected, Date.now() - started)
+    live.onDone({ peer: peer.toString(), records, rejected })
+    return true
   }
 
   /**

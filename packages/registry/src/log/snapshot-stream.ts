@@ -67,6 +67,11 @@ export interface StreamImportResult extends StreamImportProgress {
   heads: string[]
 }
 
+/** Throws unless `entry` has the shape of an entry of the log `logId` (what OrbitDB's join takes) */
+export function assertLogEntry (entry: Decoded, logId: string): void {
+  if (entry.id !== logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
+}
+
 interface Checked {
   entry: Decoded
   cid: CID
@@ -113,7 +118,7 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
 
   const checkOne = async (entry: Decoded, cid: CID, bytes: Uint8Array, signedBytes: Uint8Array | undefined): Promise<Checked | undefined> => {
     try {
-      if (entry.id !== ctx.logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
+      assertLogEntry(entry, ctx.logId)
       const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true, signedEntryBytes: signedBytes })
       return { entry, cid, bytes, signed }
     } catch (err) {

@@ -74,12 +74,25 @@ export async function serveSnapshot (stream: Stream, entries: AsyncIterable<Uint
   await stream.close(options)
 }
 
+export interface FetchSnapshotOptions extends AbortOptions {
+  /** at most this many entries (default MAX_SNAPSHOT_ENTRIES) */
+  maxEntries?: number
+  /** at most this many bytes (default 1 GiB) */
+  maxBytes?: number
+  /** what the stream is called in errors (default "the snapshot") */
+  what?: string
+}
+
 /**
- * Read a peer's snapshot as it arrives: the entry bytes of each chunk received, bounded in count
- * and size. Throws (a named error) when the peer breaks a bound, goes silent, or ends inside an
- * entry; whatever it yielded before is then no snapshot at all.
+ * Read a peer's snapshot (or any stream of u32 length + entry bytes) as it arrives: the entry
+ * bytes of each chunk received, bounded in count and size. Throws (a named error) when the peer
+ * breaks a bound, goes silent, or ends inside an entry; whatever it yielded before is then no
+ * snapshot at all.
  */
-export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: string, options: AbortOptions = {}): AsyncGenerator<Uint8Array[]> {
+export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: string, options: FetchSnapshotOptions = {}): AsyncGenerator<Uint8Array[]> {
+  const maxEntries = options.maxEntries ?? MAX_SNAPSHOT_ENTRIES
+  const maxBytes = options.maxBytes ?? MAX_SNAPSHOT_BYTES
+  const what = options.what ?? 'the snapshot'
   // opening the stream is bounded on its own: a peer that never finishes protocol negotiation
   // must not hold the database queue for the whole snapshot deadline
   const opening = AbortSignal.timeout(SNAPSHOT_IDLE_TIMEOUT)
@@ -93,7 +106,7 @@ export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: s
   const gaveUp = new Promise<never>((_resolve, reject) => { giveUp = reject })
   gaveUp.catch(() => {})
   const abort = (reason: string): void => {
-    const err = new SnapshotTimeoutError(`the snapshot from ${peer} ${reason}`)
+    const err = new SnapshotTimeoutError(`${what} from ${peer} ${reason}`)
     giveUp(err)
     stream.abort(err)
   }
@@ -125,7 +138,7 @@ export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: s
       options.signal?.throwIfAborted()
       const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray()
       total += bytes.length
-      if (total > MAX_SNAPSHOT_BYTES) throw new OversizeRecordError(`the snapshot from ${peer} exceeds ${MAX_SNAPSHOT_BYTES} bytes`)
+      if (total > maxBytes) throw new OversizeRecordError(`${what} from ${peer} exceeds ${maxBytes} bytes`)
       const buf = new Uint8Array(pending.length + bytes.length)
       buf.set(pending, 0)
       buf.set(bytes, pending.length)
@@ -134,11 +147,11 @@ export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: s
       let o = 0
       while (o + 4 <= buf.length) {
         const len = view.getUint32(o)
-        if (len > MAX_ENTRY_BYTES) throw new OversizeRecordError(`a snapshot entry from ${peer} has ${len} bytes`)
+        if (len > MAX_ENTRY_BYTES) throw new OversizeRecordError(`an entry of ${what} from ${peer} has ${len} bytes`)
         if (o + 4 + len > buf.length) break
         entries.push(buf.subarray(o + 4, o + 4 + len))
         o += 4 + len
-        if (++count > MAX_SNAPSHOT_ENTRIES) throw new OversizeRecordError(`the snapshot from ${peer} has more than ${MAX_SNAPSHOT_ENTRIES} entries`)
+        if (++count > maxEntries) throw new OversizeRecordError(`${what} from ${peer} has more than ${maxEntries} entries`)
       }
       pending = buf.slice(o)
       if (entries.length > 0) yield entries
@@ -150,11 +163,11 @@ export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: s
     throw err
   } finally {
     // a reader that stopped early (its own error, an abort) leaves no stream open
-    if (!ended) stream.abort(new SnapshotTimeoutError(`the snapshot from ${peer} was not read to its end`))
+    if (!ended) stream.abort(new SnapshotTimeoutError(`${what} from ${peer} was not read to its end`))
     clearTimeout(idle)
     options.signal?.removeEventListener('abort', onAbort)
   }
-  if (pending.length > 0) throw new MalformedRecordError(`the snapshot from ${peer} ends inside an entry`)
+  if (pending.length > 0) throw new MalformedRecordError(`${what} from ${peer} ends inside an entry`)
 }
 
 export interface ImportContext {
