@@ -152,3 +152,9 @@ export class IndexFormatError extends Error {
   static override name = 'IndexFormatError'
   override name = 'IndexFormatError'
 }
+
+/** A peer serves as many live sets as it will at once; the asker takes the snapshot alone */
+export class PeerBusyError extends Error {
+  static override name = 'PeerBusyError'
+  override name = 'PeerBusyError'
+}

@@ -26,7 +26,7 @@ import type { TypedEventTarget } from 'main-event'
 export * from './records/index.ts'
 export {
   ForgedIdentityError, IndexFormatError, InvalidHoldsMessageError, InvalidRegistryNameError, KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError,
-  SnapshotTimeoutError, WrongPassphraseError
+  PeerBusyError, SnapshotTimeoutError, WrongPassphraseError
 } from './errors.ts'
 export { HOLDS_PROTOCOL, askHolds, holds, holdsAll, parseHoldsQuery } from './holds.ts'
 export type { HoldsAnswer, HoldsComponents, HoldsInit, HoldsQuery, HoldsService } from './holds.ts'

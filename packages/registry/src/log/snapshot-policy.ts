@@ -1,5 +1,5 @@
 import { logger } from '@libp2p/logger'
-import { SnapshotTimeoutError } from '../errors.ts'
+import { PeerBusyError, SnapshotTimeoutError } from '../errors.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
 import { fetchLiveSet, liveSetEntries, liveSetProtocol, MAX_LIVE_SET_SERVES } from './live-set.ts'
 import { fetchManifest, fetchPieces, serveRequest } from './snapshot-exchange.ts'
@@ -102,7 +102,7 @@ export class SnapshotPolicy {
     if (live != null) {
       await this.#init.libp2p.handle(this.liveProtocol, (stream: Stream) => {
         if (this.#liveServes >= MAX_LIVE_SET_SERVES) {
-          stream.abort(new SnapshotTimeoutError(`serving ${MAX_LIVE_SET_SERVES} live sets already`))
+          stream.abort(new PeerBusyError(`serving ${MAX_LIVE_SET_SERVES} live sets already`))
           return
         }
         this.#liveServes++
