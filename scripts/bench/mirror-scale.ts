@@ -9,7 +9,7 @@
  * and the time its append took). Prints the mirror's catch-up, peak and settled RSS of its
  * process tree (with PSS and the anonymous part), and the time from its restart to the first
  * answered search; then the whole record feed an app store's HTTP source reads, with the
- * mirror's peak RSS while it serves it.
+ * mirror's peak RSS while it serves it, and the live set it reads first (or alone).
  *
  * Run: node scripts/bench/mirror-scale.ts (or pnpm bench mirror-scale)
  */
@@ -87,6 +87,20 @@ async function stop (child: ChildProcess): Promise<void> {
   clearTimeout(timer)
 }
 
+/** GET a feed of lines to its end: the time it took, its bytes and lines */
+async function readLines (url: string): Promise<{ ms: number, bytes: number, lines: number }> {
+  const started = performance.now()
+  const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT) })
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`)
+  let bytes = 0
+  let lines = 0
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.byteLength
+    for (const byte of chunk) if (byte === 10) lines++
+  }
+  return { ms: performance.now() - started, bytes, lines }
+}
+
 /**
  * What an app store's HTTP source reads of a mirror (`/api/v1/records`, all of it, then the tail
  * a poll reads): time, size, the mirror's peak RSS meanwhile and its slowest health check
@@ -104,15 +118,7 @@ async function readFeed (api: string, pid: number): Promise<{ ms: number, bytes:
       await sleep(100)
     }
   })()
-  const started = performance.now()
-  const res = await fetch(`${api}/api/v1/records`, { signal: AbortSignal.timeout(TIMEOUT) })
-  let bytes = 0
-  let lines = 0
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    bytes += chunk.byteLength
-    for (const byte of chunk) if (byte === 10) lines++
-  }
-  const ms = performance.now() - started
+  const { ms, bytes, lines } = await readLines(`${api}/api/v1/records`)
   reading = false
   await watch
   const tailStarted = performance.now()
@@ -166,6 +172,8 @@ try {
   }
   await sleep(3_000)
   const reopened = await memoryTree(second.child.pid!)
+  // what an HTTP source reads first (and alone, with `history: false`): the live set
+  const live = await readLines(`${second.api}/api/v1/records/live`)
   const feed = await readFeed(second.api, second.child.pid!)
   await stop(second.child)
   report('mirror-scale', [
@@ -182,7 +190,8 @@ try {
     { name: `${N}: the whole record feed (/api/v1/records, ${(feed.bytes / 1e6).toFixed(0)} MB, ${feed.lines} lines)`, value: feed.ms, unit: 'ms' },
     { name: `${N}:   mirror peak RSS while serving it`, value: feed.peakRss, unit: 'MB', baseline: reopened.rss },
     { name: `${N}:   slowest /healthz meanwhile`, value: feed.slowestHealth, unit: 'ms' },
-    { name: `${N}: the feed's last 100 lines (?after=${N - 100})`, value: feed.tailMs, unit: 'ms' }
+    { name: `${N}: the feed's last 100 lines (?after=${N - 100})`, value: feed.tailMs, unit: 'ms' },
+    { name: `${N}: the live set (/api/v1/records/live, ${(live.bytes / 1e6).toFixed(1)} MB, ${live.lines} lines), against the whole feed`, value: live.ms, unit: 'ms', baseline: feed.ms }
   ])
   writer.stdin!.write('stop\n')
 } finally {

@@ -82,6 +82,10 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       await feed.send(req, res, wholeNumber(url.searchParams, 'after'))
       return
     }
+    if (path === 'records/live') {
+      await feed.sendLive(req, res)
+      return
+    }
     if (path === 'apps') {
       const query = parseSearchQuery(url.searchParams, { defaultPageSize: DEFAULT_PAGE_SIZE })
       const page = query.offset / query.limit + 1

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { logger } from '@libp2p/logger'
-import { EPOCH_HEADER } from '@hubless/query'
+import { EPOCH_HEADER, POSITION_HEADER } from '@hubless/query'
 import { recordToJSON } from '@hubless/registry'
 import { streamCompressor } from './encoded-answer.ts'
 import { ServerBusyError } from './errors.ts'
@@ -38,9 +38,16 @@ export interface RecordFeedInit {
  */
 export interface RecordFeed {
   send (req: IncomingMessage, res: ServerResponse, after: number): Promise<void>
+  /**
+   * The log's live set (`Registry.liveSet`): every trust record and yank and each publisher's
+   * newest release per slot, one per line like the feed, for a reader that wants today's catalog
+   * before (or instead of) the history. `x-hubless-position` names the feed's position when it was
+   * read: the feed's lines after it are newer, so a reader that skips the history polls from there.
+   */
+  sendLive (req: IncomingMessage, res: ServerResponse): Promise<void>
 }
 
-export function createRecordFeed (source: Pick<Registry, 'entries' | 'position'>, init: RecordFeedInit = {}): RecordFeed {
+export function createRecordFeed (source: Pick<Registry, 'entries' | 'position' | 'liveSet'>, init: RecordFeedInit = {}): RecordFeed {
   const maxStreams = init.maxStreams ?? DEFAULT_MAX_STREAMS
   let streams = 0
 
@@ -61,10 +68,45 @@ export function createRecordFeed (source: Pick<Registry, 'entries' | 'position'>
     }
   }
 
+  /** the live set in pieces of PIECE_LINES lines, a turn of the event loop between two */
+  async function * livePieces (signal: AbortSignal): AsyncGenerator<string> {
+    let piece = ''
+    let lines = 0
+    for await (const signed of source.liveSet({ signal })) {
+      piece += `${JSON.stringify(recordToJSON(signed))}\n`
+      if (++lines < PIECE_LINES) continue
+      yield piece
+      piece = ''
+      lines = 0
+      await nextTurn()
+    }
+    if (lines > 0) yield piece
+  }
+
+  /** stream what `body` makes, compressed as the client accepts; at most `maxStreams` at once */
+  async function stream (req: IncomingMessage, res: ServerResponse, headers: Record<string, string>, body: (signal: AbortSignal) => AsyncIterable<string>, what: string): Promise<void> {
+    if (streams >= maxStreams) throw new ServerBusyError(`the server is busy (${streams} record feeds streaming); retry in a few seconds`)
+    streams++
+    const coding = acceptedCoding(req.headers['accept-encoding'])
+    const abort = new AbortController()
+    try {
+      res.writeHead(200, coding === 'identity' ? headers : { ...headers, 'content-encoding': coding })
+      const readable = Readable.from(body(abort.signal), { objectMode: false })
+      const compressor = streamCompressor(coding)
+      await (compressor == null ? pipeline(readable, res) : pipeline(readable, compressor, res))
+    } catch (err) {
+      // the client left, or the log could not be read: the reader resumes from the lines it has
+      log('%s ended early: %s', what, (err as Error).message)
+      abort.abort()
+      res.destroy()
+    } finally {
+      streams--
+    }
+  }
+
   return {
     async send (req, res, after) {
       const { index, seq: through } = source.position()
-      const coding = acceptedCoding(req.headers['accept-encoding'])
       const headers: Record<string, string> = { 'content-type': NDJSON_TYPE, 'cache-control': 'no-cache', vary: 'Accept-Encoding', [EPOCH_HEADER]: index }
       if (req.method === 'HEAD' || after >= through) {
         // a HEAD's length is not known without reading the records: none is sent
@@ -72,22 +114,19 @@ export function createRecordFeed (source: Pick<Registry, 'entries' | 'position'>
         res.end()
         return
       }
-      if (streams >= maxStreams) throw new ServerBusyError(`the server is busy (${streams} record feeds streaming); retry in a few seconds`)
-      streams++
-      const abort = new AbortController()
-      try {
-        res.writeHead(200, coding === 'identity' ? headers : { ...headers, 'content-encoding': coding })
-        const body = Readable.from(pieces(index, after, through, abort.signal), { objectMode: false })
-        const compressor = streamCompressor(coding)
-        await (compressor == null ? pipeline(body, res) : pipeline(body, compressor, res))
-      } catch (err) {
-        // the client left, or the log could not be read: the reader resumes from the lines it has
-        log('feed after %d ended early: %s', after, (err as Error).message)
-        abort.abort()
-        res.destroy()
-      } finally {
-        streams--
+      await stream(req, res, headers, signal => pieces(index, after, through, signal), `feed after ${after}`)
+    },
+
+    async sendLive (req, res) {
+      // the position first: what enters the log while the live set is read comes again after it
+      const { index, seq } = source.position()
+      const headers: Record<string, string> = { 'content-type': NDJSON_TYPE, 'cache-control': 'no-cache', vary: 'Accept-Encoding', [EPOCH_HEADER]: index, [POSITION_HEADER]: String(seq) }
+      if (req.method === 'HEAD') {
+        res.writeHead(200, headers)
+        res.end()
+        return
       }
+      await stream(req, res, headers, livePieces, 'live set')
     }
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import { createNode } from '@hubless/net'
-import { EPOCH_HEADER } from '@hubless/query'
+import { EPOCH_HEADER, POSITION_HEADER } from '@hubless/query'
 import { buildReleaseRecord, createPublisherKey, createRegistry, recordFromJSON } from '@hubless/registry'
 import type { HublessNode } from '@hubless/net'
 import type { Registry } from '@hubless/registry'
@@ -46,6 +46,10 @@ describe('record feed', () => {
     await server?.close()
     const feed = createRecordFeed(registry, { maxStreams })
     server = await startHttpServer({ host: '127.0.0.1', port: 0 }, [async (req, res, url) => {
+      if (url.pathname === '/records/live') {
+        await feed.sendLive(req, res)
+        return true
+      }
       if (url.pathname !== '/records') return false
       await feed.send(req, res, Number(url.searchParams.get('after') ?? 0))
       return true
@@ -100,6 +104,22 @@ describe('record feed', () => {
     const gzipped = await get(url, '/records?after=7', { 'accept-encoding': 'gzip' })
     assert.equal(gzipped.headers['content-encoding'], 'gzip')
     assert.deepEqual(lines(gunzipSync(gzipped.body)), everyLine.slice(7))
+  })
+
+  it('serves the live set: each app\'s newest release, verifiable, with the feed position it was read at', async () => {
+    const { url } = await serve()
+    const whole = await get(url, '/records')
+    const live = await get(url, '/records/live', { 'accept-encoding': 'gzip' })
+    assert.equal(live.status, 200)
+    assert.equal(live.headers['content-encoding'], 'gzip')
+    assert.equal(live.headers[EPOCH_HEADER], whole.headers[EPOCH_HEADER])
+    assert.equal(live.headers[POSITION_HEADER], String(RECORDS))
+    const records = await Promise.all(lines(gunzipSync(live.body)).map(async line => recordFromJSON(line)))
+    const newest: string[] = []
+    for await (const r of registry.latest({})) newest.push(r.id)
+    assert.equal(records.length, 40)
+    assert.deepEqual(records.map(r => r.id).sort(), newest.sort())
+    assert.ok(records.every(r => r.record.kind === 'release' && Number(r.record.version.slice(2)) >= RECORDS - 40), 'the newest of each app')
   })
 
   it('keeps a reader\'s cursor good across a restart of the registry', async () => {

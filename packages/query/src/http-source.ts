@@ -12,6 +12,8 @@ const MAX_LINE_CHARS = 1 << 20
 
 /** The header in which a mirror names the order its record feed is in (see the mirror's API) */
 export const EPOCH_HEADER = 'x-hubless-epoch'
+/** The header in which a mirror's live set (`/api/v1/records/live`) names the feed's position it was read at */
+export const POSITION_HEADER = 'x-hubless-position'
 
 /**
  * Records from a mirror's `/api/v1/records` feed (one signed record per line, in the order they
@@ -23,6 +25,9 @@ export const EPOCH_HEADER = 'x-hubless-epoch'
  */
 export class HttpRecordSource extends TypedEventEmitter<HttpSourceEvents> implements HttpSource {
   private readonly feed: URL
+  private readonly liveFeed: URL
+  private readonly live: boolean
+  private readonly history: boolean
   private readonly fetch: typeof globalThis.fetch
   private readonly pollInterval: number
   private cursor = 0
@@ -41,7 +46,11 @@ export class HttpRecordSource extends TypedEventEmitter<HttpSourceEvents> implem
       throw new HttpSourceError(`"${String(init.url).slice(0, 200)}" is not a URL; give a mirror's address, e.g. https://mirror.example.org`)
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new HttpSourceError(`a mirror is reached over http or https, not ${base.protocol}`)
-    this.feed = new URL('api/v1/records', base.href.endsWith('/') ? base : new URL(`${base.href}/`))
+    const root = base.href.endsWith('/') ? base : new URL(`${base.href}/`)
+    this.feed = new URL('api/v1/records', root)
+    this.liveFeed = new URL('api/v1/records/live', root)
+    this.live = init.live ?? true
+    this.history = init.history ?? true
     this.fetch = init.fetch ?? globalThis.fetch.bind(globalThis)
     const interval = init.pollInterval ?? DEFAULT_POLL_INTERVAL
     if (!Number.isFinite(interval) || interval < 0) throw new HttpSourceError(`pollInterval must be a number of ms (0: never), not ${String(interval)}`)
@@ -50,8 +59,42 @@ export class HttpRecordSource extends TypedEventEmitter<HttpSourceEvents> implem
 
   async * records (options: AbortOptions = {}): AsyncGenerator<CatalogRecord> {
     const signal = AbortSignal.any([this.lifetime.signal, ...(options.signal != null ? [options.signal] : [])])
-    yield * this.read(0, signal)
+    const position = this.live ? yield * this.readLive(signal) : undefined
+    if (position != null && !this.history) {
+      // today's catalog without the history: later polls read what the mirror took in since
+      this.cursor = position.seq
+      this.epoch = position.epoch
+    } else {
+      yield * this.read(0, signal)
+    }
     this.schedule()
+  }
+
+  /**
+   * The mirror's live set, verified: the feed's position it was read at, or undefined when the
+   * mirror has none to give (an older mirror, an error: the whole feed is read instead)
+   */
+  private async * readLive (signal: AbortSignal): AsyncGenerator<CatalogRecord, { seq: number, epoch: string | undefined } | undefined> {
+    let response: Response
+    try {
+      response = await this.fetch(this.liveFeed, { signal, headers: { accept: 'application/x-ndjson' } })
+    } catch (err) {
+      if (signal.aborted) throw new AbortError('reading the mirror\'s records was aborted')
+      log('no live set from %s: %s', this.liveFeed.href, (err as Error).message)
+      return undefined
+    }
+    const seq = Number(response.headers.get(POSITION_HEADER))
+    if (!response.ok || response.body == null || !Number.isSafeInteger(seq) || seq < 0) {
+      log('no live set from %s (%d)', this.liveFeed.href, response.status)
+      await response.body?.cancel().catch(() => {})
+      return undefined
+    }
+    let line = 0
+    for await (const text of lines(response.body, signal)) {
+      const record = await this.verify(text, ++line, 'live set')
+      if (record != null) yield record
+    }
+    return { seq, epoch: response.headers.get(EPOCH_HEADER) ?? undefined }
   }
 
   async poll (options: AbortOptions = {}): Promise<number> {
@@ -125,7 +168,7 @@ export class HttpRecordSource extends TypedEventEmitter<HttpSourceEvents> implem
     }
   }
 
-  private async verify (line: string | null, position: number): Promise<CatalogRecord | undefined> {
+  private async verify (line: string | null, position: number, where: 'feed' | 'live set' = 'feed'): Promise<CatalogRecord | undefined> {
     try {
       if (line == null) throw new HttpSourceError(`line ${position} is over ${MAX_LINE_CHARS} characters long; no record is`)
       const signed = await recordFromJSON(line)
@@ -133,8 +176,8 @@ export class HttpRecordSource extends TypedEventEmitter<HttpSourceEvents> implem
     } catch (err) {
       // a bad record is dropped, not the feed: the mirror may have taken it in from a bad peer
       const error = err as Error
-      log.error('dropped record %d of %s: %s', position, this.feed.href, error.message)
-      this.safeDispatchEvent('rejected', { detail: { position, error } })
+      log.error('dropped record %d of %s: %s', position, where === 'feed' ? this.feed.href : this.liveFeed.href, error.message)
+      this.safeDispatchEvent('rejected', { detail: { position, error, ...(where === 'live set' ? { live: true } : {}) } })
       return undefined
     }
   }

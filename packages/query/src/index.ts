@@ -36,7 +36,7 @@ export {
   AbortError, CatalogStoppedError, HttpSourceError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError,
   InvalidTrustPolicyError, InvalidTrustRootError
 } from './errors.ts'
-export { EPOCH_HEADER } from './http-source.ts'
+export { EPOCH_HEADER, POSITION_HEADER } from './http-source.ts'
 export { createWitnessIndex } from './witnesses.ts'
 export { chooseDownload } from './downloads.ts'
 export type { Download, DownloadCatalog, DownloadQuery, DownloadWitnesses } from './downloads.ts'
@@ -373,13 +373,25 @@ export interface HttpSourceInit {
   pollInterval?: number
   /** the fetch to use; default `globalThis.fetch` */
   fetch?: typeof globalThis.fetch
+  /**
+   * read the mirror's live set first (`/api/v1/records/live`: every trust record and yank, each
+   * publisher's newest release per slot), so that a catalog shows today's apps before the
+   * history arrives. A mirror without one (an older mirror) is read as before. Default true
+   */
+  live?: boolean
+  /**
+   * read the whole feed after the live set (every superseded release). With false, only the live
+   * set and, from its position on, what the mirror takes in later: a catalog of today's apps
+   * without the history's download (a million records are ~1 GB of JSON). Default true
+   */
+  history?: boolean
 }
 
 export interface HttpSourceEvents {
   /** a new, verified record found by a poll */
   record: CustomEvent<CatalogRecord>
-  /** a line of the feed that is not a valid signed record (dropped; the feed goes on) */
-  rejected: CustomEvent<{ position: number, error: Error }>
+  /** a line of the feed (or, with `live`, of the live set) that is not a valid signed record (dropped; the feed goes on) */
+  rejected: CustomEvent<{ position: number, error: Error, live?: true }>
   /** a poll failed (the next one is tried as scheduled) */
   error: CustomEvent<Error>
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { buildReleaseRecord, createPublisherKey, recordToJSON, signRecord } from '@hubless/registry/records'
-import { EPOCH_HEADER, createCatalog, createHttpSource } from '../src/index.ts'
+import { EPOCH_HEADER, POSITION_HEADER, createCatalog, createHttpSource } from '../src/index.ts'
 import type { HttpSource } from '../src/index.ts'
 import type { SignedRecord } from '@hubless/registry/records'
 import type { AddressInfo } from 'node:net'
@@ -28,6 +28,8 @@ interface FakeMirror {
   epoch: string
   requests: string[]
   status: number
+  /** the live set's lines (`/api/v1/records/live`), and the feed position it names; none: 404, as an older mirror */
+  live?: { lines: string[], position: number }
 }
 
 async function bounded<T> (work: Promise<T>, ms = 10_000): Promise<T> {
@@ -38,8 +40,8 @@ describe('HTTP record source', () => {
   let server: Server
   const mirror: FakeMirror = { url: '', lines: [], epoch: 'one', requests: [], status: 200 }
   const sources: HttpSource[] = []
-  const source = (pollInterval = 0): HttpSource => {
-    const s = createHttpSource({ url: mirror.url, pollInterval })
+  const source = (pollInterval = 0, history?: boolean): HttpSource => {
+    const s = createHttpSource({ url: mirror.url, pollInterval, ...(history != null ? { history } : {}) })
     sources.push(s)
     return s
   }
@@ -48,6 +50,11 @@ describe('HTTP record source', () => {
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost')
       mirror.requests.push(url.pathname + url.search)
+      if (url.pathname === '/api/v1/records/live' && mirror.live != null) {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', [EPOCH_HEADER]: mirror.epoch, [POSITION_HEADER]: String(mirror.live.position) })
+        res.end(mirror.live.lines.map(l => `${l}\n`).join(''))
+        return
+      }
       if (url.pathname !== '/api/v1/records') {
         res.writeHead(404).end()
         return
@@ -109,6 +116,46 @@ describe('HTTP record source', () => {
     assert.deepEqual(mirror.requests, ['/api/v1/records?after=6'])
     assert.ok(catalog.app('org.example.App3') != null, 'the polled record reached the catalog as a live event')
     assert.equal(await bounded(feed.poll()), 0, 'nothing new')
+    await catalog.stop()
+  })
+
+  it('reads the live set first, then the whole feed; without the history, only what is new after the live set\'s position', async () => {
+    const records = await Promise.all([20, 21, 22, 23].map(release))
+    const line = (r: SignedRecord): string => JSON.stringify(recordToJSON(r))
+    // the feed: 20, 21, 22; the live set: 22 (say 20 and 21 were superseded), read at position 3
+    mirror.lines = records.slice(0, 3).map(line)
+    mirror.epoch = 'live'
+    mirror.live = { lines: [line(records[2]!)], position: 3 }
+    try {
+      mirror.requests.length = 0
+      const order: string[] = []
+      for await (const r of source().records()) order.push(r.record.kind === 'release' ? r.record.appId : r.id)
+      assert.deepEqual(order, ['org.example.App22', 'org.example.App20', 'org.example.App21', 'org.example.App22'], 'the live set, then every line of the feed')
+      assert.deepEqual(mirror.requests, ['/api/v1/records/live', '/api/v1/records'])
+
+      mirror.requests.length = 0
+      const today = source(0, false)
+      const catalog = await bounded(createCatalog({ source: today }, {}))
+      assert.deepEqual(catalog.search({}).hits.map(h => h.appId), ['org.example.App22'], 'only the live set')
+      assert.deepEqual(mirror.requests, ['/api/v1/records/live'], 'no history read')
+      mirror.lines.push(line(records[3]!))
+      assert.equal(await bounded(today.poll()), 1)
+      assert.deepEqual(mirror.requests.at(-1), '/api/v1/records?after=3', 'polled from the live set\'s position')
+      assert.ok(catalog.app('org.example.App23') != null)
+      await catalog.stop()
+    } finally {
+      delete mirror.live
+    }
+  })
+
+  it('an older mirror without a live set is read as before, whatever `history` says', async () => {
+    const records = await Promise.all([24, 25].map(release))
+    mirror.lines = records.map(r => JSON.stringify(recordToJSON(r)))
+    mirror.epoch = 'old'
+    mirror.requests.length = 0
+    const catalog = await bounded(createCatalog({ source: source(0, false) }, {}))
+    assert.equal(catalog.size, 2)
+    assert.deepEqual(mirror.requests, ['/api/v1/records/live', '/api/v1/records'])
     await catalog.stop()
   })
 

@@ -171,6 +171,13 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
    * by version first and falls back past yanked and revoked ones, which this does not hold
    */
   latest (query: LatestQuery, options?: AbortOptions): AsyncIterable<SignedRecord>
+  /**
+   * This peer's live set: every trust record and yank, each publisher's newest release per app,
+   * channel and arch, and for a slot whose newest is yanked, the newest that is not: what a peer
+   * far behind is given first (over libp2p, or a mirror's `/api/v1/records/live`). Ranges of the
+   * record index; nothing for the witness and media logs
+   */
+  liveSet (options?: AbortOptions): AsyncIterable<SignedRecord>
   get (id: string, options?: AbortOptions): Promise<SignedRecord | undefined>
   has (id: string, options?: AbortOptions): Promise<boolean>
   status (options?: AbortOptions): Promise<RegistryStatus>

@@ -1,7 +1,7 @@
 /**
  * The live set (live-set.ts): a peer far behind shows every trust record and yank and each
  * publisher's newest release per slot (or the newest not yanked) before the history, then takes
- * the history and ends with the same log; a peer serving forged or foreign entries, garbage or an
+ * the history and ends with the same log; an older peer is not asked; a peer serving forged or foreign entries, garbage or an
  * entry over the size bound gets named refusals, and what checked out is still handed on.
  */
 import assert from 'node:assert/strict'
@@ -80,6 +80,21 @@ describe('the live set', () => {
     assert.deepEqual(await ids(fresh.registry), await ids(mirror.registry))
     assert.deepEqual((await fresh.registry.status()).heads, (await mirror.registry.status()).heads, 'the same heads as the mirror')
     assert.equal((await fresh.registry.status()).live, undefined, 'nothing live is left outside the log')
+  })
+
+  it('a neighbour that does not speak the protocol (an older peer): the snapshot comes alone', async () => {
+    const older = await peers.start(undefined, { ...init, name: 'live-older' })
+    const key = createPublisherKey()
+    const published: SignedRecord[] = []
+    for (let i = 0; i < 40; i++) published.push(await older.registry.publish(releaseRecord(key, {}, i), key))
+    await older.node.libp2p.unhandle(liveSetProtocol(older.registry.address))
+    const fresh = await peers.start(undefined, { ...init, name: 'live-older' })
+    let live = 0
+    fresh.registry.addEventListener('live', () => { live++ })
+    await connect(fresh, older)
+    await waitForRecords(fresh.registry, published)
+    assert.equal(live, 0)
+    assert.equal((await fresh.registry.status()).rejected, 0)
   })
 
   it('forged, foreign, garbled and oversize entries are refused by name; what checked out is handed on', async () => {

@@ -9,7 +9,9 @@ import type { Catalog } from '@hubless/query'
  */
 export async function catalogFor (services: Services, mirror: string | undefined, signal: AbortSignal): Promise<{ catalog: Catalog, done: () => Promise<void> }> {
   if (mirror == null) return { catalog: await services.catalog({ signal }), done: async () => {} }
-  const source = createHttpSource({ url: mirror, pollInterval: 0 })
+  // a command answers once the whole feed is read (a version, a release's history): the live set
+  // first would only add its download
+  const source = createHttpSource({ url: mirror, pollInterval: 0, live: false })
   const catalog = await createCatalog({ source }, { roots: await services.trustRoots.list() }, { signal })
   return {
     catalog,

@@ -40,8 +40,15 @@ export function liveSetProtocol (address: string): string {
   return `/hubless/registry/live/1.0.0/${address.split('/').pop()}`
 }
 
-/** The entry bytes of our live set, trust records first: ranges of the record index */
-export async function * liveSetEntries (store: Pick<RecordStore, 'framesByKind' | 'latestFrames' | 'framesByApp'>): AsyncGenerator<Uint8Array> {
+export type LiveSetStore = Pick<RecordStore, 'framesByKind' | 'latestFrames' | 'framesByApp'>
+
+/** The entry bytes of our live set (what the protocol serves) */
+export async function * liveSetEntries (store: LiveSetStore): AsyncGenerator<Uint8Array> {
+  for await (const frame of liveSetFrames(store)) yield frameHeader(frame).entry
+}
+
+/** The record index's frames of our live set, trust records first: ranges of the index */
+export async function * liveSetFrames (store: LiveSetStore): AsyncGenerator<Uint8Array> {
   const yanked = new Set<string>()
   for (const kind of TRUST_KINDS) {
     for await (const frame of store.framesByKind(kind)) {
@@ -49,7 +56,7 @@ export async function * liveSetEntries (store: Pick<RecordStore, 'framesByKind' 
         const { record } = decodeFrame(frame).signed
         if (record.kind === 'yank') yanked.add(record.release)
       }
-      yield frameHeader(frame).entry
+      yield frame
     }
   }
   /** app id -> its slots whose newest release is yanked */
@@ -60,21 +67,21 @@ export async function * liveSetEntries (store: Pick<RecordStore, 'framesByKind' 
       const record = decodeFrame(frame).signed.record as ReleaseRecord
       fallBack.set(record.appId, (fallBack.get(record.appId) ?? new Set()).add(latestKey(record)))
     }
-    yield header.entry
+    yield frame
   }
   // the newest release of each slot whose newest is yanked (the catalog shows that one instead)
   for (const [appId, slots] of fallBack) {
-    const newest = new Map<string, { time: number, entry: Uint8Array }>()
+    const newest = new Map<string, { time: number, frame: Uint8Array }>()
     for await (const frame of store.framesByApp(appId)) {
-      const { signed, entry } = decodeFrame(frame)
+      const { signed } = decodeFrame(frame)
       const record = signed.record
-      if (record.kind !== 'release' || yanked.has(signed.id) || entry == null) continue
+      if (record.kind !== 'release' || yanked.has(signed.id)) continue
       const key = latestKey(record)
       if (!slots.has(key)) continue
       // in log order: on a tie of times, the later entry
-      if ((newest.get(key)?.time ?? -Infinity) <= record.time) newest.set(key, { time: record.time, entry })
+      if ((newest.get(key)?.time ?? -Infinity) <= record.time) newest.set(key, { time: record.time, frame })
     }
-    for (const { entry } of newest.values()) yield entry
+    for (const { frame } of newest.values()) yield frame
   }
 }
 

@@ -8,7 +8,8 @@ import type { HublessAccessController, LogSpec } from './access-controller.ts'
 import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddress } from './address.ts'
 import { Appender, REFERENCES_COUNT } from './appender.ts'
 import { blockWriter, openLogStorage } from './index-storage.ts'
-import { DEFAULT_LIVE_SET_THRESHOLD, LiveRecords } from './live-set.ts'
+import { DEFAULT_LIVE_SET_THRESHOLD, LiveRecords, liveSetFrames } from './live-set.ts'
+import { decodeFrame } from './record-frame.ts'
 import { RegistryPins } from './pins.ts'
 import { RecordIndex } from './record-index.ts'
 import type { RecordQuery } from './record-index.ts'
@@ -47,6 +48,7 @@ interface Parts {
   snapshots: SnapshotPolicy
   sync: LogSync
   appender: Appender
+  store: RecordStore
 }
 
 /**
@@ -157,7 +159,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       helia: node.helia, db, index, snapshots, appends: appender.chain, joinEntry,
       announceInterval: init.announceInterval ?? DEFAULT_ANNOUNCE_INTERVAL, stopped
     })
-    this.#parts = { orbitdb, db, index, pins, snapshots, sync, appender }
+    this.#parts = { orbitdb, db, index, pins, snapshots, sync, appender, store }
     sync.start()
     await snapshots.start()
 
@@ -267,6 +269,15 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     for await (const record of this.#parts.index.latest(query)) {
       options?.signal?.throwIfAborted()
       yield record
+    }
+  }
+
+  async * liveSet (options?: AbortOptions): AsyncGenerator<SignedRecord> {
+    this.#check(options)
+    if (this.#spec.log !== 'records') return
+    for await (const frame of liveSetFrames(this.#parts.store)) {
+      options?.signal?.throwIfAborted()
+      yield decodeFrame(frame).signed
     }
   }
 

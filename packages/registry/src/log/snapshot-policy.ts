@@ -11,7 +11,7 @@ import type { HublessAccessController } from './access-controller.ts'
 import type { IndexStorage } from './index-storage.ts'
 import type { RegistryPins } from './pins.ts'
 import type { RecordIndex } from './record-index.ts'
-import type { RecordStore } from './record-store.ts'
+import type { LiveSetStore } from './live-set.ts'
 import type { SignedRecord } from '../records/types.ts'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { EventsDatabase, LogEntry, Storage } from '@orbitdb/core'
@@ -46,7 +46,7 @@ export interface SnapshotPolicyInit {
    * Absent for the witness and media logs, whose records nothing supersedes
    */
   liveSet?: {
-    store: Pick<RecordStore, 'framesByKind' | 'latestFrames' | 'framesByApp'>
+    store: LiveSetStore
     threshold: number
     onRecords (records: SignedRecord[]): void
     onDone (result: { peer: string, records: number, rejected: number }): void
