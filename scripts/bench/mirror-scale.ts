@@ -147,6 +147,7 @@ try {
   let records = 0
   let apps = 0
   let caughtUp = 0
+  let appsShown = 0
   while (apps < APPS - 5 || records < N) {
     if (Date.now() > deadline) throw new Error(`the mirror had ${records} records and ${apps} apps after ${TIMEOUT} ms`)
     await sleep(500)
@@ -155,6 +156,8 @@ try {
     records = status?.registry?.records ?? records
     apps = typeof status?.apps === 'number' ? status.apps : apps
     if (records >= N && caughtUp === 0) caughtUp = performance.now() - started
+    // every app's newest releases come with the live set, before the history
+    if (apps >= APPS - 5 && appsShown === 0) appsShown = performance.now() - started
   }
   const shown = performance.now() - started
   await sleep(5_000)
@@ -178,7 +181,8 @@ try {
   await stop(second.child)
   report('mirror-scale', [
     { name: `${N}: mirror catch-up (registry)`, value: N / (caughtUp / 1000), unit: 'records/s', baseline: written.appendPerSec },
-    { name: `${N}: mirror catch-up until its catalog shows every app`, value: shown / 1000, unit: 's' },
+    { name: `${N}: mirror's catalog shows every app (the live set), against the whole log`, value: appsShown / 1000, unit: 's', baseline: caughtUp / 1000 },
+    { name: `${N}: mirror catch-up until it holds every record and shows every app`, value: shown / 1000, unit: 's' },
     { name: `${N}: mirror peak RSS while catching up`, value: peak, unit: 'MB', baseline: written.mirrorRssMb },
     { name: `${N}: mirror RSS 5 s after catching up`, value: settled.rss, unit: 'MB', baseline: written.mirrorRssMb, goal: '<= 300 MB (at 1,000,000)' },
     { name: `${N}:   its PSS`, value: settled.pss, unit: 'MB' },

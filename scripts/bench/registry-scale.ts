@@ -88,17 +88,21 @@ function peakRssMb (): number {
  * which LevelDB's memory-mapped table files are most (page cache the kernel takes back when it
  * needs it; a million records are ~2 GB of tables)
  */
-function watchAnonymousRss (): { stop: () => number } {
+function watchAnonymousRss (): { stop: () => number, heap: Record<string, number> } {
   let peak = 0
+  // where anonymous memory goes: the peaks of V8's heap and of memory outside it (MB)
+  const heap: Record<string, number> = { heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 }
   const sample = (): void => {
     try {
       const kb = Number(/RssAnon:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0)
       peak = Math.max(peak, kb / 1024)
     } catch {}
+    const usage = process.memoryUsage() as unknown as Record<string, number>
+    for (const k of Object.keys(heap)) heap[k] = Math.max(heap[k]!, Math.round(usage[k]! / 2 ** 20))
   }
   sample()
   const timer = setInterval(sample, 100)
-  return { stop: () => { sample(); clearInterval(timer); return peak } }
+  return { stop: () => { sample(); clearInterval(timer); return peak }, heap }
 }
 
 /** child: write `n` records, print the append rate and the address to dial, serve until told to stop */
@@ -157,7 +161,7 @@ async function freshChild (directory: string, multiaddr: string, n: number): Pro
   await registry.pinsSettled()
   const peak = peakRssMb()
   const peakAnonymous = anonymous.stop()
-  process.stdout.write(`${JSON.stringify({ liveMs: live.ms, liveRecords: live.records, catchUpPerSec: n / (ms / 1000), catchUpMs: ms, catchUpCpuUs: (used.user + used.system) / n, peakRssMb: peak, peakAnonymousMb: peakAnonymous, peakKbPerRecord: (peak - rssBeforeMb) * 1024 / n })}\n`)
+  process.stdout.write(`${JSON.stringify({ liveMs: live.ms, liveRecords: live.records, catchUpPerSec: n / (ms / 1000), catchUpMs: ms, catchUpCpuUs: (used.user + used.system) / n, peakRssMb: peak, peakAnonymousMb: peakAnonymous, peakHeapMb: anonymous.heap, peakKbPerRecord: (peak - rssBeforeMb) * 1024 / n })}\n`)
   await registry.stop()
   await node.stop()
 }
@@ -212,7 +216,7 @@ async function measure (n: number, dirs: string[]) {
     console.log(`${n}: appended at ${written.appendPerSec.toFixed(0)}/s (${written.settledPerSec.toFixed(0)}/s until pinned), ${written.records} records, writer RSS ${written.mirrorRssMb.toFixed(0)} MB`)
     const fresh = runChild(['--fresh', freshDir, written.multiaddr, String(written.records)])
     console.log(`${n}: fresh peer showed the live set (${fresh.liveRecords} records) after ${fresh.liveMs!.toFixed(0)} ms, the whole log after ${fresh.catchUpMs!.toFixed(0)} ms`)
-    console.log(`${n}: fresh peer caught up at ${fresh.catchUpPerSec!.toFixed(0)}/s (${fresh.catchUpCpuUs!.toFixed(0)} µs CPU a record), peak RSS ${fresh.peakRssMb!.toFixed(0)} MB (anonymous ${fresh.peakAnonymousMb!.toFixed(0)} MB)`)
+    console.log(`${n}: fresh peer caught up at ${fresh.catchUpPerSec!.toFixed(0)}/s (${fresh.catchUpCpuUs!.toFixed(0)} µs CPU a record), peak RSS ${fresh.peakRssMb!.toFixed(0)} MB (anonymous ${fresh.peakAnonymousMb!.toFixed(0)} MB; peaks of ${JSON.stringify(fresh.peakHeapMb)} MB)`)
     const reopened = runChild(['--reopen', freshDir, written.first])
     console.log(`${n}: reopen + first query ${reopened.reopenQueryMs!.toFixed(0)} ms, then latest of an app ${reopened.latestMs!.toFixed(1)} ms (${reopened.latest} records), RSS ${reopened.rssMb!.toFixed(0)} MB`)
     return {
