@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { EPOCH_HEADER, createCatalog, createHttpSource } from '@hubless/query'
+import { EPOCH_HEADER, POSITION_HEADER, createCatalog, createHttpSource } from '@hubless/query'
 import { createPublisherKey, recordFromJSON } from '@hubless/registry'
 import { buildFixtures } from '../../appimage/test/fixtures/build.ts'
 import { runCli, tempDir } from '../../../test/helpers/cli.ts'
@@ -80,6 +80,13 @@ describe('hubless mirror', () => {
     const rest = await fetch(new URL(`/api/v1/records?after=${lines.length}`, mirror!.api))
     assert.equal(await rest.text(), '', 'nothing after the last line')
     assert.equal(rest.headers.get(EPOCH_HEADER), epoch, 'the same order while the mirror runs')
+    assert.match(rest.headers.get('access-control-expose-headers') ?? '', /x-hubless-epoch, x-hubless-position/, 'an app store on another origin reads them')
+
+    // the live set: this one release, placed at the feed's end when it was read
+    const live = await fetch(new URL('/api/v1/records/live', mirror!.api))
+    assert.equal(live.headers.get(POSITION_HEADER), String(lines.length))
+    const liveIds = (await Promise.all((await live.text()).split('\n').filter(l => l !== '').map(async line => recordFromJSON(line)))).map(r => r.id)
+    assert.ok(liveIds.includes(release.id), 'the newest release is in the live set')
 
     // the reader's own roots decide trust, not the mirror's
     const source = createHttpSource({ url: mirror!.api, pollInterval: 0 })

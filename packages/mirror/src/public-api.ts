@@ -1,4 +1,4 @@
-import { parseSearchQuery } from '@hubless/query'
+import { EPOCH_HEADER, POSITION_HEADER, parseSearchQuery } from '@hubless/query'
 import { isRecordId, recordToJSON } from '@hubless/registry'
 import { sendJson } from './http-server.ts'
 import { BadParameterError } from './errors.ts'
@@ -63,6 +63,8 @@ export function createPublicApiRoute (init: PublicApiInit): Route {
       return true
     }
     res.setHeader('access-control-allow-origin', '*')
+    // an app store on another origin reads the feed's order and the live set's position
+    res.setHeader('access-control-expose-headers', `${EPOCH_HEADER}, ${POSITION_HEADER}`)
     try {
       await answer(url, req, res)
     } catch (err) {

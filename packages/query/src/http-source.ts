@@ -83,8 +83,11 @@ export class HttpRecordSource extends TypedEventEmitter<HttpSourceEvents> implem
       log('no live set from %s: %s', this.liveFeed.href, (err as Error).message)
       return undefined
     }
-    const seq = Number(response.headers.get(POSITION_HEADER))
-    if (!response.ok || response.body == null || !Number.isSafeInteger(seq) || seq < 0) {
+    // without the position (a server that is no mirror of this version, a header a browser does
+    // not expose cross-origin) the lines cannot be placed in the feed: the feed is read instead
+    const header = response.headers.get(POSITION_HEADER)
+    const seq = header != null && /^\d{1,15}$/.test(header) ? Number(header) : -1
+    if (!response.ok || response.body == null || seq < 0) {
       log('no live set from %s (%d)', this.liveFeed.href, response.status)
       await response.body?.cancel().catch(() => {})
       return undefined
