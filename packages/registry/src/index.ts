@@ -173,7 +173,8 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
   latest (query: LatestQuery, options?: AbortOptions): AsyncIterable<SignedRecord>
   /**
    * This peer's live set: every trust record and yank, each publisher's newest release per app,
-   * channel and arch, and for a slot whose newest is yanked, the newest that is not: what a peer
+   * channel and arch, and for a slot whose newest is yanked or signed after its key's revocation or
+   * rotation, the newest that is not: what a peer
    * far behind is given first (over libp2p, or a mirror's `/api/v1/records/live`). Ranges of the
    * record index; nothing for the witness and media logs
    */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { buildEndorseRecord, buildYankRecord, createPublisherKey, encodeSignedRecord, signRecord } from '../src/index.ts'
+import { buildEndorseRecord, buildRevokeKeyRecord, buildYankRecord, createPublisherKey, encodeSignedRecord, signRecord } from '../src/index.ts'
 import type { SignedRecord } from '../src/index.ts'
 import { fetchLiveSet, liveSetProtocol } from '../src/log/live-set.ts'
 import { serveSnapshot } from '../src/log/snapshot.ts'
@@ -22,7 +22,7 @@ describe('the live set', () => {
   const peers = new Peers()
   after(async () => { await peers.cleanup() })
 
-  it('a fresh peer far behind shows the live set first, each record once before its history, then takes the whole log', async () => {
+  it('a fresh peer far behind shows the live set first (with what stands in for a yanked or revoked newest), each record once before its history, then takes the whole log', async () => {
     const mirror = await peers.start(undefined, init)
     const owner = createPublisherKey()
     const endorser = createPublisherKey()
@@ -41,9 +41,18 @@ describe('the live set', () => {
     // the newest nightly of One is yanked: the live set brings the one before it too
     const yanked = newest.get('org.example.One nightly')!
     const fallback = published.filter(r => r.record.kind === 'release' && r.record.appId === 'org.example.One' && r.record.channel === 'nightly').at(-2)!
-    published.push(await mirror.registry.publish(buildYankRecord(yanked as never, 'broken build', { publisher: owner.did, time: 1_800_000_000_000 }), owner))
-    published.push(await mirror.registry.publish(buildEndorseRecord(owner.did, {}, { publisher: endorser.did, time: 1_800_000_000_001 }), endorser))
-    const expected = [...published.slice(-2), ...newest.values(), fallback].map(r => r.id).sort()
+    // a key revoked after its first release of Three: that first one stands in for the newest
+    const lost = createPublisherKey()
+    const kept = await mirror.registry.publish(releaseRecord(lost, { appId: 'org.example.Three' }, 1_000), lost)
+    const revoked = await mirror.registry.publish(releaseRecord(lost, { appId: 'org.example.Three' }, 1_001), lost)
+    published.push(kept, revoked)
+    const trust = [
+      await mirror.registry.publish(buildRevokeKeyRecord(1_700_000_001_001, 'key lost', { publisher: lost.did, time: 1_800_000_000_002 }), lost),
+      await mirror.registry.publish(buildYankRecord(yanked as never, 'broken build', { publisher: owner.did, time: 1_800_000_000_000 }), owner),
+      await mirror.registry.publish(buildEndorseRecord(owner.did, {}, { publisher: endorser.did, time: 1_800_000_000_001 }), endorser)
+    ]
+    published.push(...trust)
+    const expected = [...trust, ...newest.values(), fallback, revoked, kept].map(r => r.id).sort()
 
     const fresh = await peers.start(undefined, init)
     const beforeLive: string[] = []

@@ -15,8 +15,9 @@ const log = logger('hubless:registry:live')
  * The live set: what a peer that is far behind needs before the history that led to it, so that
  * it answers with today's catalog in seconds rather than after verifying every superseded nightly.
  * It is every record that is not a release (revocations, rotations, endorsements, yanks), each
- * publisher's newest release per app, channel and architecture, and where that one is yanked,
- * the newest release of its slot that is not (what the catalog falls back to). Each record is an
+ * publisher's newest release per app, channel and architecture, and where the catalog passes
+ * over that one (yanked, or signed after its key was revoked or rotated away), the newest release
+ * of its slot that it does not pass over (what the catalog falls back to). Each record is an
  * entry of the serving peer's log and checks out on its own (entry signature, writer identity,
  * record), exactly as it does when it enters the log; the asker shows them at once and takes the
  * log itself afterwards, through the snapshot that follows. What the live set cannot prove is
@@ -50,32 +51,39 @@ export async function * liveSetEntries (store: LiveSetStore): AsyncGenerator<Uin
 /** The record index's frames of our live set, trust records first: ranges of the index */
 export async function * liveSetFrames (store: LiveSetStore): AsyncGenerator<Uint8Array> {
   const yanked = new Set<string>()
+  /** key -> the moment from which its releases are revoked or rotated away (the catalog's rule) */
+  const cutoffs = new Map<string, number>()
+  const cut = (key: string, time: number): void => { cutoffs.set(key, Math.min(cutoffs.get(key) ?? Infinity, time)) }
   for (const kind of TRUST_KINDS) {
     for await (const frame of store.framesByKind(kind)) {
-      if (kind === 'yank') {
+      if (kind === 'yank' || kind === 'revoke-key' || kind === 'rotate-key') {
         const { record } = decodeFrame(frame).signed
         if (record.kind === 'yank') yanked.add(record.release)
+        else if (record.kind === 'revoke-key') cut(record.publisher, record.since)
+        else if (record.kind === 'rotate-key') cut(record.publisher, record.time)
       }
       yield frame
     }
   }
-  /** app id -> its slots whose newest release is yanked */
+  /** what the catalog would pass over: a yanked release, or one signed after its key's cutoff */
+  const passedOver = (id: string, record: ReleaseRecord): boolean => yanked.has(id) || record.time >= (cutoffs.get(record.publisher) ?? Infinity)
+  /** app id -> its slots whose newest release the catalog passes over */
   const fallBack = new Map<string, Set<string>>()
   for await (const frame of store.latestFrames({})) {
     const header = frameHeader(frame)
-    if (yanked.has(header.id)) {
+    if (yanked.has(header.id) || cutoffs.size > 0) {
       const record = decodeFrame(frame).signed.record as ReleaseRecord
-      fallBack.set(record.appId, (fallBack.get(record.appId) ?? new Set()).add(latestKey(record)))
+      if (passedOver(header.id, record)) fallBack.set(record.appId, (fallBack.get(record.appId) ?? new Set()).add(latestKey(record)))
     }
     yield frame
   }
-  // the newest release of each slot whose newest is yanked (the catalog shows that one instead)
+  // the newest release of each such slot that the catalog does not pass over (it shows that one instead)
   for (const [appId, slots] of fallBack) {
     const newest = new Map<string, { time: number, frame: Uint8Array }>()
     for await (const frame of store.framesByApp(appId)) {
       const { signed } = decodeFrame(frame)
       const record = signed.record
-      if (record.kind !== 'release' || yanked.has(signed.id)) continue
+      if (record.kind !== 'release' || passedOver(signed.id, record)) continue
       const key = latestKey(record)
       if (!slots.has(key)) continue
       // in log order: on a tie of times, the later entry
