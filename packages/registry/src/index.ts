@@ -161,7 +161,8 @@ export interface Registry extends TypedEventTarget<RegistryEvents> {
   /**
    * The records of one publisher (`{ publisher }`), of one app (`{ appId }`: its releases and
    * yanks) or of one kind (`{ kind }`, any but `release`: the trust records and yanks), in the
-   * order they entered this peer's log: a range of the record index, not a scan of the log
+   * order they entered this peer's log: a range of the record index, not a scan of the log. Records
+   * of a neighbour's live set that the log does not hold yet come after them
    */
   find (query: RecordQuery, options?: AbortOptions): AsyncIterable<SignedRecord>
   /**

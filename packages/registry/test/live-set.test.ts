@@ -15,6 +15,12 @@ import { releaseRecord } from './fixtures.ts'
 import { accessController, entryBytes, LOG_ID } from './helpers/snapshot-entries.ts'
 import { connect, ids, Peers, waitForRecords } from './peers.ts'
 
+async function idsOf (records: AsyncIterable<SignedRecord>): Promise<string[]> {
+  const out: string[] = []
+  for await (const r of records) out.push(r.id)
+  return out
+}
+
 const init = { name: 'live-registry', snapshotThreshold: 16, liveSetThreshold: 16 }
 const VERSIONS = 12
 
@@ -59,6 +65,7 @@ describe('the live set', () => {
     let live: { records: number, rejected: number } | undefined
     let liveStatus: number | undefined
     let foundEarly: boolean | undefined
+    let foundByApp: string[] = []
     const events: string[] = []
     fresh.registry.addEventListener('record', e => {
       events.push(e.detail.id)
@@ -68,9 +75,10 @@ describe('the live set', () => {
       fresh.registry.addEventListener('live', e => {
         live = e.detail
         // what a reader sees at this moment: the records by id, and the count not yet in the log
-        void Promise.all([fresh.registry.status(), fresh.registry.get(fallback.id)]).then(([status, found]) => {
+        void Promise.all([fresh.registry.status(), fresh.registry.get(fallback.id), idsOf(fresh.registry.find({ appId: 'org.example.Three' }))]).then(([status, found, byApp]) => {
           liveStatus = status.live
           foundEarly = found != null
+          foundByApp = byApp
           resolve()
         })
       })
@@ -83,6 +91,7 @@ describe('the live set', () => {
     assert.deepEqual({ records: live?.records, rejected: live?.rejected }, { records: expected.length, rejected: 0 })
     assert.deepEqual([...beforeLive].sort(), expected, 'before the history, exactly the live set')
     assert.equal(foundEarly, true, 'get finds a live record')
+    assert.deepEqual(foundByApp.sort(), [kept.id, revoked.id].sort(), 'find reads live records too')
     assert.ok(liveStatus != null && liveStatus > 0, `status counts live records not in the log yet (${liveStatus})`)
     // every record once from the log; the live ones once more before it
     assert.equal(events.length, published.length + expected.length)

@@ -5,6 +5,7 @@ import { latestKey } from './record-store.ts'
 import { decodeWithCid, fetchSnapshot } from './snapshot.ts'
 import { assertLogEntry } from './snapshot-stream.ts'
 import type { HublessAccessController } from './access-controller.ts'
+import type { RecordQuery } from './record-index.ts'
 import type { RecordStore } from './record-store.ts'
 import type { ReleaseRecord, SignedRecord } from '../records/types.ts'
 import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
@@ -176,6 +177,14 @@ export class LiveRecords {
 
   get (id: string): SignedRecord | undefined {
     return this.#records.get(id)
+  }
+
+  /** the records `find(query)` would read from the index, of those held here */
+  matching (query: RecordQuery): SignedRecord[] {
+    const wanted = (r: SignedRecord['record']): boolean => 'publisher' in query
+      ? r.publisher === query.publisher
+      : 'appId' in query ? (r.kind === 'release' || r.kind === 'yank') && r.appId === query.appId : r.kind === query.kind
+    return [...this.#records.values()].filter(signed => wanted(signed.record))
   }
 
   /** the record entered the log */

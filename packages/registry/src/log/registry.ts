@@ -262,6 +262,8 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
       options?.signal?.throwIfAborted()
       yield record
     }
+    // a neighbour's live set, until its records enter the log: after the log's, having no place in its order yet
+    yield * this.#live.matching(query)
   }
 
   async * latest (query: LatestQuery, options?: AbortOptions): AsyncGenerator<SignedRecord> {
