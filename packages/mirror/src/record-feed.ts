@@ -7,7 +7,7 @@ import { recordToJSON } from '@hubless/registry'
 import { streamCompressor } from './encoded-answer.ts'
 import { ServerBusyError } from './errors.ts'
 import { acceptedCoding } from './send-answer.ts'
-import type { Registry } from '@hubless/registry'
+import type { Registry, SignedRecord } from '@hubless/registry'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 const log = logger('hubless:mirror:record-feed')
@@ -17,6 +17,11 @@ const PIECE_LINES = 500
 /** feeds streamed at once; one more is refused with ServerBusyError (503 and Retry-After) */
 const DEFAULT_MAX_STREAMS = 8
 const NDJSON_TYPE = 'application/x-ndjson; charset=utf-8'
+
+/** a signed record as a line of the feed: its JSON form (`recordToJSON`) and a newline */
+function line (signed: SignedRecord): string {
+  return `${JSON.stringify(recordToJSON(signed))}\n`
+}
 
 export interface RecordFeedInit {
   /** feeds streamed at once; default 8 */
@@ -58,7 +63,7 @@ export function createRecordFeed (source: Pick<Registry, 'entries' | 'position' 
       let lines = 0
       for await (const { position, signed } of source.entries({ after: { index, seq: at }, signal })) {
         if (position.seq > through) break
-        piece += `${JSON.stringify(recordToJSON(signed))}\n`
+        piece += line(signed)
         at = position.seq
         if (++lines === PIECE_LINES) break
       }
@@ -73,7 +78,7 @@ export function createRecordFeed (source: Pick<Registry, 'entries' | 'position' 
     let piece = ''
     let lines = 0
     for await (const signed of source.liveSet({ signal })) {
-      piece += `${JSON.stringify(recordToJSON(signed))}\n`
+      piece += line(signed)
       if (++lines < PIECE_LINES) continue
       yield piece
       piece = ''

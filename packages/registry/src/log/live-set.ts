@@ -2,8 +2,8 @@ import { logger } from '@libp2p/logger'
 import { createSignatureBatch } from '../codecs/signature-batch.ts'
 import { decodeFrame, frameHeader } from './record-frame.ts'
 import { latestKey } from './record-store.ts'
-import { decodeWithCid, fetchSnapshot } from './snapshot.ts'
-import { assertLogEntry } from './snapshot-stream.ts'
+import { checkEntries } from './entry-checks.ts'
+import { fetchSnapshot } from './snapshot.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import type { RecordQuery } from './record-index.ts'
 import type { RecordStore } from './record-store.ts'
@@ -118,28 +118,8 @@ export interface LiveSetPiece {
 export async function * fetchLiveSet (libp2p: Libp2p, peer: PeerId, protocol: string, ctx: LiveSetContext, options: AbortOptions = {}): AsyncGenerator<LiveSetPiece> {
   const signatures = createSignatureBatch()
   const checkChunk = async (raw: Uint8Array[]): Promise<LiveSetPiece> => {
-    const decoded: Array<ReturnType<typeof decodeWithCid>> = []
-    let rejected = 0
-    for (const bytes of raw) {
-      try {
-        decoded.push(decodeWithCid(bytes))
-      } catch {
-        rejected++
-      }
-    }
-    const held = await ctx.held(decoded.map(d => d.entry.hash))
-    const checked = await Promise.all(decoded.map(async ({ entry, signedBytes }, i) => {
-      if (held[i] === true) return undefined
-      try {
-        assertLogEntry(entry, ctx.logId)
-        return await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true, signedEntryBytes: signedBytes })
-      } catch (err) {
-        rejected++
-        ctx.onRejected(entry.hash, err as Error)
-        return undefined
-      }
-    }))
-    return { records: checked.filter(r => r != null), rejected }
+    const { checked, rejected } = await checkEntries(raw, { ...ctx, verify: signatures.verify })
+    return { records: checked.flatMap(c => c == null ? [] : [c.signed]), rejected }
   }
   const ahead: Array<Promise<LiveSetPiece>> = []
   try {

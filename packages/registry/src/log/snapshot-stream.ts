@@ -1,12 +1,12 @@
 import { logger } from '@libp2p/logger'
-import { Entry } from '@orbitdb/core'
-import { MalformedRecordError, SnapshotHeadsError, SnapshotTimeoutError } from '../errors.ts'
+import { SnapshotHeadsError, SnapshotTimeoutError } from '../errors.ts'
 import { createSignatureBatch } from '../codecs/signature-batch.ts'
 import { heldEntries } from './held-entries.ts'
 import { raceSignal } from './serial.ts'
-import { decodeWithCid } from './snapshot.ts'
+import { checkEntries } from './entry-checks.ts'
 import type { HublessAccessController } from './access-controller.ts'
 import type { CachedEntry } from './record-frame.ts'
+import type { Checked } from './entry-checks.ts'
 import type { Decoded } from './snapshot.ts'
 import type { AbortOptions } from '@libp2p/interface'
 import type { LogEntry } from '@orbitdb/core'
@@ -67,18 +67,6 @@ export interface StreamImportResult extends StreamImportProgress {
   heads: string[]
 }
 
-/** Throws unless `entry` has the shape of an entry of the log `logId` (what OrbitDB's join takes) */
-export function assertLogEntry (entry: Decoded, logId: string): void {
-  if (entry.id !== logId || !Entry.isEntry(entry) || !Array.isArray(entry.next) || !Array.isArray(entry.refs) || typeof entry.clock?.time !== 'number') throw new MalformedRecordError(`entry ${entry.hash} does not belong to this log`)
-}
-
-interface Checked {
-  entry: Decoded
-  cid: CID
-  bytes: Uint8Array
-  signed: CachedEntry['signed']
-}
-
 /**
  * Import a snapshot piece by piece (snapshot format 2, or any source of entries in parents-first
  * order): each piece's entries are decoded and their signatures checked on a worker while the
@@ -111,34 +99,16 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
   /** for each hash: written since the last checkpoint, or held by the log; one read for all */
   const known = async (hashes: string[]): Promise<boolean[]> => heldEntries(hashes, h => written.has(h), async ask => ctx.held(ask))
 
-  const reject = (hash: string, err: Error): void => {
-    progress.rejected++
-    ctx.onRejected(hash, err)
-  }
-
-  const checkOne = async (entry: Decoded, cid: CID, bytes: Uint8Array, signedBytes: Uint8Array | undefined): Promise<Checked | undefined> => {
-    try {
-      assertLogEntry(entry, ctx.logId)
-      const signed = await ctx.access.check(entry, { verify: signatures.verify, entrySignature: true, signedEntryBytes: signedBytes })
-      return { entry, cid, bytes, signed }
-    } catch (err) {
-      reject(entry.hash, err as Error)
-      return undefined
-    }
-  }
-
   const checkPiece = async (raw: Uint8Array[]): Promise<Array<Checked | undefined>> => {
-    const decoded: Array<ReturnType<typeof decodeWithCid> & { bytes: Uint8Array }> = []
-    for (const bytes of raw) {
-      try {
-        decoded.push({ ...decodeWithCid(bytes), bytes })
-      } catch {
-        progress.rejected++
-      }
-    }
-    // entries the log holds already are skipped unchecked, as OrbitDB's join skips them
-    const held = await known(decoded.map(d => d.entry.hash))
-    return Promise.all(decoded.map(async (d, i) => held[i] === true ? undefined : checkOne(d.entry, d.cid, d.bytes, d.signedBytes)))
+    const { checked, rejected } = await checkEntries(raw, {
+      logId: ctx.logId,
+      access: ctx.access,
+      verify: signatures.verify,
+      held: known,
+      onRejected: (hash, error) => { ctx.onRejected(hash, error) }
+    })
+    progress.rejected += rejected
+    return checked
   }
 
   /** join the tips through OrbitDB, then show the records written since the last checkpoint */
