@@ -11,10 +11,11 @@
  * answered search; then the whole record feed an app store's HTTP source reads, with the
  * mirror's peak RSS while it serves it, and the live set it reads first (or alone).
  *
- * Run: node scripts/bench/mirror-scale.ts (or pnpm bench mirror-scale)
+ * Run: node scripts/bench/mirror-scale.ts (or pnpm bench mirror-scale); BENCH_MIRROR_KEEP=DIR keeps
+ * the mirror's data dir (in the same file system as the temp dir)
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -201,5 +202,8 @@ try {
 } finally {
   for (const child of children) await stop(child)
   await rm(writerDir, { recursive: true, force: true })
-  await rm(mirrorDir, { recursive: true, force: true })
+  // BENCH_MIRROR_KEEP=DIR keeps the mirror's data dir there, to study its restarts
+  const keep = process.env.BENCH_MIRROR_KEEP
+  if (keep != null) await rename(mirrorDir, keep)
+  else await rm(mirrorDir, { recursive: true, force: true })
 }

@@ -158,3 +158,9 @@ export class PeerBusyError extends Error {
   static override name = 'PeerBusyError'
   override name = 'PeerBusyError'
 }
+
+/** A peer reset the stream of a snapshot or live set (busy, or failed part-way): what came is not the whole */
+export class SnapshotRefusedError extends Error {
+  static override name = 'SnapshotRefusedError'
+  override name = 'SnapshotRefusedError'
+}

@@ -26,7 +26,7 @@ import type { TypedEventTarget } from 'main-event'
 export * from './records/index.ts'
 export {
   ForgedIdentityError, IndexFormatError, InvalidHoldsMessageError, InvalidRegistryNameError, KeyExistsError, KeyFileError, KeyNotFoundError, RegistryStoppedError,
-  PeerBusyError, SnapshotTimeoutError, WrongPassphraseError
+  PeerBusyError, SnapshotRefusedError, SnapshotTimeoutError, WrongPassphraseError
 } from './errors.ts'
 export { HOLDS_PROTOCOL, askHolds, holds, holdsAll, parseHoldsQuery } from './holds.ts'
 export type { HoldsAnswer, HoldsComponents, HoldsInit, HoldsQuery, HoldsService } from './holds.ts'
@@ -69,6 +69,11 @@ export interface RegistryInit {
    * Default 4 096; `Infinity` never asks. Only the registry log has one
    */
   liveSetThreshold?: number
+  /**
+   * live sets served at once; the next asker is refused (`PeerBusyError`) and takes the
+   * snapshot alone. Default 4; 0 refuses every asker (the history is still served)
+   */
+  liveSetServes?: number
   /**
    * `records` (default): the registry log of releases and trust. `witnesses`: the mirrors' witness
    * log, a second OrbitDB database (its own access controller type and address, so its own

@@ -1,8 +1,10 @@
 /**
  * The live set (live-set.ts): a peer far behind shows every trust record and yank and each
  * publisher's newest release per slot (or the newest not yanked) before the history, then takes
- * the history and ends with the same log; an older peer is not asked; a peer serving forged or foreign entries, garbage or an
- * entry over the size bound gets named refusals, and what checked out is still handed on.
+ * the history and ends with the same log; an older peer is not asked; a neighbour at its limit of
+ * live sets served refuses, and the asker takes the snapshot alone; a peer serving forged or
+ * foreign entries, garbage or an entry over the size bound gets named refusals, and what checked
+ * out is still handed on.
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
@@ -113,6 +115,31 @@ describe('the live set', () => {
     await waitForRecords(fresh.registry, published)
     assert.equal(live, 0)
     assert.equal((await fresh.registry.status()).rejected, 0)
+  })
+
+  it('a neighbour serving as many live sets as it allows refuses the next asker, who takes the snapshot alone', async () => {
+    // liveSetServes 0: every asker finds the neighbour at its limit, whatever the timing
+    const busy = await peers.start(undefined, { ...init, name: 'live-busy', liveSetServes: 0 })
+    const key = createPublisherKey()
+    const published: SignedRecord[] = []
+    for (let i = 0; i < 40; i++) published.push(await busy.registry.publish(releaseRecord(key, {}, i), key))
+    const asker = await peers.start(undefined, { name: 'live-busy-asker' })
+    await connect(asker, busy)
+    const ctx = { logId: busy.registry.address, access: await accessController(), held: async (hashes: string[]) => hashes.map(() => false), onRejected: () => {} }
+    let received = 0
+    await assert.rejects(async () => {
+      for await (const piece of fetchLiveSet(asker.node.libp2p, busy.node.libp2p.peerId, liveSetProtocol(busy.registry.address), ctx, { signal: AbortSignal.timeout(20_000) })) received += piece.records.length
+    }, { name: 'SnapshotRefusedError' }, 'a refused asker is told so, not handed an empty live set')
+    assert.equal(received, 0)
+
+    const fresh = await peers.start(undefined, { ...init, name: 'live-busy' })
+    let live = 0
+    fresh.registry.addEventListener('live', () => { live++ })
+    await connect(fresh, busy)
+    await waitForRecords(fresh.registry, published)
+    assert.equal(live, 0, 'no live set came')
+    assert.equal((await fresh.registry.status()).rejected, 0)
+    assert.deepEqual(await ids(fresh.registry), await ids(busy.registry))
   })
 
   it('forged, foreign, garbled and oversize entries are refused by name; what checked out is handed on', async () => {

@@ -33,7 +33,7 @@ export const MAX_LIVE_SET_ENTRIES = 200_000
 const MAX_LIVE_SET_BYTES = 256 * 1024 * 1024
 /** chunks of the stream checked at once, ahead of the one handed on */
 const CHECK_AHEAD = 8
-/** live sets served at once; more askers are refused and take the snapshot alone */
+/** live sets served at once by default (`RegistryInit.liveSetServes`); more askers are refused and take the snapshot alone */
 export const MAX_LIVE_SET_SERVES = 4
 
 const TRUST_KINDS = ['revoke-key', 'rotate-key', 'endorse', 'unendorse', 'yank'] as const

@@ -8,7 +8,7 @@ import type { HublessAccessController, LogSpec } from './access-controller.ts'
 import { checkRegistryName, DATABASE_TYPE, DEFAULT_REGISTRY_NAME, registryAddress } from './address.ts'
 import { Appender, REFERENCES_COUNT } from './appender.ts'
 import { blockWriter, openLogStorage } from './index-storage.ts'
-import { DEFAULT_LIVE_SET_THRESHOLD, LiveRecords, liveSetFrames } from './live-set.ts'
+import { DEFAULT_LIVE_SET_THRESHOLD, LiveRecords, liveSetFrames, MAX_LIVE_SET_SERVES } from './live-set.ts'
 import { decodeFrame } from './record-frame.ts'
 import { RegistryPins } from './pins.ts'
 import { RecordIndex } from './record-index.ts'
@@ -145,6 +145,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
             liveSet: {
               store,
               threshold: init.liveSetThreshold ?? DEFAULT_LIVE_SET_THRESHOLD,
+              maxServes: init.liveSetServes ?? MAX_LIVE_SET_SERVES,
               onRecords: records => { for (const record of this.#live.add(records)) this.#dispatch('record', record) },
               onDone: result => { this.#dispatch('live', result) }
             }

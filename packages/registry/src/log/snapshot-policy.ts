@@ -1,7 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { PeerBusyError, SnapshotTimeoutError } from '../errors.ts'
 import { fetchSnapshot, importSnapshot, serveSnapshot, snapshotProtocol } from './snapshot.ts'
-import { fetchLiveSet, liveSetEntries, liveSetProtocol, MAX_LIVE_SET_SERVES } from './live-set.ts'
+import { fetchLiveSet, liveSetEntries, liveSetProtocol } from './live-set.ts'
 import { fetchManifest, fetchPieces, serveRequest } from './snapshot-exchange.ts'
 import { SnapshotPieces } from './snapshot-pieces.ts'
 import { importPieces } from './snapshot-stream.ts'
@@ -48,6 +48,8 @@ export interface SnapshotPolicyInit {
   liveSet?: {
     store: LiveSetStore
     threshold: number
+    /** live sets served at once */
+    maxServes: number
     onRecords (records: SignedRecord[]): void
     onDone (result: { peer: string, records: number, rejected: number }): void
   }
@@ -101,8 +103,8 @@ export class SnapshotPolicy {
     const live = this.#init.liveSet
     if (live != null) {
       await this.#init.libp2p.handle(this.liveProtocol, (stream: Stream) => {
-        if (this.#liveServes >= MAX_LIVE_SET_SERVES) {
-          stream.abort(new PeerBusyError(`serving ${MAX_LIVE_SET_SERVES} live sets already`))
+        if (this.#liveServes >= live.maxServes) {
+          stream.abort(new PeerBusyError(`serving ${this.#liveServes} live sets already (at most ${live.maxServes})`))
           return
         }
         this.#liveServes++

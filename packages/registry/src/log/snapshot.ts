@@ -5,7 +5,7 @@ import { Entry } from '@orbitdb/core'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { MalformedRecordError, OversizeRecordError, SnapshotTimeoutError } from '../errors.ts'
+import { MalformedRecordError, OversizeRecordError, SnapshotRefusedError, SnapshotTimeoutError } from '../errors.ts'
 import { MAX_ENVELOPE_BYTES } from '../records/codec.ts'
 import { raceSignal } from './serial.ts'
 import type { HublessAccessController } from './access-controller.ts'
@@ -86,8 +86,8 @@ export interface FetchSnapshotOptions extends AbortOptions {
 /**
  * Read a peer's snapshot (or any stream of u32 length + entry bytes) as it arrives: the entry
  * bytes of each chunk received, bounded in count and size. Throws (a named error) when the peer
- * breaks a bound, goes silent, or ends inside an entry; whatever it yielded before is then no
- * snapshot at all.
+ * breaks a bound, goes silent, resets the stream (refused, or failed part-way) or ends inside an
+ * entry; whatever it yielded before is then no snapshot at all.
  */
 export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: string, options: FetchSnapshotOptions = {}): AsyncGenerator<Uint8Array[]> {
   const maxEntries = options.maxEntries ?? MAX_SNAPSHOT_ENTRIES
@@ -130,7 +130,12 @@ export async function * fetchSnapshot (libp2p: Libp2p, peer: PeerId, protocol: s
     await Promise.race([stream.close(options), gaveUp])
     while (true) {
       const next = await Promise.race([pendingChunk, gaveUp])
-      if (next.done === true) break
+      if (next.done === true) {
+        // a peer that refuses (busy) or fails part-way resets the stream: its reads end as a close
+        // does, and what came is not the whole
+        if (stream.status === 'reset') throw new SnapshotRefusedError(`${peer} broke off ${what} after ${count} entries`)
+        break
+      }
       pendingChunk = chunks.next()
       pendingChunk.catch(() => {})
       const chunk = next.value
