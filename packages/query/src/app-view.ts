@@ -16,9 +16,11 @@ import type { ParsedVersion } from './version.ts'
  * replaying an old release can never displace a newer one.
  */
 
+/** a release as the catalog holds it: a `ParsedRelease` (its version parsed once, its time), so `newestFirst` orders entries as they are */
 export interface ReleaseEntry {
   id: string
   record: ReleaseRecord
+  time: number
   parsed: ParsedVersion
 }
 

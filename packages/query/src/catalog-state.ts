@@ -166,7 +166,7 @@ export class CatalogState {
     this.records.set(id, { id, record })
     switch (record.kind) {
       case 'release': {
-        const entry: ReleaseEntry = { id, record, parsed: parseVersion(record.version) }
+        const entry: ReleaseEntry = { id, record, time: record.time, parsed: parseVersion(record.version) }
         this.releases.set(id, entry)
         addTo(this.releasesByApp, record.appId, id, entry)
         addTo(this.releasesByPublisher, record.publisher, id, entry)
@@ -236,7 +236,7 @@ export class CatalogState {
     const app = this.apps.get(record.appId)
     if (app == null) return undefined
     const identity = this.identities.identityOf(record.publisher)
-    const entry = this.releases.get(id) ?? { id, record, parsed: parseVersion(record.version) }
+    const entry = this.releases.get(id) ?? { id, record, time: record.time, parsed: parseVersion(record.version) }
     return { view: releaseView(entry, this.ctx, identity), owner: identity === app.facts.publisher }
   }
 

@@ -1,5 +1,4 @@
 import type { ReleaseEntry } from './app-view.ts'
-import type { ParsedRelease } from './version.ts'
 import { newestFirst } from './version.ts'
 
 /**
@@ -12,17 +11,22 @@ import { newestFirst } from './version.ts'
  * releases arrived in, nor on which others are held (the chain depth the views break ties with would).
  */
 
-const ordered = (e: ReleaseEntry): ParsedRelease => ({ id: e.id, time: e.record.time, parsed: e.parsed })
-
 const earlier = (a: ReleaseEntry, b: ReleaseEntry): boolean =>
   a.record.time < b.record.time || (a.record.time === b.record.time && a.id < b.id)
 
+/** one key's releases of one app: its first, and its slots (channel, then arch) */
+interface Group {
+  first: ReleaseEntry | undefined
+  slots: Map<string, Map<string, ReleaseEntry[]>>
+}
+
 export class Retention {
   readonly perSlot: number
-  /** slot → its held releases, newest first */
-  private readonly slots = new Map<string, ReleaseEntry[]>()
-  /** app and key → the key's first release of the app (held whatever its slot says) */
-  private readonly firsts = new Map<string, ReleaseEntry>()
+  /**
+   * app → key → its group. Maps of the records' own strings, not keys joined from them: a join
+   * per release was a third of a catalog's load from its saved index
+   */
+  private readonly groups = new Map<string, Map<string, Group>>()
 
   constructor (perSlot: number) {
     this.perSlot = perSlot
@@ -34,31 +38,34 @@ export class Retention {
    */
   admit (entry: ReleaseEntry, yanked: (id: string) => boolean): ReleaseEntry[] {
     const { appId, publisher, channel, arch } = entry.record
-    const groupKey = `${appId}\n${publisher}`
-    const slotKey = `${groupKey}\n${channel}\n${arch}`
-    const dropped: ReleaseEntry[] = []
-    const first = this.firsts.get(groupKey)
+    let byKey = this.groups.get(appId)
+    if (byKey == null) {
+      byKey = new Map()
+      this.groups.set(appId, byKey)
+    }
+    let group = byKey.get(publisher)
+    if (group == null) {
+      group = { first: undefined, slots: new Map() }
+      byKey.set(publisher, group)
+    }
+    let dropped: ReleaseEntry[] = []
+    const first = group.first
     if (first == null || earlier(entry, first)) {
-      this.firsts.set(groupKey, entry)
+      group.first = entry
       // the former first is an ordinary release now: its slot decides
-      if (first != null) dropped.push(...this.trim(`${groupKey}\n${first.record.channel}\n${first.record.arch}`, yanked))
+      if (first != null) dropped = this.trim(group, slotOf(group, first.record.channel, first.record.arch), yanked)
     }
-    let slot = this.slots.get(slotKey)
-    if (slot == null) {
-      slot = []
-      this.slots.set(slotKey, slot)
-    }
+    const slot = slotOf(group, channel, arch)
     let at = slot.length
-    while (at > 0 && newestFirst(ordered(entry), ordered(slot[at - 1]!)) < 0) at--
+    while (at > 0 && newestFirst(entry, slot[at - 1]!) < 0) at--
     slot.splice(at, 0, entry)
-    dropped.push(...this.trim(slotKey, yanked))
-    return dropped
+    const trimmed = this.trim(group, slot, yanked)
+    return trimmed.length === 0 ? dropped : dropped.concat(trimmed)
   }
 
-  /** the releases of a slot past its newest `perSlot` not yanked, except a first release */
-  private trim (slotKey: string, yanked: (id: string) => boolean): ReleaseEntry[] {
-    const slot = this.slots.get(slotKey)
-    if (slot == null) return []
+  /** the releases of a slot past its newest `perSlot` not yanked, except the group's first */
+  private trim (group: Group, slot: ReleaseEntry[], yanked: (id: string) => boolean): ReleaseEntry[] {
+    if (slot.length <= this.perSlot) return NONE
     const dropped: ReleaseEntry[] = []
     let kept = 0
     for (let i = 0; i < slot.length; i++) {
@@ -67,10 +74,27 @@ export class Retention {
         if (!yanked(entry.id)) kept++
         continue
       }
-      if (this.firsts.get(`${entry.record.appId}\n${entry.record.publisher}`) === entry) continue
+      if (group.first === entry) continue
       dropped.push(entry)
       slot.splice(i--, 1)
     }
     return dropped
   }
+}
+
+const NONE: ReleaseEntry[] = []
+
+/** a group's releases of one channel and arch, newest first (made empty when it has none) */
+function slotOf (group: Group, channel: string, arch: string): ReleaseEntry[] {
+  let byArch = group.slots.get(channel)
+  if (byArch == null) {
+    byArch = new Map()
+    group.slots.set(channel, byArch)
+  }
+  let slot = byArch.get(arch)
+  if (slot == null) {
+    slot = []
+    byArch.set(arch, slot)
+  }
+  return slot
 }
