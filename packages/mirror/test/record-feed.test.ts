@@ -68,7 +68,8 @@ describe('record feed', () => {
       channel: 'nightly',
       arch: 'x86_64',
       content: { urls: [`https://example.org/feed-${i}.AppImage`] },
-      app: { name: `Feed ${i % 40}` }
+      // characters of two and three bytes in UTF-8: a line is written as bytes, not as a string
+      app: { name: `Fëed 日本 ${i % 40}` }
     }, { publisher: key.did, time: 1_700_000_000_000 + i }))
     await registry.publishMany(records, key)
   })
