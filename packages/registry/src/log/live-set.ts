@@ -42,7 +42,7 @@ export function liveSetProtocol (address: string): string {
   return `/hubless/registry/live/1.0.0/${address.split('/').pop()}`
 }
 
-export type LiveSetStore = Pick<RecordStore, 'framesByKind' | 'latestFrames' | 'framesByApp'>
+export type LiveSetStore = Pick<RecordStore, 'framesByKind' | 'latestSlots' | 'framesByApp'>
 
 /** The entry bytes of our live set (what the protocol serves) */
 export async function * liveSetEntries (store: LiveSetStore): AsyncGenerator<Uint8Array> {
@@ -70,11 +70,11 @@ export async function * liveSetFrames (store: LiveSetStore): AsyncGenerator<Uint
   const passedOver = (id: string, record: ReleaseRecord): boolean => yanked.has(id) || record.time >= (cutoffs.get(record.publisher) ?? Infinity)
   /** app id -> its slots whose newest release the catalog passes over */
   const fallBack = new Map<string, Set<string>>()
-  for await (const frame of store.latestFrames({})) {
-    const header = frameHeader(frame)
-    if (yanked.has(header.id) || cutoffs.size > 0) {
+  for await (const { publisher, time, frame } of store.latestSlots({})) {
+    // the index's key and time say whether the catalog could pass it over; only those are decoded
+    if (time >= (cutoffs.get(publisher) ?? Infinity) || (yanked.size > 0 && yanked.has(frameHeader(frame).id))) {
       const record = decodeFrame(frame).signed.record as ReleaseRecord
-      if (passedOver(header.id, record)) fallBack.set(record.appId, (fallBack.get(record.appId) ?? new Set()).add(latestKey(record)))
+      fallBack.set(record.appId, (fallBack.get(record.appId) ?? new Set()).add(latestKey(record)))
     }
     yield frame
   }

@@ -113,6 +113,16 @@ export function latestKey (record: { appId: string, channel: string, arch: strin
   return `l!${record.appId}${SEP}${record.channel}${SEP}${record.arch}${SEP}${record.publisher}`
 }
 
+/** A publisher's newest release of an app on a channel and arch, as the index files it */
+export interface LatestSlot {
+  publisher: string
+  /** the release's time */
+  time: number
+  frame: Uint8Array
+}
+
+interface SlotAt { publisher: string, time: number, seq: string }
+
 /** One entry to write: its frame, and its record (absent when an earlier entry carries the same record) */
 export interface StoredEntry {
   seq: number
@@ -277,6 +287,14 @@ export class RecordStore {
 
   /** Frames of each publisher's newest release of an app (on a channel, an architecture) */
   async * latestFrames (query: LatestQuery): AsyncGenerator<Uint8Array> {
+    for await (const { frame } of this.latestSlots(query)) yield frame
+  }
+
+  /**
+   * Each publisher's newest release of an app (on a channel, an architecture), with the key and
+   * time the index files it under: what the live set needs to know of it without decoding it
+   */
+  async * latestSlots (query: LatestQuery): AsyncGenerator<LatestSlot> {
     let prefix = 'l!'
     if (query.appId != null) {
       prefix += `${query.appId}${SEP}`
@@ -285,17 +303,25 @@ export class RecordStore {
         if (query.arch != null) prefix += `${query.arch}${SEP}`
       }
     }
-    let seqs: string[] = []
+    let batch: SlotAt[] = []
     for await (const [key, value] of this.#db.iterator(prefixRange(prefix))) {
       // what the prefix could not name (a channel or arch without what comes before it in the key): filtered here
-      const [, channel, arch] = key.split(SEP)
+      const [, channel, arch, publisher] = key.split(SEP)
       if ((query.channel != null && channel !== query.channel) || (query.arch != null && arch !== query.arch)) continue
-      seqs.push(seqKey((JSON.parse(decoder.decode(value)) as Latest).s))
-      if (seqs.length >= 256) {
-        yield * this.#framesAt(seqs)
-        seqs = []
+      const latest = JSON.parse(decoder.decode(value)) as Latest
+      batch.push({ publisher: publisher!, time: latest.t, seq: seqKey(latest.s) })
+      if (batch.length >= 256) {
+        yield * this.#slotsAt(batch)
+        batch = []
       }
     }
-    if (seqs.length > 0) yield * this.#framesAt(seqs)
+    if (batch.length > 0) yield * this.#slotsAt(batch)
+  }
+
+  async * #slotsAt (batch: SlotAt[]): AsyncGenerator<LatestSlot> {
+    const found = await this.#frames.getMany(batch.map(b => `s!${b.seq}`))
+    for (const [i, frame] of found.entries()) {
+      if (frame != null) yield { publisher: batch[i]!.publisher, time: batch[i]!.time, frame }
+    }
   }
 }
