@@ -1,0 +1,78 @@
+/**
+ * The memory trim of a mirror (src/daemon/memory-trim.ts): a real Node under --expose-gc hands
+ * back the pages a burst left pooled; the trim looks at the anonymous memory outside the JS heap
+ * and collects only when it grew by its threshold (the first look always does), and never where
+ * Node does not expose gc.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { promisify } from 'node:util'
+import { startMemoryTrim } from '../src/daemon/memory-trim.ts'
+
+const run = promisify(execFile)
+const MB = 1024 * 1024
+
+describe('memory trim', () => {
+  it('hands back what a burst left pooled, in a real Node under --expose-gc', async () => {
+    // a burst of ~400 MB of objects, dropped, then a regular collection: the heap shrinks, the
+    // process does not (V8 pools the pages); then one look of the trim
+    const script = `
+      import { startMemoryTrim } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'daemon', 'memory-trim.ts'))}
+      import { readFileSync } from 'node:fs'
+      const anon = () => Number(/^Anonymous:\\s+(\\d+)/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))[1]) * 1024
+      let burst = []
+      for (let i = 0; i < 3_000_000; i++) burst.push({ i, s: 'x' + i, a: [i] })
+      burst = null
+      globalThis.gc({ type: 'major', execution: 'sync', flavor: 'regular' })
+      const pooled = anon()
+      const trim = startMemoryTrim({ interval: 50 })
+      while (trim.trims.length === 0) await new Promise(resolve => setTimeout(resolve, 20))
+      trim.stop()
+      console.log(JSON.stringify({ pooled, trimmed: anon(), trims: trim.trims.length }))
+    `
+    const { stdout } = await run(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { timeout: 60_000 })
+    const { pooled, trimmed, trims } = JSON.parse(stdout) as { pooled: number, trimmed: number, trims: number }
+    assert.equal(trims, 1)
+    assert.ok(pooled - trimmed > 100 * MB, `the trim handed back ${Math.round((pooled - trimmed) / MB)} MB of ${Math.round(pooled / MB)} MB`)
+  })
+
+  it('collects on its first look, then only when memory outside the heap grew by the threshold', async () => {
+    const collections: unknown[] = []
+    const had = Object.getOwnPropertyDescriptor(globalThis, 'gc')
+    Object.defineProperty(globalThis, 'gc', { value: (options: unknown) => { collections.push(options) }, configurable: true, writable: true })
+    try {
+      const heap = process.memoryUsage().heapTotal
+      let anonymous = heap + 500 * MB
+      const trim = startMemoryTrim({ interval: 20, growth: 100 * MB, anonymous: async () => anonymous })
+      assert.ok(trim != null)
+      const settle = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 120)) }
+      await settle()
+      assert.deepEqual(collections, [{ type: 'major', execution: 'sync', flavor: 'last-resort' }], 'the first look collects')
+      anonymous += 60 * MB
+      await settle()
+      assert.equal(collections.length, 1, 'growth under the threshold: no collection')
+      anonymous += 60 * MB
+      await settle()
+      assert.equal(collections.length, 2, 'past the threshold: one more')
+      trim.stop()
+      anonymous += 500 * MB
+      await settle()
+      assert.equal(collections.length, 2, 'stopped')
+    } finally {
+      if (had == null) delete (globalThis as { gc?: unknown }).gc
+      else Object.defineProperty(globalThis, 'gc', had)
+    }
+  })
+
+  it('stays off where Node does not expose gc', () => {
+    const had = Object.getOwnPropertyDescriptor(globalThis, 'gc')
+    delete (globalThis as { gc?: unknown }).gc
+    try {
+      assert.equal(startMemoryTrim(), undefined)
+    } finally {
+      if (had != null) Object.defineProperty(globalThis, 'gc', had)
+    }
+  })
+})
