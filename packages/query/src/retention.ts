@@ -38,16 +38,7 @@ export class Retention {
    */
   admit (entry: ReleaseEntry, yanked: (id: string) => boolean): ReleaseEntry[] {
     const { appId, publisher, channel, arch } = entry.record
-    let byKey = this.groups.get(appId)
-    if (byKey == null) {
-      byKey = new Map()
-      this.groups.set(appId, byKey)
-    }
-    let group = byKey.get(publisher)
-    if (group == null) {
-      group = { first: undefined, slots: new Map() }
-      byKey.set(publisher, group)
-    }
+    const group = entryOf(entryOf(this.groups, appId, newMap<Group>), publisher, newGroup)
     let dropped: ReleaseEntry[] = []
     const first = group.first
     if (first == null || earlier(entry, first)) {
@@ -84,17 +75,21 @@ export class Retention {
 
 const NONE: ReleaseEntry[] = []
 
+/** `map`'s value at `key`, made (by `make`, a function of its own: nothing is allocated a call) when missing */
+function entryOf<K, V> (map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key)
+  if (value == null) {
+    value = make()
+    map.set(key, value)
+  }
+  return value
+}
+
+const newMap = <V>(): Map<string, V> => new Map()
+const newGroup = (): Group => ({ first: undefined, slots: new Map() })
+const newSlot = (): ReleaseEntry[] => []
+
 /** a group's releases of one channel and arch, newest first (made empty when it has none) */
 function slotOf (group: Group, channel: string, arch: string): ReleaseEntry[] {
-  let byArch = group.slots.get(channel)
-  if (byArch == null) {
-    byArch = new Map()
-    group.slots.set(channel, byArch)
-  }
-  let slot = byArch.get(arch)
-  if (slot == null) {
-    slot = []
-    byArch.set(arch, slot)
-  }
-  return slot
+  return entryOf(entryOf(group.slots, channel, newMap<ReleaseEntry[]>), arch, newSlot)
 }
