@@ -19,8 +19,10 @@ export interface MemoryTrimInit {
 }
 
 export interface MemoryTrim {
-  /** what each trim returned: the anonymous memory outside the JS heap before and after, and how long it took */
-  readonly trims: ReadonlyArray<{ before: number, after: number, ms: number }>
+  /** trims run so far */
+  readonly count: number
+  /** what the last trim returned: the anonymous memory outside the JS heap before and after, and how long it took */
+  readonly last: { before: number, after: number, ms: number } | undefined
   stop (): void
 }
 
@@ -40,7 +42,8 @@ export function startMemoryTrim (init: MemoryTrimInit = {}): MemoryTrim | undefi
   const growth = init.growth ?? DEFAULT_GROWTH
   const anonymous = init.anonymous ?? anonymousBytes
   const outside = async (): Promise<number> => await anonymous() - process.memoryUsage().heapTotal
-  const trims: Array<{ before: number, after: number, ms: number }> = []
+  let count = 0
+  let last: MemoryTrim['last']
   let baseline = -Infinity
   let looking = false
   const look = async (): Promise<void> => {
@@ -53,7 +56,8 @@ export function startMemoryTrim (init: MemoryTrimInit = {}): MemoryTrim | undefi
       gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
       const ms = performance.now() - started
       baseline = await outside()
-      trims.push({ before, after: baseline, ms })
+      count++
+      last = { before, after: baseline, ms }
       log('returned %d MB of pooled pages in %d ms', Math.round((before - baseline) / 1e6), Math.round(ms))
     } catch (err) {
       log.error('could not look at the memory: %e', err)
@@ -64,12 +68,14 @@ export function startMemoryTrim (init: MemoryTrimInit = {}): MemoryTrim | undefi
   const timer = setInterval(() => { void look() }, interval)
   timer.unref()
   return {
-    trims,
+    get count () { return count },
+    get last () { return last },
     stop () { clearInterval(timer) }
   }
 }
 
-async function anonymousBytes (): Promise<number> {
+/** the process's anonymous memory (RSS less file-backed pages), in bytes */
+export async function anonymousBytes (): Promise<number> {
   const rollup = await readFile('/proc/self/smaps_rollup', 'utf8')
   const kb = /^Anonymous:\s+(\d+) kB/m.exec(rollup)?.[1]
   if (kb == null) throw new Error('/proc/self/smaps_rollup has no Anonymous line')
