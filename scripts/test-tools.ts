@@ -2,23 +2,29 @@
  * The Debian tools the tests use, installed when missing: mksquashfs/unsquashfs build and check
  * AppImage fixtures, chromium runs the browser tests, ip makes the mDNS test's network namespace,
  * zsyncmake and zsync check the mirror's zsync control files and range requests against the real
- * zsync 0.6 client.
+ * zsync 0.6 client; libjemalloc2 is the allocator a mirror preloads, which the launcher's test checks.
  * As root (CI, these machines) it installs them with apt-get; otherwise it says what to install.
  * Part of `pnpm test`, so the README's test command works on a fresh machine.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 
-const tools: Array<{ command: string, pkg: string }> = [
-  { command: 'mksquashfs', pkg: 'squashfs-tools' },
-  { command: 'unsquashfs', pkg: 'squashfs-tools' },
-  { command: 'chromium', pkg: 'chromium' },
-  { command: 'ip', pkg: 'iproute2' },
-  { command: 'zsync', pkg: 'zsync' },
-  { command: 'zsyncmake', pkg: 'zsync' }
+const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+const installed = (pkg: string): boolean => spawnSync('dpkg', ['-s', pkg], { stdio: 'ignore' }).status === 0
+
+const tools: Array<{ pkg: string, present: () => boolean }> = [
+  ...[
+    { command: 'mksquashfs', pkg: 'squashfs-tools' },
+    { command: 'unsquashfs', pkg: 'squashfs-tools' },
+    { command: 'chromium', pkg: 'chromium' },
+    { command: 'ip', pkg: 'iproute2' },
+    { command: 'zsync', pkg: 'zsync' },
+    { command: 'zsyncmake', pkg: 'zsync' }
+  ].map(({ command, pkg }) => ({ pkg, present: () => has(command) })),
+  // the allocator a mirror preloads where the system has it (bin/runtime.js); a library, not a command
+  ...(has('dpkg') ? [{ pkg: 'libjemalloc2', present: () => installed('libjemalloc2') }] : [])
 ]
 
-const has = (command: string): boolean => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
-const missing = [...new Set(tools.filter(t => !has(t.command)).map(t => t.pkg))]
+const missing = [...new Set(tools.filter(t => !t.present()).map(t => t.pkg))]
 
 if (missing.length > 0) {
   if (process.getuid?.() === 0 && has('apt-get')) {

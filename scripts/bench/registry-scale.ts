@@ -188,9 +188,9 @@ async function reopenChild (directory: string, id: string): Promise<void> {
 /**
  * Every peer here is a mirror (it takes in and keeps the whole log): it runs with the Node flags and
  * environment `hubless mirror` starts with (packages/cli/bin/runtime.js); BENCH_NODE_SETTINGS=node
- * runs them with Node's defaults instead
+ * runs them with Node's defaults instead, and BENCH_NODE_FLAGS (space-separated) adds flags to try
  */
-const NODE_FLAGS = process.env.BENCH_NODE_SETTINGS === 'node' ? [] : MIRROR_NODE_FLAGS
+const NODE_FLAGS = [...(process.env.BENCH_NODE_SETTINGS === 'node' ? [] : MIRROR_NODE_FLAGS), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)]
 const NODE_ENV = { ...process.env, ...(process.env.BENCH_NODE_SETTINGS === 'node' ? {} : MIRROR_ENV) }
 
 function child (args: string[]): { lines: AsyncIterator<string>, proc: ReturnType<typeof spawn> } {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { eventually } from '../../../test/helpers/eventually.ts'
 import { startCli, tempDir } from '../../../test/helpers/cli.ts'
-import { MIRROR_ENV, MIRROR_NODE_FLAGS } from '../bin/runtime.js'
+import { JEMALLOC_CONF, MIRROR_ENV, MIRROR_NODE_FLAGS, mirrorEnv } from '../bin/runtime.js'
 
 const MIRROR_ARGS = ['mirror', '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--pin', 'none']
 
@@ -21,6 +21,28 @@ function alive (pid: number): boolean {
 async function daemonPid (dataDir: string): Promise<number> {
   return (JSON.parse(await readFile(join(dataDir, 'daemon.json'), 'utf8')) as { pid: number }).pid
 }
+
+describe('a mirror\'s allocator', () => {
+  const at = (...paths: string[]) => (path: string) => paths.includes(path)
+  const debian = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`
+
+  it('is jemalloc where the system has it, with its background thread', () => {
+    assert.deepEqual(mirrorEnv({}, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072', LD_PRELOAD: debian, MALLOC_CONF: JEMALLOC_CONF })
+    assert.equal(mirrorEnv({}, at('/usr/lib64/libjemalloc.so.2')).LD_PRELOAD, '/usr/lib64/libjemalloc.so.2')
+  })
+
+  it('is glibc\'s where jemalloc is missing, or HUBLESS_ALLOCATOR=system asks', () => {
+    assert.deepEqual(mirrorEnv({}, at()), { MALLOC_MMAP_THRESHOLD_: '131072' })
+    assert.deepEqual(mirrorEnv({ HUBLESS_ALLOCATOR: 'system' }, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072' })
+  })
+
+  it('keeps what the operator preloads and configures', () => {
+    const env = mirrorEnv({ LD_PRELOAD: '/opt/trace.so', MALLOC_CONF: 'narenas:2' }, at(debian))
+    assert.equal(env.LD_PRELOAD, `/opt/trace.so:${debian}`)
+    assert.equal(env.MALLOC_CONF, 'narenas:2')
+    assert.equal(mirrorEnv({ LD_PRELOAD: '/usr/local/lib/libjemalloc.so' }, at(debian)).LD_PRELOAD, undefined, 'a jemalloc of its own is not preloaded twice')
+  })
+})
 
 describe('hubless mirror starts with a mirror\'s memory settings', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
@@ -39,6 +61,10 @@ describe('hubless mirror starts with a mirror\'s memory settings', () => {
       for (const flag of MIRROR_NODE_FLAGS) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
       const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0')
       for (const [name, value] of Object.entries(MIRROR_ENV)) assert.ok(environ.includes(`${name}=${value}`), `${name}=${value} in its environment`)
+      if (MIRROR_ENV.LD_PRELOAD != null) {
+        // the allocator is in use, not only named: the mirror's process maps it
+        assert.match(await readFile(`/proc/${pid}/maps`, 'utf8'), /libjemalloc\.so/, 'jemalloc mapped into the mirror')
+      }
     } finally {
       const exit = await mirror.stop('SIGTERM')
       assert.equal(exit.code, 0, `a clean exit passed on, stderr: ${mirror.stderr()}`)
