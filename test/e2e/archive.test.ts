@@ -152,6 +152,11 @@ describe('a mirror archives what the catalog only links to, and keeps it alive w
     }
     const metrics = await (await fetch(new URL('/metrics', ready.api))).text()
     assert.match(metrics, /hubless_archived_files 2/)
+    // the process's memory, which an operator watches against the mirror's goals
+    for (const name of ['process_resident_memory_bytes', 'hubless_anonymous_memory_bytes', 'nodejs_heap_size_used_bytes']) {
+      const value = Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1])
+      assert.ok(value > 10 * 2 ** 20, `${name} is a process's memory, not ${value}`)
+    }
     assert.match(metrics, /hubless_origins\{state="gone"\} 1/)
     assert.match(metrics, /hubless_origin_state_since_seconds\{app="org.example.ArchiveGone",url="[^"]+",state="gone",available_here="false"\}/)
     const detail = await (await fetch(new URL(`/api/v1/apps/${app('alive')}`, ready.api))).json() as { witnesses: Record<string, { mirrors: number, agree: boolean }> }

@@ -19,7 +19,8 @@ describe('memory trim', () => {
     // a burst of ~400 MB of objects, dropped, then a regular collection: the heap shrinks, the
     // process does not (V8 pools the pages); then one look of the trim
     const script = `
-      import { anonymousBytes, startMemoryTrim } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'daemon', 'memory-trim.ts'))}
+      import { anonymousBytes } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'mirror', 'src', 'process-memory.ts'))}
+      import { startMemoryTrim } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'daemon', 'memory-trim.ts'))}
       let burst = []
       for (let i = 0; i < 3_000_000; i++) burst.push({ i, s: 'x' + i, a: [i] })
       burst = null

@@ -162,4 +162,5 @@ export { APPIMAGEHUB_SOURCE, mapAppImageHubCatalog, type AppImageHubEntry, type 
 export { importAppImageHub } from './import/import-catalog.ts'
 export type { LimiterInit } from './limiter.ts'
 export { createGatewayRoute, createHealthRoute } from './node-routes.ts'
+export { anonymousBytes } from './process-memory.ts'
 export type { MissingContent, PinEvent, Pinner, PinnerStatus, PinPolicy } from './pinner.ts'

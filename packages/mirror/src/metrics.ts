@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry as MetricsRegistry } from 'prom-client'
+import { registerProcessMemoryMetrics } from './process-memory.ts'
 import type { Route } from './http-server.ts'
 import type { MirrorComponents } from './index.ts'
 import type { Pinner } from './pinner.ts'
@@ -6,7 +7,8 @@ import type { Pinner } from './pinner.ts'
 /**
  * Prometheus metrics at `/metrics` (prom-client, the de facto Node exporter): peers, records,
  * replication lag, pinned bytes, content fetched by source (p2p or HTTP gateways), HTTP gateway
- * requests served, and failures. Gauges are read when scraped, so they never go stale.
+ * requests served, failures, and the process's memory. Gauges are read when scraped, so they
+ * never go stale.
  */
 export interface MirrorMetrics {
   readonly route: Route
@@ -19,6 +21,7 @@ export interface MirrorMetrics {
 
 export function createMirrorMetrics (services: MirrorComponents, pinner: () => Pinner | undefined): MirrorMetrics {
   const registry = new MetricsRegistry()
+  registerProcessMemoryMetrics(registry)
   const lastSync = { value: 0 }
   new Gauge({
     name: 'hubless_peers',

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { anonymousBytes } from '@hubless/mirror'
 import { logger } from '@libp2p/logger'
 
 const log = logger('hubless:cli:memory')
@@ -72,12 +72,4 @@ export function startMemoryTrim (init: MemoryTrimInit = {}): MemoryTrim | undefi
     get last () { return last },
     stop () { clearInterval(timer) }
   }
-}
-
-/** the process's anonymous memory (RSS less file-backed pages), in bytes */
-export async function anonymousBytes (): Promise<number> {
-  const rollup = await readFile('/proc/self/smaps_rollup', 'utf8')
-  const kb = /^Anonymous:\s+(\d+) kB/m.exec(rollup)?.[1]
-  if (kb == null) throw new Error('/proc/self/smaps_rollup has no Anonymous line')
-  return Number(kb) * 1024
 }
