@@ -8,9 +8,10 @@
  * Baseline, in the same run: the writer, the registry alone holding the same records (its RSS,
  * and the time its append took). Prints the mirror's catch-up, peak and settled RSS of its
  * process tree (with PSS and the anonymous part), again once its memory trim has looked, and
- * the time from its restart to the first answered search (with the memory after the restart, and
- * after the trim); then the whole record feed an app store's HTTP source reads, with the
- * mirror's peak RSS while it serves it, and the live set it reads first (or alone).
+ * the time from its restart to the first answered search, against a restart from the sources
+ * instead of the one-file bundle (with the memory after the restart, and after the trim); then
+ * the whole record feed an app store's HTTP source reads, with the mirror's peak RSS while it
+ * serves it, and the live set it reads first (or alone).
  *
  * Run: node scripts/bench/mirror-scale.ts (or pnpm bench mirror-scale); BENCH_MIRROR_KEEP=DIR keeps
  * the mirror's data dir (in the same file system as the temp dir)
@@ -138,8 +139,8 @@ try {
   const written = JSON.parse(await lines(writer)()) as { multiaddr: string, appendPerSec: number, mirrorRssMb: number }
   console.log(`writer: ${N} records appended at ${written.appendPerSec.toFixed(0)}/s, RSS ${written.mirrorRssMb.toFixed(0)} MB`)
   execFileSync(process.execPath, [bin, '--data-dir', mirrorDir, '--json', 'init'], { env, stdio: 'ignore' })
-  const startMirror = async (): Promise<{ child: ChildProcess, api: string }> => {
-    const child = spawn(process.execPath, [bin, '--data-dir', mirrorDir, '--json', 'mirror', '--archive', 'none', '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--peer', written.multiaddr], { env, stdio: ['ignore', 'pipe', 'ignore'] })
+  const startMirror = async (extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess, api: string }> => {
+    const child = spawn(process.execPath, [bin, '--data-dir', mirrorDir, '--json', 'mirror', '--archive', 'none', '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--peer', written.multiaddr], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'ignore'] })
     children.push(child)
     return { child, api: (JSON.parse(await lines(child)()) as { api: string }).api }
   }
@@ -169,15 +170,21 @@ try {
   const trimmed = await memoryTree(first.child.pid!)
   await stop(first.child)
 
-  const restarted = performance.now()
-  const second = await startMirror()
-  let firstQuery = -1
-  while (firstQuery < 0) {
-    if (Date.now() > deadline) throw new Error('the restarted mirror answered no search')
-    const answer = await getJson(`${second.api}/api/v1/apps?q=App%2042`).catch(() => undefined)
-    if ((answer?.total ?? 0) > 0) firstQuery = performance.now() - restarted
-    else await sleep(20)
+  /** a restart, until the mirror answers a search; the mirror is left running */
+  const restart = async (extraEnv?: Record<string, string>): Promise<{ mirror: Awaited<ReturnType<typeof startMirror>>, ms: number }> => {
+    const restarted = performance.now()
+    const mirror = await startMirror(extraEnv)
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('the restarted mirror answered no search')
+      const answer = await getJson(`${mirror.api}/api/v1/apps?q=App%2042`).catch(() => undefined)
+      if ((answer?.total ?? 0) > 0) return { mirror, ms: performance.now() - restarted }
+      await sleep(20)
+    }
   }
+  // the baseline: a restart from the sources, not the one-file bundle (packages/cli/bin/bundle.js)
+  const fromSources = await restart({ HUBLESS_BUNDLE: '0' })
+  await stop(fromSources.mirror.child)
+  const { mirror: second, ms: firstQuery } = await restart()
   await sleep(3_000)
   const reopened = await memoryTree(second.child.pid!)
   await sleep(32_000)
@@ -196,7 +203,7 @@ try {
     { name: `${N}:   its anonymous memory`, value: settled.anonymous, unit: 'MB' },
     { name: `${N}: mirror RSS 40 s after catching up (after its memory trim)`, value: trimmed.rss, unit: 'MB', baseline: written.mirrorRssMb, goal: '<= 300 MB (at 1,000,000)' },
     { name: `${N}:   its anonymous memory`, value: trimmed.anonymous, unit: 'MB' },
-    { name: `${N}: restart to first answered search`, value: firstQuery, unit: 'ms', goal: '<= 300 ms (at 1,000,000)' },
+    { name: `${N}: restart to first answered search (against from the sources)`, value: firstQuery, unit: 'ms', baseline: fromSources.ms, goal: '<= 300 ms (at 1,000,000)' },
     { name: `${N}: mirror RSS after the restart`, value: reopened.rss, unit: 'MB', baseline: written.mirrorRssMb, goal: '<= 300 MB (at 1,000,000)' },
     { name: `${N}:   its PSS`, value: reopened.pss, unit: 'MB' },
     { name: `${N}:   its anonymous memory`, value: reopened.anonymous, unit: 'MB' },

@@ -5,4 +5,5 @@ export declare function mirrorEnv (env?: Record<string, string | undefined>, exi
 export declare function handedOver (): boolean
 export declare function dieWithLauncher (): void
 export declare function startsMirror (args: string[]): boolean
+export declare function runsLong (args: string[]): boolean
 export declare function handOver (node: string, script: string, args: string[], settings?: { flags?: string[], env?: Record<string, string> }): void

@@ -69,6 +69,12 @@ export function startsMirror (args) {
   return commandOf(args) === 'mirror'
 }
 
+/** Whether these arguments start a daemon or a mirror, which run until stopped */
+export function runsLong (args) {
+  const command = commandOf(args)
+  return command === 'mirror' || command === 'daemon'
+}
+
 /** The command's name: the first argument that is neither a global option nor its value */
 function commandOf (args) {
   for (let i = 0; i < args.length; i++) {
