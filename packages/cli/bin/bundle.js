@@ -60,7 +60,9 @@ function upToDate (directory) {
     if (now?.[0] !== mtime || now[1] !== size) return undefined
   }
   const file = join(directory, manifest.file)
-  return existsSync(file) ? file : undefined
+  // and the bundle itself is whole, as it was written
+  const bundle = fileStamp(file)
+  return bundle?.[0] === manifest.bundle?.[0] && bundle[1] === manifest.bundle?.[1] ? file : undefined
 }
 
 async function removeOld (directory, keep) {
@@ -91,7 +93,7 @@ async function build (directory) {
     plugins: [originalPaths]
   })
   const inputs = [...Object.keys(result.metafile.inputs).map(p => resolve(ROOT, p)), ...INSTALL_STAMPS.filter(p => existsSync(p))]
-  const manifest = { format: FORMAT, node: process.version, file, inputs: inputs.map(path => [path, ...fileStamp(path)]) }
+  const manifest = { format: FORMAT, node: process.version, file, bundle: fileStamp(join(directory, file)), inputs: inputs.map(path => [path, ...fileStamp(path)]) }
   const temporary = join(directory, `${MANIFEST}.${process.pid}.tmp`)
   await writeFile(temporary, JSON.stringify(manifest))
   // processes that build at once each write a whole bundle; the last manifest renamed in wins

@@ -38,6 +38,18 @@ async function run () {
   // long-running processes load nearly every module, so the one-file bundle pays; a command
   // that loads a few (search reads the saved index) starts faster from the sources
   const bundle = runsLong(args) ? await bundledMain() : undefined
-  const { main } = await import(bundle == null ? '../src/main.ts' : pathToFileURL(bundle).href)
+  const { main } = await importMain(bundle)
   process.exitCode = await main(args)
+}
+
+/** the bundle's main, or the sources' where there is no bundle or it does not load */
+async function importMain (bundle) {
+  if (bundle != null) {
+    try {
+      return await import(pathToFileURL(bundle).href)
+    } catch (err) {
+      process.stderr.write(`hubless: the bundle ${bundle} does not load (${err.message}); running from the sources\n`)
+    }
+  }
+  return await import('../src/main.ts')
 }

@@ -1,12 +1,12 @@
 /**
  * The one-file bundle long-running commands start from (bin/bundle.js): made once, used while
- * every file it was made from is unchanged, made again when one changed or Node did, and the
- * sources run where no bundle can be had. What the bundle runs is checked by every test that
+ * every file it was made from and the bundle itself are unchanged, made again when one changed
+ * or Node did, and the sources run where no bundle can be had. What the bundle runs is checked by every test that
  * starts a mirror or a daemon through the command line.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFile, readdir, writeFile } from 'node:fs/promises'
+import { readdir, readFile, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { pathToFileURL } from 'node:url'
@@ -62,6 +62,13 @@ describe('the bundle of long-running commands', () => {
     await writeFile(manifestPath, JSON.stringify(rebuilt))
     const third = await bundledMain({ directory: cache, env: {} })
     assert.ok(third != null && third !== second, 'made again for this Node')
+  })
+
+  it('is made again when the bundle itself is not as it was written', async () => {
+    const current = (await bundledMain({ directory: cache, env: {} }))!
+    await truncate(current, 1000)
+    const again = await bundledMain({ directory: cache, env: {} })
+    assert.ok(again != null && again !== current, 'a torn bundle is not loaded')
   })
 
   it('is not used with HUBLESS_BUNDLE=0, nor where it cannot be made: the sources run', async () => {
