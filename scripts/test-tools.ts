@@ -2,7 +2,7 @@
  * The Debian tools the tests use, installed when missing: mksquashfs/unsquashfs build and check
  * AppImage fixtures, chromium runs the browser tests, ip makes the mDNS test's network namespace,
  * zsyncmake and zsync check the mirror's zsync control files and range requests against the real
- * zsync 0.6 client; libjemalloc2 is the allocator a mirror preloads, which the launcher's test checks.
+ * zsync 0.6 client; libjemalloc2 is the allocator a mirror preloads when asked, which the launcher's test checks.
  * As root (CI, these machines) it installs them with apt-get; otherwise it says what to install.
  * Part of `pnpm test`, so the README's test command works on a fresh machine.
  */
@@ -20,7 +20,7 @@ const tools: Array<{ pkg: string, present: () => boolean }> = [
     { command: 'zsync', pkg: 'zsync' },
     { command: 'zsyncmake', pkg: 'zsync' }
   ].map(({ command, pkg }) => ({ pkg, present: () => has(command) })),
-  // the allocator a mirror preloads where the system has it (bin/runtime.js); a library, not a command
+  // the allocator a mirror preloads with HUBLESS_ALLOCATOR=jemalloc (bin/runtime.js); a library, not a command
   ...(has('dpkg') ? [{ pkg: 'libjemalloc2', present: () => installed('libjemalloc2') }] : [])
 ]
 

@@ -17,6 +17,7 @@
  * the mirror's data dir (in the same file system as the temp dir)
  */
 import { execFileSync, spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rename, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,6 +33,9 @@ const bin = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'hub
 const env = { ...process.env }
 delete env.DEBUG
 delete env.HUBLESS_DATA_DIR
+// BENCH_MIRROR_DEBUG=NAMESPACES: the mirror's debug log (e.g. hubless:cli:memory, its trims), in mirror-stderr.log of bench-results/
+const debug = process.env.BENCH_MIRROR_DEBUG
+if (debug != null) env.DEBUG = debug
 
 /** lines of a child's stdout, one at a time */
 function lines (child: ChildProcess): () => Promise<string> {
@@ -140,7 +144,8 @@ try {
   console.log(`writer: ${N} records appended at ${written.appendPerSec.toFixed(0)}/s, RSS ${written.mirrorRssMb.toFixed(0)} MB`)
   execFileSync(process.execPath, [bin, '--data-dir', mirrorDir, '--json', 'init'], { env, stdio: 'ignore' })
   const startMirror = async (extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess, api: string }> => {
-    const child = spawn(process.execPath, [bin, '--data-dir', mirrorDir, '--json', 'mirror', '--archive', 'none', '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--peer', written.multiaddr], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'ignore'] })
+    const child = spawn(process.execPath, [bin, '--data-dir', mirrorDir, '--json', 'mirror', '--archive', 'none', '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--peer', written.multiaddr], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', debug == null ? 'ignore' : 'pipe'] })
+    if (debug != null) child.stderr!.pipe(createWriteStream(join(import.meta.dirname, '..', '..', 'bench-results', 'mirror-stderr.log'), { flags: 'a' }))
     children.push(child)
     return { child, api: (JSON.parse(await lines(child)()) as { api: string }).api }
   }

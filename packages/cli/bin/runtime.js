@@ -24,17 +24,20 @@ const JEMALLOC_PATHS = [
 export const JEMALLOC_CONF = 'background_thread:true,dirty_decay_ms:1000'
 
 /**
- * The allocator's environment of a mirror. After a catch-up, most of a mirror's memory is free
- * memory glibc keeps in its arenas (heaptrack: 78 MB of live allocations in ~480 MB anonymous);
- * jemalloc, where the system has it (Debian: libjemalloc2), returns it: see the README's
- * operators' section for the figures. `HUBLESS_ALLOCATOR=system` keeps glibc's; an LD_PRELOAD or
- * MALLOC_CONF already set is kept.
+ * The allocator's environment of a mirror: glibc's, with a lower mmap threshold (above), or with
+ * `HUBLESS_ALLOCATOR=jemalloc` jemalloc where the system has it (Debian: libjemalloc2). Neither
+ * wins at every scale (README, "Memory and disk"): after a catch-up of 100,000 records jemalloc
+ * held ~130 MB less, after one of a million ~120 MB more, with a ~100 MB lower peak. An LD_PRELOAD
+ * or MALLOC_CONF already set is kept.
  */
 export function mirrorEnv (env = process.env, exists = existsSync) {
   const settings = { MALLOC_MMAP_THRESHOLD_: '131072' }
-  if (env.HUBLESS_ALLOCATOR === 'system' || /jemalloc/.test(env.LD_PRELOAD ?? '')) return settings
+  if (env.HUBLESS_ALLOCATOR !== 'jemalloc' || /jemalloc/.test(env.LD_PRELOAD ?? '')) return settings
   const jemalloc = JEMALLOC_PATHS.find(path => exists(path))
-  if (jemalloc == null) return settings
+  if (jemalloc == null) {
+    process.stderr.write(`hubless: HUBLESS_ALLOCATOR=jemalloc, but no libjemalloc.so.2 in ${JEMALLOC_PATHS.join(', ')} (Debian: apt install libjemalloc2); using the system's allocator\n`)
+    return settings
+  }
   return {
     ...settings,
     LD_PRELOAD: [env.LD_PRELOAD, jemalloc].filter(Boolean).join(':'),

@@ -25,22 +25,40 @@ async function daemonPid (dataDir: string): Promise<number> {
 describe('a mirror\'s allocator', () => {
   const at = (...paths: string[]) => (path: string) => paths.includes(path)
   const debian = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`
+  const jemalloc = { HUBLESS_ALLOCATOR: 'jemalloc' }
 
-  it('is jemalloc where the system has it, with its background thread', () => {
-    assert.deepEqual(mirrorEnv({}, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072', LD_PRELOAD: debian, MALLOC_CONF: JEMALLOC_CONF })
-    assert.equal(mirrorEnv({}, at('/usr/lib64/libjemalloc.so.2')).LD_PRELOAD, '/usr/lib64/libjemalloc.so.2')
+  it('is glibc\'s unless HUBLESS_ALLOCATOR=jemalloc asks', () => {
+    assert.deepEqual(mirrorEnv({}, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072' })
   })
 
-  it('is glibc\'s where jemalloc is missing, or HUBLESS_ALLOCATOR=system asks', () => {
-    assert.deepEqual(mirrorEnv({}, at()), { MALLOC_MMAP_THRESHOLD_: '131072' })
-    assert.deepEqual(mirrorEnv({ HUBLESS_ALLOCATOR: 'system' }, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072' })
+  it('is jemalloc where asked and the system has it, with its background thread', () => {
+    assert.deepEqual(mirrorEnv(jemalloc, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072', LD_PRELOAD: debian, MALLOC_CONF: JEMALLOC_CONF })
+    assert.equal(mirrorEnv(jemalloc, at('/usr/lib64/libjemalloc.so.2')).LD_PRELOAD, '/usr/lib64/libjemalloc.so.2')
+    assert.deepEqual(mirrorEnv(jemalloc, at()), { MALLOC_MMAP_THRESHOLD_: '131072' }, 'missing: glibc\'s, with a line on stderr')
   })
 
   it('keeps what the operator preloads and configures', () => {
-    const env = mirrorEnv({ LD_PRELOAD: '/opt/trace.so', MALLOC_CONF: 'narenas:2' }, at(debian))
+    const env = mirrorEnv({ ...jemalloc, LD_PRELOAD: '/opt/trace.so', MALLOC_CONF: 'narenas:2' }, at(debian))
     assert.equal(env.LD_PRELOAD, `/opt/trace.so:${debian}`)
     assert.equal(env.MALLOC_CONF, 'narenas:2')
-    assert.equal(mirrorEnv({ LD_PRELOAD: '/usr/local/lib/libjemalloc.so' }, at(debian)).LD_PRELOAD, undefined, 'a jemalloc of its own is not preloaded twice')
+    assert.equal(mirrorEnv({ ...jemalloc, LD_PRELOAD: '/usr/local/lib/libjemalloc.so' }, at(debian)).LD_PRELOAD, undefined, 'a jemalloc of its own is not preloaded twice')
+  })
+
+  it('is preloaded into a real mirror that asks for it', { skip: existsSync(debian) ? false : 'libjemalloc2 is not installed' }, async () => {
+    const dir = await tempDir()
+    try {
+      const dataDir = join(dir.path, 'j')
+      const mirror = await startCli(['--data-dir', dataDir, ...MIRROR_ARGS], { env: jemalloc })
+      try {
+        const pid = await daemonPid(dataDir)
+        assert.match(await readFile(`/proc/${pid}/maps`, 'utf8'), /libjemalloc\.so/, 'jemalloc mapped into the mirror')
+        assert.ok((await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').includes(`MALLOC_CONF=${JEMALLOC_CONF}`))
+      } finally {
+        assert.equal((await mirror.stop('SIGTERM')).code, 0)
+      }
+    } finally {
+      await dir.remove()
+    }
   })
 })
 
@@ -61,10 +79,6 @@ describe('hubless mirror starts with a mirror\'s memory settings', () => {
       for (const flag of MIRROR_NODE_FLAGS) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
       const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0')
       for (const [name, value] of Object.entries(MIRROR_ENV)) assert.ok(environ.includes(`${name}=${value}`), `${name}=${value} in its environment`)
-      if (MIRROR_ENV.LD_PRELOAD != null) {
-        // the allocator is in use, not only named: the mirror's process maps it
-        assert.match(await readFile(`/proc/${pid}/maps`, 'utf8'), /libjemalloc\.so/, 'jemalloc mapped into the mirror')
-      }
     } finally {
       const exit = await mirror.stop('SIGTERM')
       assert.equal(exit.code, 0, `a clean exit passed on, stderr: ${mirror.stderr()}`)
