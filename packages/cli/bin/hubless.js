@@ -7,13 +7,14 @@ import { existsSync } from 'node:fs'
 import module from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { bundledMain } from './bundle.js'
-import { dieWithLauncher, handedOver, handOver, MIRROR_ENV, MIRROR_NODE_FLAGS, runsLong, startsMirror } from './runtime.js'
+import { dieWithLauncher, handedOver, handOver, MIRROR_NODE_FLAGS, mirrorEnv, runsLong, startsMirror } from './runtime.js'
 
 const args = process.argv.slice(2)
 const script = fileURLToPath(import.meta.url)
 const [major, minor] = process.versions.node.split('.').map(Number)
 const oldNode = major < 22 || (major === 22 && minor < 19)
-const mirrorSettings = startsMirror(args) ? { flags: MIRROR_NODE_FLAGS, env: MIRROR_ENV } : {}
+// only the process that hands over needs them (and says once that a missing allocator was asked for)
+const mirrorSettings = startsMirror(args) && !handedOver() ? { flags: MIRROR_NODE_FLAGS, env: mirrorEnv(process.env, undefined, line => { process.stderr.write(line) }) } : {}
 if (oldNode) {
   const bundled = fileURLToPath(new URL('../../../node_modules/.bin/node', import.meta.url))
   if (existsSync(bundled) && !handedOver()) {

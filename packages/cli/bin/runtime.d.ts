@@ -1,7 +1,7 @@
 export declare const MIRROR_NODE_FLAGS: string[]
 export declare const MIRROR_ENV: Record<string, string>
 export declare const JEMALLOC_CONF: string
-export declare function mirrorEnv (env?: Record<string, string | undefined>, exists?: (path: string) => boolean): Record<string, string>
+export declare function mirrorEnv (env?: Record<string, string | undefined>, exists?: (path: string) => boolean, warn?: (line: string) => void): Record<string, string>
 export declare function handedOver (): boolean
 export declare function dieWithLauncher (): void
 export declare function startsMirror (args: string[]): boolean

@@ -28,14 +28,14 @@ export const JEMALLOC_CONF = 'background_thread:true,dirty_decay_ms:1000'
  * `HUBLESS_ALLOCATOR=jemalloc` jemalloc where the system has it (Debian: libjemalloc2). Neither
  * wins at every scale (README, "Memory and disk"): after a catch-up of 100,000 records jemalloc
  * held ~130 MB less, after one of a million ~120 MB more, with a ~100 MB lower peak. An LD_PRELOAD
- * or MALLOC_CONF already set is kept.
+ * or MALLOC_CONF already set is kept; `warn` hears that jemalloc was asked for and is missing.
  */
-export function mirrorEnv (env = process.env, exists = existsSync) {
+export function mirrorEnv (env = process.env, exists = existsSync, warn = () => {}) {
   const settings = { MALLOC_MMAP_THRESHOLD_: '131072' }
   if (env.HUBLESS_ALLOCATOR !== 'jemalloc' || /jemalloc/.test(env.LD_PRELOAD ?? '')) return settings
   const jemalloc = JEMALLOC_PATHS.find(path => exists(path))
   if (jemalloc == null) {
-    process.stderr.write(`hubless: HUBLESS_ALLOCATOR=jemalloc, but no libjemalloc.so.2 in ${JEMALLOC_PATHS.join(', ')} (Debian: apt install libjemalloc2); using the system's allocator\n`)
+    warn(`hubless: HUBLESS_ALLOCATOR=jemalloc, but no libjemalloc.so.2 in ${JEMALLOC_PATHS.join(', ')} (Debian: apt install libjemalloc2); using the system's allocator\n`)
     return settings
   }
   return {
