@@ -12,7 +12,7 @@ import { newestFirst } from './version.ts'
  */
 
 const earlier = (a: ReleaseEntry, b: ReleaseEntry): boolean =>
-  a.record.time < b.record.time || (a.record.time === b.record.time && a.id < b.id)
+  a.time < b.time || (a.time === b.time && a.id < b.id)
 
 /** one key's releases of one app: its first, and its slots (channel, then arch) */
 interface Group {
