@@ -75,7 +75,16 @@ async function removeOld (directory, keep) {
 }
 
 async function build (directory) {
-  const { build } = await import('esbuild')
+  const esbuild = await import('esbuild')
+  try {
+    return await buildWith(esbuild.build, directory)
+  } finally {
+    // esbuild builds in a service process it keeps for later builds; a mirror makes one at most
+    await esbuild.stop()
+  }
+}
+
+async function buildWith (build, directory) {
   await mkdir(directory, { recursive: true })
   const file = `main-${Date.now().toString(36)}-${process.pid}.mjs`
   const result = await build({

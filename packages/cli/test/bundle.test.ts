@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { tempDir } from '../../../test/helpers/cli.ts'
+import { eventually } from '../../../test/helpers/eventually.ts'
 import { bundledMain } from '../bin/bundle.js'
 
 const run = promisify(execFile)
@@ -38,6 +39,14 @@ describe('the bundle of long-running commands', () => {
     const init = `const { main } = await import(${JSON.stringify(pathToFileURL(first).href)}); process.exitCode = await main(['--data-dir', ${JSON.stringify(dataDir)}, '--json', 'init'])`
     const made = await run(process.execPath, ['--input-type=module', '-e', init], { timeout: 60_000 })
     assert.match(JSON.parse(made.stdout).publisher, /^did:key:z6Mk/, 'a publisher key made by the bundled code')
+  })
+
+  it('leaves no esbuild service running beside the process that made it', async () => {
+    const esbuildChildren = async (): Promise<string[]> => {
+      const { stdout } = await run('ps', ['-o', 'args=', '--ppid', String(process.pid)]).catch(() => ({ stdout: '' }))
+      return stdout.split('\n').filter(line => line.includes('esbuild'))
+    }
+    await eventually('the esbuild service to end', async () => (await esbuildChildren()).length === 0 ? true : undefined, 10_000)
   })
 
   it('is used again while nothing it was made from changed', async () => {
