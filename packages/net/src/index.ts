@@ -175,7 +175,16 @@ export interface FetchOptions extends AbortOptions, ProgressOptions<FetchProgres
 /** A local file that shares blocks with a file being fetched: the installed version of an app */
 export interface FileSeed {
   path: string
-  /** the chunker the fetched file was added with: only chunks cut at the same places can match */
+  /**
+   * The CID the file had when it was written (an installed release). While the blockstore holds
+   * that DAG's nodes and the file has its size, they say where its leaves lie: the file is not
+   * cut again, leaves it lacks are fetched at once, and each leaf copied from it is still hashed.
+   */
+  root?: CID | string
+  /**
+   * the chunker the fetched file was added with: only chunks cut at the same places can match
+   * (not called when `root` says where the leaves lie)
+   */
   chunker: Chunker
   /**
    * Where the chunker will cut this file (each chunk's end, ascending), when known before

@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
-import { FileReadError } from './errors.ts'
-import type { Chunker } from './index.ts'
+import { stat } from 'node:fs/promises'
+import { parseCid } from './cid.ts'
+import { ContentNotFoundError, FileReadError } from './errors.ts'
+import { readFileLayout } from './file-layout.ts'
+import { toBytes } from './iterables.ts'
+import { leafKey } from './leaf-assembler.ts'
+import type { Chunker, NodeHelia } from './index.ts'
 import type { LeafGroup } from './leaf-assembler.ts'
 import type { AbortOptions } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
 const READ_SIZE = 1024 * 1024
 
@@ -91,6 +97,34 @@ export async function scanSeed (path: string, chunker: Chunker, options: SeedSca
   }
   if (failed != null) throw failed
   return { index }
+}
+
+/**
+ * Where the leaves of a seed lie, read from its own DAG's nodes in the blockstore (an installed
+ * release keeps them), without reading the seed: undefined when a node is not held, or when the
+ * seed's size is no longer the DAG's (a file changed in length is cut again, to find what moved).
+ * A leaf the file no longer holds fails its hash when copied, and is fetched.
+ */
+export async function seedIndexFromDag (helia: Pick<NodeHelia, 'blockstore'>, path: string, root: CID | string, options: AbortOptions = {}): Promise<SeedIndex | undefined> {
+  const { signal } = options
+  try {
+    const size = (await stat(path)).size
+    const layout = await readFileLayout(parseCid(root), async cid => {
+      if (!(await helia.blockstore.has(cid, { signal }))) throw new ContentNotFoundError(`${cid} is not held`)
+      return await toBytes(helia.blockstore.get(cid, { offline: true, signal }))
+    }, { signal })
+    if (layout.size !== size || layout.leaves.length === 0) return undefined
+    const index: SeedIndex = new Map()
+    for (const leaf of layout.leaves) {
+      const key = leafKey(leaf.cid)
+      if (!index.has(key)) index.set(key, { offset: leaf.offset, size: leaf.size })
+    }
+    return index
+  } catch {
+    signal?.throwIfAborted()
+    // not held, unreadable, or not a file's DAG: the seed is cut and hashed instead
+    return undefined
+  }
 }
 
 /** Bytes of adjacent leaves read from the seed at once */

@@ -73,6 +73,36 @@ describe('fetchFile: a file from a seed and byte ranges', () => {
     assert.ok(events.some(e => e.type === 'hubless:fetch:hash'), 'hashing the file is reported')
   })
 
+  it('does not cut a seed whose own DAG it holds: what the seed lacks is asked for at once, and a leaf changed in place after the copy', async () => {
+    const fetcher = await fixture.node()
+    // installed as `cid`: the fetcher holds that DAG's nodes, not its leaves
+    const installed = join(dir, 'installed')
+    await fetcher.content.fetchFile(cid, installed, { gateways: [mirror.url], signal: AbortSignal.timeout(20_000) })
+    // the user changed a byte of leaf 7 since; the next version changed leaves 5 and 20
+    const bytes = await readFile(installed)
+    bytes[7 * LEAF + 9] = bytes[7 * LEAF + 9]! ^ 0xff
+    await writeFile(installed, bytes)
+    const next = Uint8Array.from(data)
+    for (const leaf of [5, 20]) next.fill(0xee, leaf * LEAF, leaf * LEAF + 50)
+    const nextCid = await holder.content.add(next, { chunker: fixedSizeChunker(LEAF) })
+    let cut = 0
+    const seeded: FileSeed = { path: installed, root: cid, chunker: source => { cut++; return fixedSizeChunker(LEAF)(source) } }
+    const events: FetchFileProgressEvents[] = []
+    const before = mirror.ranges.length
+    const result = await fetcher.content.fetchFile(nextCid, join(dir, 'next'), { gateways: [mirror.url], seed: seeded, signal: AbortSignal.timeout(20_000), onProgress: e => { events.push(e) } })
+    assert.deepEqual(await readFile(join(dir, 'next')), Buffer.from(next), 'the file, byte for byte')
+    assert.equal(cut, 0, 'the seed was not cut')
+    assert.deepEqual(leafSources(events), { local: 29, [mirror.url]: 3 })
+    assert.deepEqual(mirror.ranges.slice(before), [`bytes=${5 * LEAF}-${6 * LEAF - 1},${20 * LEAF}-${21 * LEAF - 1}`, `bytes=${7 * LEAF}-${8 * LEAF - 1}`], 'what the DAG says the seed lacks first, the changed leaf after the copy')
+    assert.equal(result.sha256, createHash('sha256').update(next).digest('hex'))
+
+    // a seed whose DAG is not held is cut, as before
+    const other = await fixture.node()
+    const again = await other.content.fetchFile(nextCid, join(dir, 'next-2'), { gateways: [mirror.url], seed: seeded, signal: AbortSignal.timeout(20_000) })
+    assert.equal(again.sha256, result.sha256)
+    assert.equal(cut, 1, 'cut once, by the node that does not hold its DAG')
+  })
+
   it('works without a seed\'s cuts, for a file of one raw block, and stops at maxBytes before fetching any leaf', async () => {
     const fetcher = await fixture.node()
     const target = join(dir, 'new-2')

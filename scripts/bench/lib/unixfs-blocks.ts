@@ -26,8 +26,9 @@ export async function importBlocks (path: string, chunker: Chunker, layout: File
  * The DAG nodes (not the raw leaves) of a file as `content.add` builds them: what a node keeps of
  * a release it installed (`fetchFile` stores a DAG's nodes, never its leaves)
  */
-export async function installedNodes (path: string, chunker: Chunker): Promise<Array<{ cid: CID, bytes: Uint8Array }>> {
+export async function installedNodes (path: string, chunker: Chunker): Promise<{ root: CID, nodes: Array<{ cid: CID, bytes: Uint8Array }> }> {
   const nodes: Array<{ cid: CID, bytes: Uint8Array }> = []
+  let root: CID | undefined
   const blockstore = {
     async put (cid: CID, bytes: Uint8Array) {
       if (cid.code !== raw.code) nodes.push({ cid, bytes })
@@ -35,8 +36,9 @@ export async function installedNodes (path: string, chunker: Chunker): Promise<A
     }
   }
   // biome-ignore lint/suspicious/noExplicitAny: the importer's blockstore type wants a full Blockstore; only put is used
-  for await (const _ of importer([{ content: createReadStream(path, { highWaterMark: 1024 * 1024 }) }], blockstore as any, { chunker, rawLeaves: true, cidVersion: 1, layout: contentDefinedLayout() })) { /* drain */ }
-  return nodes
+  for await (const entry of importer([{ content: createReadStream(path, { highWaterMark: 1024 * 1024 }) }], blockstore as any, { chunker, rawLeaves: true, cidVersion: 1, layout: contentDefinedLayout() })) root = entry.cid
+  if (root == null) throw new Error(`nothing imported from ${path}`)
+  return { root, nodes }
 }
 
 /** Bytes of the blocks of `want` that `have` lacks, and those of them that are DAG nodes (not raw leaves) */

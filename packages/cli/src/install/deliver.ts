@@ -7,10 +7,13 @@ import { DownloadFailedError, DownloadTooLargeError } from '../errors.ts'
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from '../operations/get.ts'
 import { appImageChunking } from '@hubless/mirror'
 import type { OperationContext } from '../operations/operation.ts'
-import type { FetchFileResult, FileSeed } from '@hubless/net'
+import type { Chunker, FetchFileResult, FileSeed } from '@hubless/net'
 import type { ReleaseContent } from '@hubless/registry'
 
 const log = logger('hubless:cli:deliver')
+
+/** the multicodec of UnixFS's DAG nodes (its leaves are raw) */
+const DAG_PB = 0x70
 
 export interface Delivery {
   /** the verified file, executable, beside the target: `TARGET.part` */
@@ -19,6 +22,8 @@ export interface Delivery {
   size: number
   /** bytes of blocks fetched from peers or gateways */
   bytesFetched: number
+  /** of `bytesFetched`, the bytes of DAG nodes: the file's list of blocks, which zsync keeps in its control file */
+  nodeBytesFetched: number
   /** bytes of blocks found locally (in the installed file, or in the blockstore from an interrupted run) */
   bytesReused: number
   /** blocks per source (`local`, `peers`, a gateway URL), as `hubless get` reports them */
@@ -31,6 +36,8 @@ export interface DeliverInit {
   target: string
   /** an installed version of the app, whose blocks count as local */
   installed?: string
+  /** the CID that installed version had: its DAG's nodes, which install keeps, say where its blocks lie */
+  installedCid?: string
   gateways: string[]
 }
 
@@ -45,7 +52,7 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
   const { services, signal, onProgress } = context
   const { content } = init
   // where the installed file is cut is worked out while the release's DAG nodes load
-  const seeding = init.installed == null ? undefined : seedOf(init.installed, signal)
+  const seeding = init.installed == null ? undefined : seedOf(init.installed, init.installedCid, signal)
   let seedSize: number | undefined
 
   // the record's size bounds what is fetched and written, as for `hubless get`
@@ -53,6 +60,7 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
   const part = `${init.target}.part`
   const sources: Record<string, number> = {}
   let bytesFetched = 0
+  let nodeBytesFetched = 0
   let bytesReused = 0
   let blocks = 0
   let fetched: FetchFileResult
@@ -74,7 +82,10 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
           const { source, bytes } = event.detail
           sources[source] = (sources[source] ?? 0) + 1
           if (source === 'local') bytesReused += bytes
-          else bytesFetched += bytes
+          else {
+            bytesFetched += bytes
+            if (event.detail.cid.code === DAG_PB) nodeBytesFetched += bytes
+          }
           blocks++
           // blocks found in the installed file are counted, not reported one by one
           if (source !== 'local') onProgress?.({ phase: `fetching blocks (${source})`, done: blocks, unit: 'items' })
@@ -100,13 +111,22 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
     throw new DownloadFailedError(`the file of ${content.cid} (${size} bytes, SHA-256 ${sha256}) does not match the record (${content.size ?? '?'} bytes, ${content.sha256 ?? '?'}); nothing was changed`)
   }
   await chmod(part, 0o755)
-  return { part, sha256, size, bytesFetched, bytesReused, sources }
+  return { part, sha256, size, bytesFetched, nodeBytesFetched, bytesReused, sources }
 }
 
-/** The installed file as a seed, cut as publish cuts; none when it is gone or cannot be read */
-async function seedOf (installed: string, signal: AbortSignal): Promise<{ seed: FileSeed, size: number } | undefined> {
+/**
+ * The installed file as a seed, cut as publish cuts; none when it is gone or cannot be read. With
+ * the CID it was installed as, its cuts are worked out only if its DAG's nodes are not held.
+ */
+async function seedOf (installed: string, cid: string | undefined, signal: AbortSignal): Promise<{ seed: FileSeed, size: number } | undefined> {
   const size = await stat(installed).then(s => s.isFile() ? s.size : undefined, () => undefined)
   if (size == null) return undefined
+  if (cid != null) {
+    const chunker: Chunker = source => (async function * () {
+      yield * (await appImageChunking(installed, { signal })).chunker(source)
+    })()
+    return { seed: { path: installed, root: cid, chunker }, size }
+  }
   try {
     return { seed: { path: installed, ...await appImageChunking(installed, { signal }) }, size }
   } catch (err) {

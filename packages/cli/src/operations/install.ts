@@ -196,7 +196,7 @@ async function updateOne (context: OperationContext, app: InstalledApp, selectio
   checkSigner(selection, app, input.allowSignerChange)
   if (input.check === true) return { ...base, status: 'available', to: release.version, publisher: release.publisher }
 
-  const delivery = await deliver(context, { content: release.content, target: app.path, installed: app.path, gateways: gatewaysOf({ ...input, mirror, gateways: input.gateways ?? app.gateways }) })
+  const delivery = await deliver(context, { content: release.content, target: app.path, installed: app.path, installedCid: app.cid, gateways: gatewaysOf({ ...input, mirror, gateways: input.gateways ?? app.gateways }) })
   const kept = keptPath(app.path)
   await rm(kept, { force: true })
   const hadFile = await exists(app.path)
