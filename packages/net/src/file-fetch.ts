@@ -33,9 +33,9 @@ function groupLeaves (leaves: FileLeaf[]): Map<string, LeafGroup> {
  * they load, `options.seed` (a local file, the installed version) is read once with the file's
  * chunker: its chunks are noted by hash until the leaves are known, and placed as they are read
  * from then on; a seed whose own DAG's nodes are held (`seed.root`) is not cut: they say where
- * its leaves lie, and the leaves it lacks are fetched at once. Then the leaves: those the seed held before are copied from it, the others come
- * from the blockstore, the part file an interrupted fetch left at
- * `path`, peers and gateways (see `fetchLeaves`). When the seed's cuts are known in advance,
+ * its leaves lie, and the leaves it lacks are fetched at once. Then the leaves: those the seed
+ * held before are copied from it, the others come from the blockstore, the part file an
+ * interrupted fetch left at `path`, peers and gateways (see `fetchLeaves`). When the seed's cuts are known in advance,
  * leaves of a size no chunk of the seed has are fetched while the seed is still being read.
  * Nothing fetched is stored in the blockstore but the DAG's nodes: `path` is where a fetch cut
  * short resumes.

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { type FileHandle, open } from 'node:fs/promises'
-import { stat } from 'node:fs/promises'
+import { type FileHandle, open, stat } from 'node:fs/promises'
 import { parseCid } from './cid.ts'
 import { ContentNotFoundError, FileReadError } from './errors.ts'
 import { readFileLayout } from './file-layout.ts'
