@@ -1,5 +1,5 @@
 import { ContentNotFoundError } from './errors.ts'
-import { FETCH_LOOKAHEAD, fromGateways, fromPeers } from './fetch.ts'
+import { FETCH_LOOKAHEAD, fromGateways, fromPeers, PEER_LOOKAHEAD } from './fetch.ts'
 import { toBytes } from './iterables.ts'
 import { fetchRanges } from './ranged-fetch.ts'
 import type { FetchState } from './fetch.ts'
@@ -69,7 +69,7 @@ export async function fetchLeaves (init: LeafSourcesInit, pending: Map<string, L
     })
   }
   if (pending.size > 0 && !state.peersGaveUp && state.helia.libp2p.getConnections().length > 0) {
-    await pool([...pending], FETCH_LOOKAHEAD, async ([key, group]) => {
+    await pool([...pending], PEER_LOOKAHEAD, async ([key, group]) => {
       const bytes = await fromPeers(state, group.cid)
       if (bytes != null) await take(key, group, bytes, 'peers')
     })

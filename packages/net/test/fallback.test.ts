@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { createGatewayHandler, fixedSizeChunker } from '../src/index.ts'
+import { FETCH_LOOKAHEAD, PEER_LOOKAHEAD } from '../src/fetch.ts'
 import { serveGateway, serveTampering } from './gateway-servers.ts'
 import { createFixture, randomBytes } from './helpers.ts'
 import type { TestServer } from './gateway-servers.ts'
@@ -46,6 +47,32 @@ describe('verified fetch with HTTP fallback', () => {
     assert.equal(result.sources['peers'], 6)
     assert.equal(liar.requests, before)
     assert.equal(await fetcher.content.isPinned(cid), true)
+  })
+
+  it('asks a gateway 8 blocks at a time while it asks peers 64 (FETCH_LOOKAHEAD, PEER_LOOKAHEAD)', async () => {
+    const many = randomBytes(120 * 1024, 4)
+    const manyCid = await holder.content.add(many, { chunker: fixedSizeChunker(1024) })
+    // each answer waits a little, so that the requests the walk has out at once pile up
+    const handler = createGatewayHandler(holder)
+    let running = 0
+    let most = 0
+    const slow = await serveGateway(async (req, res) => {
+      running++
+      most = Math.max(most, running)
+      await new Promise(resolve => setTimeout(resolve, 10))
+      try {
+        return await handler(req, res)
+      } finally {
+        running--
+      }
+    })
+    servers.push(slow)
+    const fetcher = await fixture.node()
+    const result = await fetcher.content.fetch(manyCid, { gateways: [slow.url], providerTimeout: 500, signal: AbortSignal.timeout(20_000) })
+    assert.equal(result.sources[slow.url], result.blocks)
+    assert.equal(most, FETCH_LOOKAHEAD, `at most ${FETCH_LOOKAHEAD} requests at once, and that many: ${most}`)
+    assert.deepEqual(await fetcher.content.get(manyCid, { offline: true }), many)
+    assert.ok(PEER_LOOKAHEAD > FETCH_LOOKAHEAD)
   })
 
   it('skips a gateway that serves tampered bytes and uses the next one', async () => {
