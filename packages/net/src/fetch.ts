@@ -42,8 +42,8 @@ export interface FetchState {
   providerTimeout: number
   gatewayTimeout: number
   store?: FetchDefaults['store']
-  /** requests to gateways running, and those waiting for a turn (at most FETCH_LOOKAHEAD run) */
-  gatewayTurns: { running: number, waiting: Array<() => void> }
+  /** requests to gateways running, and those waiting for a turn (at most `limit` run) */
+  gatewayTurns: { limit: number, running: number, waiting: Array<() => void> }
   result: FetchResult
 }
 
@@ -87,7 +87,7 @@ export async function fromPeers (state: FetchState, cid: CID): Promise<Uint8Arra
 /** A turn to ask gateways: a walk that asks peers many blocks at once asks a gateway a few */
 async function gatewayTurn (state: FetchState): Promise<() => void> {
   const turns = state.gatewayTurns
-  if (turns.running >= FETCH_LOOKAHEAD) await new Promise<void>(resolve => { turns.waiting.push(resolve) })
+  if (turns.running >= turns.limit) await new Promise<void>(resolve => { turns.waiting.push(resolve) })
   else turns.running++
   return () => {
     const next = turns.waiting.shift()
@@ -173,7 +173,8 @@ export async function fetchDag (helia: NodeHelia, root: CID, defaults: FetchDefa
   return state.result
 }
 
-export function createFetchState (helia: NodeHelia, root: CID, defaults: FetchDefaults, options: FetchOptions): FetchState {
+/** `gatewayRequests`: requests to gateways at once (default FETCH_LOOKAHEAD) */
+export function createFetchState (helia: NodeHelia, root: CID, defaults: FetchDefaults, options: FetchOptions, gatewayRequests = FETCH_LOOKAHEAD): FetchState {
   const gateways = options.gateways ?? defaults.gateways
   gateways.forEach(checkGatewayUrl)
   return {
@@ -185,7 +186,7 @@ export function createFetchState (helia: NodeHelia, root: CID, defaults: FetchDe
     providerTimeout: options.providerTimeout ?? defaults.providerTimeout,
     gatewayTimeout: options.gatewayTimeout ?? DEFAULT_GATEWAY_TIMEOUT,
     store: defaults.store,
-    gatewayTurns: { running: 0, waiting: [] },
+    gatewayTurns: { limit: gatewayRequests, running: 0, waiting: [] },
     result: { cid: root, blocks: 0, bytes: 0, sources: {}, errors: [] }
   }
 }

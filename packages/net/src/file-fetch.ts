@@ -1,7 +1,7 @@
 import { logger } from '@libp2p/logger'
 import { CustomProgressEvent } from 'progress-events'
 import { count, createFetchState, fetchBlock } from './fetch.ts'
-import { readFileLayout } from './file-layout.ts'
+import { DEFAULT_CONCURRENCY, readFileLayout } from './file-layout.ts'
 import { leafKey } from './leaf-assembler.ts'
 import { fetchLeaves } from './leaf-sources.ts'
 import { openPartFile } from './part-file.ts'
@@ -42,7 +42,8 @@ function groupLeaves (leaves: FileLeaf[]): Map<string, LeafGroup> {
  */
 export async function fetchFile (helia: NodeHelia, root: CID, path: string, defaults: FetchDefaults, options: FetchFileOptions = {}): Promise<FetchFileResult> {
   const { signal } = options
-  const state = createFetchState(helia, root, defaults, options)
+  // the DAG's nodes are asked of a mirror as many at a time as the layout loads at once
+  const state = createFetchState(helia, root, defaults, options, DEFAULT_CONCURRENCY)
   const seeding = Promise.resolve(options.seed)
   // the seed is read beside the DAG walk, and hands its chunks to `match` once the leaves are
   // known; a seed that failed is reported below, once the layout (and its errors) came first
