@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs'
 import { chmod, rm, stat } from 'node:fs/promises'
 import { dagAllowance } from '@hubless/net'
 import { logger } from '@libp2p/logger'
+import * as raw from 'multiformats/codecs/raw'
 import { DownloadFailedError, DownloadTooLargeError } from '../errors.ts'
 import { DEFAULT_MAX_DOWNLOAD_BYTES } from '../operations/get.ts'
 import { appImageChunking } from '@hubless/mirror'
@@ -11,9 +12,6 @@ import type { Chunker, FetchFileResult, FileSeed } from '@hubless/net'
 import type { ReleaseContent } from '@hubless/registry'
 
 const log = logger('hubless:cli:deliver')
-
-/** the multicodec of UnixFS's DAG nodes (its leaves are raw) */
-const DAG_PB = 0x70
 
 export interface Delivery {
   /** the verified file, executable, beside the target: `TARGET.part` */
@@ -84,7 +82,8 @@ export async function deliver (context: OperationContext, init: DeliverInit): Pr
           if (source === 'local') bytesReused += bytes
           else {
             bytesFetched += bytes
-            if (event.detail.cid.code === DAG_PB) nodeBytesFetched += bytes
+            // a file's leaves are raw blocks; the rest are the DAG's nodes
+            if (event.detail.cid.code !== raw.code) nodeBytesFetched += bytes
           }
           blocks++
           // blocks found in the installed file are counted, not reported one by one
