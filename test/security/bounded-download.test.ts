@@ -141,8 +141,9 @@ describe('bounded downloads', () => {
     await assert.rejects(fetcher.content.fetch(cid, { gateways: [gateway.url], maxBytes: 256 * 1024, signal: AbortSignal.timeout(10_000) }), { name: 'ContentTooLargeError' })
     const asked = gateway.requests
     // the DAG's nodes above its leaves (a content-defined DAG has a few), the 4 leaves under the
-    // limit and the one that passes it, plus at most the 8 blocks the fetch asks for ahead of its
-    // walk (fetch.ts): bounded by the nodes, not by the leaves however many
+    // limit and the one that passes it, plus at most the 8 requests a gateway gets at once
+    // (fetch.ts; the walk loads 64 ahead, and each block's bytes count before its turn passes on):
+    // bounded by the nodes, not by the leaves however many
     const nodes = await dagNodes(holder, cid)
     assert.ok(asked <= nodes + 5 + 8, `the fetch asked the gateway for ${asked} blocks (${nodes} of them DAG nodes) of 64 KiB leaves under a limit of 256 KiB`)
 

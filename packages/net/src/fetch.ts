@@ -34,7 +34,10 @@ export const PEER_LOOKAHEAD = 64
 /** What one fetch (of a DAG or a file) knows of its sources, and what it has counted so far */
 export interface FetchState {
   helia: NodeHelia
+  /** the caller's options, with a signal that also fires once this fetch failed */
   options: FetchOptions
+  /** aborts what is still loading or waiting once the fetch failed: nothing more is asked of sources */
+  stop: AbortController
   gateways: string[]
   /** Gateways caught serving wrong bytes are not asked again during this fetch. */
   distrusted: Set<string>
@@ -97,10 +100,17 @@ async function gatewayTurn (state: FetchState): Promise<() => void> {
   }
 }
 
-export async function fromGateways (state: FetchState, cid: CID): Promise<{ bytes: Uint8Array, gateway: string } | undefined> {
+/**
+ * `counted` is called with what came before the turn passes on: a fetch that counts its bytes
+ * against a cap stops asking once past it, however many blocks wait for a turn
+ */
+export async function fromGateways (state: FetchState, cid: CID, counted?: (got: { bytes: Uint8Array, gateway: string }) => void): Promise<{ bytes: Uint8Array, gateway: string } | undefined> {
   const done = await gatewayTurn(state)
   try {
-    return await askGateways(state, cid)
+    state.options.signal?.throwIfAborted()
+    const got = await askGateways(state, cid)
+    if (got != null) counted?.(got)
+    return got
   } finally {
     done()
   }
@@ -138,12 +148,11 @@ export async function fetchBlock (state: FetchState, cid: CID): Promise<Uint8Arr
     count(state, cid, fromNetwork, 'peers')
     return fromNetwork
   }
-  const fromHttp = await fromGateways(state, cid)
+  const fromHttp = await fromGateways(state, cid, got => { count(state, cid, got.bytes, got.gateway) })
   if (fromHttp == null) {
     throw new ContentNotFoundError(`No source delivered ${cid}: no peer within ${state.providerTimeout} ms and ${state.gateways.length} gateway(s) failed (see .errors)`, [...result.errors])
   }
   await helia.blockstore.put(cid, fromHttp.bytes, { signal: options.signal })
-  count(state, cid, fromHttp.bytes, fromHttp.gateway)
   return fromHttp.bytes
 }
 
@@ -152,7 +161,10 @@ export function count (state: FetchState, cid: CID, bytes: Uint8Array, source: s
   state.result.bytes += bytes.byteLength
   const { maxBytes } = state.options
   if (maxBytes != null && state.result.bytes > maxBytes) {
-    throw new ContentTooLargeError(`The DAG under ${state.result.cid} adds up to more than the limit of ${maxBytes} bytes (${state.result.blocks} blocks so far); fetched no further`, maxBytes)
+    const error = new ContentTooLargeError(`The DAG under ${state.result.cid} adds up to more than the limit of ${maxBytes} bytes (${state.result.blocks} blocks so far); fetched no further`, maxBytes)
+    // the blocks loading ahead of the walk, and those waiting for a gateway, are asked no further
+    state.stop.abort(error)
+    throw error
   }
   state.result.sources[source] = (state.result.sources[source] ?? 0) + 1
   state.options.onProgress?.(new CustomProgressEvent('hubless:fetch:block', { cid, bytes: bytes.byteLength, source }))
@@ -163,10 +175,15 @@ export async function fetchDag (helia: NodeHelia, root: CID, defaults: FetchDefa
   const state = createFetchState(helia, root, defaults, options)
   // fetchBlock stores, counts and reports each block as the walk loads it; the walk needs the
   // bytes of nodes only, so the leaves loaded ahead of it are not held in memory
-  await drain(walkDag(helia.getCodec, root, async cid => {
-    const bytes = await fetchBlock(state, cid)
-    return cid.code === raw.code ? NO_BYTES : bytes
-  }, { signal: options.signal, lookahead: PEER_LOOKAHEAD }))
+  try {
+    await drain(walkDag(helia.getCodec, root, async cid => {
+      const bytes = await fetchBlock(state, cid)
+      return cid.code === raw.code ? NO_BYTES : bytes
+    }, { signal: state.options.signal, lookahead: PEER_LOOKAHEAD }))
+  } catch (err) {
+    state.stop.abort(err)
+    throw err
+  }
   if (options.pin === true && !(await helia.pins.isPinned(root, { signal: options.signal }))) {
     await drain(helia.pins.add(root, { signal: options.signal }))
   }
@@ -178,9 +195,12 @@ export async function fetchDag (helia: NodeHelia, root: CID, defaults: FetchDefa
 export function createFetchState (helia: NodeHelia, root: CID, defaults: FetchDefaults, options: FetchOptions, gatewayRequests = FETCH_LOOKAHEAD): FetchState {
   const gateways = options.gateways ?? defaults.gateways
   gateways.forEach(checkGatewayUrl)
+  const stop = new AbortController()
+  const signal = options.signal == null ? stop.signal : AbortSignal.any([options.signal, stop.signal])
   return {
     helia,
-    options,
+    options: { ...options, signal },
+    stop,
     gateways,
     distrusted: new Set(),
     peersGaveUp: false,
