@@ -56,7 +56,13 @@ export function libp2pOptions (init: NodeInit, parts: Libp2pParts): Libp2pOption
         // OrbitDB publishes heads before any peer has joined its topic
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
-        heartbeatInterval: init.pubsubHeartbeatInterval ?? 1000
+        heartbeatInterval: init.pubsubHeartbeatInterval ?? 1000,
+        // gossipsub's default scoring marks peers down by how many share an address (counting
+        // those that left within the hour) and ignores them past a threshold: from the 15th peer
+        // in an hour from one address (a NAT, one host), every peer from it was ignored, and a
+        // new one never got the registry's heads. Heads are signed and checked on arrival, so
+        // many peers at one address can withhold at most, as many at many addresses could
+        scoreParams: { IPColocationFactorWeight: 0 }
       })
     }
   }
