@@ -41,6 +41,8 @@ export interface HostilePeer {
   identity: Identity
   /** what we answer on `/orbitdb/heads/<address>`: raw chunks sent as they are */
   heads: Uint8Array[]
+  /** take head exchanges and never answer nor close them */
+  silentHeads: boolean
   /** what we answer on the snapshot protocol, or undefined to refuse it */
   snapshot: Uint8Array[] | undefined
   /** how many head-exchange and snapshot streams honest peers opened to us */
@@ -71,6 +73,7 @@ export async function createHostilePeer (address: string, snapshotProtocol?: str
       address,
       identity,
       heads: [],
+      silentHeads: false,
       snapshot: undefined,
       asked,
       async join () {
@@ -113,6 +116,7 @@ export async function createHostilePeer (address: string, snapshotProtocol?: str
 
     await node.libp2p.handle(`/orbitdb/heads${address}`, (stream: Stream) => {
       asked.heads++
+      if (peer.silentHeads) return
       void (async () => {
         for (const chunk of peer.heads) {
           if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(10_000) })
