@@ -41,8 +41,10 @@ export interface HostilePeer {
   identity: Identity
   /** what we answer on `/orbitdb/heads/<address>`: raw chunks sent as they are */
   heads: Uint8Array[]
-  /** take head exchanges and never answer nor close them */
-  silentHeads: boolean
+  /** ms to wait before each of `heads` (default 0) */
+  headsEvery: number
+  /** keep head exchanges open after `heads` (default: close them) */
+  headsHeldOpen: boolean
   /** what we answer on the snapshot protocol, or undefined to refuse it */
   snapshot: Uint8Array[] | undefined
   /** how many head-exchange and snapshot streams honest peers opened to us */
@@ -73,7 +75,8 @@ export async function createHostilePeer (address: string, snapshotProtocol?: str
       address,
       identity,
       heads: [],
-      silentHeads: false,
+      headsEvery: 0,
+      headsHeldOpen: false,
       snapshot: undefined,
       asked,
       async join () {
@@ -116,11 +119,13 @@ export async function createHostilePeer (address: string, snapshotProtocol?: str
 
     await node.libp2p.handle(`/orbitdb/heads${address}`, (stream: Stream) => {
       asked.heads++
-      if (peer.silentHeads) return
       void (async () => {
         for (const chunk of peer.heads) {
+          if (peer.headsEvery > 0) await new Promise(resolve => setTimeout(resolve, peer.headsEvery))
+          if (stream.status !== 'open') return
           if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(10_000) })
         }
+        if (peer.headsHeldOpen) return
         await stream.close({ signal: AbortSignal.timeout(10_000) })
       })().catch(err => { stream.abort(err as Error) })
     })

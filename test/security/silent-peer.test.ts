@@ -9,24 +9,31 @@ import type { HostilePeer } from './hostile-peer.ts'
  * OrbitDB's head exchange with a new subscriber runs in the queue every replicated update goes
  * through: a peer that took the exchange and never answered held up all replication for good
  */
-describe('a peer that takes head exchanges and never answers', () => {
+describe('a peer that keeps a head exchange waiting', () => {
   const swarm = new Swarm('silent-registry')
-  let hostile: HostilePeer | undefined
+  const hostiles: HostilePeer[] = []
   after(async () => {
-    await hostile?.stop()
+    for (const hostile of hostiles) await hostile.stop()
     await swarm.cleanup()
   })
 
-  it('holds up no replication, and no peer that comes after it', async () => {
+  it('holds up no replication, and no peer that comes after it, whether it says nothing or a head every 3 s', async () => {
     const key = createPublisherKey()
     const { a, b, first } = await honestPair(swarm, releaseRecord(key, {}, 0), key)
-    hostile = await createHostilePeer(a.registry.address)
-    hostile.silentHeads = true
-    await connect(hostile.node, a.node)
-    await connect(hostile.node, b.node)
-    await hostile.join()
-    await until(() => hostile!.asked.heads >= 2, 20_000, () => `honest peers opened ${hostile!.asked.heads} head exchanges with the silent peer`)
-    // each honest peer's exchange with it waits 10 s for a word (the OrbitDB patch), then ends
+    const silent = await createHostilePeer(a.registry.address)
+    const trickling = await createHostilePeer(a.registry.address)
+    hostiles.push(silent, trickling)
+    silent.headsHeldOpen = true
+    // a valid head, again and again, never the end of the exchange
+    const head = await trickling.recordEntry(releaseRecord(key, {}, 900), key)
+    trickling.heads = Array.from({ length: 20 }, () => head.bytes)
+    trickling.headsEvery = 3_000
+    trickling.headsHeldOpen = true
+    await connect(silent.node, a.node)
+    await connect(trickling.node, b.node)
+    await Promise.all([silent.join(), trickling.join()])
+    await until(() => silent.asked.heads >= 1 && trickling.asked.heads >= 1, 20_000, () => `honest peers opened ${silent.asked.heads} and ${trickling.asked.heads} head exchanges with the hostile ones`)
+    // each exchange may keep its honest peer waiting 10 s in all (the OrbitDB patch), then ends
     const next = await a.registry.publish(releaseRecord(key, {}, 1), key)
     await waitForRecords(b.registry, [first, next.id], 30_000)
     const c = await swarm.start()
