@@ -1,5 +1,7 @@
 import { after, describe, it } from 'node:test'
-import { createPublisherKey } from '@hubless/registry'
+import { createNode } from '@hubless/net'
+import { createPublisherKey, createRegistry, registryAddress } from '@hubless/registry'
+import type { Registry } from '@hubless/registry'
 import { releaseRecord } from '../../packages/registry/test/fixtures.ts'
 import { createHostilePeer } from './hostile-peer.ts'
 import { connect, honestPair, Swarm, until, waitForRecords } from './swarm.ts'
@@ -39,5 +41,45 @@ describe('a peer that keeps a head exchange waiting', () => {
     const c = await swarm.start()
     await connect(c, a)
     await waitForRecords(c.registry, [first, next.id], 30_000)
+  })
+})
+
+/**
+ * OrbitDB starts a head exchange when it hears a peer join the topic. A node connects to its peers
+ * before it opens the registry, so it hears none of those already there: they had to start the
+ * exchange, and one whose queue was busy (or that ignored it) left it with nothing
+ */
+describe('a neighbour that never starts a head exchange', () => {
+  const swarm = new Swarm('late-open-registry')
+  const hostiles: HostilePeer[] = []
+  after(async () => {
+    for (const hostile of hostiles) await hostile.stop()
+    await swarm.cleanup()
+  })
+
+  it('is asked for its heads by a peer that opens its registry after connecting to it', async () => {
+    const key = createPublisherKey()
+    const address = await registryAddress('late-open-registry')
+    const neighbour = await createHostilePeer(address)
+    hostiles.push(neighbour)
+    // it answers a head exchange with a valid head, and starts none itself (it runs no OrbitDB)
+    const head = await neighbour.recordEntry(releaseRecord(key, {}, 1), key)
+    neighbour.heads = [head.bytes]
+    await neighbour.join()
+
+    const directory = await swarm.dir()
+    const node = await createNode({ directory, listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
+    const peer = { node, registry: undefined as unknown as Registry, directory }
+    try {
+      await connect(node, neighbour.node)
+      await until(() => node.libp2p.services.pubsub.getSubscribers(address).length > 0, 10_000, () => 'the neighbour\'s subscription never arrived')
+      peer.registry = await createRegistry({ node }, { name: 'late-open-registry' })
+    } catch (err) {
+      await node.stop()
+      throw err
+    }
+    swarm.running.add(peer)
+    await until(() => neighbour.asked.heads >= 1, 10_000, () => 'the opening peer never asked the neighbour for its heads')
+    await until(async () => (await peer.registry.status()).records === 1, 10_000, () => 'the neighbour\'s head never entered the log')
   })
 })

@@ -27,6 +27,9 @@ describe('peers that share an address (one NAT, one host)', () => {
       const peer = { node, registry: await connected.then(async () => createRegistry({ node }, { name: 'test-registry' }), async err => { await node.stop(); throw err }), directory }
       peers.running.add(peer)
       await assert.doesNotReject(waitForRecords(peer.registry, [record], 10_000), `new peer ${i} from 127.0.0.1 got nothing from the mirror`)
+      // and the mirror hears what it publishes (the topic, not only the exchange of heads it starts)
+      const own = await peer.registry.publish(releaseRecord(key, {}, 100 + i), key)
+      await assert.doesNotReject(waitForRecords(mirror.registry, [own], 10_000), `the mirror never got the record of new peer ${i} from 127.0.0.1`)
       await peers.stop(peer)
     }
   })

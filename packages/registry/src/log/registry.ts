@@ -169,6 +169,7 @@ class OrbitRegistry extends TypedEventEmitter<RegistryEvents> implements Registr
     db.events.on('leave', this.#onLeave)
     db.events.on('error', this.#onError)
     await db.sync.start()
+    sync.meetSubscribers()
     // entries a snapshot or a batch brought, and the writer identities entries name, are pinned
     // after the fact; a stop may have cut that short, and an unpinned block would be lost to the
     // next garbage collection (an identity block: peers asking this one could no longer check the

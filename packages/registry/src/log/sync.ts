@@ -77,6 +77,20 @@ export class LogSync {
     }
   }
 
+  /**
+   * Exchange heads with the peers on the topic already. OrbitDB starts an exchange when it hears a
+   * peer join the topic; a node connects to its peers before it opens the registry, so it heard
+   * none of those already there, and only they could start one (if their queue was free, and
+   * they heard us at all). Given to OrbitDB as the event it missed, so its own exchange runs.
+   */
+  meetSubscribers (): void {
+    const pubsub = this.#init.helia.libp2p.services.pubsub
+    const topic = this.#init.db.address
+    for (const peerId of pubsub.getSubscribers(topic)) {
+      pubsub.safeDispatchEvent('subscription-change', { detail: { peerId, subscriptions: [{ topic, subscribe: true }] } })
+    }
+  }
+
   stop (): void {
     clearTimeout(this.#announceTimer)
     clearInterval(this.#announceInterval)
