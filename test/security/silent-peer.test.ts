@@ -1,7 +1,5 @@
 import { after, describe, it } from 'node:test'
-import { createNode } from '@hubless/net'
-import { createPublisherKey, createRegistry, registryAddress } from '@hubless/registry'
-import type { Registry } from '@hubless/registry'
+import { createPublisherKey, registryAddress } from '@hubless/registry'
 import { releaseRecord } from '../../packages/registry/test/fixtures.ts'
 import { createHostilePeer } from './hostile-peer.ts'
 import { connect, honestPair, Swarm, until, waitForRecords } from './swarm.ts'
@@ -9,9 +7,9 @@ import type { HostilePeer } from './hostile-peer.ts'
 
 /**
  * OrbitDB's head exchange with a new subscriber runs in the queue every replicated update goes
- * through: a peer that took the exchange and never answered held up all replication for good
+ * through, and starts only when a peer is heard joining the topic
  */
-describe('a peer that keeps a head exchange waiting', () => {
+describe('head exchanges with peers that do not play along', () => {
   const swarm = new Swarm('silent-registry')
   const hostiles: HostilePeer[] = []
   after(async () => {
@@ -19,7 +17,7 @@ describe('a peer that keeps a head exchange waiting', () => {
     await swarm.cleanup()
   })
 
-  it('holds up no replication, and no peer that comes after it, whether it says nothing or a head every 3 s', async () => {
+  it('a peer that keeps an exchange waiting, saying nothing or a head every 3 s, holds up no replication and no peer that comes after it', async () => {
     const key = createPublisherKey()
     const { a, b, first } = await honestPair(swarm, releaseRecord(key, {}, 0), key)
     const silent = await createHostilePeer(a.registry.address)
@@ -42,43 +40,20 @@ describe('a peer that keeps a head exchange waiting', () => {
     await connect(c, a)
     await waitForRecords(c.registry, [first, next.id], 30_000)
   })
-})
 
-/**
- * OrbitDB starts a head exchange when it hears a peer join the topic. A node connects to its peers
- * before it opens the registry, so it hears none of those already there: they had to start the
- * exchange, and one whose queue was busy (or that ignored it) left it with nothing
- */
-describe('a neighbour that never starts a head exchange', () => {
-  const swarm = new Swarm('late-open-registry')
-  const hostiles: HostilePeer[] = []
-  after(async () => {
-    for (const hostile of hostiles) await hostile.stop()
-    await swarm.cleanup()
-  })
-
-  it('is asked for its heads by a peer that opens its registry after connecting to it', async () => {
+  // a node connects to its peers before it opens the registry, so OrbitDB heard none of those
+  // already on the topic join it: they had to start the exchange, and one whose queue was busy
+  // (or that ignored us) left the new peer with nothing
+  it('a neighbour that never starts an exchange is asked for its heads by a peer that opens its registry after connecting to it', async () => {
     const key = createPublisherKey()
-    const address = await registryAddress('late-open-registry')
-    const neighbour = await createHostilePeer(address)
+    const name = 'late-open-registry'
+    const neighbour = await createHostilePeer(await registryAddress(name))
     hostiles.push(neighbour)
     // it answers a head exchange with a valid head, and starts none itself (it runs no OrbitDB)
     const head = await neighbour.recordEntry(releaseRecord(key, {}, 1), key)
     neighbour.heads = [head.bytes]
     await neighbour.join()
-
-    const directory = await swarm.dir()
-    const node = await createNode({ directory, listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
-    const peer = { node, registry: undefined as unknown as Registry, directory }
-    try {
-      await connect(node, neighbour.node)
-      await until(() => node.libp2p.services.pubsub.getSubscribers(address).length > 0, 10_000, () => 'the neighbour\'s subscription never arrived')
-      peer.registry = await createRegistry({ node }, { name: 'late-open-registry' })
-    } catch (err) {
-      await node.stop()
-      throw err
-    }
-    swarm.running.add(peer)
+    const peer = await swarm.startConnected(neighbour, { name })
     await until(() => neighbour.asked.heads >= 1, 10_000, () => 'the opening peer never asked the neighbour for its heads')
     await until(async () => (await peer.registry.status()).records === 1, 10_000, () => 'the neighbour\'s head never entered the log')
   })

@@ -4,10 +4,9 @@
  * re-announced every second, and bare nodes too; all stopped and removed by `cleanup()`.
  * Every wait is bounded.
  */
-import { createNode } from '@hubless/net'
 import type { HublessNode } from '@hubless/net'
 import type { PublisherKey, RegistryInit, UnsignedRecord } from '@hubless/registry'
-import { Peers, waitForRecords } from '../../packages/registry/test/peers.ts'
+import { Peers, startNode, waitForRecords } from '../../packages/registry/test/peers.ts'
 import type { Peer } from '../../packages/registry/test/peers.ts'
 
 export type { Peer } from '../../packages/registry/test/peers.ts'
@@ -25,13 +24,17 @@ export class Swarm extends Peers {
 
   /** a bare node (no registry), stopped by cleanup() */
   async node (directory?: string): Promise<HublessNode> {
-    const node = await createNode({ directory: directory ?? await this.dir(), listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
+    const node = await startNode(directory ?? await this.dir())
     this.nodes.add(node)
     return node
   }
 
   override async start (directory?: string, init: RegistryInit = {}): Promise<Peer> {
     return super.start(directory, { name: this.name, announceInterval: 1_000, ...init })
+  }
+
+  override async startConnected (to: { node: HublessNode }, init: RegistryInit = {}): Promise<Peer> {
+    return super.startConnected(to, { name: this.name, announceInterval: 1_000, ...init })
   }
 
   override async cleanup (): Promise<void> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNode } from '@hubless/net'
 import { Level } from 'level'
-import { createRegistry } from '../src/index.ts'
+import { createRegistry, registryAddress } from '../src/index.ts'
 import type { HublessNode } from '@hubless/net'
 import type { Registry, RegistryInit, SignedRecord } from '../src/index.ts'
 
@@ -26,8 +26,34 @@ export class Peers {
 
   async start (directory?: string, init: RegistryInit = { name: 'test-registry' }): Promise<Peer> {
     directory ??= await this.dir()
-    const node = await createNode({ directory, listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
+    const node = await startNode(directory)
     const registry = await createRegistry({ node }, init)
+    const peer = { node, registry, directory }
+    this.running.add(peer)
+    return peer
+  }
+
+  /**
+   * A new peer started as `hubless` starts: its node connects to `to` and hears it on the
+   * registry's topic before it opens the registry, so OrbitDB heard no peer join
+   */
+  async startConnected (to: { node: HublessNode }, init: RegistryInit = { name: 'test-registry' }): Promise<Peer> {
+    const directory = await this.dir()
+    const node = await startNode(directory)
+    let registry: Registry
+    try {
+      await node.libp2p.dial(to.node.libp2p.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(10_000) })
+      const topic = await registryAddress(init.name ?? 'test-registry')
+      const heard = AbortSignal.timeout(10_000)
+      while (!node.libp2p.services.pubsub.getSubscribers(topic).some(p => p.equals(to.node.libp2p.peerId))) {
+        if (heard.aborted) throw new Error(`${to.node.libp2p.peerId} was not heard on ${topic} within 10 s`)
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+      registry = await createRegistry({ node }, init)
+    } catch (err) {
+      await node.stop()
+      throw err
+    }
     const peer = { node, registry, directory }
     this.running.add(peer)
     return peer
@@ -46,6 +72,11 @@ export class Peers {
     for (const d of this.dirs) await rm(d, { recursive: true, force: true })
     this.dirs.length = 0
   }
+}
+
+/** A hubless node on 127.0.0.1 in `directory`, gossiping every 200 ms */
+export async function startNode (directory: string): Promise<HublessNode> {
+  return createNode({ directory, listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
 }
 
 export async function connect (a: Peer, b: Peer): Promise<void> {

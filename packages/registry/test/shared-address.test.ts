@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { createNode } from '@hubless/net'
-import { createPublisherKey, createRegistry } from '../src/index.ts'
+import { createPublisherKey } from '../src/index.ts'
 import { releaseRecord } from './fixtures.ts'
 import { Peers, waitForRecords } from './peers.ts'
 
@@ -17,17 +16,12 @@ describe('peers that share an address (one NAT, one host)', () => {
     const key = createPublisherKey()
     const record = await mirror.registry.publish(releaseRecord(key, {}, 1), key)
     for (let i = 1; i <= PEERS_FROM_ONE_ADDRESS; i++) {
-      // as `hubless` starts: the node connects to its peers, then opens the registry (so only
-      // the mirror, hearing it join the registry's topic, can start the exchange of heads)
-      const directory = await peers.dir()
-      const node = await createNode({ directory, listen: ['/ip4/127.0.0.1/tcp/0'], pubsubHeartbeatInterval: 200 })
       // libp2p takes at most 5 inbound connections a second from one address
       await new Promise(resolve => setTimeout(resolve, 250))
-      const connected = node.libp2p.dial(mirror.node.libp2p.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(10_000) })
-      const peer = { node, registry: await connected.then(async () => createRegistry({ node }, { name: 'test-registry' }), async err => { await node.stop(); throw err }), directory }
-      peers.running.add(peer)
+      // as `hubless` starts: the node connects to the mirror before it opens the registry
+      const peer = await peers.startConnected(mirror)
       await assert.doesNotReject(waitForRecords(peer.registry, [record], 10_000), `new peer ${i} from 127.0.0.1 got nothing from the mirror`)
-      // and the mirror hears what it publishes (the topic, not only the exchange of heads it starts)
+      // and the mirror hears what it publishes (over the topic, not only in the exchange of heads)
       const own = await peer.registry.publish(releaseRecord(key, {}, 100 + i), key)
       await assert.doesNotReject(waitForRecords(mirror.registry, [own], 10_000), `the mirror never got the record of new peer ${i} from 127.0.0.1`)
       await peers.stop(peer)
