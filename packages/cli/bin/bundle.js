@@ -21,13 +21,13 @@ const KEEP_OLD_MS = 10 * 60_000
 
 /**
  * Keeps each module's own `import.meta` in the bundle (the storefront, the embedded catalog and
- * package.json are found next to the sources), and loads classic-level where it is installed,
- * since it finds its native addon from its own directory
+ * package.json are found next to the sources), and loads classic-level and koffi where they are
+ * installed, since each finds its native addon from its own directory
  */
 const originalPaths = {
   name: 'hubless-original-paths',
   setup (build) {
-    build.onResolve({ filter: /^classic-level$/ }, args => ({ path: createRequire(args.importer).resolve(args.path), external: true }))
+    build.onResolve({ filter: /^(classic-level|koffi)$/ }, args => ({ path: createRequire(args.importer).resolve(args.path), external: true }))
     build.onLoad({ filter: /\.(ts|js|mjs|cjs)$/ }, async args => {
       let contents = await readFile(args.path, 'utf8')
       if (contents.includes('import.meta.')) {

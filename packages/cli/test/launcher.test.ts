@@ -81,6 +81,8 @@ describe('hubless mirror starts with a mirror\'s memory settings', () => {
       for (const flag of MIRROR_NODE_FLAGS) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
       const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0')
       for (const [name, value] of Object.entries(MIRROR_ENV)) assert.ok(environ.includes(`${name}=${value}`), `${name}=${value} in its environment`)
+      // the memory trim's malloc_trim (src/daemon/free-pages.ts) comes through koffi's addon, loaded where the bundle runs
+      await eventually('koffi\'s addon mapped into the mirror', async () => /koffi[^\n]*\.node/.test(await readFile(`/proc/${pid}/maps`, 'utf8')) ? true : undefined, 10_000)
     } finally {
       const exit = await mirror.stop('SIGTERM')
       assert.equal(exit.code, 0, `a clean exit passed on, stderr: ${mirror.stderr()}`)

@@ -2,13 +2,14 @@
  * The memory trim of a mirror (src/daemon/memory-trim.ts): a real Node under --expose-gc hands
  * back the pages a burst left pooled; the trim looks at the anonymous memory outside the JS heap
  * and collects only when it grew by its threshold (the first look always does), and never where
- * Node does not expose gc.
+ * Node does not expose gc; then glibc hands back the pages freed outside the heap.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
+import { loadReleaseFreePages } from '../src/daemon/free-pages.ts'
 import { startMemoryTrim } from '../src/daemon/memory-trim.ts'
 
 const run = promisify(execFile)
@@ -37,6 +38,39 @@ describe('memory trim', () => {
     assert.ok(pooled - trimmed > 100 * MB, `the trim handed back ${Math.round((pooled - trimmed) / MB)} MB of ${Math.round(pooled / MB)} MB`)
   })
 
+  it('has glibc hand back the pages freed outside the heap that its main arena keeps', async () => {
+    // ~200 MB of buffers (malloc'ed by the main thread, in glibc's main arena), one in 64 kept, the
+    // rest dropped: a collection frees them, but the arena can shrink only from its top
+    const trimmed = async (release: 'default' | 'none'): Promise<{ fragmented: number, trimmed: number }> => {
+      const script = `
+        import { anonymousBytes } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'mirror', 'src', 'process-memory.ts'))}
+        import { startMemoryTrim } from ${JSON.stringify(join(import.meta.dirname, '..', 'src', 'daemon', 'memory-trim.ts'))}
+        const kept = []
+        let burst = []
+        for (let i = 0; i < 100_000; i++) (i % 64 === 0 ? kept : burst).push(new Uint8Array(2000).fill(1))
+        burst = null
+        globalThis.gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
+        const fragmented = await anonymousBytes()
+        const trim = startMemoryTrim({ interval: 50, ${release === 'none' ? 'releaseFreePages: null' : ''} })
+        while (trim.count === 0) await new Promise(resolve => setTimeout(resolve, 20))
+        trim.stop()
+        console.log(JSON.stringify({ fragmented, trimmed: await anonymousBytes(), kept: kept.length }))
+      `
+      const { stdout } = await run(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { timeout: 60_000 })
+      return JSON.parse(stdout) as { fragmented: number, trimmed: number }
+    }
+    const without = await trimmed('none')
+    assert.ok(without.fragmented - without.trimmed < 50 * MB, `a collection alone handed back ${Math.round((without.fragmented - without.trimmed) / MB)} MB: the test no longer leaves the arena fragmented`)
+    const withRelease = await trimmed('default')
+    assert.ok(withRelease.fragmented - withRelease.trimmed > 150 * MB, `the trim handed back ${Math.round((withRelease.fragmented - withRelease.trimmed) / MB)} MB of ${Math.round(withRelease.fragmented / MB)} MB`)
+  })
+
+  it('finds malloc_trim on Linux with glibc', async () => {
+    const release = await loadReleaseFreePages()
+    assert.equal(typeof release, 'function')
+    assert.equal(typeof release!(), 'boolean')
+  })
+
   it('collects on its first look, then only when memory outside the heap grew by the threshold', async () => {
     const collections: unknown[] = []
     const had = Object.getOwnPropertyDescriptor(globalThis, 'gc')
@@ -44,7 +78,7 @@ describe('memory trim', () => {
     try {
       const heap = process.memoryUsage().heapTotal
       let anonymous = heap + 500 * MB
-      const trim = startMemoryTrim({ interval: 20, growth: 100 * MB, anonymous: async () => anonymous })
+      const trim = startMemoryTrim({ interval: 20, growth: 100 * MB, anonymous: async () => anonymous, releaseFreePages: null })
       assert.ok(trim != null)
       const settle = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 120)) }
       await settle()
@@ -59,6 +93,34 @@ describe('memory trim', () => {
       anonymous += 500 * MB
       await settle()
       assert.equal(collections.length, 2, 'stopped')
+    } finally {
+      if (had == null) delete (globalThis as { gc?: unknown }).gc
+      else Object.defineProperty(globalThis, 'gc', had)
+    }
+  })
+
+  it('between trims, asks the allocator alone for its free pages when memory outside the heap grew by less than a trim waits for', async () => {
+    const collections: unknown[] = []
+    let asked = 0
+    const had = Object.getOwnPropertyDescriptor(globalThis, 'gc')
+    Object.defineProperty(globalThis, 'gc', { value: (options: unknown) => { collections.push(options) }, configurable: true, writable: true })
+    try {
+      const heap = process.memoryUsage().heapTotal
+      let anonymous = heap + 500 * MB
+      const releaseFreePages = (): boolean => { asked++; anonymous -= 5 * MB; return true }
+      const trim = startMemoryTrim({ interval: 20, growth: 100 * MB, releaseGrowth: 40 * MB, anonymous: async () => anonymous, releaseFreePages })
+      assert.ok(trim != null)
+      const settle = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 120)) }
+      await settle()
+      assert.equal(collections.length, 1, 'the first look collects')
+      assert.equal(asked, 1, 'and then asks the allocator')
+      anonymous += 10 * MB
+      await settle()
+      assert.deepEqual([collections.length, asked, trim.releases], [1, 1, 0], 'growth under both thresholds: nothing')
+      anonymous += 40 * MB
+      await settle()
+      assert.deepEqual([collections.length, asked, trim.releases], [1, 2, 1], 'past the allocator\'s threshold: the allocator alone, once')
+      trim.stop()
     } finally {
       if (had == null) delete (globalThis as { gc?: unknown }).gc
       else Object.defineProperty(globalThis, 'gc', had)
