@@ -2,7 +2,8 @@
  * The memory trim of a mirror (src/daemon/memory-trim.ts): a real Node under --expose-gc hands
  * back the pages a burst left pooled; the trim looks at the anonymous memory outside the JS heap
  * and collects only when it grew by its threshold (the first look always does), and never where
- * Node does not expose gc; then glibc hands back the pages freed outside the heap.
+ * Node does not expose gc; glibc hands back the pages freed outside the heap, after a collection
+ * or alone.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
@@ -127,11 +128,22 @@ describe('memory trim', () => {
     }
   })
 
-  it('stays off where Node does not expose gc', () => {
+  it('where Node does not expose gc, asks only the allocator, and stays off without one', async () => {
     const had = Object.getOwnPropertyDescriptor(globalThis, 'gc')
     delete (globalThis as { gc?: unknown }).gc
     try {
-      assert.equal(startMemoryTrim(), undefined)
+      assert.equal(startMemoryTrim({ releaseFreePages: null }), undefined)
+      let asked = 0
+      let anonymous = process.memoryUsage().heapTotal + 500 * MB
+      const trim = startMemoryTrim({ interval: 20, growth: 100 * MB, releaseGrowth: 40 * MB, anonymous: async () => anonymous, releaseFreePages: () => { asked++; return true } })
+      assert.ok(trim != null)
+      const settle = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 120)) }
+      await settle()
+      assert.deepEqual([trim.count, asked], [0, 1], 'the first look asks the allocator, and collects nothing')
+      anonymous += 200 * MB
+      await settle()
+      assert.deepEqual([trim.count, asked], [0, 2], 'past both thresholds: the allocator again, still no collection')
+      trim.stop()
     } finally {
       if (had != null) Object.defineProperty(globalThis, 'gc', had)
     }

@@ -45,11 +45,14 @@ export interface MemoryTrim {
  * allocator hand back the pages freed outside the heap (free-pages.ts says why glibc keeps them).
  * The allocator alone, without the collection (tens of ms, not hundreds), is asked at a look
  * where that memory grew by `releaseGrowth` since it was last asked: what a burst that ended
- * between two trims freed goes back too. Absent where Node does not expose `gc` (a daemon that is no mirror).
+ * between two trims freed goes back too. Where Node does not expose `gc` (a daemon that is no
+ * mirror), only the allocator is asked (a plain daemon 30 s after catching up with 100,000
+ * records: 578 MB of anonymous memory, 495 after `malloc_trim`); absent where there is neither.
  */
 export function startMemoryTrim (init: MemoryTrimInit = {}): MemoryTrim | undefined {
-  const gc = (globalThis as { gc?: ExposedGc }).gc
-  if (typeof gc !== 'function') return undefined
+  const exposed = (globalThis as { gc?: ExposedGc }).gc
+  const gc = typeof exposed === 'function' ? exposed : undefined
+  if (gc == null && (init.releaseFreePages === null || process.platform !== 'linux')) return undefined
   const interval = init.interval ?? DEFAULT_INTERVAL
   const growth = init.growth ?? DEFAULT_GROWTH
   const releaseGrowth = init.releaseGrowth ?? DEFAULT_RELEASE_GROWTH
@@ -62,8 +65,8 @@ export function startMemoryTrim (init: MemoryTrimInit = {}): MemoryTrim | undefi
   let releases = 0
   let last: MemoryTrim['last']
   let baseline = -Infinity
-  /** memory outside the heap when the allocator last handed back its free pages, or less since */
-  let released = Infinity
+  /** memory outside the heap when the allocator last handed back its free pages, or less since (the first look asks) */
+  let released = -Infinity
   let looking = false
   const look = async (): Promise<void> => {
     if (looking) return
@@ -72,7 +75,11 @@ export function startMemoryTrim (init: MemoryTrimInit = {}): MemoryTrim | undefi
       const before = await outside()
       released = Math.min(released, before)
       const releaseFreePages = await releaser
-      if (before - baseline >= growth) {
+      if (gc == null && releaseFreePages == null) {
+        clearInterval(timer)
+        return
+      }
+      if (gc != null && before - baseline >= growth) {
         const started = performance.now()
         gc({ type: 'major', execution: 'sync', flavor: 'last-resort' })
         // after the collection, which freed the buffers it found dead

@@ -1,6 +1,7 @@
 import { createGatewayRoute, createHealthRoute, startHttpServer } from '@hubless/mirror'
 import { holds } from '@hubless/registry'
 import { isAlive, readDaemonFile, removeDaemonFile, writeDaemonFile } from './daemon-file.ts'
+import { startMemoryTrim } from './memory-trim.ts'
 import { createOperationHandler } from '../local-api/handler.ts'
 import { startLocalApi } from '../local-api/server.ts'
 import { DaemonRunningError } from '../errors.ts'
@@ -105,6 +106,9 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     )
   }
 
+  // what a burst (a catch-up, a restart's load) leaves behind goes back: V8's pooled pages where
+  // Node exposes gc (a mirror, bin/runtime.js), the allocator's free pages everywhere it can
+  const trim = startMemoryTrim()
   const httpServer = http
   const local = localApi
   return {
@@ -114,6 +118,7 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     api: http.url,
     localApi: local.endpoint,
     async stop () {
+      trim?.stop()
       lifetime.abort()
       await local.close()
       await httpServer.close()

@@ -1,7 +1,6 @@
 import { join } from 'node:path'
 import { createMirror } from '@hubless/mirror'
 import { startDaemon } from './run-daemon.ts'
-import { startMemoryTrim } from './memory-trim.ts'
 import { importerKey } from '../operations/import-appimagehub.ts'
 import type { DaemonInit, RunningDaemon } from './run-daemon.ts'
 import type { Archiver, Mirror, MirrorInit, Pinner } from '@hubless/mirror'
@@ -63,15 +62,9 @@ export async function startMirror (init: MirrorRunInit): Promise<RunningMirror> 
     await daemon.stop()
     throw err
   }
-  // a mirror runs with --expose-gc (bin/runtime.js): what its bursts leave pooled goes back
-  const trim = startMemoryTrim()
   return {
     ...daemon,
     pinner: started.pinner,
-    archiver: started.archiver,
-    async stop () {
-      trim?.stop()
-      await daemon.stop()
-    }
+    archiver: started.archiver
   }
 }
