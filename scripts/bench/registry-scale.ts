@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { MIRROR_ENV, MIRROR_NODE_FLAGS } from '../../packages/cli/bin/runtime.js'
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../packages/cli/bin/runtime.js'
 import { createNode } from '../../packages/net/src/index.ts'
 import { buildEndorseRecord, buildReleaseRecord, createRegistry, publisherKeyFromSecret } from '../../packages/registry/src/index.ts'
 import type { UnsignedRecord } from '../../packages/registry/src/index.ts'
@@ -190,8 +190,8 @@ async function reopenChild (directory: string, id: string): Promise<void> {
  * environment `hubless mirror` starts with (packages/cli/bin/runtime.js); BENCH_NODE_SETTINGS=node
  * runs them with Node's defaults instead, and BENCH_NODE_FLAGS (space-separated) adds flags to try
  */
-const NODE_FLAGS = [...(process.env.BENCH_NODE_SETTINGS === 'node' ? [] : MIRROR_NODE_FLAGS), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)]
-const NODE_ENV = { ...process.env, ...(process.env.BENCH_NODE_SETTINGS === 'node' ? {} : MIRROR_ENV) }
+const NODE_FLAGS = [...(process.env.BENCH_NODE_SETTINGS === 'node' ? [] : DAEMON_NODE_FLAGS), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)]
+const NODE_ENV = { ...process.env, ...(process.env.BENCH_NODE_SETTINGS === 'node' ? {} : DAEMON_ENV) }
 
 function child (args: string[]): { lines: AsyncIterator<string>, proc: ReturnType<typeof spawn> } {
   const proc = spawn(process.execPath, ['--expose-gc', ...NODE_FLAGS, here, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: NODE_ENV })

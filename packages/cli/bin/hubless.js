@@ -7,25 +7,25 @@ import { existsSync } from 'node:fs'
 import module from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { bundledMain } from './bundle.js'
-import { dieWithLauncher, handedOver, handOver, MIRROR_NODE_FLAGS, mirrorEnv, runsLong, startsMirror } from './runtime.js'
+import { DAEMON_NODE_FLAGS, daemonEnv, dieWithLauncher, handedOver, handOver, runsLong } from './runtime.js'
 
 const args = process.argv.slice(2)
 const script = fileURLToPath(import.meta.url)
 const [major, minor] = process.versions.node.split('.').map(Number)
 const oldNode = major < 22 || (major === 22 && minor < 19)
 // only the process that hands over needs them (and says once that a missing allocator was asked for)
-const mirrorSettings = startsMirror(args) && !handedOver() ? { flags: MIRROR_NODE_FLAGS, env: mirrorEnv(process.env, undefined, line => { process.stderr.write(line) }) } : {}
+const daemonSettings = runsLong(args) && !handedOver() ? { flags: DAEMON_NODE_FLAGS, env: daemonEnv(process.env, undefined, line => { process.stderr.write(line) }) } : {}
 if (oldNode) {
   const bundled = fileURLToPath(new URL('../../../node_modules/.bin/node', import.meta.url))
   if (existsSync(bundled) && !handedOver()) {
-    handOver(bundled, script, args, mirrorSettings)
+    handOver(bundled, script, args, daemonSettings)
   } else {
     process.stderr.write(`hubless: needs Node.js >= 22.19 (this is ${process.versions.node}); run \`npx --yes pnpm@10.34.9 install\` at the repository root, or install Node 24 LTS\n`)
     process.exit(1)
   }
-} else if (startsMirror(args) && !handedOver()) {
-  // the memory settings of a mirror are Node flags and glibc's environment, read at start only
-  handOver(process.execPath, script, args, mirrorSettings)
+} else if (runsLong(args) && !handedOver()) {
+  // the memory settings of a daemon or a mirror are Node flags and glibc's environment, read at start only
+  handOver(process.execPath, script, args, daemonSettings)
 } else {
   if (handedOver()) dieWithLauncher()
   await run()

@@ -1,17 +1,19 @@
-// How the `hubless` command starts Node: which Node, and for a mirror which memory settings. Plain
-// JavaScript, so that an old Node can read it before handing over; benchmarks start their mirror
-// processes with the same settings from here.
+// How the `hubless` command starts Node: which Node, and for a daemon or a mirror which memory
+// settings. Plain JavaScript, so that an old Node can read it before handing over; benchmarks
+// start their mirror and peer processes with the same settings from here.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 /**
- * A mirror runs for weeks and archives files of gigabytes. Measured on a 2 GB AppImage
- * (scripts/bench/add-throughput.ts): V8's young generation grew from 16 to 134 MB during the add,
- * and glibc kept 50-65 MB of freed 1 MiB buffers in its arenas; with these two settings the mirror
- * peaked at 279 MB instead of 405 MB, at the same speed. `gc` is exposed for the memory trim
- * (src/daemon/memory-trim.ts), which hands back the pages V8 keeps pooled after a burst.
+ * A daemon runs for weeks beside a registry that grows, and a mirror archives files of gigabytes.
+ * Measured on a 2 GB AppImage (scripts/bench/add-throughput.ts): V8's young generation grew from
+ * 16 to 134 MB during the add, and glibc kept 50-65 MB of freed 1 MiB buffers in its arenas; with
+ * these two settings the mirror peaked at 279 MB instead of 405 MB, at the same speed. `gc` is
+ * exposed for the memory trim (src/daemon/memory-trim.ts), which hands back the pages V8 keeps
+ * pooled after a burst: a plain daemon 35 s after catching up with 100,000 records held 348 MB
+ * with these settings, 699 MB without.
  */
-export const MIRROR_NODE_FLAGS = ['--max-semi-space-size=8', '--expose-gc']
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8', '--expose-gc']
 
 /** Where Debian and Ubuntu (multiarch), Fedora and Alpine install jemalloc's shared library */
 const JEMALLOC_PATHS = [
@@ -24,13 +26,14 @@ const JEMALLOC_PATHS = [
 export const JEMALLOC_CONF = 'background_thread:true,dirty_decay_ms:1000'
 
 /**
- * The allocator's environment of a mirror: glibc's, with a lower mmap threshold (above), or with
- * `HUBLESS_ALLOCATOR=jemalloc` jemalloc where the system has it (Debian: libjemalloc2). Neither
- * wins at every scale (README, "Memory and disk"): after a catch-up of 100,000 records jemalloc
- * held ~130 MB less, after one of a million ~120 MB more, with a ~100 MB lower peak. An LD_PRELOAD
- * or MALLOC_CONF already set is kept; `warn` hears that jemalloc was asked for and is missing.
+ * The allocator's environment of a daemon or a mirror: glibc's, with a lower mmap threshold
+ * (above), or with `HUBLESS_ALLOCATOR=jemalloc` jemalloc where the system has it (Debian:
+ * libjemalloc2). glibc is the default (README, "Memory and disk"): with the memory trim's
+ * `malloc_trim` it held as little as jemalloc after a catch-up of 100,000 records and ~230 MB
+ * less after one of a million; jemalloc's peak was ~100 MB lower. An LD_PRELOAD or MALLOC_CONF
+ * already set is kept; `warn` hears that jemalloc was asked for and is missing.
  */
-export function mirrorEnv (env = process.env, exists = existsSync, warn = () => {}) {
+export function daemonEnv (env = process.env, exists = existsSync, warn = () => {}) {
   const settings = { MALLOC_MMAP_THRESHOLD_: '131072' }
   if (env.HUBLESS_ALLOCATOR !== 'jemalloc' || /jemalloc/.test(env.LD_PRELOAD ?? '')) return settings
   const jemalloc = JEMALLOC_PATHS.find(path => exists(path))
@@ -45,7 +48,7 @@ export function mirrorEnv (env = process.env, exists = existsSync, warn = () => 
   }
 }
 
-export const MIRROR_ENV = mirrorEnv()
+export const DAEMON_ENV = daemonEnv()
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
@@ -65,11 +68,6 @@ export function dieWithLauncher () {
   if (process.channel == null) return
   process.channel.unref()
   process.once('disconnect', () => { process.kill(process.pid, 'SIGKILL') })
-}
-
-/** Whether these arguments start a mirror (a daemon that archives) */
-export function startsMirror (args) {
-  return commandOf(args) === 'mirror'
 }
 
 /** Whether these arguments start a daemon or a mirror, which run until stopped */

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { eventually } from '../../../test/helpers/eventually.ts'
 import { startCli, tempDir } from '../../../test/helpers/cli.ts'
-import { JEMALLOC_CONF, MIRROR_ENV, MIRROR_NODE_FLAGS, mirrorEnv } from '../bin/runtime.js'
+import { JEMALLOC_CONF, DAEMON_ENV, DAEMON_NODE_FLAGS, daemonEnv } from '../bin/runtime.js'
 
 const MIRROR_ARGS = ['mirror', '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--pin', 'none']
 
@@ -22,28 +22,28 @@ async function daemonPid (dataDir: string): Promise<number> {
   return (JSON.parse(await readFile(join(dataDir, 'daemon.json'), 'utf8')) as { pid: number }).pid
 }
 
-describe('a mirror\'s allocator', () => {
+describe('the allocator of a daemon or a mirror', () => {
   const at = (...paths: string[]) => (path: string) => paths.includes(path)
   const debian = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libjemalloc.so.2`
   const jemalloc = { HUBLESS_ALLOCATOR: 'jemalloc' }
 
   it('is glibc\'s unless HUBLESS_ALLOCATOR=jemalloc asks', () => {
-    assert.deepEqual(mirrorEnv({}, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072' })
+    assert.deepEqual(daemonEnv({}, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072' })
   })
 
   it('is jemalloc where asked and the system has it, with its background thread', () => {
-    assert.deepEqual(mirrorEnv(jemalloc, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072', LD_PRELOAD: debian, MALLOC_CONF: JEMALLOC_CONF })
-    assert.equal(mirrorEnv(jemalloc, at('/usr/lib64/libjemalloc.so.2')).LD_PRELOAD, '/usr/lib64/libjemalloc.so.2')
+    assert.deepEqual(daemonEnv(jemalloc, at(debian)), { MALLOC_MMAP_THRESHOLD_: '131072', LD_PRELOAD: debian, MALLOC_CONF: JEMALLOC_CONF })
+    assert.equal(daemonEnv(jemalloc, at('/usr/lib64/libjemalloc.so.2')).LD_PRELOAD, '/usr/lib64/libjemalloc.so.2')
     const warnings: string[] = []
-    assert.deepEqual(mirrorEnv(jemalloc, at(), line => { warnings.push(line) }), { MALLOC_MMAP_THRESHOLD_: '131072' }, 'missing: glibc\'s')
+    assert.deepEqual(daemonEnv(jemalloc, at(), line => { warnings.push(line) }), { MALLOC_MMAP_THRESHOLD_: '131072' }, 'missing: glibc\'s')
     assert.match(warnings.join(''), /HUBLESS_ALLOCATOR=jemalloc, but no libjemalloc/)
   })
 
   it('keeps what the operator preloads and configures', () => {
-    const env = mirrorEnv({ ...jemalloc, LD_PRELOAD: '/opt/trace.so', MALLOC_CONF: 'narenas:2' }, at(debian))
+    const env = daemonEnv({ ...jemalloc, LD_PRELOAD: '/opt/trace.so', MALLOC_CONF: 'narenas:2' }, at(debian))
     assert.equal(env.LD_PRELOAD, `/opt/trace.so:${debian}`)
     assert.equal(env.MALLOC_CONF, 'narenas:2')
-    assert.equal(mirrorEnv({ ...jemalloc, LD_PRELOAD: '/usr/local/lib/libjemalloc.so' }, at(debian)).LD_PRELOAD, undefined, 'a jemalloc of its own is not preloaded twice')
+    assert.equal(daemonEnv({ ...jemalloc, LD_PRELOAD: '/usr/local/lib/libjemalloc.so' }, at(debian)).LD_PRELOAD, undefined, 'a jemalloc of its own is not preloaded twice')
   })
 
   it('is preloaded into a real mirror that asks for it', { skip: existsSync(debian) ? false : 'libjemalloc2 is not installed' }, async () => {
@@ -64,7 +64,7 @@ describe('a mirror\'s allocator', () => {
   })
 })
 
-describe('hubless mirror starts with a mirror\'s memory settings', () => {
+describe('hubless mirror and hubless daemon start with a daemon\'s memory settings', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   before(async () => { dir = await tempDir() })
   after(async () => { await dir.remove() })
@@ -78,9 +78,9 @@ describe('hubless mirror starts with a mirror\'s memory settings', () => {
       // the launcher became the mirror: no second process holds memory beside it, and its PID is the one signalled
       assert.equal(pid, mirror.child.pid, 'one process')
       const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
-      for (const flag of MIRROR_NODE_FLAGS) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
+      for (const flag of DAEMON_NODE_FLAGS) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
       const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0')
-      for (const [name, value] of Object.entries(MIRROR_ENV)) assert.ok(environ.includes(`${name}=${value}`), `${name}=${value} in its environment`)
+      for (const [name, value] of Object.entries(DAEMON_ENV)) assert.ok(environ.includes(`${name}=${value}`), `${name}=${value} in its environment`)
       // the memory trim's malloc_trim (src/daemon/free-pages.ts) comes through koffi's addon, loaded where the bundle runs
       await eventually('koffi\'s addon mapped into the mirror', async () => /koffi[^\n]*\.node/.test(await readFile(`/proc/${pid}/maps`, 'utf8')) ? true : undefined, 10_000)
     } finally {
@@ -89,6 +89,21 @@ describe('hubless mirror starts with a mirror\'s memory settings', () => {
     }
     assert.equal(alive(pid), false)
     assert.equal(existsSync(join(dataDir, 'daemon.json')), false, 'the mirror itself got the SIGTERM and removed its address file')
+  })
+
+  it('so does hubless daemon (its memory trim then runs V8\'s collection too)', async () => {
+    const dataDir = join(dir.path, 'e')
+    const daemon = await startCli(['--data-dir', dataDir, 'daemon', '--http', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'])
+    try {
+      const pid = await daemonPid(dataDir)
+      assert.equal(pid, daemon.child.pid, 'one process')
+      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
+      for (const flag of DAEMON_NODE_FLAGS) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
+      const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0')
+      for (const [name, value] of Object.entries(DAEMON_ENV)) assert.ok(environ.includes(`${name}=${value}`), `${name}=${value} in its environment`)
+    } finally {
+      assert.equal((await daemon.stop('SIGTERM')).code, 0, `a clean exit, stderr: ${daemon.stderr()}`)
+    }
   })
 
   it('stops cleanly when SIGTERM arrives twice at once', async () => {
@@ -122,7 +137,7 @@ describe('hubless mirror starts with a mirror\'s memory settings', () => {
     const pid = await daemonPid(dataDir)
     assert.notEqual(pid, mirror.child.pid, 'the mirror runs in a child')
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
-    for (const flag of MIRROR_NODE_FLAGS) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
+    for (const flag of DAEMON_NODE_FLAGS) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
     const exit = await mirror.stop('SIGTERM')
     assert.equal(exit.code, 0, `the SIGTERM was passed on and the clean exit passed back; stderr: ${mirror.stderr()}`)
     assert.equal(existsSync(join(dataDir, 'daemon.json')), false, 'the mirror itself got the SIGTERM and removed its address file')

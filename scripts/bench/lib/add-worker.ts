@@ -15,7 +15,7 @@ import { createSquashfsChunker } from '@hubless/appimage'
 import { addAppImageContent } from '@hubless/mirror'
 import { contentDefinedLayout, createNode } from '@hubless/net'
 import { importer } from 'ipfs-unixfs-importer'
-import { MIRROR_ENV, MIRROR_NODE_FLAGS } from '../../../packages/cli/bin/runtime.js'
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../../packages/cli/bin/runtime.js'
 import { startBenchMirror } from './mirror-node.ts'
 import type { CID } from 'multiformats/cid'
 
@@ -126,8 +126,8 @@ async function run (mode: AddMode, file: string, given?: string): Promise<AddRun
  */
 export async function addInChild (mode: AddMode, file: string, directory?: string): Promise<AddRun> {
   // the add runs with the Node flags and environment `hubless mirror` starts with
-  const flags = mode === 'add' ? MIRROR_NODE_FLAGS : []
-  const env = mode === 'add' ? { ...process.env, ...MIRROR_ENV } : process.env
+  const flags = mode === 'add' ? DAEMON_NODE_FLAGS : []
+  const env = mode === 'add' ? { ...process.env, ...DAEMON_ENV } : process.env
   const child = spawn(process.execPath, ['--expose-gc', ...flags, import.meta.filename, mode, file, ...(directory == null ? [] : [directory])], { stdio: ['ignore', 'pipe', 'inherit'], env })
   const lines = createInterface({ input: child.stdout })
   let last: string | undefined
