@@ -11,7 +11,7 @@ export type ReleaseFreePages = () => boolean
  * freed page below it resident: 45 s after catching up with 100,000 records (its memory trim had
  * run), a mirror's main arena held 123 MB, of which `malloc_trim` handed back 62, and 83 MB of
  * anonymous memory in all with the other arenas; after a restart the main arena held 9 MB.
- * Undefined where there is no glibc (musl, macOS) or no koffi that loads; the mirror goes on.
+ * Undefined where there is no glibc (musl, macOS) or no koffi that loads; the daemon goes on.
  */
 export async function loadReleaseFreePages (): Promise<ReleaseFreePages | undefined> {
   if (process.platform !== 'linux') return undefined

@@ -9,7 +9,7 @@ const DEFAULT_INTERVAL = 30_000
 const DEFAULT_GROWTH = 128 * 1024 * 1024
 const DEFAULT_RELEASE_GROWTH = 16 * 1024 * 1024
 
-/** `gc` as Node exposes it under --expose-gc (a mirror's Node flags, bin/runtime.js) */
+/** `gc` as Node exposes it under --expose-gc (a daemon's Node flags, bin/runtime.js) */
 type ExposedGc = (options: { type: 'major', execution: 'sync', flavor: 'last-resort' }) => void
 
 export interface MemoryTrimInit {
@@ -39,15 +39,16 @@ export interface MemoryTrim {
  * V8 keeps the pages its collections free in a pool, resident, for reuse, and returns them to
  * the system only in a last-resort collection, which nothing in Node runs by itself: a mirror
  * that caught up with a 100,000-record registry held ~160 MB of pooled pages a minute later, with
- * 215 MB of live heap (`--trace-gc`). So a mirror looks every `interval`, and when its anonymous
+ * 215 MB of live heap (`--trace-gc`). So a daemon (a mirror too) looks every `interval`, and when its anonymous
  * memory outside the JS heap has grown by `growth` since the last look that trimmed (the first
  * look always does: a start leaves a pool too), it runs that collection once, then has the C
  * allocator hand back the pages freed outside the heap (free-pages.ts says why glibc keeps them).
  * The allocator alone, without the collection (tens of ms, not hundreds), is asked at a look
  * where that memory grew by `releaseGrowth` since it was last asked: what a burst that ended
- * between two trims freed goes back too. Where Node does not expose `gc` (a daemon that is no
- * mirror), only the allocator is asked (a plain daemon 30 s after catching up with 100,000
- * records: 578 MB of anonymous memory, 495 after `malloc_trim`); absent where there is neither.
+ * between two trims freed goes back too. Where Node does not expose `gc` (a daemon started
+ * without the launcher's flags, as tests start one), only the allocator is asked (a daemon so
+ * started, 30 s after catching up with 100,000 records: 578 MB of anonymous memory, 495 after
+ * `malloc_trim`); absent where there is neither.
  */
 export function startMemoryTrim (init: MemoryTrimInit = {}): MemoryTrim | undefined {
   const exposed = (globalThis as { gc?: ExposedGc }).gc
