@@ -39,9 +39,9 @@ export interface MemoryTrim {
  * V8 keeps the pages its collections free in a pool, resident, for reuse, and returns them to
  * the system only in a last-resort collection, which nothing in Node runs by itself: a mirror
  * that caught up with a 100,000-record registry held ~160 MB of pooled pages a minute later, with
- * 215 MB of live heap (`--trace-gc`). So a daemon (a mirror too) looks every `interval`, and when its anonymous
- * memory outside the JS heap has grown by `growth` since the last look that trimmed (the first
- * look always does: a start leaves a pool too), it runs that collection once, then has the C
+ * 215 MB of live heap (`--trace-gc`). So a daemon (a mirror too) looks every `interval`, and when
+ * its anonymous memory outside the JS heap has grown by `growth` since the last look that trimmed
+ * (the first look always does: a start leaves a pool too), it runs that collection once, then has the C
  * allocator hand back the pages freed outside the heap (free-pages.ts says why glibc keeps them).
  * The allocator alone, without the collection (tens of ms, not hundreds), is asked at a look
  * where that memory grew by `releaseGrowth` since it was last asked: what a burst that ended
