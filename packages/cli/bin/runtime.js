@@ -11,9 +11,12 @@ import { existsSync } from 'node:fs'
  * these two settings the mirror peaked at 279 MB instead of 405 MB, at the same speed. `gc` is
  * exposed for the memory trim (src/daemon/memory-trim.ts), which hands back the pages V8 keeps
  * pooled after a burst: a plain daemon 35 s after catching up with 100,000 records held 348 MB
- * with these settings, 699 MB without.
+ * with these settings, 699 MB without. V8 lets its heap grow to 1.5x what a full collection left,
+ * not the up to 4x it picks by itself: a fresh peer catching up with a million records peaked at
+ * 776 MB instead of 918 (100,000: ~530 instead of ~647; a mirror's catch-up 715 instead of 807),
+ * for ~7% of its rate, spent on more full collections (scripts/bench/registry-scale.ts).
  */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8', '--expose-gc']
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=50', '--expose-gc']
 
 /** Where Debian and Ubuntu (multiarch), Fedora and Alpine install jemalloc's shared library */
 const JEMALLOC_PATHS = [
