@@ -122,7 +122,7 @@ export class CatalogState {
     if (init.retain != null && (!Number.isSafeInteger(init.retain) || init.retain < 1)) {
       throw new InvalidTrustPolicyError(`retain must be a whole number of releases, 1 or more, not ${shown(init.retain)}`)
     }
-    this.retention = init.retain != null ? new Retention(init.retain) : undefined
+    this.retention = init.retain != null ? new Retention(init.retain, appId => this.releasesByApp.get(appId)?.values() ?? []) : undefined
     this.trust = new TrustGraph(this.identities, { roots: checkRoots(init.roots ?? []), maxDepth })
     this.ctx = {
       identities: this.identities,
@@ -141,9 +141,11 @@ export class CatalogState {
         this.position = loaded.position
         for (const appId of loaded.partial) this.dropped.add(appId)
       }
+      // what a retention like this one kept: nothing to trim until an app gets a new release
+      const kept = this.retention != null && loaded.retain === this.retention.perSlot
       try {
         // the file is the reader's own, written from verified records: a structural check is enough
-        for (const record of loaded.records) this.ingest(savedRecord(record))
+        for (const record of loaded.records) this.ingest(savedRecord(record), kept)
         this.flush(false)
       } catch (err) {
         throw new InvalidSavedIndexError(`the saved index holds a damaged record (${(err as Error).message}); delete it and rebuild`, { cause: err })
@@ -159,8 +161,8 @@ export class CatalogState {
     return this.clock()
   }
 
-  /** take a record into the state; true when it was new */
-  ingest (input: CatalogRecord): boolean {
+  /** take a record into the state; true when it was new. `kept`: a release the retention kept before (a saved index's) */
+  ingest (input: CatalogRecord, kept = false): boolean {
     const { id, record } = input
     if (this.records.has(id)) return false
     this.records.set(id, { id, record })
@@ -177,7 +179,8 @@ export class CatalogState {
           log('fork in the chain of %s for %s: %s', fork.publisher, fork.appId, fork.releases.join(', '))
           this.events.safeDispatchEvent('fork', { detail: fork })
         }
-        for (const old of this.retention?.admit(entry, release => this.yanks.has(release)) ?? []) this.drop(old)
+        if (kept) this.retention?.kept(record.appId)
+        else for (const old of this.retention?.admit(entry, release => this.yanks.has(release)) ?? []) this.drop(old)
         break
       }
       case 'yank': {

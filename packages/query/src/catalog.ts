@@ -11,11 +11,11 @@ import { nameKey } from './app-view.ts'
 import type { ReleaseEntry } from './app-view.ts'
 import { CatalogState, checkRecord } from './catalog-state.ts'
 import { CHANNEL_LADDER, isChannel } from './channels.ts'
-import { AbortError, CatalogStoppedError, InvalidQueryError } from './errors.ts'
+import { AbortError, CatalogSourceError, CatalogStoppedError, InvalidQueryError } from './errors.ts'
 import type { Filters } from './facets.ts'
 import type { ForkReport } from './forks.ts'
 import type {
-  AppView, Catalog, CatalogComponents, CatalogEvents, CatalogInit, CatalogOptions, CatalogRecord, CatalogRelease, ReleaseFilter, ReleaseJudgement, ReleaseView,
+  AppView, Catalog, CatalogComponents, CatalogEvents, CatalogInit, CatalogOptions, CatalogRecord, CatalogRelease, RecordSource, ReleaseFilter, ReleaseJudgement, ReleaseView,
   SearchHit, SearchQuery, SearchResults, TrustedKey
 } from './index.ts'
 import { serializeIndex } from './saved-index.ts'
@@ -53,7 +53,7 @@ export class CatalogImpl implements Catalog {
   /** ranking keys of a relevance search with exact matches ({@link searchByDocs}) */
   private keys = new Float64Array(0)
   private readonly arch: Architecture | undefined
-  private readonly source: CatalogComponents['source']
+  private source: CatalogComponents['source']
   private stopped = false
   private readonly onRecord = (event: CustomEvent<CatalogRecord>): void => {
     try {
@@ -72,6 +72,18 @@ export class CatalogImpl implements Catalog {
 
   get events (): TypedEventTarget<CatalogEvents> {
     return this.state.events
+  }
+
+  async follow (source: RecordSource, options: CatalogOptions = {}): Promise<void> {
+    this.ensureOpen()
+    if (this.source != null) throw new CatalogSourceError('the catalog follows a source already; create another catalog for another source')
+    this.source = source
+    try {
+      await this.start(options)
+    } catch (err) {
+      this.source = undefined
+      throw err
+    }
   }
 
   async start (options: CatalogOptions): Promise<void> {

@@ -47,6 +47,12 @@ export class CatalogStoppedError extends Error {
   override name = 'CatalogStoppedError'
 }
 
+/** The catalog follows a source already (`follow`); a catalog follows one */
+export class CatalogSourceError extends Error {
+  static override name = 'CatalogSourceError'
+  override name = 'CatalogSourceError'
+}
+
 /** The operation was aborted through its signal */
 export class AbortError extends Error {
   static override name = 'AbortError'

@@ -33,7 +33,7 @@ export { compareReleases, compareVersions, newestFirst, parseVersion } from './v
 export { CHANNEL_LADDER, channelVisible, visibleChannels } from './channels.ts'
 export { classifyLicense } from './licenses.ts'
 export {
-  AbortError, CatalogStoppedError, HttpSourceError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError,
+  AbortError, CatalogSourceError, CatalogStoppedError, HttpSourceError, InvalidQueryError, InvalidRecordError, InvalidSavedIndexError,
   InvalidTrustPolicyError, InvalidTrustRootError
 } from './errors.ts'
 export { EPOCH_HEADER, POSITION_HEADER } from './http-source.ts'
@@ -315,6 +315,13 @@ export interface Catalog {
   trusted (): TrustedKey[]
   /** the saved index: records, views' inputs and the search index, for a fast next start */
   save (): string
+  /**
+   * Take a source to a catalog made without one: read what it holds past the saved index's
+   * position (all of it without one) and follow its `record` events until `stop()`, as
+   * `createCatalog` does with `components.source`. A catalog loads its saved index in the time
+   * its source takes to open (a mirror's restart). Throws `CatalogSourceError` if it has a source.
+   */
+  follow (source: RecordSource, options?: CatalogOptions): Promise<void>
   stop (): Promise<void>
 }
 

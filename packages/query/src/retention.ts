@@ -27,9 +27,22 @@ export class Retention {
    * per release was a third of a catalog's load from its saved index
    */
   private readonly groups = new Map<string, Map<string, Group>>()
+  /**
+   * Apps whose releases came from a saved index this retention kept already: their groups are
+   * built when the app gets its next release, from what the catalog holds (`held`), not on load
+   * (a third of a million-record mirror's catalog load, where most apps get none for a while)
+   */
+  private readonly unbuilt = new Set<string>()
+  private readonly held: (appId: string) => Iterable<ReleaseEntry>
 
-  constructor (perSlot: number) {
+  constructor (perSlot: number, held: (appId: string) => Iterable<ReleaseEntry> = () => NONE) {
     this.perSlot = perSlot
+    this.held = held
+  }
+
+  /** the app's releases the catalog holds are a set this retention kept: its group waits for its next release */
+  kept (appId: string): void {
+    if (!this.groups.has(appId)) this.unbuilt.add(appId)
   }
 
   /**
@@ -38,6 +51,7 @@ export class Retention {
    */
   admit (entry: ReleaseEntry, yanked: (id: string) => boolean): ReleaseEntry[] {
     const { appId, publisher, channel, arch } = entry.record
+    if (this.unbuilt.delete(appId)) this.build(appId, entry)
     const group = entryOf(entryOf(this.groups, appId, newMap<Group>), publisher, newGroup)
     let dropped: ReleaseEntry[] = []
     const first = group.first
@@ -47,11 +61,21 @@ export class Retention {
       if (first != null) dropped = this.trim(group, slotOf(group, first.record.channel, first.record.arch), yanked)
     }
     const slot = slotOf(group, channel, arch)
-    let at = slot.length
-    while (at > 0 && newestFirst(entry, slot[at - 1]!) < 0) at--
-    slot.splice(at, 0, entry)
+    insert(slot, entry)
     const trimmed = this.trim(group, slot, yanked)
     return trimmed.length === 0 ? dropped : dropped.concat(trimmed)
+  }
+
+  /** an app's groups from releases kept before (no trims: they are what a trim left), but `entry`, which comes in now */
+  private build (appId: string, entry: ReleaseEntry): void {
+    const keys = entryOf(this.groups, appId, newMap<Group>)
+    for (const held of this.held(appId)) {
+      if (held === entry) continue
+      const { publisher, channel, arch } = held.record
+      const group = entryOf(keys, publisher, newGroup)
+      if (group.first == null || earlier(held, group.first)) group.first = held
+      insert(slotOf(group, channel, arch), held)
+    }
   }
 
   /** the releases of a slot past its newest `perSlot` not yanked, except the group's first */
@@ -92,4 +116,11 @@ const newSlot = (): ReleaseEntry[] => []
 /** a group's releases of one channel and arch, newest first (made empty when it has none) */
 function slotOf (group: Group, channel: string, arch: string): ReleaseEntry[] {
   return entryOf(entryOf(group.slots, channel, newMap<ReleaseEntry[]>), arch, newSlot)
+}
+
+/** `entry` into its slot, newest first */
+function insert (slot: ReleaseEntry[], entry: ReleaseEntry): void {
+  let at = slot.length
+  while (at > 0 && newestFirst(entry, slot[at - 1]!) < 0) at--
+  slot.splice(at, 0, entry)
 }

@@ -94,6 +94,23 @@ describe('a catalog with retain', () => {
     }
   })
 
+  it('keeps after a restart from its saved index what it would have kept running on', async () => {
+    const before = [
+      await endorse(ROOT, A), ...await nightlies(A, 8), ...await nightlies(A, 4, 'beta', 50),
+      ...await nightlies(B, 3, 'nightly', 60), await release({ publisher: A, version: '1.9.0', arch: 'aarch64', time: T + 5 })
+    ]
+    const yanked = before[8]!
+    const after = [await yank(A, yanked as never), ...await nightlies(A, 3, 'nightly', 8), ...await nightlies(A, 2, 'beta', 54), ...await nightlies(B, 2, 'nightly', 63)]
+    const running = await createCatalog({}, { roots: [ROOT], retain: 2 })
+    running.addAll(before)
+    const restarted = await createCatalog({}, { roots: [ROOT], retain: 2, savedIndex: running.save() })
+    for (const catalog of [running, restarted]) for (const record of after) catalog.add(record)
+    const held = (catalog: typeof running): string[] => [A, B].flatMap(publisher => catalog.releases({ appId: 'org.example.App', publisher }).map(r => r.record.version)).sort()
+    assert.deepEqual(held(restarted), held(running))
+    assert.equal(held(running).length, 9, 'each key\'s first and the newest two of each slot')
+    assert.deepEqual(restarted.app('org.example.App'), running.app('org.example.App'))
+  })
+
   it('saves what it holds and where its source was, and reads only what came after on the next start', async () => {
     const records = [await endorse(ROOT, A), ...await nightlies(A, 20)]
     const source = positionedSource(records)
@@ -107,6 +124,14 @@ describe('a catalog with retain', () => {
     const second = await createCatalog({ source }, { roots: [ROOT], retain: 2, savedIndex: saved })
     assert.deepEqual(source.reads.at(-1), { after: 21, yielded: 3 })
     assert.equal(second.latest('org.example.App', { channel: 'nightly' })?.version, '1.22.0')
+    // the same from a catalog made from the file alone, which takes its source later (a restart)
+    const later = await createCatalog({}, { roots: [ROOT], retain: 2, savedIndex: saved })
+    assert.equal(later.latest('org.example.App', { channel: 'nightly' })?.version, '1.19.0')
+    await later.follow(source)
+    assert.deepEqual(source.reads.at(-1), { after: 21, yielded: 3 })
+    assert.deepEqual(later.app('org.example.App'), second.app('org.example.App'))
+    await assert.rejects(later.follow(source), { name: 'CatalogSourceError' })
+    await later.stop()
 
     // records that arrive as events while running are saved as covered
     const live = await release({ publisher: A, version: '1.23.0', channel: 'nightly', time: T + 23_000 })
