@@ -14,7 +14,8 @@ import { existsSync } from 'node:fs'
  * with these settings, 699 MB without. V8 lets its heap grow to 1.5x what a full collection left,
  * not the up to 4x it picks by itself: a fresh peer catching up with a million records peaked at
  * 776 MB instead of 918 (100,000: ~530 instead of ~647; a mirror's catch-up 715 instead of 807),
- * for ~7% of its rate, spent on more full collections (scripts/bench/registry-scale.ts).
+ * for ~7% of its rate, spent on more full collections (scripts/bench/registry-scale.ts), and
+ * ~150 ms of a million-record mirror's restart (its catalog's load).
  */
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=50', '--expose-gc']
 

@@ -93,17 +93,18 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
     },
     async catalog (opts) {
       catalog ??= (async () => {
-        const source = await services.registry(opts)
-        const savedIndex = await readSavedIndex(layout.indexFile)
-        let opened: Catalog
-        try {
-          opened = await createCatalog({ source }, { roots: await trustRoots.list(), savedIndex, retain: init.retainReleases }, opts)
-        } catch (err) {
-          if (savedIndex == null) throw err
-          // a saved index from another version or a torn write: rebuild from the log
-          log.error('saved index unusable, rebuilding: %e', err)
-          opened = await createCatalog({ source }, { roots: await trustRoots.list(), retain: init.retainReleases }, opts)
-        }
+        // the registry opens while the saved index is read and loaded: a restart answers sooner
+        const opening = services.registry(opts)
+        // its failure is thrown where it is awaited, below
+        opening.catch(() => {})
+        const [savedIndex, roots] = await Promise.all([readSavedIndex(layout.indexFile), trustRoots.list()])
+        const retain = init.retainReleases
+        // a saved index from another version or a torn write: rebuild from the log
+        const unusable = (err: Error): undefined => { log.error('saved index unusable, rebuilding: %e', err) }
+        const loaded = savedIndex == null ? undefined : await createCatalog({}, { roots, savedIndex, retain }, opts).catch(unusable)
+        const source = await opening
+        let opened = loaded == null ? undefined : await loaded.follow(source, opts).then(() => loaded, unusable)
+        opened ??= await createCatalog({ source }, { roots, retain }, opts)
         if (init.saveIndexAfter != null) {
           indexSaver = createIndexSaver(opened, layout.indexFile, init.saveIndexAfter)
           // what the first load (or a rebuild) brought is saved too

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { buildReleaseRecord, buildYankRecord } from '@hubless/registry'
@@ -87,6 +87,18 @@ describe('a mirror that keeps only the newest releases in memory', () => {
     assert.equal(header.position.seq, NIGHTLIES + 1)
     assert.deepEqual(header.partial, [APP])
 
+    mirror = await start()
+    const after = await json<ApiAppDetail>(new URL(`/api/v1/apps/${APP}`, mirror.api))
+    assert.deepEqual(after.body, before.body)
+  })
+
+  it('rebuilds its catalog from the registry when the saved index is torn', async () => {
+    const before = await json<ApiAppDetail>(new URL(`/api/v1/apps/${APP}`, mirror!.api))
+    await mirror!.stop()
+    mirror = undefined
+    const file = dataDirLayout(join(dir.path, 'm')).indexFile
+    const saved = await readFile(file, 'utf8')
+    await writeFile(file, saved.slice(0, Math.floor(saved.length / 2)))
     mirror = await start()
     const after = await json<ApiAppDetail>(new URL(`/api/v1/apps/${APP}`, mirror.api))
     assert.deepEqual(after.body, before.body)

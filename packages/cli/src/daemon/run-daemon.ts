@@ -29,6 +29,11 @@ export interface DaemonInit {
   gateways?: string[]
   /** ms after a catalog change until the saved index is written (default: on stop only) */
   saveIndexAfter?: number
+  /**
+   * open the catalog beside the registry, not on first use: a mirror's HTTP side answers from it
+   * at once, and its saved index loads while the registry opens
+   */
+  catalogAtStart?: boolean
   onNotice?: (line: string) => void
 }
 
@@ -69,6 +74,10 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   let http: HttpServer
   let localApi: LocalApi
   try {
+    if (init.catalogAtStart === true) {
+      // awaited by the HTTP side, which throws its failure
+      services.catalog().catch(() => {})
+    }
     // the daemon replicates the registry with every connected peer from the start
     await services.registry()
     // and the witness log beside it (peers that know it replicate it; older ones never see it)

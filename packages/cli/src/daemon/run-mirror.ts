@@ -26,6 +26,7 @@ export async function startMirror (init: MirrorRunInit): Promise<RunningMirror> 
   let mirror: Mirror | undefined
   const daemon = await startDaemon({
     ...init,
+    catalogAtStart: true,
     serveHttp: async services => {
       const [registry, catalog, key, witnesses, witnessIndex] = await Promise.all([
         services.registry(), services.catalog(), services.publisherKey().catch(() => undefined), services.witnesses(), services.witnessIndex()
