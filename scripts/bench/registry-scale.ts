@@ -14,7 +14,8 @@
  *     either against its value at the smallest size (flat means a ratio near 1)
  * The records are a mix: 5,000 apps (fewer when small) on release, beta, nightly and continuous
  * channels, and endorsements by other keys, made and appended 10,000 at a time. Every process is a
- * mirror and runs with `hubless mirror`'s Node settings (BENCH_NODE_SETTINGS=node: Node's defaults). The baseline is raw OrbitDB 4 at 10,000 records
+ * mirror and runs with `hubless mirror`'s Node settings (BENCH_NODE_SETTINGS=node: Node's defaults),
+ * and the fresh peer with its memory trim too (BENCH_NO_TRIM=1: without). The baseline is raw OrbitDB 4 at 10,000 records
  * (or BENCH_MAX), measured in the same run by scripts/bench/registry-sync.ts in a child process
  * (for reopening, its figure is reopen + list of every record).
  */
@@ -27,6 +28,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../packages/cli/bin/runtime.js'
+import { startMemoryTrim } from '../../packages/cli/src/daemon/memory-trim.ts'
 import { createNode } from '../../packages/net/src/index.ts'
 import { buildEndorseRecord, buildReleaseRecord, createRegistry, publisherKeyFromSecret } from '../../packages/registry/src/index.ts'
 import type { UnsignedRecord } from '../../packages/registry/src/index.ts'
@@ -147,6 +149,8 @@ async function freshChild (directory: string, multiaddr: string, n: number): Pro
   const cpu = process.cpuUsage()
   const started = performance.now()
   const anonymous = watchAnonymousRss()
+  // as in a real `hubless mirror` or `hubless daemon`, which a fresh peer is (BENCH_NO_TRIM=1: without)
+  const trim = process.env.BENCH_NO_TRIM === '1' ? undefined : startMemoryTrim()
   const registry = await createRegistry({ node }, { name: NAME })
   // the live set (every app's newest releases and the trust records) arrives before the history
   let live = { ms: -1, records: 0 }
@@ -161,6 +165,7 @@ async function freshChild (directory: string, multiaddr: string, n: number): Pro
   await registry.pinsSettled()
   const peak = peakRssMb()
   const peakAnonymous = anonymous.stop()
+  trim?.stop()
   process.stdout.write(`${JSON.stringify({ liveMs: live.ms, liveRecords: live.records, catchUpPerSec: n / (ms / 1000), catchUpMs: ms, catchUpCpuUs: (used.user + used.system) / n, peakRssMb: peak, peakAnonymousMb: peakAnonymous, peakHeapMb: anonymous.heap, peakKbPerRecord: (peak - rssBeforeMb) * 1024 / n })}\n`)
   await registry.stop()
   await node.stop()
