@@ -74,6 +74,20 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
   let media: Promise<Registry> | undefined
   let witnessIndex: Promise<WitnessIndex> | undefined
   let indexSaver: IndexSaver | undefined
+  /** the index file holds what the catalog held when it last had nothing unsaved */
+  let indexWritten = false
+  /** writes the catalog's index; whether the file holds it now */
+  const writeIndex = async (opened: Catalog): Promise<boolean> => {
+    try {
+      await writeSavedIndex(layout.indexFile, opened.save())
+      indexWritten = true
+      log('saved the index to %s', layout.indexFile)
+    } catch (err) {
+      indexWritten = false
+      log.error('could not save the index: %e', err)
+    }
+    return indexWritten
+  }
 
   const services: Services = {
     layout,
@@ -105,10 +119,12 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
         const source = await opening
         let opened = loaded == null ? undefined : await loaded.follow(source, opts).then(() => loaded, unusable)
         opened ??= await createCatalog({ source }, { roots, retain }, opts)
+        indexWritten = opened === loaded
         if (init.saveIndexAfter != null) {
-          indexSaver = createIndexSaver(opened, layout.indexFile, init.saveIndexAfter)
-          // what the first load (or a rebuild) brought is saved too
-          if (savedIndex == null || opened.size > 0) indexSaver.changed()
+          indexSaver = createIndexSaver(opened, async () => { await writeIndex(opened) }, init.saveIndexAfter)
+          // a rebuild, and what the source held past the saved index, are saved too; a restart that
+          // brought nothing new is not (a million records' index is ~29 MB of text, and ~100 MB while written)
+          if (opened !== loaded || opened.unsaved) indexSaver.changed()
         }
         return opened
       })()
@@ -156,7 +172,8 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
         const opened = await catalog.catch(() => undefined)
         if (opened != null) {
           await indexSaver?.stop()
-          saved = await writeSavedIndex(layout.indexFile, opened.save()).then(() => true, err => { log.error('could not save the index: %e', err); return false })
+          // a command that read the catalog and took in nothing leaves the file as it was
+          saved = (indexWritten && !opened.unsaved) || await writeIndex(opened)
           await opened.stop()
         }
       }
@@ -209,17 +226,15 @@ interface IndexSaver {
  * Saves the catalog's index `delay` ms after its first unsaved change: a steady stream of records
  * is saved every `delay` ms rather than never.
  */
-function createIndexSaver (catalog: Catalog, path: string, delay: number): IndexSaver {
+function createIndexSaver (catalog: Catalog, write: () => Promise<void>, delay: number): IndexSaver {
   let timer: ReturnType<typeof setTimeout> | undefined
   let writing: Promise<void> = Promise.resolve()
   let stopped = false
   const save = (): void => {
     timer = undefined
     writing = writing.then(async () => {
-      if (stopped) return
-      await writeSavedIndex(path, catalog.save())
-      log('saved the index to %s', path)
-    }).catch(err => { log.error('could not save the index: %e', err) })
+      if (!stopped) await write()
+    })
   }
   const changed = (): void => {
     if (timer == null && !stopped) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -71,6 +71,22 @@ describe('hubless daemon', () => {
     const after = await runCli(['--data-dir', dataDir, '--json', 'search'])
     assert.equal(after.code, 0, after.stderr)
     assert.ok((JSON.parse(after.stdout) as { results: unknown[] }).results.length >= 4)
+
+    // a restart that brings nothing new leaves the saved index as it was
+    const indexFile = join(dataDir, 'catalog-index.json')
+    const written = (await stat(indexFile)).mtimeMs
+    const restarted = await startCli(['--data-dir', dataDir, '--json', 'daemon', '--http', '127.0.0.1:0', '--save-index', '0.1'])
+    try {
+      const through = await runCli(['--data-dir', dataDir, '--json', 'search'])
+      assert.equal(through.code, 0, through.stderr)
+      assert.ok((JSON.parse(through.stdout) as { results: unknown[] }).results.length >= 4)
+      await new Promise(resolve => setTimeout(resolve, 1000))
+      assert.equal((await stat(indexFile)).mtimeMs, written, 'not written again')
+    } finally {
+      const exit = await restarted.stop('SIGTERM')
+      assert.equal(exit.code, 0, restarted.stderr())
+    }
+    assert.equal((await stat(indexFile)).mtimeMs, written, 'nor on the way out')
     const bad = await runCli(['--data-dir', dataDir, 'daemon', '--save-index', 'soon'])
     assert.equal(bad.code, 2, bad.stderr)
     assert.match(bad.stderr, /--save-index "soon" is not a number of seconds/)

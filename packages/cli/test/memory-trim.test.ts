@@ -117,6 +117,20 @@ describe('memory trim', () => {
     })
   })
 
+  it('looks when asked, without waiting for its interval', async () => {
+    const collections: unknown[] = []
+    await withGc(options => { collections.push(options) }, async () => {
+      const anonymous = process.memoryUsage().heapTotal + 500 * MB
+      const trim = startMemoryTrim({ interval: 60_000, growth: 100 * MB, anonymous: async () => anonymous, releaseFreePages: null })
+      assert.ok(trim != null)
+      await trim.lookNow()
+      assert.equal(collections.length, 1, 'the first look collects')
+      await trim.lookNow()
+      assert.equal(collections.length, 1, 'no growth since: no collection')
+      trim.stop()
+    })
+  })
+
   it('between trims, asks the allocator alone for its free pages when memory outside the heap grew by less than a trim waits for', async () => {
     const collections: unknown[] = []
     let asked = 0

@@ -104,6 +104,8 @@ export class CatalogState {
   position: SourcePosition | undefined
   /** bumped whenever the apps, their facts or their documents change (orders built before are stale) */
   generation = 0
+  /** it took in a record since it was loaded from its saved index (or created) or last saved */
+  unsaved = false
   private readonly dirty = new Set<string>()
   /** apps some of whose releases the retention dropped */
   readonly dropped = new Set<string>()
@@ -147,6 +149,7 @@ export class CatalogState {
         // the file is the reader's own, written from verified records: a structural check is enough
         for (const record of loaded.records) this.ingest(savedRecord(record), kept)
         this.flush(false)
+        this.unsaved = false
       } catch (err) {
         throw new InvalidSavedIndexError(`the saved index holds a damaged record (${(err as Error).message}); delete it and rebuild`, { cause: err })
       }
@@ -166,6 +169,7 @@ export class CatalogState {
     const { id, record } = input
     if (this.records.has(id)) return false
     this.records.set(id, { id, record })
+    this.unsaved = true
     switch (record.kind) {
       case 'release': {
         const entry: ReleaseEntry = { id, record, time: record.time, parsed: parseVersion(record.version) }

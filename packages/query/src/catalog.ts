@@ -116,6 +116,10 @@ export class CatalogImpl implements Catalog {
     this.state.flush(true)
   }
 
+  get unsaved (): boolean {
+    return this.state.unsaved
+  }
+
   get size (): number {
     this.sync()
     return this.state.apps.size
@@ -401,6 +405,7 @@ export class CatalogImpl implements Catalog {
     const { records, indexed, index, retention, dropped } = this.state
     // a position is set at start only for a source it listens to: every record up to the source's position now came in
     const position = this.state.position != null ? this.source?.position?.() : undefined
+    this.state.unsaved = false
     return serializeIndex(records.values(), { indexed, search: index, position, retain: retention?.perSlot, partial: dropped })
   }
 

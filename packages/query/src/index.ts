@@ -287,6 +287,11 @@ export interface Catalog {
   readonly events: TypedEventTarget<CatalogEvents>
   /** number of apps */
   readonly size: number
+  /**
+   * Whether it took in a record since it was created (from its saved index, if given) or last
+   * saved: a restart that brought nothing new need not write its index again
+   */
+  readonly unsaved: boolean
   /** add one verified record (duplicates are ignored); returns the app ids whose view changed */
   add (record: CatalogRecord): string[]
   /** add many at once, recomputing once at the end */

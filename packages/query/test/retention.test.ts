@@ -115,7 +115,9 @@ describe('a catalog with retain', () => {
     const records = [await endorse(ROOT, A), ...await nightlies(A, 20)]
     const source = positionedSource(records)
     const first = await createCatalog({ source }, { roots: [ROOT], retain: 2 })
+    assert.equal(first.unsaved, true)
     const saved = first.save()
+    assert.equal(first.unsaved, false, 'saved')
     assert.equal(JSON.parse(saved.slice(0, saved.indexOf('\n'))).records, 4, 'the endorsement, the first and the newest two')
     await first.stop()
 
@@ -127,7 +129,9 @@ describe('a catalog with retain', () => {
     // the same from a catalog made from the file alone, which takes its source later (a restart)
     const later = await createCatalog({}, { roots: [ROOT], retain: 2, savedIndex: saved })
     assert.equal(later.latest('org.example.App', { channel: 'nightly' })?.version, '1.19.0')
+    assert.equal(later.unsaved, false, 'loaded from the file: nothing to write back')
     await later.follow(source)
+    assert.equal(later.unsaved, true, 'the three records past the file')
     assert.deepEqual(source.reads.at(-1), { after: 21, yielded: 3 })
     assert.deepEqual(later.app('org.example.App'), second.app('org.example.App'))
     await assert.rejects(later.follow(source), { name: 'CatalogSourceError' })
@@ -139,6 +143,7 @@ describe('a catalog with retain', () => {
     source.emit(live)
     const third = await createCatalog({ source }, { roots: [ROOT], retain: 2, savedIndex: second.save() })
     assert.deepEqual(source.reads.at(-1), { after: 25, yielded: 0 })
+    assert.equal(third.unsaved, false, 'the source held nothing past the file')
     assert.equal(third.latest('org.example.App', { channel: 'nightly' })?.version, '1.23.0')
 
     // a catalog that keeps more than the file did reads the whole source again

@@ -32,6 +32,8 @@ export interface MemoryTrim {
   readonly releases: number
   /** what the last trim returned: the anonymous memory outside the JS heap before and after, and how long it took */
   readonly last: { before: number, after: number, ms: number } | undefined
+  /** look now, not at the next interval: a burst just ended (a restart's load) */
+  lookNow (): Promise<void>
   stop (): void
 }
 
@@ -110,6 +112,7 @@ export function startMemoryTrim (init: MemoryTrimInit = {}): MemoryTrim | undefi
     get count () { return count },
     get releases () { return releases },
     get last () { return last },
+    lookNow: look,
     stop () { clearInterval(timer) }
   }
 }

@@ -118,6 +118,10 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   // what a burst (a catch-up, a restart's load) leaves behind goes back: V8's pooled pages where
   // Node exposes gc (a mirror, bin/runtime.js), the allocator's free pages everywhere it can
   const trim = startMemoryTrim()
+  if (init.catalogAtStart === true && trim != null) {
+    // a restart's load leaves its pooled pages and the saved index's text: returned when it ends
+    services.catalog().then(async () => { await trim.lookNow() }, () => {})
+  }
   const httpServer = http
   const local = localApi
   return {
