@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { buildReleaseRecord, buildYankRecord } from '@hubless/registry'
 import type { ReleaseRecord, SignedRecord } from '@hubless/registry'
 import { runCli, tempDir } from '../../../test/helpers/cli.ts'
 import { dataDirLayout } from '../src/data-dir.ts'
-import { DAEMON_RETAIN_RELEASES } from '../src/daemon/run-daemon.ts'
 import { startMirror } from '../src/daemon/run-mirror.ts'
 import { yank } from '../src/operations/publisher-records.ts'
+import { CATALOG_RETAIN_RELEASES } from '../src/services.ts'
 import type { ApiAppDetail, ApiReleasePage } from '@hubless/mirror/api'
 
 const APP = 'org.example.Nightly'
@@ -55,7 +55,7 @@ describe('a mirror that keeps only the newest releases in memory', () => {
   it('shows the newest releases on the app page and lists every one, a page at a time', async () => {
     const { body: app } = await json<ApiAppDetail>(new URL(`/api/v1/apps/${APP}`, mirror!.api))
     assert.equal(app.historyPartial, true)
-    assert.deepEqual(app.history.map(r => r.version), ['1.0.11', '1.0.10', '1.0.9', '1.0.0'], `the newest ${DAEMON_RETAIN_RELEASES} and the first`)
+    assert.deepEqual(app.history.map(r => r.version), ['1.0.11', '1.0.10', '1.0.9', '1.0.0'], `the newest ${CATALOG_RETAIN_RELEASES} and the first`)
     assert.equal(Object.values(app.latest)[0]?.version, '1.0.10')
 
     const { status, body: all } = await json<ApiReleasePage>(new URL(`/api/v1/apps/${APP}/releases`, mirror!.api))
@@ -82,7 +82,7 @@ describe('a mirror that keeps only the newest releases in memory', () => {
     mirror = undefined
     const saved = await readFile(dataDirLayout(join(dir.path, 'm')).indexFile, 'utf8')
     const header = JSON.parse(saved.slice(0, saved.indexOf('\n')))
-    assert.equal(header.retain, DAEMON_RETAIN_RELEASES)
+    assert.equal(header.retain, CATALOG_RETAIN_RELEASES)
     assert.equal(header.records, 5, 'four releases and the yank')
     assert.equal(header.position.seq, NIGHTLIES + 1)
     assert.deepEqual(header.partial, [APP])
@@ -110,5 +110,19 @@ describe('a mirror that keeps only the newest releases in memory', () => {
     const { body: all } = await json<ApiReleasePage>(new URL(`/api/v1/apps/${APP}/releases`, mirror!.api))
     assert.deepEqual(all.releases.find(r => r.version === '1.0.2')?.yanked, { reason: 'a bad build' })
     await assert.rejects(yank.run({ services: mirror!.services, signal: AbortSignal.timeout(30_000) }, { appId: APP, version: '9.9.9', reason: 'none such' }), { name: 'UsageError' })
+  })
+
+  it('a command run while no mirror runs keeps what the mirror keeps, and leaves its saved index as it was', async () => {
+    await mirror!.stop()
+    mirror = undefined
+    const file = dataDirLayout(join(dir.path, 'm')).indexFile
+    const written = await stat(file)
+    // `trust` opens the catalog in the command's own process
+    const trust = await runCli(['--data-dir', join(dir.path, 'm'), '--json', 'trust', 'list'])
+    assert.equal(trust.code, 0, trust.stderr)
+    const after = await stat(file)
+    assert.deepEqual([after.mtimeMs, after.size], [written.mtimeMs, written.size], 'not rebuilt from the registry and written again')
+    const saved = await readFile(file, 'utf8')
+    assert.equal(JSON.parse(saved.slice(0, saved.indexOf('\n'))).retain, CATALOG_RETAIN_RELEASES)
   })
 })

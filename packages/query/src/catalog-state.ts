@@ -104,7 +104,7 @@ export class CatalogState {
   position: SourcePosition | undefined
   /** bumped whenever the apps, their facts or their documents change (orders built before are stale) */
   generation = 0
-  /** it took in a record since it was loaded from its saved index (or created) or last saved */
+  /** it holds what its saved index does not (a record taken in, a later position, another retention) */
   unsaved = false
   private readonly dirty = new Set<string>()
   /** apps some of whose releases the retention dropped */
@@ -149,7 +149,8 @@ export class CatalogState {
         // the file is the reader's own, written from verified records: a structural check is enough
         for (const record of loaded.records) this.ingest(savedRecord(record), kept)
         this.flush(false)
-        this.unsaved = false
+        // the same as the file only when the file kept what this catalog keeps
+        this.unsaved = loaded.retain !== this.retention?.perSlot
       } catch (err) {
         throw new InvalidSavedIndexError(`the saved index holds a damaged record (${(err as Error).message}); delete it and rebuild`, { cause: err })
       }

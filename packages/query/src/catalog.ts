@@ -112,6 +112,8 @@ export class CatalogImpl implements Catalog {
       throw err
     }
     options.onProgress?.(new CustomProgressEvent('catalog:load', { records: count }))
+    // a position the saved index does not hold yet is worth saving, even with no record past it
+    if (position?.index !== this.state.position?.index || position?.seq !== this.state.position?.seq) this.state.unsaved = true
     this.state.position = position
     this.state.flush(true)
   }

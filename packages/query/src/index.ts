@@ -288,8 +288,9 @@ export interface Catalog {
   /** number of apps */
   readonly size: number
   /**
-   * Whether it took in a record since it was created (from its saved index, if given) or last
-   * saved: a restart that brought nothing new need not write its index again
+   * Whether it holds what its saved index (the one it was created from, or last `save()`d) does
+   * not: a record taken in, a source position moved on, a retention other than the file's. A
+   * restart that brought nothing new need not write its index again
    */
   readonly unsaved: boolean
   /** add one verified record (duplicates are ignored); returns the app ids whose view changed */

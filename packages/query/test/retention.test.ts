@@ -150,9 +150,11 @@ describe('a catalog with retain', () => {
     const all = await createCatalog({ source }, { roots: [ROOT], savedIndex: third.save() })
     assert.deepEqual(source.reads.at(-1), { after: undefined, yielded: records.length })
     assert.equal(all.app('org.example.App')!.history.length, 24)
-    // and a file of a catalog that kept everything resumes in a bounded one
-    await createCatalog({ source }, { roots: [ROOT], retain: 2, savedIndex: all.save() })
+    // and a file of a catalog that kept everything resumes in a bounded one, which is worth saving
+    const bounded = await createCatalog({ source }, { roots: [ROOT], retain: 2, savedIndex: all.save() })
     assert.deepEqual(source.reads.at(-1), { after: 25, yielded: 0 })
+    assert.equal(bounded.unsaved, true, 'it keeps less than the file')
+    assert.equal((await createCatalog({}, { roots: [ROOT], retain: 2, savedIndex: bounded.save() })).unsaved, false)
   })
 })
 

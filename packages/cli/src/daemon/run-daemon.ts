@@ -48,13 +48,6 @@ export interface RunningDaemon {
   stop (): Promise<void>
 }
 
-/**
- * A daemon runs for months beside a registry that grows by every nightly: its catalog keeps the
- * newest three releases per app, key, channel and arch (yanked ones not counted) and each key's
- * first, and reads older ones from the registry when asked (`CatalogInit.retain`)
- */
-export const DAEMON_RETAIN_RELEASES = 3
-
 /** Opens the node, serves the HTTP side, keeps the named peers connected and records itself */
 export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   const existing = await readDaemonFile(init.layout.daemonFile)
@@ -67,8 +60,7 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     lan: init.lan,
     peers: init.peers.map(p => p.toString()),
     gateways: init.gateways,
-    saveIndexAfter: init.saveIndexAfter,
-    retainReleases: DAEMON_RETAIN_RELEASES
+    saveIndexAfter: init.saveIndexAfter
   })
   const lifetime = new AbortController()
   let http: HttpServer
