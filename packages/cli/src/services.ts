@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import { createNode } from '@hubless/net'
 import { createCatalog, createWitnessIndex } from '@hubless/query'
 import { createKeyStore, createMediaLog, createRegistry, createWitnessLog } from '@hubless/registry'
@@ -90,7 +90,7 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
   /** writes the catalog's index; whether the file holds it now */
   const writeIndex = async (opened: Catalog): Promise<boolean> => {
     try {
-      await writeSavedIndex(layout.indexFile, opened.save())
+      await writeSavedIndex(layout.indexFile, opened.savePieces())
       indexWritten = true
       log('saved the index to %s', layout.indexFile)
     } catch (err) {
@@ -265,8 +265,13 @@ function createIndexSaver (catalog: Catalog, write: () => Promise<void>, delay: 
   }
 }
 
-/** Written beside and renamed, so a crash never leaves half an index */
-async function writeSavedIndex (path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text)
+/** Written beside and renamed, so a crash never leaves half an index; a piece at a time */
+async function writeSavedIndex (path: string, pieces: Iterable<string>): Promise<void> {
+  const file = await open(`${path}.tmp`, 'w')
+  try {
+    for (const piece of pieces) await file.write(piece)
+  } finally {
+    await file.close()
+  }
   await rename(`${path}.tmp`, path)
 }

@@ -18,7 +18,7 @@ import type {
   AppView, Catalog, CatalogComponents, CatalogEvents, CatalogInit, CatalogOptions, CatalogRecord, CatalogRelease, RecordSource, ReleaseFilter, ReleaseJudgement, ReleaseView,
   SearchHit, SearchQuery, SearchResults, TrustedKey
 } from './index.ts'
-import { serializeIndex } from './saved-index.ts'
+import { serializeIndexPieces } from './saved-index.ts'
 import type { IndexHit } from './search-index.ts'
 import { checkSearchQuery } from './search-query.ts'
 import type { CheckedSearchQuery } from './search-query.ts'
@@ -402,13 +402,17 @@ export class CatalogImpl implements Catalog {
   }
 
   save (): string {
+    return [...this.savePieces()].join('')
+  }
+
+  savePieces (): Iterable<string> {
     this.ensureOpen()
     this.sync()
     const { records, indexed, index, retention, dropped } = this.state
     // a position is set at start only for a source it listens to: every record up to the source's position now came in
     const position = this.state.position != null ? this.source?.position?.() : undefined
     this.state.unsaved = false
-    return serializeIndex(records.values(), { indexed, search: index, position, retain: retention?.perSlot, partial: dropped })
+    return serializeIndexPieces(records.values(), { indexed, search: index, position, retain: retention?.perSlot, partial: dropped })
   }
 
   async stop (): Promise<void> {

@@ -44,15 +44,32 @@ export interface SavedState {
   partial: Iterable<string>
 }
 
-export function serializeIndex (records: Iterable<CatalogRecord>, { indexed, search, position, retain, partial }: SavedState): string {
-  const list: CatalogRecord[] = []
-  for (const r of records) list.push({ id: r.id, record: r.record })
+/** records a piece of the saved index holds (~400 KB of text) */
+const RECORDS_A_PIECE = 1000
+
+/**
+ * The saved index in pieces, to be written one after another: as one string, a million-record
+ * registry's (29 MB) took ~100 MB of memory while written. What it holds is taken when this is
+ * called (the records, the header, the search index); the records' text is made a piece at a
+ * time, as the pieces are read. Joined, the pieces are the file.
+ */
+export function serializeIndexPieces (records: Iterable<CatalogRecord>, { indexed, search, position, retain, partial }: SavedState): Iterable<string> {
+  const list: CatalogRecord[] = [...records]
   const header: Header = { format: FORMAT, version: VERSION, records: list.length, indexed: Object.fromEntries(indexed) }
   if (position != null) header.position = position
   if (retain != null) header.retain = retain
   const partialApps = [...partial]
   if (partialApps.length > 0) header.partial = partialApps
-  return `${JSON.stringify(header)}\n${JSON.stringify(list)}\n${search.toJSON()}`
+  const head = `${JSON.stringify(header)}\n[`
+  const tail = `]\n${search.toJSON()}`
+  return (function * () {
+    yield head
+    for (let start = 0; start < list.length; start += RECORDS_A_PIECE) {
+      const text = list.slice(start, start + RECORDS_A_PIECE).map(r => JSON.stringify({ id: r.id, record: r.record })).join(',')
+      yield start === 0 ? text : `,${text}`
+    }
+    yield tail
+  })()
 }
 
 function lineAt (text: string, start: number): [string, number] {

@@ -36,6 +36,22 @@ describe('saved index', () => {
     assert.equal(third.latest('org.example.Player')?.version, '2.0')
   })
 
+  it('comes in pieces, taken when asked for, that make the same file', async () => {
+    const catalog = await createCatalog({}, { roots: [ROOT] })
+    const records: CatalogRecord[] = [await endorse(ROOT, A)]
+    for (let i = 0; i < 2100; i++) records.push(await release({ publisher: A, appId: `org.example.App${i}`, name: `App ${i}` }))
+    catalog.addAll(records)
+    const whole = catalog.save()
+    const pieces = catalog.savePieces()
+    // what arrives after it was asked for is not in it
+    catalog.add(await release({ publisher: B, appId: 'org.example.Later', name: 'Later' }))
+    const taken = [...pieces]
+    assert.equal(taken.length, 5, 'the header, three pieces of records, and the search index')
+    assert.equal(taken.join(''), whole)
+    const reloaded = await createCatalog({}, { roots: [ROOT], savedIndex: taken.join('') })
+    assert.equal(reloaded.size, 2100)
+  })
+
   it('re-evaluates trust on load, since the roots may have changed', async () => {
     const catalog = await createCatalog({}, { roots: [ROOT] })
     catalog.addAll([await endorse(ROOT, A), await release({ publisher: A })])
