@@ -21,7 +21,7 @@ const log = logger('hubless:cli:services')
  * daemon's, a mirror's and a command's run without a daemon alike: a command answers as the
  * daemon would, and resumes from the saved index the daemon left (a catalog that keeps more
  * would read the whole registry again, and leave an index of every release: at a million
- * records, `hubless trust list` took 51 s and left 419 MB instead of 29).
+ * records, `hubless trust list` took 47–51 s and left 419 MB instead of 29).
  */
 export const CATALOG_RETAIN_RELEASES = 3
 
