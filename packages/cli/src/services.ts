@@ -99,6 +99,8 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
     }
     return indexWritten
   }
+  /** the file lacks what the catalog holds: a rebuild, records or a position past it, a write that failed */
+  const indexBehind = (opened: Catalog): boolean => !indexWritten || opened.unsaved
 
   const services: Services = {
     layout,
@@ -135,7 +137,7 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
           indexSaver = createIndexSaver(opened, async () => { await writeIndex(opened) }, init.saveIndexAfter)
           // a rebuild, and what the source held past the saved index, are saved too; a restart that
           // brought nothing new is not (a million records' index is ~29 MB of text, and ~100 MB while written)
-          if (opened !== loaded || opened.unsaved) indexSaver.changed()
+          if (indexBehind(opened)) indexSaver.changed()
         }
         return opened
       })()
@@ -184,7 +186,7 @@ export async function openServices (layout: DataDirLayout, init: ServicesInit, o
         if (opened != null) {
           await indexSaver?.stop()
           // a command that read the catalog and took in nothing leaves the file as it was
-          saved = (indexWritten && !opened.unsaved) || await writeIndex(opened)
+          saved = !indexBehind(opened) || await writeIndex(opened)
           await opened.stop()
         }
       }

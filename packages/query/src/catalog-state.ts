@@ -143,14 +143,14 @@ export class CatalogState {
         this.position = loaded.position
         for (const appId of loaded.partial) this.dropped.add(appId)
       }
-      // what a retention like this one kept: nothing to trim until an app gets a new release
-      const kept = this.retention != null && loaded.retain === this.retention.perSlot
+      // a file this retention wrote: nothing to trim until an app gets a new release, nothing to save
+      const sameRetention = loaded.retain === this.retention?.perSlot
+      const kept = this.retention != null && sameRetention
       try {
         // the file is the reader's own, written from verified records: a structural check is enough
         for (const record of loaded.records) this.ingest(savedRecord(record), kept)
         this.flush(false)
-        // the same as the file only when the file kept what this catalog keeps
-        this.unsaved = loaded.retain !== this.retention?.perSlot
+        this.unsaved = !sameRetention
       } catch (err) {
         throw new InvalidSavedIndexError(`the saved index holds a damaged record (${(err as Error).message}); delete it and rebuild`, { cause: err })
       }

@@ -62,14 +62,13 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
     gateways: init.gateways,
     saveIndexAfter: init.saveIndexAfter
   })
+  // awaited by the HTTP side, which throws its failure
+  const catalogAtStart = init.catalogAtStart === true ? services.catalog() : undefined
+  catalogAtStart?.catch(() => {})
   const lifetime = new AbortController()
   let http: HttpServer
   let localApi: LocalApi
   try {
-    if (init.catalogAtStart === true) {
-      // awaited by the HTTP side, which throws its failure
-      services.catalog().catch(() => {})
-    }
     // the daemon replicates the registry with every connected peer from the start
     await services.registry()
     // and the witness log beside it (peers that know it replicate it; older ones never see it)
@@ -110,10 +109,8 @@ export async function startDaemon (init: DaemonInit): Promise<RunningDaemon> {
   // what a burst (a catch-up, a restart's load) leaves behind goes back: V8's pooled pages where
   // Node exposes gc (a mirror, bin/runtime.js), the allocator's free pages everywhere it can
   const trim = startMemoryTrim()
-  if (init.catalogAtStart === true && trim != null) {
-    // a restart's load leaves its pooled pages and the saved index's text: returned when it ends
-    services.catalog().then(async () => { await trim.lookNow() }, () => {})
-  }
+  // a restart's load leaves its pooled pages and the saved index's text: returned when it ends
+  if (trim != null) catalogAtStart?.then(async () => { await trim.lookNow() }, () => {})
   const httpServer = http
   const local = localApi
   return {
