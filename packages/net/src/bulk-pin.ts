@@ -19,7 +19,7 @@ const log = logger('hubless:net:bulk-pin')
 const PIN_PREFIX = '/pin/'
 const BLOCK_PREFIX = '/pinned-block/'
 
-interface PinnedBlock {
+export interface PinnedBlock {
   pinCount: number
   pinnedBy: Uint8Array[]
 }
@@ -27,6 +27,53 @@ interface PinnedBlock {
 /** A block's pin record as stored (or a new one) */
 function pinnedBlock (value: Uint8Array | undefined): PinnedBlock {
   return value == null ? { pinCount: 0, pinnedBy: [] } : cborg.decode(value) as PinnedBlock
+}
+
+/** `{ pinCount: …` as cborg writes it: a map of two, then the 8-byte text key */
+const PIN_COUNT_HEAD = Uint8Array.of(0xa2, 0x68, ...new TextEncoder().encode('pinCount'))
+const PINNED_BY_KEY = Uint8Array.of(0x68, ...new TextEncoder().encode('pinnedBy'))
+
+/** bytes of a CBOR item's head (shortest form) */
+function headSize (n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+}
+
+/** writes a CBOR item's head (major type and argument, shortest form) at `at`; returns where it ends */
+function writeHead (out: Uint8Array, at: number, major: number, n: number): number {
+  const m = major << 5
+  if (n < 24) {
+    out[at] = m | n
+    return at + 1
+  }
+  const size = headSize(n)
+  out[at] = m | (size === 2 ? 24 : size === 3 ? 25 : 26)
+  for (let i = size - 1; i >= 1; i--) {
+    out[at + i] = n & 0xff
+    n = Math.floor(n / 256)
+  }
+  return at + size
+}
+
+/**
+ * `cborg.encode(pinned)`, byte for byte (a test holds them together), without cborg's generic
+ * walk and key sort: a catch-up writes one of these for every entry. Both keys are 8 bytes, so
+ * cborg's length-first order is their byte order, pinCount first.
+ */
+export function encodePinnedBlock (pinned: PinnedBlock): Uint8Array {
+  const { pinCount, pinnedBy } = pinned
+  let size = PIN_COUNT_HEAD.length + headSize(pinCount) + PINNED_BY_KEY.length + headSize(pinnedBy.length)
+  for (const by of pinnedBy) size += headSize(by.byteLength) + by.byteLength
+  const out = new Uint8Array(size)
+  out.set(PIN_COUNT_HEAD)
+  let at = writeHead(out, PIN_COUNT_HEAD.length, 0, pinCount)
+  out.set(PINNED_BY_KEY, at)
+  at = writeHead(out, at + PINNED_BY_KEY.length, 4, pinnedBy.length)
+  for (const by of pinnedBy) {
+    at = writeHead(out, at, 2, by.byteLength)
+    out.set(by, at)
+    at += by.byteLength
+  }
+  return out
 }
 
 /** Counts `root` among the pins holding the block, as Helia's `pins.add` does; false when it was already */
@@ -98,7 +145,7 @@ export async function pinBlocks (components: BulkPinComponents, root: CID, block
       const value = values[i]
       const pinned = pinnedBlock(value)
       if (!holdFor(pinned, root)) continue
-      batch.put(new Key(key), cborg.encode(pinned))
+      batch.put(new Key(key), encodePinnedBlock(pinned))
       added.push(cid)
     }
     await batch.commit(options)
@@ -139,7 +186,7 @@ export async function pinSingleBlocks (components: BulkPinComponents, roots: CID
       holdFor(pinned, root)
       batch.put(new Key(rootKeys[i]!, false), ROOT_RECORD)
     }
-    for (const [key, pinned] of records) batch.put(new Key(key, false), cborg.encode(pinned))
+    for (const [key, pinned] of records) batch.put(new Key(key, false), encodePinnedBlock(pinned))
     await batch.commit(options)
   }
   log('pinned %d one-block roots', all.length)

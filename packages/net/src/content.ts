@@ -22,7 +22,7 @@ import { drain, toBytes } from './iterables.ts'
 import { GcGate } from './gc-gate.ts'
 import type { FetchDefaults } from './fetch.ts'
 import type { TieredBlockstore } from './tiered-blockstore.ts'
-import type { AddOptions, CatOptions, Content, ExportCarOptions, GcOptions, GcResult, ImportCarOptions, NodeHelia, PinOptions } from './index.ts'
+import type { AddOptions, CatOptions, Content, ExportCarOptions, GcOptions, GcResult, ImportCarOptions, NodeHelia, PinManyOptions, PinOptions } from './index.ts'
 import type { GraphWalkerFactory } from '@helia/interface'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Blockstore } from 'interface-blockstore'
@@ -159,9 +159,13 @@ export function createContent (helia: NodeHelia, defaults: FetchDefaults, store?
       await pinRoot(parseCid(cid), options)
     },
 
-    async pinMany (cids, options: AbortOptions = {}) {
+    async pinMany (cids, options: PinManyOptions = {}) {
       const roots = cids.map(cid => parseCid(cid))
       if (store == null || pins == null) return roots
+      if (options.leaves === true) {
+        await oneAtATime(async () => pinSingleBlocks(pins, roots, options))
+        return []
+      }
       // each root's block, read in one go: one that links to nothing is pinned in a batch; one
       // that links on, or is not here, is the caller's to pin one by one (it may come from peers)
       const left: CID[] = []

@@ -120,6 +120,15 @@ export interface CatOptions extends AbortOptions, ProgressOptions<ContentProgres
 
 export interface PinOptions extends AbortOptions, ProgressOptions<ProgressEvent<'hubless:pin:block', CID>> {}
 
+export interface PinManyOptions extends AbortOptions {
+  /**
+   * The caller stored these blocks itself and wants none of what they may link to (a log's
+   * entries, whose links nothing follows): each root is pinned as one block without being read
+   * back, and none is returned
+   */
+  leaves?: boolean
+}
+
 export interface GcOptions extends AbortOptions, ProgressOptions<ProgressEvent<'hubless:gc:deleted', CID>> {}
 
 export interface GcResult {
@@ -230,9 +239,10 @@ export interface Content {
   add (source: AddSource, options?: AddOptions): Promise<CID>
   /**
    * Pins many roots, each over its DAG, in batches: those whose block is held here and links to
-   * nothing (log entries); returns the others, for `pin` one by one.
+   * nothing (log entries); returns the others, for `pin` one by one. With `leaves`, every root is
+   * pinned as one block, unread.
    */
-  pinMany (cids: Array<CID | string>, options?: AbortOptions): Promise<CID[]>
+  pinMany (cids: Array<CID | string>, options?: PinManyOptions): Promise<CID[]>
   /** Streams a UnixFS file (or raw block), from local blocks or peers. */
   cat (cid: CID | string, options?: CatOptions): AsyncIterable<Uint8Array>
   /**

@@ -4,8 +4,9 @@
  * record id), its block in blockstore-level by base32 and its pin by base36, so a catch-up makes
  * these strings hundreds of thousands of times. multiformats builds them a character at a time and
  * divides the number by the base one byte at a time (base-x); these fill one array of character
- * codes and make the string once, and divide 24-bit limbs by a power of the base. Plain
- * JavaScript: browsers use them too. A property test holds each to multiformats' answers.
+ * codes and make the string once, and divide 24-bit limbs by a power of the base (base36: BigInt's
+ * own conversion). Plain JavaScript: browsers use them too. A property test holds each to
+ * multiformats' answers.
  */
 
 /** character codes of one string at a time, grown for longer input */
@@ -128,8 +129,21 @@ export function base32UpperEncode (bytes: Uint8Array): string {
   return rfc4648(bytes, BASE32_UPPER, 0x42)
 }
 
-/** multiformats' `base36.encode(bytes)`: 'k' and lowercase base36 (Helia's pin keys) */
-export const base36Encode = baseX('0123456789abcdefghijklmnopqrstuvwxyz', 'k')
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/**
+ * multiformats' `base36.encode(bytes)`: 'k' and lowercase base36 (Helia's pin keys, two for every
+ * entry pinned). BigInt's own radix conversion (native) does a CID's 36 bytes in half the time of
+ * the limb division below.
+ */
+export function base36Encode (bytes: Uint8Array): string {
+  let zeros = 0
+  while (zeros < bytes.length && bytes[zeros] === 0) zeros++
+  if (zeros === bytes.length) return 'k' + '0'.repeat(zeros)
+  let hex = '0x'
+  for (let i = zeros; i < bytes.length; i++) hex += HEX[bytes[i]!]!
+  return 'k' + '0'.repeat(zeros) + BigInt(hex).toString(36)
+}
 
 /** multiformats' `base58btc.encode(bytes)`: 'z' and base58btc (an OrbitDB entry hash) */
 export const base58btcEncode = baseX('123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz', 'z')

@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { fixedSizeChunker } from '../src/index.ts'
 import { drain } from '../src/iterables.ts'
 import { createFixture, randomBytes } from './helpers.ts'
 import type { HublessNode } from '../src/index.ts'
+
+/** a dag-cbor block of `value` */
+async function blockOf (value: unknown): Promise<{ cid: CID, bytes: Uint8Array }> {
+  const bytes = dagCbor.encode(value)
+  return { cid: CID.createV1(dagCbor.code, await sha256.digest(bytes)), bytes }
+}
 
 /** Helia's pin records (`/pin/…` and `/pinned-block/…`), as key → hex value */
 async function pinRecords (node: HublessNode): Promise<Record<string, string>> {
@@ -48,13 +57,6 @@ describe('bulk pin (an add\'s pin records, written in batches)', () => {
   it('pins roots of one block (log entries) in a batch as Helia would, and leaves those that link on or are not here', async () => {
     const helia = await fixture.node()
     const bulk = await fixture.node()
-    const dagCbor = await import('@ipld/dag-cbor')
-    const { CID } = await import('multiformats/cid')
-    const { sha256 } = await import('multiformats/hashes/sha2')
-    const blockOf = async (value: unknown): Promise<{ cid: InstanceType<typeof CID>, bytes: Uint8Array }> => {
-      const bytes = dagCbor.encode(value)
-      return { cid: CID.createV1(dagCbor.code, await sha256.digest(bytes)), bytes }
-    }
     const entries = await Promise.all(Array.from({ length: 50 }, async (_, i) => blockOf({ id: '/orbitdb/x', payload: i, next: [`zdpu${i}`] })))
     const linking = await blockOf({ parent: entries[0]!.cid })
     const absent = await blockOf({ never: 'stored' })
@@ -66,6 +68,36 @@ describe('bulk pin (an add\'s pin records, written in batches)', () => {
     // again: nothing changes
     assert.deepEqual(await bulk.content.pinMany(entries.map(e => e.cid)), [])
     assert.deepEqual(await pinRecords(bulk), await pinRecords(helia))
+  })
+
+  it('with leaves, pins every root as its one block, unread: what a block links to is not pinned, and gc takes it', async () => {
+    const node = await fixture.node()
+    const child = await blockOf({ child: true })
+    const linking = await blockOf({ parent: child.cid })
+    const entry = await blockOf({ id: '/orbitdb/x', payload: 1, next: [] })
+    await node.content.putBlocks([child, linking, entry])
+    assert.deepEqual(await node.content.pinMany([linking.cid, entry.cid], { leaves: true }), [])
+    assert.equal(await node.content.isPinned(linking.cid), true)
+    assert.equal(await node.content.isPinned(entry.cid), true)
+    assert.equal(await node.content.isPinned(child.cid), false)
+    await node.content.gc()
+    assert.equal(await node.helia.blockstore.has(child.cid), false)
+    assert.equal(await node.helia.blockstore.has(linking.cid), true)
+    // the records are those of a pin over a DAG of one block, as Helia writes them
+    const helia = await fixture.node()
+    await helia.content.putBlocks([entry])
+    await drain(helia.helia.pins.add(entry.cid))
+    const ours = await pinRecords(node)
+    for (const [key, value] of Object.entries(await pinRecords(helia))) assert.equal(ours[key], value, key)
+  })
+
+  it('encodes a block\'s pin record as cborg does, whatever its count and holders', async () => {
+    const cborg = await import('cborg')
+    const { encodePinnedBlock } = await import('../src/bulk-pin.ts')
+    for (const holders of [0, 1, 2, 23, 24, 300]) {
+      const pinned = { pinCount: holders === 300 ? 70_000 : holders, pinnedBy: Array.from({ length: holders }, (_, i) => randomBytes(i % 40, i)) }
+      assert.deepEqual(encodePinnedBlock(pinned), cborg.encode(pinned), `${holders} holders`)
+    }
   })
 
   it('is read by Helia: isPinned, rm and gc keep what the other pin holds and collect the rest', async () => {

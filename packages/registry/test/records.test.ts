@@ -118,6 +118,29 @@ describe('signRecord / verifyRecord', () => {
   })
 })
 
+describe('record ids', () => {
+  it('are the CIDv1 (dag-cbor, sha2-256) of the record bytes, in Node and where there is no node:crypto', async () => {
+    const { CID } = await import('multiformats/cid')
+    const { sha256 } = await import('multiformats/hashes/sha2')
+    const { recordIdOf } = await import('../src/records/codec.ts')
+    // the module as a browser loads it: no process.getBuiltinModule, so WebCrypto through multiformats
+    const builtin = process.getBuiltinModule
+    let browser: typeof import('../src/records/codec.ts')
+    try {
+      (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined
+      browser = await import(new URL('../src/records/codec.ts?no-node-crypto', import.meta.url).href) as typeof import('../src/records/codec.ts')
+    } finally {
+      process.getBuiltinModule = builtin
+    }
+    for (const size of [0, 1, 55, 56, 64, 1000, 70_000]) {
+      const bytes = new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff)
+      const expected = CID.createV1(dagCbor.code, await sha256.digest(bytes)).toString()
+      assert.equal(await recordIdOf(bytes), expected)
+      assert.equal(await browser.recordIdOf(bytes), expected)
+    }
+  })
+})
+
 describe('schema', () => {
   const key = createPublisherKey()
   const cases: Array<[string, Record<string, unknown>, string]> = [

@@ -146,8 +146,8 @@ export class Appender {
     }, options)
   }
 
-  /** One batch of {@link publishMany}, in the append chain; the hashes of the entries it adds go to `keep` */
-  async #appendChain (prepared: SignedRecord[], writer: Identity, keep: (hashes: string[]) => void): Promise<SignedRecord[]> {
+  /** One batch of {@link publishMany}, in the append chain; the entries it stores go to `keep` */
+  async #appendChain (prepared: SignedRecord[], writer: Identity, keep: (blocks: CID[]) => void): Promise<SignedRecord[]> {
     const { access, index } = this.#init
     const ids = new Set<string>()
     const held = await this.#held(prepared, index)
@@ -168,7 +168,7 @@ export class Appender {
     } finally {
       this.#init.coveredHeads.clear()
     }
-    keep(hashes)
+    keep(chain.map(c => c.cid))
     await index.serial.run(async () => index.commit(chain.map((c, i) => ({ entryHash: c.entry.hash, signed: signed[i]!, entry: c.bytes, deps: [...c.entry.next, ...c.entry.refs] }))))
     this.#init.announceSoon()
     const byId = new Map(fresh.map((p, i) => [p.id, signed[i]!]))

@@ -23,16 +23,21 @@ export async function pinOnce (pins: PinStore, cid: CID, options?: AbortOptions)
 
 /** Blocks pinned in one batch, at most */
 const PIN_BATCH = 1024
-/** hashes work holding garbage collection names before they are queued to be pinned */
-const HELD_HASHES = 65_536
+/**
+ * blocks work holding garbage collection names before they are queued to be pinned: a
+ * checkpoint's worth (an import's pins then keep pace with it; 65,536 held a 100,000-entry
+ * catch-up's CIDs and read and wrote their pin records in bursts: peak RSS 656-690 MB, 581-593 with 4,096)
+ */
+const HELD_HASHES = 4_096
 
 export interface RegistryPinsInit {
   pins: PinStore
   /**
-   * @hubless/net's batch pin: pins the roots it can (held here, linking to nothing) and returns
-   * the others; without it every block is pinned on its own
+   * @hubless/net's batch pin: pins the roots it can (held here, linking to nothing; with
+   * `leaves`, every root as one block, unread) and returns the others; without it every block is
+   * pinned on its own
    */
-  pinMany?: (cids: CID[], options?: AbortOptions) => Promise<CID[]>
+  pinMany?: (cids: CID[], options?: AbortOptions & { leaves?: boolean }) => Promise<CID[]>
   /** @hubless/net's garbage-collection hold; without it nothing is held */
   holdGc?: (options?: AbortOptions) => Promise<() => void>
   stopped (): boolean
@@ -57,8 +62,12 @@ export class RegistryPins {
     this.#init = init
   }
 
-  /** Pin blocks (base58btc CIDs: entry hashes, identity hashes), read as the queue reaches them, behind what is queued */
-  inBackground (hashes: Iterable<string> | AsyncIterable<string>): Promise<void> {
+  /**
+   * Pin blocks (CIDs, or base58btc CID strings: entry hashes, identity hashes), read as the queue
+   * reaches them, behind what is queued. `stored`: this peer stored every one of them itself (a
+   * log's entries), so each is pinned as one block without being read back.
+   */
+  inBackground (hashes: Iterable<string | CID> | AsyncIterable<string | CID>, options: { stored?: boolean } = {}): Promise<void> {
     this.#queue = this.#queue.then(async () => {
       let batch: CID[] = []
       for await (const hash of hashes) {
@@ -66,13 +75,13 @@ export class RegistryPins {
           this.#missed = true
           return
         }
-        batch.push(CID.parse(hash, base58btc))
+        batch.push(typeof hash === 'string' ? CID.parse(hash, base58btc) : hash)
         if (batch.length >= PIN_BATCH) {
-          await this.#pinAll(batch)
+          await this.#pinAll(batch, options.stored === true)
           batch = []
         }
       }
-      if (batch.length > 0 && !this.#init.stopped()) await this.#pinAll(batch)
+      if (batch.length > 0 && !this.#init.stopped()) await this.#pinAll(batch, options.stored === true)
     }).catch(err => {
       this.#missed = true
       log('reading the blocks to pin failed - %e', err)
@@ -81,11 +90,11 @@ export class RegistryPins {
   }
 
   /** Pins in a batch what can be, then the rest one by one */
-  async #pinAll (cids: CID[]): Promise<void> {
+  async #pinAll (cids: CID[], leaves: boolean): Promise<void> {
     let left = cids
     if (this.#init.pinMany != null) {
       try {
-        left = await this.#init.pinMany(cids, { signal: AbortSignal.timeout(PIN_TIMEOUT) })
+        left = await this.#init.pinMany(cids, { leaves, signal: AbortSignal.timeout(PIN_TIMEOUT) })
       } catch (err) {
         log('pinning %d blocks in a batch failed, pinning them one by one - %e', cids.length, err)
       }
@@ -127,13 +136,13 @@ export class RegistryPins {
   }
 
   /**
-   * Run `work`, which stores blocks and names those to keep (`keep(hashes)`), with garbage
-   * collection held until they are pinned
+   * Run `work`, which stores blocks and names those to keep (`keep(blocks)`: blocks it stored
+   * itself, pinned without being read back), with garbage collection held until they are pinned
    */
-  async holdingGc<T> (work: (keep: (hashes: string[]) => void) => Promise<T>, options?: AbortOptions): Promise<T> {
+  async holdingGc<T> (work: (keep: (blocks: Array<string | CID>) => void) => Promise<T>, options?: AbortOptions): Promise<T> {
     this.#holding++
     let release: (() => void) | undefined
-    let kept: string[] = []
+    let kept: Array<string | CID> = []
     /** the pins queued so far; the queue is serial, so the last one settles after the others */
     let queued: Promise<void> | undefined
     try {
@@ -143,12 +152,12 @@ export class RegistryPins {
         // a long import (a snapshot of a million entries) starts pinning before it ends, rather
         // than holding every hash until then
         if (kept.length >= HELD_HASHES) {
-          queued = this.inBackground(kept)
+          queued = this.inBackground(kept, { stored: true })
           kept = []
         }
       })
     } finally {
-      if (kept.length > 0) queued = this.inBackground(kept)
+      if (kept.length > 0) queued = this.inBackground(kept, { stored: true })
       if (queued == null) release?.()
       else void queued.finally(() => { release?.() })
       this.#holding--

@@ -276,7 +276,8 @@ export class SnapshotPolicy {
         keepIdentities: async hashes => { await pins.now(hashes) },
         commit: async entries => {
           const added = await index.serial.run(async () => index.commit(entries))
-          keep(added.map(i => i.entryHash))
+          const cids = new Map(entries.map(e => [e.entryHash, e.cid]))
+          keep(added.map(i => cids.get(i.entryHash) ?? i.entryHash))
         },
         onRejected: (hash, error) => { this.#init.onRejected(hash, error) }
       }, { signal, heads: manifest.heads })

@@ -42,7 +42,7 @@ export interface StreamImportContext {
   /** pin the writer identities entries name, before those entries enter the log */
   keepIdentities (hashes: string[]): Promise<void>
   /** checked entries, parents first, stored and indexed: hand them to the record index */
-  commit (entries: Array<CachedEntry & { deps: string[] }>): Promise<void>
+  commit (entries: Array<CachedEntry & { deps: string[], cid: CID }>): Promise<void>
   onRejected (hash: string, error: Error): void
 }
 
@@ -90,7 +90,7 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
   const tips = new Map<string, Decoded>()
   const heads: string[] = []
   /** written since the last checkpoint: their records are handed on once the tips are joined */
-  const written = new Map<string, CachedEntry & { deps: string[] }>()
+  const written = new Map<string, CachedEntry & { deps: string[], cid: CID }>()
   /** written entries something points to, for OrbitDB's index at the next checkpoint */
   const unindexed: string[] = []
   /** writer identities pinned, and those the entries written since the last checkpoint name */
@@ -172,7 +172,7 @@ export async function importPieces (pieces: AsyncIterable<Uint8Array[]>, ctx: St
     await ctx.putBlocks(items.map(c => ({ cid: c.cid, bytes: c.bytes })))
     progress.imported += items.length
     for (const c of items) if (!identities.has(c.entry.identity)) newIdentities.add(c.entry.identity)
-    for (const c of items) written.set(c.entry.hash, { entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: c.entry.next.concat(c.entry.refs) })
+    for (const c of items) written.set(c.entry.hash, { entryHash: c.entry.hash, signed: c.signed, entry: c.bytes, deps: c.entry.next.concat(c.entry.refs), cid: c.cid })
     if (written.size >= CHECKPOINT_ENTRIES) await checkpoint()
   }
 
