@@ -28,7 +28,7 @@ const PIN_BATCH = 1024
  * checkpoint's worth (an import's pins then keep pace with it; 65,536 held a 100,000-entry
  * catch-up's CIDs and read and wrote their pin records in bursts: peak RSS 656-690 MB, 581-593 with 4,096)
  */
-const HELD_HASHES = 4_096
+const HELD_BLOCKS = 4_096
 
 export interface RegistryPinsInit {
   pins: PinStore
@@ -149,9 +149,9 @@ export class RegistryPins {
       release = await this.#init.holdGc?.(options)
       return await work(hashes => {
         for (const h of hashes) kept.push(h)
-        // a long import (a snapshot of a million entries) starts pinning before it ends, rather
-        // than holding every hash until then
-        if (kept.length >= HELD_HASHES) {
+        // a long import (a snapshot of a million entries) pins as it goes, rather than holding
+        // every block until it ends
+        if (kept.length >= HELD_BLOCKS) {
           queued = this.inBackground(kept, { stored: true })
           kept = []
         }

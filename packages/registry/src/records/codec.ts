@@ -62,7 +62,8 @@ const RECORD_ID_HEAD = Uint8Array.of(1, dagCbor.code, sha256.code, 32)
 /** CIDv1 (dag-cbor, sha2-256) of canonical record bytes, as a base32 string */
 export async function recordIdOf (bytes: Uint8Array): Promise<string> {
   // every record taken in is named by this: node:crypto's one-shot hash, and the CID's bytes
-  // made here, cost a third of multiformats' digest, Digest and CID objects
+  // made here, take half the time of multiformats' digest, Digest and CID (2.6 against 4.6-5.2 µs
+  // for 500-800 bytes)
   const digest = nodeCrypto != null ? nodeCrypto.hash('sha256', bytes, 'buffer') : await sha256.encode(bytes)
   const cid = new Uint8Array(36)
   cid.set(RECORD_ID_HEAD)
