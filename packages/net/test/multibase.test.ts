@@ -5,7 +5,7 @@ import { base32, base32upper } from 'multiformats/bases/base32'
 import { base36 } from 'multiformats/bases/base36'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
-import { base32Encode, base32UpperEncode, base36Encode, base58btcEncode } from '../src/multibase.ts'
+import { base32Encode, base32UpperEncode, base36Encode, base58btcEncode, hexOf } from '../src/multibase.ts'
 
 const encoders = [
   { name: 'base32Encode', fast: base32Encode, reference: base32 },
@@ -32,6 +32,14 @@ describe('multibase encoders', () => {
       assert.equal(fast(Uint8Array.of(0, 0, 1)), reference.encode(Uint8Array.of(0, 0, 1)))
     })
   }
+
+  it('hexOf gives lowercase hex from any start', () => {
+    for (let length = 0; length <= 70; length++) {
+      const bytes = randomBytes(length)
+      assert.equal(hexOf(bytes), Buffer.from(bytes).toString('hex'))
+      assert.equal(hexOf(bytes, 3), Buffer.from(bytes.subarray(3)).toString('hex'))
+    }
+  })
 
   it('give CIDs their canonical strings', () => {
     const cid = CID.parse('bafyreidrro7q4naoslsnfgduco4w2fw6lchvihnust4arkzqpinvrnyu6a')

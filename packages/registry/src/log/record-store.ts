@@ -1,3 +1,4 @@
+import { hexOf } from '@hubless/net/multibase'
 import type { SignedRecord } from '../records/types.ts'
 
 /**
@@ -102,7 +103,7 @@ export interface LoggedRecord {
 
 /** a new index's epoch: random, so positions of an index rebuilt from nothing never match */
 export function newEpoch (): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(8)), b => b.toString(16).padStart(2, '0')).join('')
+  return hexOf(crypto.getRandomValues(new Uint8Array(8)))
 }
 
 export function emptyMeta (): IndexMeta {

@@ -1,3 +1,4 @@
+import { hexOf } from '@hubless/net/multibase'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { InvalidPublisherKeyError } from '../errors.ts'
 import { publicKeyToDid } from './did-key.ts'
@@ -46,14 +47,8 @@ const KEY_CACHE_SIZE = 4096
 const verifyKeys = new Map<string, Promise<CryptoKey>>()
 const signKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>()
 
-function hex (bytes: Uint8Array): string {
-  let out = ''
-  for (const b of bytes) out += b.toString(16).padStart(2, '0')
-  return out
-}
-
 function verifyKey (publicKey: Uint8Array): Promise<CryptoKey> {
-  const id = hex(publicKey)
+  const id = hexOf(publicKey)
   let key = verifyKeys.get(id)
   if (key == null) {
     key = subtle()!.importKey('raw', buf(publicKey), { name: 'Ed25519' }, false, ['verify'])
